@@ -1,0 +1,251 @@
+import { parseArgs } from 'node:util';
+import { ExitCode, InterruptedError, TaskflowError, UsageError, exitCodeOf } from './errors.ts';
+import { Runner } from './exec.ts';
+import { Logger, printJson } from './log.ts';
+import { redact } from './redact.ts';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** Name of the value in help, e.g. NAME. */
+  arg?: string;
+  description: string;
+}
+
+export interface CommandSpec {
+  /** npm script name, e.g. `deploy`. */
+  name: string;
+  summary: string;
+  /** What follows `npm run <name> --`, e.g. `<sso|api|all> [options]`. */
+  usage: string;
+  options: Record<string, OptionSpec>;
+  examples: string[];
+  /** Extra paragraphs after the options. */
+  notes?: string[];
+  /** Accepted positional arguments (max count); 0 when none. */
+  maxPositionals?: number;
+}
+
+/** Options of every command that talks to a cluster (cli.md). */
+export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
+  namespace: {
+    type: 'string',
+    short: 'n',
+    arg: 'NAME',
+    description: 'target namespace (default: TASKFLOW_NAMESPACE, else taskflow)',
+  },
+  release: {
+    type: 'string',
+    arg: 'NAME',
+    description: 'Helm release name (default: TASKFLOW_RELEASE, else taskflow)',
+  },
+  context: {
+    type: 'string',
+    arg: 'NAME',
+    description: 'kube context for every kubectl/helm call (default: current)',
+  },
+  'env-file': { type: 'string', arg: 'PATH', description: 'settings file in dotenv syntax (default: .env)' },
+  values: {
+    type: 'string',
+    short: 'f',
+    multiple: true,
+    arg: 'PATH',
+    description: 'extra Helm values file (repeatable, in order)',
+  },
+  json: { type: 'boolean', description: 'print one JSON document on stdout and nothing else' },
+  yes: { type: 'boolean', short: 'y', description: 'answer yes to confirmations (required without a TTY)' },
+  verbose: { type: 'boolean', short: 'v', description: 'print each kubectl/helm command (secrets masked)' },
+};
+
+export const HELP_OPTION: Record<string, OptionSpec> = {
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+};
+
+export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface Parsed {
+  values: ParsedValues;
+  positionals: string[];
+}
+
+/** Parses argv strictly: an unknown option or a missing value is a UsageError (exit 2). */
+export function parseCommandLine(spec: CommandSpec, argv: string[]): Parsed {
+  const options = Object.fromEntries(
+    Object.entries({ ...spec.options, ...HELP_OPTION }).map(([k, o]) => [
+      k,
+      { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) },
+    ]),
+  );
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const msg =
+      err instanceof Error ? err.message.replace(/\. To specify a positional argument.*$/s, '') : String(err);
+    throw new UsageError(msg, { hint: `see: npm run ${spec.name} -- --help` });
+  }
+  const max = spec.maxPositionals ?? 0;
+  if (!parsed.values.help && parsed.positionals.length > max) {
+    throw new UsageError(`unexpected argument: ${parsed.positionals[max] ?? ''}`, {
+      hint: `see: npm run ${spec.name} -- --help`,
+    });
+  }
+  return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
+}
+
+/** The --help text: usage, options, examples. */
+export function formatHelp(spec: CommandSpec): string {
+  const lines = [`${spec.summary}`, '', `Usage: npm run ${spec.name} -- ${spec.usage}`, '', 'Options:'];
+  const all = { ...spec.options, ...HELP_OPTION };
+  const labels = Object.entries(all).map(([k, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${k}${o.arg ? ` ${o.arg}` : ''}`;
+    return [flag, o.description + (o.multiple ? ' (repeatable)' : '')] as const;
+  });
+  const width = Math.max(...labels.map(([f]) => f.length)) + 2;
+  for (const [f, d] of labels) lines.push(`  ${f.padEnd(width)}${d}`);
+  for (const n of spec.notes ?? []) lines.push('', n);
+  lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
+  lines.push(
+    '',
+    'Exit codes: 0 ok, 1 failed, 2 usage/config error, 3 environment not ready, 130 interrupted',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** What a command receives: parsed arguments and the world it may touch (injected for tests). */
+export interface CommandContext {
+  args: Parsed;
+  log: Logger;
+  runner: Runner;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Aborted on Ctrl+C / SIGTERM: long waits should listen to it. */
+  signal: AbortSignal;
+}
+
+export interface World {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  exit: (code: number) => void;
+}
+
+function defaultWorld(): World {
+  return {
+    argv: process.argv.slice(2),
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    exit: (code) => process.exit(code),
+  };
+}
+
+/**
+ * Runs a command entry: parse, handle --help, run, map errors to exit codes and
+ * hints, and stop every child on Ctrl+C (exit 130).
+ */
+export async function runCommand(
+  spec: CommandSpec,
+  handler: (ctx: CommandContext) => Promise<number | void>,
+  worldOverrides: Partial<World> = {},
+): Promise<number> {
+  const world = { ...defaultWorld(), ...worldOverrides };
+  const wantsJson = world.argv.includes('--json');
+  let log = new Logger({ json: wantsJson, out: wantsJson ? world.stderr : world.stdout });
+  const runner = new Runner({ env: world.env, onCommand: (line) => log.debug(`$ ${line}`) });
+  const ac = new AbortController();
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    ac.abort(new InterruptedError(`interrupted (${sig})`));
+    log.done();
+    log.warn(`interrupted: stopping ${runner.running} child process(es)`);
+    void runner.stopAll().finally(() => world.exit(ExitCode.Interrupted));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code: number;
+  try {
+    const args = parseCommandLine(spec, world.argv);
+    if (args.values.help) {
+      world.stdout.write(formatHelp(spec));
+      code = ExitCode.Ok;
+    } else {
+      const json = Boolean(args.values.json);
+      log = new Logger({
+        json,
+        verbose: Boolean(args.values.verbose),
+        out: json ? world.stderr : world.stdout,
+      });
+      code =
+        (await handler({
+          args,
+          log,
+          runner,
+          env: world.env,
+          stdout: world.stdout,
+          stdin: world.stdin,
+          signal: ac.signal,
+        })) ?? ExitCode.Ok;
+    }
+  } catch (err) {
+    code = interrupted ? ExitCode.Interrupted : exitCodeOf(err);
+    reportError(err, log, wantsJson, world);
+  } finally {
+    log.done();
+    await runner.stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return code;
+}
+
+function reportError(err: unknown, log: Logger, json: boolean, world: World): void {
+  const message = redact(err instanceof Error ? err.message : String(err));
+  const hint = err instanceof TaskflowError && err.hint ? redact(err.hint) : undefined;
+  if (json) {
+    printJson(
+      { ok: false, error: { message, ...(hint ? { hint } : {}), exitCode: exitCodeOf(err) } },
+      world.stdout,
+    );
+  }
+  log.error(message);
+  if (hint) log.hint(hint);
+  if (!(err instanceof TaskflowError) || world.env.DEBUG) {
+    if (err instanceof Error && err.stack && world.env.DEBUG) log.info(redact(err.stack));
+    else if (!(err instanceof TaskflowError))
+      log.hint('this is a bug in the suite; rerun with DEBUG=1 for the stack trace');
+  }
+}
+
+/** Entry-point helper for scripts/*.ts: run and exit with the command's code. */
+export async function main(
+  spec: CommandSpec,
+  handler: (ctx: CommandContext) => Promise<number | void>,
+): Promise<void> {
+  const code = await runCommand(spec, handler);
+  process.exit(code);
+}
+
+/** Reads a string option. */
+export function str(values: ParsedValues, key: string): string | undefined {
+  const v = values[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Reads a repeatable string option. */
+export function list(values: ParsedValues, key: string): string[] {
+  const v = values[key];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+/** Reads a boolean option. */
+export function flag(values: ParsedValues, key: string): boolean {
+  return values[key] === true;
+}

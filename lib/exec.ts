@@ -1,0 +1,171 @@
+import { $, type ProcessPromise } from 'zx';
+import { Secret } from './secrets.ts';
+import { redact, registerSecrets } from './redact.ts';
+
+/** What goes to a child's stdin: secrets are revealed only here, never in argv. */
+export type StdinInput = string | Buffer | Secret;
+
+export interface RunOptions {
+  stdin?: StdinInput;
+  /** Extra environment for the child (merged over the runner's). */
+  env?: Record<string, string | undefined>;
+  /** Kill the child after this many milliseconds (reported as exit code 124). */
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+export interface RunResult {
+  argv: string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** A long-running child (port-forward, logs -f) with its pid and streams. */
+export interface Started {
+  argv: string[];
+  pid: number | undefined;
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  /** Resolves when the child exits, with its exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** Stops the child by pid (SIGTERM, then SIGKILL after a grace period). */
+  stop(): Promise<void>;
+}
+
+/** A recorded call, for --verbose echo and for tests that count processes. */
+export interface CallRecord {
+  argv: string[];
+  startedAt: number;
+}
+
+export interface RunnerOptions {
+  /** Called with each command line (secrets masked) before it starts, e.g. for --verbose. */
+  onCommand?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The one place the suite starts processes. Arguments are argv arrays (quoted by
+ * zx, never hand-built strings); secrets travel on stdin; every child is tracked
+ * and stopped by pid on exit or Ctrl+C.
+ */
+export class Runner {
+  readonly calls: CallRecord[] = [];
+  readonly #children = new Set<ProcessPromise>();
+  readonly #opts: RunnerOptions;
+
+  constructor(opts: RunnerOptions = {}) {
+    this.#opts = opts;
+  }
+
+  /** Runs a command to completion; never throws for a non-zero exit (callers translate). */
+  async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    const started = Date.now();
+    const p = this.#spawn(argv, opts);
+    const out = await p;
+    this.#children.delete(p);
+    const timedOut =
+      opts.timeoutMs !== undefined && out.signal !== null && Date.now() - started >= opts.timeoutMs;
+    return {
+      argv,
+      exitCode: timedOut ? 124 : (out.exitCode ?? 1),
+      stdout: out.stdout,
+      stderr: out.stderr,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  /** Starts a long-running command and returns at once. */
+  start(argv: string[], opts: RunOptions = {}): Started {
+    const p = this.#spawn(argv, opts);
+    const exited = (async (): Promise<number | null> => {
+      const o = await p;
+      this.#children.delete(p);
+      return o.exitCode;
+    })();
+    return {
+      argv,
+      pid: p.pid,
+      stdout: p.stdout,
+      stderr: p.stderr,
+      exited,
+      stop: () => stopChild(p, exited),
+    };
+  }
+
+  /** Stops every child still running (signal handlers and shutdown call this). */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.#children].map((p) =>
+        stopChild(
+          p,
+          p.then((o) => o.exitCode as unknown),
+        ),
+      ),
+    );
+    this.#children.clear();
+  }
+
+  /** Number of children currently running. */
+  get running(): number {
+    return this.#children.size;
+  }
+
+  #spawn(argv: string[], opts: RunOptions): ProcessPromise {
+    if (argv.length === 0) throw new Error('empty command');
+    if (opts.stdin instanceof Secret) registerSecrets(opts.stdin);
+    this.calls.push({ argv, startedAt: Date.now() });
+    this.#opts.onCommand?.(redact(argv.map(quoteForDisplay).join(' ')));
+    const input = opts.stdin instanceof Secret ? opts.stdin.reveal() : opts.stdin;
+    const env = { ...(this.#opts.env ?? process.env), ...opts.env };
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const p = $({
+      input,
+      env,
+      cwd: opts.cwd,
+      nothrow: true,
+      quiet: true,
+      verbose: false,
+      // `exec` makes the shell replace itself, so the pid we hold is the tool's own.
+      prefix: 'exec ',
+      postfix: '',
+      timeout: opts.timeoutMs,
+      timeoutSignal: 'SIGKILL',
+    })`${argv}`;
+    this.#children.add(p);
+    return p;
+  }
+}
+
+async function stopChild(p: ProcessPromise, exited: Promise<unknown>): Promise<void> {
+  const pid = p.pid;
+  if (pid === undefined || p.stage !== 'running') {
+    await exited.catch(() => undefined);
+    return;
+  }
+  signalPid(pid, 'SIGTERM');
+  const done = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
+  if (!done) {
+    signalPid(pid, 'SIGKILL');
+    await exited.catch(() => undefined);
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** Shell-style quoting for echoing a command (display only; never executed). */
+export function quoteForDisplay(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

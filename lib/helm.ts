@@ -1,0 +1,174 @@
+import { stringify } from 'yaml';
+import { NotReadyError, OperationError, type TaskflowError } from './errors.ts';
+import type { RunOptions, RunResult, Runner } from './exec.ts';
+import { type KubeTarget, translateKubectlError } from './kubectl.ts';
+import { redact } from './redact.ts';
+import { Secret } from './secrets.ts';
+
+export interface HelmTarget extends KubeTarget {
+  release: string;
+}
+
+export interface UpgradeOptions {
+  chart: string;
+  /** Values files given by the user (-f), applied after the generated values so they win. */
+  valuesFiles?: string[];
+  createNamespace?: boolean;
+  /** Let helm wait (add-ons use it; deploy watches the rollout itself). */
+  wait?: boolean;
+  timeout?: string;
+  /** Roll back when the upgrade fails: `--rollback-on-failure` on helm 4, `--atomic` on helm 3. */
+  rollbackOnFailure?: boolean;
+  /** Keep the release's current values and merge these over them. */
+  reuseValues?: boolean;
+  dryRun?: 'server' | 'client';
+}
+
+/** Arguments common to every helm call of a target. */
+export function helmTargetArgs(target: KubeTarget): string[] {
+  const out = ['--namespace', target.namespace];
+  if (target.context) out.push('--kube-context', target.context);
+  return out;
+}
+
+/**
+ * argv of `helm upgrade --install` (pure). Generated values always come on stdin
+ * (`-f -`); nothing secret is ever put in argv.
+ */
+export function helmUpgradeArgs(
+  bin: string,
+  helmMajor: number,
+  target: HelmTarget,
+  opts: UpgradeOptions,
+): string[] {
+  const args = [
+    bin,
+    'upgrade',
+    target.release,
+    opts.chart,
+    '--install',
+    ...helmTargetArgs(target),
+    '-f',
+    '-',
+  ];
+  for (const f of opts.valuesFiles ?? []) args.push('-f', f);
+  if (opts.createNamespace) args.push('--create-namespace');
+  if (opts.reuseValues) args.push(helmMajor >= 4 ? '--reset-then-reuse-values' : '--reuse-values');
+  if (opts.wait) args.push(helmMajor >= 4 ? '--wait=watcher' : '--wait');
+  if (opts.timeout) args.push('--timeout', opts.timeout);
+  if (opts.rollbackOnFailure) args.push(helmMajor >= 4 ? '--rollback-on-failure' : '--atomic');
+  if (opts.dryRun) args.push(`--dry-run=${opts.dryRun}`);
+  return args;
+}
+
+/** Turns helm's stderr into an error with the next step. */
+export function translateHelmError(stderr: string, target: HelmTarget, what: string): TaskflowError {
+  const text = redact(stderr.trim());
+  const first = (text.split('\n').find((l) => l.trim()) ?? 'helm failed').replace(/^Error: /, '');
+  const ns = target.namespace;
+  if (/another operation \(install\/upgrade\/rollback\) is in progress/i.test(text)) {
+    return new OperationError(`release "${target.release}" is locked by another helm operation`, {
+      hint: `wait for it to finish; if it was interrupted, see npm run doctor, then: helm rollback ${target.release} -n ${ns}`,
+    });
+  }
+  if (/has no deployed releases/i.test(text)) {
+    return new OperationError(
+      `release "${target.release}" has no successful revision (its first install failed)`,
+      {
+        hint: `inspect with npm run doctor -n ${ns}; then run npm run deploy again (or helm uninstall ${target.release} -n ${ns}, which keeps the database volumes)`,
+      },
+    );
+  }
+  if (/release: not found|release not found/i.test(text)) {
+    return new OperationError(`release "${target.release}" is not deployed in namespace "${ns}"`, {
+      hint: `deploy it first: npm run deploy (or pass -n/--release for another one)`,
+    });
+  }
+  if (/Kubernetes cluster unreachable/i.test(text)) {
+    const k = translateKubectlError(text, target, what);
+    return k instanceof NotReadyError
+      ? k
+      : new NotReadyError(`cannot reach the cluster: ${first}`, { hint: k.hint });
+  }
+  if (
+    /execution error at|values don't meet the specifications of the schema|values\.schema\.json/i.test(text)
+  ) {
+    return new OperationError(`the chart rejected its values:\n${text.replace(/^Error: /, '')}`, {
+      hint: 'fix the settings named above (npm run validate lists every problem)',
+    });
+  }
+  const k = translateKubectlError(text, target, what);
+  if (k instanceof NotReadyError) return k;
+  return new OperationError(`helm failed to ${what}: ${first}`);
+}
+
+/** Values as helm reads them from stdin, with secrets revealed (stdin only). */
+export function valuesYaml(values: unknown): string {
+  return stringify(values, (_k, v: unknown) => (v instanceof Secret ? v.reveal() : v));
+}
+
+export interface ReleaseStatus {
+  name: string;
+  namespace: string;
+  version: number;
+  info: { status: string; description?: string; last_deployed?: string; notes?: string };
+}
+
+/** helm helpers over the runner for one release. */
+export class Helm {
+  constructor(
+    readonly runner: Runner,
+    readonly bin: string,
+    readonly major: number,
+    readonly target: HelmTarget,
+  ) {}
+
+  run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return this.runner.run([this.bin, ...args], opts);
+  }
+
+  /** `helm upgrade --install` with the values on stdin; returns helm's stdout. */
+  async upgrade(values: unknown, opts: UpgradeOptions): Promise<string> {
+    const argv = helmUpgradeArgs(this.bin, this.major, this.target, opts);
+    const res = await this.runner.run(argv, { stdin: new Secret(valuesYaml(values)) });
+    if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'upgrade the release');
+    return res.stdout;
+  }
+
+  /** Renders the chart offline (`helm template`), values on stdin. */
+  async template(values: unknown, chart: string, valuesFiles: string[] = []): Promise<string> {
+    const args = ['template', this.target.release, chart, '--namespace', this.target.namespace, '-f', '-'];
+    for (const f of valuesFiles) args.push('-f', f);
+    const res = await this.run(args, { stdin: new Secret(valuesYaml(values)) });
+    if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'render the chart');
+    return res.stdout;
+  }
+
+  /** The release's status, or undefined when it is not installed. */
+  async status(): Promise<ReleaseStatus | undefined> {
+    const res = await this.run(['status', this.target.release, ...helmTargetArgs(this.target), '-o', 'json']);
+    if (res.exitCode !== 0) {
+      if (/not found/i.test(res.stderr)) return undefined;
+      throw translateHelmError(res.stderr, this.target, 'read the release status');
+    }
+    return JSON.parse(res.stdout) as ReleaseStatus;
+  }
+
+  /** The release's values (all computed values with `all`); they contain secrets: keep them in memory. */
+  async getValues(all = true): Promise<Record<string, unknown>> {
+    const args = ['get', 'values', this.target.release, ...helmTargetArgs(this.target), '-o', 'json'];
+    if (all) args.push('--all');
+    const res = await this.run(args);
+    if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'read the release values');
+    const doc = (JSON.parse(res.stdout || '{}') ?? {}) as Record<string, unknown>;
+    return doc;
+  }
+
+  /** Removes the release (resource-policy keep Secrets and PVCs stay). */
+  async uninstall(): Promise<void> {
+    const res = await this.run(['uninstall', this.target.release, ...helmTargetArgs(this.target), '--wait']);
+    if (res.exitCode !== 0 && !/not found/i.test(res.stderr)) {
+      throw translateHelmError(res.stderr, this.target, 'uninstall the release');
+    }
+  }
+}

@@ -1,0 +1,182 @@
+import type { TaskflowError } from './errors.ts';
+import { NotReadyError, OperationError } from './errors.ts';
+import type { RunOptions, RunResult, Runner, Started } from './exec.ts';
+import { redact } from './redact.ts';
+
+/** Which cluster and namespace every kubectl call addresses. */
+export interface KubeTarget {
+  context?: string;
+  namespace: string;
+}
+
+/** argv for one kubectl call: the same --context/--namespace on every call, never hand-built strings. */
+export function kubectlArgs(bin: string, target: KubeTarget, args: string[], namespaced = true): string[] {
+  const out = [bin];
+  if (target.context) out.push('--context', target.context);
+  if (namespaced) out.push('--namespace', target.namespace);
+  return [...out, ...args];
+}
+
+/** Turns kubectl's stderr into an error that says what to do next. */
+export function translateKubectlError(stderr: string, target: KubeTarget, what: string): TaskflowError {
+  const text = redact(stderr.trim());
+  const first = text.split('\n').find((l) => l.trim()) ?? `exit status non-zero`;
+  const ctx = target.context ? `context "${target.context}"` : 'the current kube context';
+  if (/context "[^"]*" (does not exist|not found)|context was not found|no context exists/i.test(text)) {
+    return new NotReadyError(`kube ${ctx} does not exist`, {
+      hint: 'list contexts with: kubectl config get-contexts (then pass --context NAME)',
+    });
+  }
+  if (
+    /Unable to connect to the server|connection refused|no such host|i\/o timeout|dial tcp|The connection to the server .* was refused|Kubernetes cluster unreachable/i.test(
+      text,
+    )
+  ) {
+    return new NotReadyError(`cannot reach the cluster of ${ctx}: ${first}`, {
+      hint: 'start your cluster (minikube: minikube start), or pick another with --context NAME',
+    });
+  }
+  if (
+    /invalid configuration: no configuration has been provided|no configuration has been provided/i.test(text)
+  ) {
+    return new NotReadyError('no kubeconfig found', {
+      hint: 'start minikube (minikube start) or set KUBECONFIG',
+    });
+  }
+  if (/Unauthorized|You must be logged in/i.test(text)) {
+    return new NotReadyError(`the cluster rejected your credentials (${ctx})`, {
+      hint: 'refresh your login for this context (e.g. re-run your cloud CLI login), then retry',
+    });
+  }
+  if (/forbidden/i.test(text)) {
+    return new OperationError(`not allowed to ${what}: ${first}`, {
+      hint: `ask for RBAC rights in namespace "${target.namespace}" or use another --context`,
+    });
+  }
+  return new OperationError(`kubectl failed to ${what}: ${first}`);
+}
+
+export interface KubectlRunOptions extends RunOptions {
+  /** Omit --namespace (cluster-scoped reads such as storage classes). */
+  clusterScoped?: boolean;
+}
+
+/** kubectl helpers over the runner, all addressing one target. */
+export class Kubectl {
+  constructor(
+    readonly runner: Runner,
+    readonly bin: string,
+    readonly target: KubeTarget,
+  ) {}
+
+  /** argv for this target (pure). */
+  args(args: string[], clusterScoped = false): string[] {
+    return kubectlArgs(this.bin, this.target, args, !clusterScoped);
+  }
+
+  /** Runs kubectl; the result is returned whatever the exit code. */
+  run(args: string[], opts: KubectlRunOptions = {}): Promise<RunResult> {
+    return this.runner.run(this.args(args, opts.clusterScoped), opts);
+  }
+
+  /** Runs kubectl and returns stdout; a failure becomes a translated error. */
+  async ok(args: string[], what: string, opts: KubectlRunOptions = {}): Promise<string> {
+    const res = await this.run(args, opts);
+    if (res.exitCode !== 0) throw translateKubectlError(res.stderr, this.target, what);
+    return res.stdout;
+  }
+
+  /** Runs kubectl with `-o json` and parses the document. */
+  async json<T>(args: string[], what: string, opts: KubectlRunOptions = {}): Promise<T> {
+    const out = await this.ok([...args, '-o', 'json'], what, opts);
+    return JSON.parse(out) as T;
+  }
+
+  /** One object, or undefined when it does not exist. */
+  async getOptional<T>(kind: string, name: string, opts: KubectlRunOptions = {}): Promise<T | undefined> {
+    const res = await this.run(['get', kind, name, '-o', 'json', '--ignore-not-found'], opts);
+    if (res.exitCode !== 0) throw translateKubectlError(res.stderr, this.target, `read ${kind}/${name}`);
+    return res.stdout.trim() ? (JSON.parse(res.stdout) as T) : undefined;
+  }
+
+  /** Several kinds in one call (`get pods,jobs -l sel -o json`): one process per poll, whatever the count. */
+  async list<T = KubeObject>(kinds: string[], selector?: string, opts: KubectlRunOptions = {}): Promise<T[]> {
+    const args = ['get', kinds.join(',')];
+    if (selector) args.push('-l', selector);
+    const doc = await this.json<{ items?: T[] }>(args, `list ${kinds.join(', ')}`, opts);
+    return doc.items ?? [];
+  }
+
+  /** The decoded value of one key of a Secret, or undefined when the Secret or key is absent. */
+  async secretValue(name: string, key: string): Promise<string | undefined> {
+    const s = await this.getOptional<{ data?: Record<string, string> }>('secret', name);
+    const b64 = s?.data?.[key];
+    return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8');
+  }
+
+  /** Runs a command in a container; stdin (a secret, say) is piped, never put in argv. */
+  exec(
+    pod: string,
+    container: string | undefined,
+    command: string[],
+    opts: RunOptions = {},
+  ): Promise<RunResult> {
+    const args = ['exec'];
+    if (opts.stdin !== undefined) args.push('-i');
+    args.push(pod);
+    if (container) args.push('-c', container);
+    return this.run([...args, '--', ...command], opts);
+  }
+
+  /** The last lines of a container's log (the previous instance's with `previous`); empty on failure. */
+  async logs(
+    pod: string,
+    opts: { container?: string; previous?: boolean; tail?: number } = {},
+  ): Promise<string> {
+    const args = ['logs', pod];
+    if (opts.container) args.push('-c', opts.container);
+    if (opts.previous) args.push('--previous');
+    args.push(`--tail=${opts.tail ?? 30}`);
+    const res = await this.run(args, { timeoutMs: 15_000 });
+    return res.exitCode === 0 ? redact(res.stdout) : '';
+  }
+
+  /** Starts a long-running kubectl (port-forward, logs -f). */
+  start(args: string[], opts: KubectlRunOptions = {}): Started {
+    return this.runner.start(this.args(args, opts.clusterScoped), opts);
+  }
+
+  /** Throws NotReadyError (exit 3) unless the API server of the target context answers. */
+  async assertReachable(): Promise<void> {
+    const res = await this.run(['get', '--raw', '/version', '--request-timeout=8s'], {
+      clusterScoped: true,
+      timeoutMs: 15_000,
+    });
+    if (res.exitCode === 0) return;
+    const err = translateKubectlError(
+      res.stderr || 'Unable to connect to the server',
+      this.target,
+      'reach the cluster',
+    );
+    throw err instanceof NotReadyError ? err : new NotReadyError(err.message, { hint: err.hint });
+  }
+}
+
+/** The few fields of a Kubernetes object the suite reads generically. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid?: string }[];
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    generation?: number;
+    uid?: string;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}

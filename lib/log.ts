@@ -1,0 +1,105 @@
+import type chalk from 'chalk';
+import { Chalk } from 'chalk';
+import ora, { type Ora } from 'ora';
+import { redact } from './redact.ts';
+
+export interface LoggerOptions {
+  /** Human output goes here; with --json it is stderr so stdout stays pure JSON. */
+  out?: NodeJS.WritableStream;
+  json?: boolean;
+  verbose?: boolean;
+  /** Spinners only on a TTY, never under CI. */
+  interactive?: boolean;
+  color?: boolean;
+}
+
+/** Whether spinners and colours suit this stream: a TTY, not CI, colour not disabled. */
+export function isInteractive(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean((stream as NodeJS.WriteStream).isTTY) && !env.CI;
+}
+
+/**
+ * The suite's only printer. Library code reports through it; every line passes
+ * through `redact`, so a registered secret never reaches the terminal.
+ */
+export class Logger {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly #out: NodeJS.WritableStream;
+  readonly #interactive: boolean;
+  readonly #c: typeof chalk;
+  #spinner: Ora | undefined;
+
+  constructor(opts: LoggerOptions = {}) {
+    this.json = opts.json ?? false;
+    this.verbose = opts.verbose ?? false;
+    this.#out = opts.out ?? (this.json ? process.stderr : process.stdout);
+    this.#interactive = opts.interactive ?? isInteractive(this.#out);
+    const color = opts.color ?? (this.#interactive && !process.env.NO_COLOR);
+    this.#c = new Chalk({ level: color ? 1 : 0 });
+  }
+
+  get c(): typeof chalk {
+    return this.#c;
+  }
+
+  info(msg: string): void {
+    this.#line(msg);
+  }
+  step(msg: string): void {
+    this.#line(`${this.#c.cyan('›')} ${msg}`);
+  }
+  success(msg: string): void {
+    this.#line(`${this.#c.green('✓')} ${msg}`);
+  }
+  warn(msg: string): void {
+    this.#line(`${this.#c.yellow('!')} ${msg}`);
+  }
+  error(msg: string): void {
+    this.#line(`${this.#c.red('✗')} ${msg}`);
+  }
+  hint(msg: string): void {
+    this.#line(`  ${this.#c.dim('hint:')} ${msg}`);
+  }
+  debug(msg: string): void {
+    if (this.verbose) this.#line(this.#c.dim(msg));
+  }
+  /** Plain text without any prefix (tables, summaries). */
+  raw(text: string): void {
+    this.#write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Shows progress: a spinner on a TTY, a plain line elsewhere (and only when the text changes). */
+  progress(text: string): void {
+    const t = redact(text);
+    if (this.#interactive) {
+      if (!this.#spinner) this.#spinner = ora({ text: t, stream: this.#out as NodeJS.WriteStream }).start();
+      else this.#spinner.text = t;
+    } else if (t !== this.#lastProgress) {
+      this.#lastProgress = t;
+      this.#write(`… ${t}\n`);
+    }
+  }
+  #lastProgress = '';
+
+  /** Ends the current progress display. */
+  done(): void {
+    this.#spinner?.stop();
+    this.#spinner = undefined;
+  }
+
+  #line(msg: string): void {
+    this.#write(`${msg}\n`);
+  }
+  #write(text: string): void {
+    const spinning = this.#spinner?.isSpinning;
+    if (spinning) this.#spinner?.clear();
+    this.#out.write(redact(text));
+    if (spinning) this.#spinner?.render();
+  }
+}
+
+/** Writes the one JSON document of a --json run to stdout, secrets masked. */
+export function printJson(doc: unknown, out: NodeJS.WritableStream = process.stdout): void {
+  out.write(`${redact(JSON.stringify(doc, null, 2))}\n`);
+}
