@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CommandContext, list, str } from './cli.ts';
+import { assertNoErrors, loadSettings, type EnvFile, type Problem, type Settings } from './env.ts';
+import { Helm, type HelmTarget } from './helm.ts';
+import { Kubectl } from './kubectl.ts';
+import { registerSecrets } from './redact.ts';
+import { detectTools, type Tools } from './tools.ts';
+
+/** The repository root (this file lives in lib/). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The bundled chart. */
+export const CHART_PATH = path.join(REPO_ROOT, 'charts', 'taskflow');
+
+/** Settings loaded and checked for one command run. */
+export interface LoadedSettings {
+  settings: Settings;
+  envFile: EnvFile;
+  /** Warnings (errors have already thrown). */
+  warnings: Problem[];
+  target: HelmTarget;
+  valuesFiles: string[];
+}
+
+/**
+ * Loads the env file and the shared cluster options into settings; every
+ * invalid value is reported at once (UsageError, exit 2); warnings are logged.
+ */
+export function loadCommandSettings(ctx: CommandContext): LoadedSettings {
+  const v = ctx.args.values;
+  const envFilePath = path.resolve(str(v, 'env-file') ?? '.env');
+  const { settings, problems, envFile } = loadSettings({
+    envFile: envFilePath,
+    explicitEnvFile: str(v, 'env-file') !== undefined,
+    env: ctx.env,
+    namespace: str(v, 'namespace'),
+    release: str(v, 'release'),
+  });
+  assertNoErrors(problems, envFile);
+  registerSecrets(
+    settings.sso.dbPassword,
+    settings.sso.authSecret,
+    settings.sso.smtp?.password,
+    settings.api.dbPassword,
+    settings.api.openaiApiKey,
+  );
+  const warnings = problems.filter((p) => p.severity === 'warn');
+  const target: HelmTarget = {
+    namespace: settings.namespace,
+    release: settings.release,
+    context: str(v, 'context'),
+  };
+  return { settings, envFile, warnings, target, valuesFiles: list(v, 'values').map((f) => path.resolve(f)) };
+}
+
+/** Everything a cluster command needs: settings, tools, and kubectl/helm bound to the target. */
+export interface ClusterSession extends LoadedSettings {
+  tools: Tools;
+  kubectl: Kubectl;
+  helm: Helm;
+}
+
+/** Loads settings, finds kubectl and helm (exit 3 when missing), and binds them to the target. */
+export async function openSession(ctx: CommandContext, loaded?: LoadedSettings): Promise<ClusterSession> {
+  const s = loaded ?? loadCommandSettings(ctx);
+  for (const w of s.warnings) {
+    ctx.log.warn(`${w.line ? `line ${w.line}: ` : ''}${w.message}`);
+    if (w.hint) ctx.log.hint(w.hint);
+  }
+  const tools = await detectTools(ctx.runner, ctx.env);
+  const kubectl = new Kubectl(ctx.runner, tools.kubectl.path, s.target);
+  const helm = new Helm(ctx.runner, tools.helm.path, tools.helm.major, s.target);
+  return { ...s, tools, kubectl, helm };
+}
