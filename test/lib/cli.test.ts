@@ -1,0 +1,137 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import {
+  CLUSTER_OPTIONS,
+  formatHelp,
+  parseCommandLine,
+  runCommand,
+  type CommandSpec,
+} from '../../lib/cli.ts';
+import { NotReadyError, OperationError, UsageError } from '../../lib/errors.ts';
+import { registerSecrets } from '../../lib/redact.ts';
+
+const spec: CommandSpec = {
+  name: 'demo',
+  summary: 'A demo command.',
+  usage: '<thing> [options]',
+  options: { ...CLUSTER_OPTIONS, fast: { type: 'boolean', description: 'go fast' } },
+  examples: ['npm run demo -- thing --fast'],
+  maxPositionals: 1,
+};
+
+function world(argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  let exitCode: number | undefined;
+  return {
+    w: {
+      argv,
+      env: { CI: 'true' },
+      stdout,
+      stderr,
+      stdin: new PassThrough(),
+      exit: (c: number) => (exitCode = c),
+    },
+    out: () => out,
+    err: () => err,
+    exitCode: () => exitCode,
+  };
+}
+
+describe('parseCommandLine', () => {
+  it('parses shared options, repeatable values and positionals', () => {
+    const p = parseCommandLine(spec, [
+      'sso',
+      '-n',
+      'dev',
+      '-f',
+      'a.yaml',
+      '--values',
+      'b.yaml',
+      '--json',
+      '-y',
+    ]);
+    expect(p.positionals).toEqual(['sso']);
+    expect(p.values).toMatchObject({ namespace: 'dev', values: ['a.yaml', 'b.yaml'], json: true, yes: true });
+  });
+
+  it.each([
+    [['--nope'], /Unknown option '--nope'/],
+    [['--namespace'], /argument missing|requires a value|Option '-n, --namespace <value>' argument missing/],
+    [['a', 'b'], /unexpected argument: b/],
+  ])('rejects %j with a UsageError', (argv, msg) => {
+    let err: unknown;
+    try {
+      parseCommandLine(spec, argv);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).message).toMatch(msg);
+    expect((err as UsageError).hint).toBe('see: npm run demo -- --help');
+  });
+});
+
+describe('formatHelp', () => {
+  it('shows usage, every option and the examples', () => {
+    const h = formatHelp(spec);
+    expect(h).toContain('Usage: npm run demo -- <thing> [options]');
+    expect(h).toMatch(/-n, --namespace NAME\s+target namespace/);
+    expect(h).toMatch(/-f, --values PATH\s+extra Helm values file .*\(repeatable\)/);
+    expect(h).toContain('  npm run demo -- thing --fast');
+    expect(h).toContain('-h, --help');
+  });
+});
+
+describe('runCommand', () => {
+  it('prints help and exits 0 without running the handler', async () => {
+    const t = world(['--help']);
+    let ran = false;
+    const code = await runCommand(spec, async () => void (ran = true), t.w);
+    expect(code).toBe(0);
+    expect(ran).toBe(false);
+    expect(t.out()).toContain('Usage: npm run demo');
+  });
+
+  it.each([
+    [new UsageError('bad setting', { hint: 'fix it' }), 2],
+    [new OperationError('it failed'), 1],
+    [new NotReadyError('no cluster', { hint: 'minikube start' }), 3],
+    [new Error('unexpected'), 1],
+  ])('maps %s to exit code %i with message and hint', async (error, code) => {
+    const t = world([]);
+    const got = await runCommand(spec, async () => Promise.reject(error), t.w);
+    expect(got).toBe(code);
+    expect(t.out()).toContain(`✗ ${error.message}`);
+    if (error instanceof UsageError) expect(t.out()).toContain('hint: fix it');
+  });
+
+  it('an unknown option exits 2 before the handler runs', async () => {
+    const t = world(['--bogus']);
+    expect(await runCommand(spec, async () => 0, t.w)).toBe(2);
+    expect(t.out()).toMatch(/Unknown option '--bogus'/);
+  });
+
+  it('with --json, stdout holds only one JSON document, even for an error, and never a secret', async () => {
+    registerSecrets('json-secret-value-1234');
+    const t = world(['--json']);
+    const code = await runCommand(
+      spec,
+      async () =>
+        Promise.reject(new NotReadyError('cannot use json-secret-value-1234', { hint: 'minikube start' })),
+      t.w,
+    );
+    expect(code).toBe(3);
+    const doc = JSON.parse(t.out());
+    expect(doc).toEqual({
+      ok: false,
+      error: { message: 'cannot use ••••••', hint: 'minikube start', exitCode: 3 },
+    });
+    expect(t.err()).toContain('✗ cannot use ••••••');
+    expect(t.out() + t.err()).not.toContain('json-secret-value-1234');
+  });
+});

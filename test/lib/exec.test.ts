@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { Runner, quoteForDisplay } from '../../lib/exec.ts';
+import { Secret } from '../../lib/secrets.ts';
+
+describe('Runner', () => {
+  it('passes stdin (a secret revealed only there), returns exit code and output without throwing', async () => {
+    const lines: string[] = [];
+    const r = new Runner({ onCommand: (l) => lines.push(l) });
+    const res = await r.run(['sh', '-c', 'cat; echo oops >&2; exit 3'], {
+      stdin: new Secret('s3cret-stdin-value'),
+    });
+    expect(res).toMatchObject({ exitCode: 3, stdout: 's3cret-stdin-value', stderr: 'oops\n' });
+    expect(lines).toEqual([`sh -c 'cat; echo oops >&2; exit 3'`]);
+    expect(r.calls.map((c) => c.argv[0])).toEqual(['sh']);
+  });
+
+  it('masks registered secrets in the echoed command line', async () => {
+    const lines: string[] = [];
+    const r = new Runner({ onCommand: (l) => lines.push(l) });
+    await r.run(['echo', 'prefix'], { stdin: new Secret('registered-secret-123') });
+    await r.run(['echo', 'registered-secret-123']);
+    expect(lines[1]).toBe('echo ••••••');
+  });
+
+  it('passes arguments verbatim, with no shell interpretation', async () => {
+    const r = new Runner();
+    const res = await r.run(['printf', '%s|', 'a b', '$(id)', "it's", '*']);
+    expect(res.stdout).toBe("a b|$(id)|it's|*|");
+  });
+
+  it('kills a child that outlives its timeout and reports 124', async () => {
+    const r = new Runner();
+    const res = await r.run(['sleep', '10'], { timeoutMs: 200 });
+    expect(res.exitCode).toBe(124);
+    expect(res.durationMs).toBeLessThan(5000);
+  });
+
+  it('stops long-running children by pid, and stopAll leaves none behind', async () => {
+    const r = new Runner();
+    const a = r.start(['sleep', '30']);
+    const b = r.start(['sleep', '30']);
+    expect(a.pid).toBeTypeOf('number');
+    expect(r.running).toBe(2);
+    await a.stop();
+    expect(isAlive(a.pid!)).toBe(false);
+    await r.stopAll();
+    expect(isAlive(b.pid!)).toBe(false);
+    expect(r.running).toBe(0);
+  });
+
+  it('holds the pid of the tool itself, not of a wrapping shell', async () => {
+    const r = new Runner();
+    const s = r.start(['sleep', '30']);
+    const { readFileSync } = await import('node:fs');
+    const exe = () => readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').split('\0')[0];
+    // The shell needs a moment to exec; after that the same pid is the tool.
+    await expect.poll(exe, { timeout: 2000, interval: 20 }).toMatch(/sleep$/);
+    await s.stop();
+  });
+});
+
+describe('quoteForDisplay', () => {
+  it.each([
+    ['plain-arg', 'plain-arg'],
+    ['a b', "'a b'"],
+    ["it's", `'it'\\''s'`],
+    ['--set=x', '--set=x'],
+  ])('%s -> %s', (input, out) => {
+    expect(quoteForDisplay(input)).toBe(out);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

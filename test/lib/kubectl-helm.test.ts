@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import { NotReadyError, OperationError } from '../../lib/errors.ts';
+import { helmUpgradeArgs, translateHelmError, valuesYaml } from '../../lib/helm.ts';
+import { kubectlArgs, translateKubectlError } from '../../lib/kubectl.ts';
+import { Secret } from '../../lib/secrets.ts';
+
+const target = { namespace: 'taskflow', release: 'taskflow', context: 'minikube' };
+
+describe('kubectlArgs', () => {
+  it('applies --context and --namespace uniformly', () => {
+    expect(kubectlArgs('kubectl', target, ['get', 'pods'])).toEqual([
+      'kubectl',
+      '--context',
+      'minikube',
+      '--namespace',
+      'taskflow',
+      'get',
+      'pods',
+    ]);
+    expect(kubectlArgs('kubectl', { namespace: 'x' }, ['get', 'sc'], false)).toEqual([
+      'kubectl',
+      'get',
+      'sc',
+    ]);
+  });
+});
+
+describe('helmUpgradeArgs', () => {
+  it.each([
+    [
+      4,
+      { chart: 'charts/taskflow', createNamespace: true, rollbackOnFailure: true, wait: true, timeout: '5m' },
+      [
+        'helm',
+        'upgrade',
+        'taskflow',
+        'charts/taskflow',
+        '--install',
+        '--namespace',
+        'taskflow',
+        '--kube-context',
+        'minikube',
+        '-f',
+        '-',
+        '--create-namespace',
+        '--wait=watcher',
+        '--timeout',
+        '5m',
+        '--rollback-on-failure',
+      ],
+    ],
+    [
+      3,
+      { chart: 'c', rollbackOnFailure: true, wait: true, valuesFiles: ['a.yaml'] },
+      [
+        'helm',
+        'upgrade',
+        'taskflow',
+        'c',
+        '--install',
+        '--namespace',
+        'taskflow',
+        '--kube-context',
+        'minikube',
+        '-f',
+        '-',
+        '-f',
+        'a.yaml',
+        '--wait',
+        '--atomic',
+      ],
+    ],
+    [
+      3,
+      { chart: 'c', reuseValues: true, dryRun: 'server' as const },
+      [
+        'helm',
+        'upgrade',
+        'taskflow',
+        'c',
+        '--install',
+        '--namespace',
+        'taskflow',
+        '--kube-context',
+        'minikube',
+        '-f',
+        '-',
+        '--reuse-values',
+        '--dry-run=server',
+      ],
+    ],
+    [
+      4,
+      { chart: 'c', reuseValues: true },
+      [
+        'helm',
+        'upgrade',
+        'taskflow',
+        'c',
+        '--install',
+        '--namespace',
+        'taskflow',
+        '--kube-context',
+        'minikube',
+        '-f',
+        '-',
+        '--reset-then-reuse-values',
+      ],
+    ],
+  ])('helm %i: %j', (major, opts, argv) => {
+    expect(helmUpgradeArgs('helm', major, target, opts)).toEqual(argv);
+  });
+
+  it('never puts a value in argv: generated values come on stdin', () => {
+    const argv = helmUpgradeArgs('helm', 4, target, { chart: 'c' });
+    expect(argv.some((a) => a.startsWith('--set'))).toBe(false);
+    expect(argv).toContain('-');
+  });
+});
+
+describe('valuesYaml', () => {
+  it('reveals secrets only in the YAML for stdin', () => {
+    const y = valuesYaml({ sso: { database: { password: new Secret('abc123def456') } } });
+    expect(y).toBe('sso:\n  database:\n    password: abc123def456\n');
+  });
+});
+
+describe('translateKubectlError', () => {
+  it.each([
+    [
+      'error: context "kind-x" does not exist',
+      NotReadyError,
+      /does not exist/,
+      /kubectl config get-contexts/,
+    ],
+    [
+      'Unable to connect to the server: dial tcp 127.0.0.1:8443: connect: connection refused',
+      NotReadyError,
+      /cannot reach the cluster/,
+      /minikube start/,
+    ],
+    [
+      'The connection to the server localhost:8080 was refused - did you specify the right host or port?',
+      NotReadyError,
+      /cannot reach/,
+      /minikube start/,
+    ],
+    ['error: You must be logged in to the server (Unauthorized)', NotReadyError, /credentials/, /login/],
+    [
+      'Error from server (Forbidden): pods is forbidden: User "x" cannot list resource "pods"',
+      OperationError,
+      /not allowed to list pods/,
+      /RBAC/,
+    ],
+    [
+      'Error from server (NotFound): pods "x" not found',
+      OperationError,
+      /kubectl failed to list pods: Error from server \(NotFound\)/,
+      undefined,
+    ],
+  ])('%s', (stderr, cls, msg, hint) => {
+    const e = translateKubectlError(stderr, target, 'list pods');
+    expect(e).toBeInstanceOf(cls);
+    expect(e.message).toMatch(msg);
+    if (hint) expect(e.hint).toMatch(hint);
+  });
+});
+
+describe('translateHelmError', () => {
+  it.each([
+    [
+      'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress',
+      /locked by another helm operation/,
+      /helm rollback taskflow -n taskflow/,
+    ],
+    [
+      'Error: UPGRADE FAILED: "taskflow" has no deployed releases',
+      /no successful revision/,
+      /npm run doctor/,
+    ],
+    ['Error: release: not found', /is not deployed in namespace "taskflow"/, /npm run deploy/],
+    [
+      'Error: execution error at (taskflow/templates/validate.yaml:3:4): \nVALUES:\n- sso.auth.url must be absolute',
+      /the chart rejected its values/,
+      /npm run validate/,
+    ],
+  ])('%s', (stderr, msg, hint) => {
+    const e = translateHelmError(stderr, target, 'upgrade');
+    expect(e.message).toMatch(msg);
+    expect(e.hint).toMatch(hint);
+  });
+
+  it('cluster unreachable is exit 3', () => {
+    const e = translateHelmError(
+      'Error: Kubernetes cluster unreachable: Get "https://x/version": dial tcp: connection refused',
+      target,
+      'upgrade',
+    );
+    expect(e).toBeInstanceOf(NotReadyError);
+  });
+});
