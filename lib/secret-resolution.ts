@@ -1,0 +1,87 @@
+import type { Settings, SettingSource } from './env.ts';
+import { upsertEnvFile } from './envfile.ts';
+import { Secret, generateSecret } from './secrets.ts';
+
+/** The secrets the suite keeps stable across deploys (the databases were initialised with them). */
+export type SecretKey = 'POSTGRES_SSO_PASSWORD' | 'POSTGRES_API_PASSWORD' | 'BETTER_AUTH_SECRET';
+export const SECRET_KEYS: readonly SecretKey[] = [
+  'POSTGRES_SSO_PASSWORD',
+  'POSTGRES_API_PASSWORD',
+  'BETTER_AUTH_SECRET',
+];
+
+/** Reads one key of a Secret in the release namespace; undefined when the Secret or key does not exist. */
+export interface ClusterSecretReader {
+  (secretName: string, key: string): Promise<string | undefined>;
+}
+
+/** Where the chart keeps each secret (chart contract). */
+export const SECRET_LOCATIONS: Readonly<Record<SecretKey, { secret: string; key: string }>> = {
+  POSTGRES_SSO_PASSWORD: { secret: 'sso-postgres', key: 'password' },
+  POSTGRES_API_PASSWORD: { secret: 'api-postgres', key: 'password' },
+  BETTER_AUTH_SECRET: { secret: 'sso-platform', key: 'BETTER_AUTH_SECRET' },
+};
+
+export interface ResolvedSecrets {
+  ssoDbPassword: Secret;
+  apiDbPassword: Secret;
+  authSecret: Secret;
+  sources: Record<SecretKey, SettingSource>;
+  /** keys generated now and written to the env file */
+  written: SecretKey[];
+}
+
+export const GENERATED_COMMENT =
+  'Generated on first deploy and kept: the databases were initialised with these values.';
+
+function fromSettings(settings: Settings, key: SecretKey): Secret | undefined {
+  if (key === 'POSTGRES_SSO_PASSWORD') return settings.sso.dbPassword;
+  if (key === 'POSTGRES_API_PASSWORD') return settings.api.dbPassword;
+  return settings.sso.authSecret;
+}
+
+/**
+ * Resolves each secret: the env file or process environment, else the value in the cluster's Secret, else
+ * a new random one, which is written back to the env file (when `writeBack`) so the next run reuses it.
+ * A reader that fails rejects the whole resolution: never generate over a value that could not be read.
+ */
+export async function resolveSecrets(
+  settings: Settings,
+  opts: {
+    readCluster?: ClusterSecretReader;
+    envFilePath: string;
+    writeBack: boolean;
+    generate?: () => Secret;
+    writeEnvFile?: typeof upsertEnvFile;
+  },
+): Promise<ResolvedSecrets> {
+  const generate = opts.generate ?? (() => generateSecret());
+  const resolved = await Promise.all(
+    SECRET_KEYS.map(async (key): Promise<{ key: SecretKey; value: Secret; source: SettingSource }> => {
+      const own = fromSettings(settings, key);
+      if (own) return { key, value: own, source: settings.sources[key] ?? 'env-file' };
+      if (opts.readCluster) {
+        const { secret, key: field } = SECRET_LOCATIONS[key];
+        const inCluster = await opts.readCluster(secret, field);
+        if (inCluster) return { key, value: new Secret(inCluster), source: 'cluster' };
+      }
+      return { key, value: generate(), source: 'generated' };
+    }),
+  );
+  const generated = resolved.filter((r) => r.source === 'generated');
+  const written: SecretKey[] = [];
+  if (opts.writeBack && generated.length > 0) {
+    const updates = Object.fromEntries(generated.map((r) => [r.key, r.value.reveal()]));
+    (opts.writeEnvFile ?? upsertEnvFile)(opts.envFilePath, updates, { comment: GENERATED_COMMENT });
+    written.push(...generated.map((r) => r.key));
+  }
+  const byKey = new Map(resolved.map((r) => [r.key, r]));
+  const value = (key: SecretKey): Secret => byKey.get(key)!.value;
+  return {
+    ssoDbPassword: value('POSTGRES_SSO_PASSWORD'),
+    apiDbPassword: value('POSTGRES_API_PASSWORD'),
+    authSecret: value('BETTER_AUTH_SECRET'),
+    sources: Object.fromEntries(resolved.map((r) => [r.key, r.source])) as Record<SecretKey, SettingSource>,
+    written,
+  };
+}

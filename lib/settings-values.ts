@@ -1,0 +1,69 @@
+import type { Settings } from './env.ts';
+import type { ResolvedSecrets } from './secret-resolution.ts';
+
+/** env key -> the chart values it sets (empty: used by the scripts only). For `env-flow`. */
+export const CHART_VALUE_PATHS: Readonly<Record<string, readonly string[]>> = {
+  POSTGRES_SSO_PASSWORD: ['sso.database.password'],
+  POSTGRES_API_PASSWORD: ['api.database.password'],
+  BETTER_AUTH_SECRET: ['sso.auth.secret'],
+  BETTER_AUTH_URL: ['sso.auth.url'],
+  ALLOWED_ORIGINS: ['sso.auth.allowedOrigins', 'api.allowedOrigins'],
+  NODE_ENV: ['sso.nodeEnv'],
+  SMTP_HOST: ['sso.smtp.host'],
+  SMTP_PORT: ['sso.smtp.port'],
+  SMTP_USER: ['sso.smtp.user'],
+  SMTP_PASS: ['sso.smtp.password'],
+  SMTP_SECURE: ['sso.smtp.secure'],
+  EMAIL_FROM: ['sso.smtp.from'],
+  OPENAI_API_KEY: ['api.openaiApiKey'],
+  TASKFLOW_NAMESPACE: [],
+  TASKFLOW_RELEASE: [],
+  TASKFLOW_ACCESS: [],
+  TASKFLOW_IMAGE_TAG: ['global.imageTag'],
+  TASKFLOW_STORAGE_CLASS: ['global.storageClass'],
+};
+
+/**
+ * The chart values for these settings: a plain object (secrets revealed) that goes to helm on stdin only.
+ * Unset optional settings emit no key, so values from `-f` files or the chart defaults stay in force.
+ */
+export function settingsToValues(
+  settings: Settings,
+  secrets: ResolvedSecrets,
+  extra: { pgadmin?: boolean; mailpit?: boolean } = {},
+): Record<string, unknown> {
+  const { smtp } = settings.sso;
+  const sso: Record<string, unknown> = {
+    database: { password: secrets.ssoDbPassword.reveal() },
+    auth: {
+      secret: secrets.authSecret.reveal(),
+      url: settings.sso.authUrl,
+      allowedOrigins: [...settings.sso.allowedOrigins],
+    },
+    nodeEnv: settings.sso.nodeEnv,
+  };
+  if (smtp) {
+    sso.smtp = {
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      ...(smtp.user !== undefined && { user: smtp.user }),
+      ...(smtp.password !== undefined && { password: smtp.password.reveal() }),
+      ...(smtp.from !== undefined && { from: smtp.from }),
+    };
+  }
+  const api: Record<string, unknown> = {
+    database: { password: secrets.apiDbPassword.reveal() },
+    allowedOrigins: [...settings.api.allowedOrigins],
+  };
+  if (settings.api.openaiApiKey) api.openaiApiKey = settings.api.openaiApiKey.reveal();
+  const values: Record<string, unknown> = { sso, api };
+  const global = {
+    ...(settings.imageTag !== undefined && { imageTag: settings.imageTag }),
+    ...(settings.storageClass !== undefined && { storageClass: settings.storageClass }),
+  };
+  if (Object.keys(global).length > 0) values.global = global;
+  if (extra.pgadmin !== undefined) values.pgadmin = { enabled: extra.pgadmin };
+  if (extra.mailpit !== undefined) values.mailpit = { enabled: extra.mailpit };
+  return values;
+}
