@@ -1,0 +1,78 @@
+import type { DbInfo } from './components.ts';
+import { checkDbLogin } from './db.ts';
+import type { Kubectl } from './kubectl.ts';
+import type { Pod } from './pod-status.ts';
+import type { Secret } from './secrets.ts';
+
+/** `no-data`: no volume yet (any password will initialise it); `unknown`: data exists but nothing could tell. */
+export type DriftStatus = 'no-data' | 'match' | 'mismatch' | 'unknown';
+
+export interface DriftResult {
+  status: DriftStatus;
+  detail: string;
+  hint?: string;
+}
+
+/** The two ways out of a password drift, for one database. */
+export function driftHint(db: DbInfo): string {
+  return `make the database take the new password: npm run reset-db-password -- ${db.db}; or keep the old one: remove ${db.envKey} from the env file (the value in the cluster is then reused)`;
+}
+
+/** Whether the database pod's postgres container is running (so a login can be tried in it). */
+export function isDbPodRunning(pod: Pod | undefined, container: string): boolean {
+  if (!pod || pod.metadata.deletionTimestamp || pod.status?.phase !== 'Running') return false;
+  const cs = pod.status.containerStatuses?.find((c) => c.name === container);
+  return cs?.state?.running !== undefined;
+}
+
+/**
+ * Whether `password` is the one the database's existing data accepts. No PVC: nothing to drift from.
+ * Pod running: a TCP login inside the pod, the password on stdin. Otherwise: compared with the
+ * password in the database's Secret (what the data was last deployed with).
+ */
+export async function checkPasswordDrift(
+  kubectl: Kubectl,
+  db: DbInfo,
+  password: Secret,
+): Promise<DriftResult> {
+  const pvc = await kubectl.getOptional('pvc', db.pvc);
+  if (!pvc)
+    return {
+      status: 'no-data',
+      detail: `no volume ${db.pvc} yet: the database will be initialised with this password`,
+    };
+  const pod = await kubectl.getOptional<Pod>('pod', db.pod);
+  let loginDetail = '';
+  if (isDbPodRunning(pod, db.container)) {
+    const login = await checkDbLogin(kubectl, db, password);
+    if (login.status === 'ok')
+      return { status: 'match', detail: `${db.pod} accepts the password for user "${db.user}"` };
+    if (login.status === 'rejected') {
+      return {
+        status: 'mismatch',
+        detail: `the ${db.db} database (volume ${db.pvc}) rejects the password about to be deployed (${login.detail})`,
+        hint: driftHint(db),
+      };
+    }
+    loginDetail = ` (login check inside ${db.pod} failed: ${login.detail})`;
+  }
+  const inSecret = await kubectl.secretValue(db.secret, db.secretKey);
+  if (inSecret === undefined) {
+    return {
+      status: 'unknown',
+      detail: `volume ${db.pvc} holds data but ${db.pod} is not running and Secret ${db.secret} is gone: cannot tell which password it was initialised with${loginDetail}`,
+      hint: `if the deploy then fails with "password authentication failed", run: npm run reset-db-password -- ${db.db}`,
+    };
+  }
+  if (inSecret === password.reveal()) {
+    return {
+      status: 'match',
+      detail: `the password equals the one in Secret ${db.secret} (${db.pod} not running)${loginDetail}`,
+    };
+  }
+  return {
+    status: 'mismatch',
+    detail: `the ${db.db} database (volume ${db.pvc}) was deployed with another password than the one about to be deployed (compared with Secret ${db.secret}; ${db.pod} is not running)${loginDetail}`,
+    hint: driftHint(db),
+  };
+}
