@@ -188,7 +188,8 @@ export function readEnvFile(path: string, opts: { readFile?: (path: string) => s
     });
   }
   const { file, problems } = parseEnvText(path, text);
-  if (problems.length > 0) throw new UsageError(formatProblems(problems, path), { hint: fixHint(path) });
+  if (problems.length > 0)
+    throw new UsageError(formatProblems(problems, path, `Invalid env file ${path}`), { hint: fixHint(path) });
   return file;
 }
 
@@ -203,27 +204,43 @@ export function problemLocation(p: Problem, path: string): string {
   return p.line === undefined ? path : `${path}:${p.line}`;
 }
 
-/** One readable block listing every problem with its place and hint. */
-export function formatProblems(problems: readonly Problem[], path: string): string {
-  const errors = problems.filter((p) => p.severity === 'error').length;
-  const head =
-    errors > 0
-      ? `Invalid settings: ${errors} error${errors === 1 ? '' : 's'}`
-      : `Settings: ${problems.length} warning${problems.length === 1 ? '' : 's'}`;
-  const body = problems.map((p) => {
+/** One readable block listing every problem with its place and hint (errors first when mixed). */
+export function formatProblems(
+  problems: readonly Problem[],
+  path: string,
+  title = 'Invalid settings',
+): string {
+  const errors = problems.filter((p) => p.severity === 'error');
+  const warnings = problems.filter((p) => p.severity === 'warn');
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const head = [
+    errors.length > 0 && count(errors.length, 'error'),
+    warnings.length > 0 && count(warnings.length, 'warning'),
+  ];
+  const mixed = errors.length > 0 && warnings.length > 0;
+  const body = [...errors, ...warnings].map((p) => {
     const what = p.key === '' ? p.message : `${p.key}: ${p.message}`;
-    return `  ${problemLocation(p, path)}: ${what}\n      hint: ${p.hint}`;
+    const tag = mixed ? `${p.severity === 'error' ? 'error' : 'warning'} ` : '';
+    return `  ${tag}${problemLocation(p, path)}: ${what}\n      hint: ${p.hint}`;
   });
-  return [head, ...body].join('\n');
+  return [`${errors.length > 0 ? title : 'Settings'}: ${head.filter(Boolean).join(', ')}`, ...body].join(
+    '\n',
+  );
 }
 
 const PLAIN_VALUE = /^[\w./:@+,~%=^*!?-]*$/;
 
 /** The `KEY=value` text for a value, quoted so that dotenv reads back exactly that value. */
 export function formatAssignment(key: string, value: string): string {
-  const candidates = [value, `'${value}'`, `"${value.replace(/\n/g, '\\n')}"`, `\`${value}\``];
-  for (const [i, v] of candidates.entries()) {
-    if (i === 0 && !PLAIN_VALUE.test(value)) continue;
+  // Each quoting only where it is plain for every dotenv reader, not just through dotenv's fallbacks.
+  const candidates = [
+    PLAIN_VALUE.test(value) && value,
+    !/['\n]/.test(value) && `'${value}'`,
+    !/["\\]/.test(value) && `"${value.replace(/\n/g, '\\n')}"`,
+    !/[`\n]/.test(value) && `\`${value}\``,
+  ];
+  for (const v of candidates) {
+    if (v === false) continue;
     const line = `${key}=${v}`;
     if (parse(line)[key] === value && scan(line).invalid.length === 0) return line;
   }
