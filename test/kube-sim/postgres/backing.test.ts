@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresBacking, PostgresInitError, type PostgresEndpoint } from './index.ts';
+import { scramVerifier } from './scram.ts';
 
 async function login(ep: PostgresEndpoint, user: string, password: string | undefined, database: string) {
   const host = password === undefined ? ep.socketDir : ep.host;
@@ -91,6 +92,26 @@ describe('PostgresBacking', () => {
     expect(new Set(eps.map((e) => e.port)).size).toBe(3);
     // Defaults of the image: user and database "postgres".
     for (const ep of eps) expect((await login(ep, 'postgres', 'pw', 'postgres'))?.oid).toBe(10);
+  });
+
+  it('computes the same SCRAM verifier as the server, SASLprep included', async () => {
+    const ep = await backing.start('x/a', { POSTGRES_PASSWORD: 'pw' });
+    const c = new pg.Client({ host: ep.socketDir, port: ep.port, user: 'postgres', database: 'postgres' });
+    await c.connect();
+    try {
+      for (const plain of ['simple', 'p@ss:w/rd', 'caf\u00e9\u00a0cr\u00e8me\u00ad']) {
+        await c.query(`create role probe; alter role probe password '${plain}'`);
+        const r = await c.query<{ v: string }>(
+          "select rolpassword as v from pg_authid where rolname = 'probe'",
+        );
+        await c.query('drop role probe');
+        const stored = r.rows[0]?.v ?? '';
+        const salt = Buffer.from(/:([^$]+)\$/.exec(stored)?.[1] ?? '', 'base64');
+        expect(scramVerifier(plain, 4096, salt)).toBe(stored);
+      }
+    } finally {
+      await c.end();
+    }
   });
 
   it('refuses a first start without a password, as the image does', async () => {
