@@ -64,7 +64,7 @@ export function textOf(value: string | Secret): string {
 interface Assignment {
   key: string;
   line: number;
-  /** offset of the key, of the end of the value (or separator), and of the end of the match */
+  /** offsets of the key and of the end of its value (or of the "=" when there is none) */
   keyStart: number;
   valueEnd: number;
   rawValue: string;
