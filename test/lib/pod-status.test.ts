@@ -8,7 +8,7 @@ import {
 } from '../../lib/pod-status.ts';
 
 function pod(status: PodStatus): Pod {
-  return { kind: 'Pod', metadata: { name: 'p-1' }, status };
+  return { kind: 'Pod', metadata: { name: 'p-1' }, status: status as Pod['status'] };
 }
 
 describe('podFailures', () => {
