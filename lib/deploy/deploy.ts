@@ -1,0 +1,314 @@
+import path from 'node:path';
+import { type CommandContext, str } from '../cli.ts';
+import { APPS } from '../components.ts';
+import {
+  CHART_PATH,
+  type ClusterSession,
+  type LoadedSettings,
+  loadCommandSettings,
+  openSession,
+} from '../context.ts';
+import { upsertEnvFile } from '../envfile.ts';
+import { ExitCode, OperationError, TaskflowError } from '../errors.ts';
+import { printJson } from '../log.ts';
+import { registerSecrets } from '../redact.ts';
+import { GENERATED_COMMENT, type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
+import { imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
+import { runDryRun } from './dry-run.ts';
+import { collectDetails } from './failure-details.ts';
+import { backupDatabases, confirmFresh, teardown } from './fresh.ts';
+import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
+import { type Values, deployValues, getPath } from './plan.ts';
+import { assertStorage, batchedSecretReader, driftGuard, managedDatabases } from './preflight.ts';
+import { type DeployReport, fromError, fromRollout, fromVerify, serviceEntries } from './report.ts';
+import { handOver, rollBack } from './after.ts';
+import { printFailures, printSummary } from './summary.ts';
+import { readValuesFiles } from './values-files.ts';
+import { verifyAll } from './verify.ts';
+import { progressLine, watchRollout } from './watch.ts';
+
+/** StatefulSets get at most this long (they have no progress deadline of their own). */
+const STATEFULSET_DEADLINE_MS = 5 * 60_000;
+
+/** Failure id for an error that stopped the deploy in a given step. */
+function failureId(step: string, err: TaskflowError): string {
+  if (step === 'tools') return /^helm/.test(err.message) ? 'tools.helm' : 'tools.kubectl';
+  return step;
+}
+
+/** Where the run is: the report being filled and the step that is running (its id names a failure). */
+interface Run {
+  ctx: CommandContext;
+  opts: DeployOptions;
+  report: DeployReport;
+  started: number;
+  step: string;
+}
+
+/**
+ * `npm run deploy`: pre-flight, secrets, drift guard, optional build, helm upgrade, fail-fast rollout
+ * watch, verification, summary. Returns the exit code; with --json the deploy document ends stdout.
+ */
+export async function runDeploy(ctx: CommandContext): Promise<number> {
+  const opts = parseDeployOptions(ctx.args.values, ctx.env);
+  const v = ctx.args.values;
+  const run: Run = {
+    ctx,
+    opts,
+    started: Date.now(),
+    step: 'settings',
+    report: {
+      ok: false,
+      release: str(v, 'release') ?? 'taskflow',
+      namespace: str(v, 'namespace') ?? 'taskflow',
+      revision: null,
+      durationMs: 0,
+      services: [],
+      failures: [],
+    },
+  };
+  try {
+    const loaded = loadCommandSettings(ctx);
+    run.report.release = loaded.target.release;
+    run.report.namespace = loaded.target.namespace;
+    if (opts.dryRun) return finish(run, await runDryRun(ctx, loaded, opts, run.report));
+    run.step = 'tools';
+    const session = await openSession(ctx, loaded);
+    return finish(run, await deployTo(run, session));
+  } catch (err) {
+    if (ctx.signal.aborted || !(err instanceof TaskflowError)) throw err;
+    run.report.failures.push(fromError(failureId(run.step, err), err.message, err.hint));
+    ctx.log.done();
+    ctx.log.error(err.message);
+    if (err.hint) ctx.log.hint(err.hint);
+    return finish(run, err.exitCode);
+  }
+}
+
+function finish(run: Run, code: number): number {
+  run.report.durationMs = Date.now() - run.started;
+  run.report.ok = code === ExitCode.Ok && run.report.failures.length === 0;
+  if (run.opts.json) printJson(run.report, run.ctx.stdout);
+  return code;
+}
+
+async function deployTo(run: Run, s: ClusterSession): Promise<number> {
+  const { ctx, opts, report } = run;
+  const { log } = ctx;
+  const { kubectl, helm, settings } = s;
+  run.step = 'cluster.reachable';
+  log.step(
+    `cluster: ${s.target.context ?? 'current context'}, namespace ${s.target.namespace}, release ${s.target.release}`,
+  );
+  await kubectl.assertReachable();
+
+  run.step = 'settings';
+  const userValues = readValuesFiles(s.valuesFiles);
+  run.step = 'cluster.storageclass';
+  const wanted = getPath(userValues, 'global.storageClass');
+  const storage = await assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
+  log.success(storage.detail);
+
+  if (opts.fresh) {
+    run.step = 'fresh';
+    await freshStart(run, s);
+  }
+
+  run.step = 'secrets';
+  const secrets = await resolveSecrets(settings, {
+    readCluster: batchedSecretReader(kubectl),
+    envFilePath: s.envFile.path,
+    writeBack: false,
+  });
+  registerSecrets(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
+
+  run.step = 'db.password-drift';
+  const dbs = managedDatabases(userValues);
+  for (const { db, result } of await driftGuard(kubectl, dbs, secrets)) {
+    if (result.status === 'mismatch') {
+      report.failures.push(fromError('db.password-drift', result.detail, result.hint, `pvc/${db.pvc}`));
+    } else if (result.status === 'unknown') {
+      log.warn(result.detail);
+      if (result.hint) log.hint(result.hint);
+    } else log.success(`${db.db} database: ${result.detail}`);
+  }
+  if (report.failures.length > 0) {
+    log.error('password drift: stopped before changing anything in the cluster');
+    printFailures(log, report.failures);
+    return ExitCode.Failed;
+  }
+  saveGenerated(run, s, secrets);
+
+  run.step = 'release.status';
+  const status = await helm.status();
+  if (status && /^pending-/.test(status.info.status)) {
+    throw new OperationError(
+      `release "${s.target.release}" is stuck in ${status.info.status} (an earlier helm run was interrupted)`,
+      {
+        hint: `npm run doctor shows its state; then: helm rollback ${s.target.release} -n ${s.target.namespace}`,
+      },
+    );
+  }
+  const previous: Values | undefined = status ? await helm.getValues(false) : undefined;
+
+  let images: Values | undefined;
+  if (opts.build) {
+    run.step = 'build';
+    images = await build(run, s);
+  }
+
+  run.step = 'helm.upgrade';
+  const values = deployValues({
+    settings,
+    secrets,
+    pgadmin: opts.pgadmin,
+    ...(previous && { previous }),
+    ...(images && { images }),
+  });
+  const since = Date.now();
+  log.step(`helm upgrade --install ${s.target.release} (values on stdin)`);
+  const out = await helm.upgrade(values, {
+    chart: CHART_PATH,
+    valuesFiles: s.valuesFiles,
+    createNamespace: true,
+    timeout: opts.timeout,
+  });
+  report.revision =
+    Number(/^REVISION: (\d+)/m.exec(out)?.[1] ?? NaN) || ((await helm.status())?.version ?? null);
+  log.success(`release ${s.target.release} revision ${report.revision ?? '?'} applied; watching the rollout`);
+
+  run.step = 'rollout';
+  const watch = await watchRollout(kubectl, {
+    release: s.target.release,
+    since,
+    deadline: since + opts.timeoutMs,
+    statefulSetDeadline: since + Math.min(opts.timeoutMs, STATEFULSET_DEADLINE_MS),
+    ...(storage.classes.length > 0 && { storageClasses: storage.classes }),
+    signal: ctx.signal,
+    onProgress: (snap) => log.progress(progressLine(snap)),
+  });
+  log.done();
+  report.services = serviceEntries(watch.snapshot, settings);
+  if (!watch.ok) {
+    const detailed = await collectDetails(kubectl, watch.failures);
+    report.failures.push(...detailed.map(fromRollout));
+    log.error(
+      `the rollout failed (${watch.failures.length} problem${watch.failures.length === 1 ? '' : 's'}):`,
+    );
+    printFailures(log, report.failures);
+    if (opts.rollbackOnFailure) log.warn(await rollBack(helm, report.revision));
+    else log.hint(`the release is left as it is for inspection: npm run doctor -n ${s.target.namespace}`);
+    return ExitCode.Failed;
+  }
+  log.success(progressLine(watch.snapshot));
+
+  run.step = 'verify';
+  const running = new Set(watch.snapshot.workloads.map((w) => w.name));
+  const verify = await verifyAll(
+    kubectl,
+    dbs.filter((d) => running.has(d.statefulSet)),
+    APPS.filter((a) => running.has(a.name)),
+    { signal: ctx.signal },
+  );
+  if (verify.length > 0) {
+    report.failures.push(...verify.map(fromVerify));
+    log.error('the platform is up but does not pass its checks:');
+    printFailures(log, report.failures);
+    return ExitCode.Failed;
+  }
+  log.success('databases accept their passwords; health endpoints answer');
+
+  report.durationMs = Date.now() - run.started;
+  printSummary(log, report, {
+    envFile: path.relative(process.cwd(), s.envFile.path) || s.envFile.path,
+    access: settings.access,
+    sources: secrets.sources,
+    pgadmin: getPath(values, 'pgadmin.enabled') === true,
+    cli: targetArgs(ctx),
+  });
+  if (opts.portForward) return handOver(ctx, s, report, opts.json);
+  return ExitCode.Ok;
+}
+
+/** The target options of this run, repeated in the commands the summary suggests. */
+function targetArgs(ctx: CommandContext): string {
+  const v = ctx.args.values;
+  const parts: string[] = [];
+  for (const [k, flag] of [
+    ['namespace', '-n'],
+    ['release', '--release'],
+    ['context', '--context'],
+    ['env-file', '--env-file'],
+  ] as const) {
+    const x = str(v, k);
+    if (x !== undefined) parts.push(flag, x);
+  }
+  return parts.length > 0 ? ` ${parts.join(' ')}` : '';
+}
+
+/** Writes secrets generated by this run to the env file, so the next run (and the databases) keep them. */
+function saveGenerated(run: Run, s: LoadedSettings, secrets: ResolvedSecrets): void {
+  const generated = Object.entries(secrets.sources)
+    .filter(([, src]) => src === 'generated')
+    .map(([k]) => k);
+  if (generated.length === 0) return;
+  const value = (k: string) =>
+    (k === 'POSTGRES_SSO_PASSWORD'
+      ? secrets.ssoDbPassword
+      : k === 'POSTGRES_API_PASSWORD'
+        ? secrets.apiDbPassword
+        : secrets.authSecret
+    ).reveal();
+  upsertEnvFile(s.envFile.path, Object.fromEntries(generated.map((k) => [k, value(k)])), {
+    comment: GENERATED_COMMENT,
+  });
+  run.ctx.log.success(`generated ${generated.join(', ')} and saved them to ${s.envFile.path} (mode 0600)`);
+}
+
+async function freshStart(run: Run, s: ClusterSession): Promise<void> {
+  const { ctx, opts } = run;
+  await confirmFresh({
+    namespace: s.target.namespace,
+    yes: opts.yes,
+    stdin: ctx.stdin,
+    prompt: process.stderr,
+  });
+  if (opts.backup) {
+    const files = await backupDatabases(s.kubectl, s.target.release, path.resolve('backups'));
+    for (const f of files) ctx.log.success(`backed up to ${path.relative(process.cwd(), f)}`);
+    if (files.length === 0) ctx.log.info('no database volumes: nothing to back up');
+  }
+  ctx.log.step(`uninstalling ${s.target.release} and deleting namespace ${s.target.namespace}`);
+  await teardown(s.kubectl, s.helm, { timeoutMs: Math.min(opts.timeoutMs, 5 * 60_000), signal: ctx.signal });
+  ctx.log.success(`namespace ${s.target.namespace} deleted`);
+}
+
+async function build(run: Run, s: ClusterSession): Promise<Values> {
+  const { ctx, opts } = run;
+  const src = buildSource(opts, s.envFile);
+  if (!src) {
+    throw new OperationError('--build needs the platform sources', {
+      hint: 'set TASKFLOW_SRC=/path/to/taskflow (env file or environment) or pass --src PATH',
+    });
+  }
+  const builder = pickBuilder(opts.builder, ctx.env);
+  const profile = builder === 'minikube' ? s.target.context : undefined;
+  const builds = planBuilds({
+    src: path.resolve(src),
+    builder,
+    settings: s.settings,
+    env: ctx.env,
+    ...(profile && { profile }),
+  });
+  await runBuilds(ctx.runner, builds, {
+    builder,
+    ...(profile && { profile }),
+    onBuild: (ref, state) =>
+      state === 'done'
+        ? ctx.log.success(`built ${ref}`)
+        : state === 'reused'
+          ? ctx.log.info(`  ${ref} unchanged, reused`)
+          : ctx.log.step(`building ${ref}`),
+  });
+  return imageValues(builds);
+}

@@ -1,0 +1,148 @@
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { pipeline } from 'node:stream/promises';
+import { DATABASES, type DbInfo, releaseSelector } from '../components.ts';
+import { isDbPodRunning } from '../drift.ts';
+import { OperationError, UsageError } from '../errors.ts';
+import type { Helm } from '../helm.ts';
+import type { Kubectl } from '../kubectl.ts';
+import type { Pod } from '../pod-status.ts';
+import { redact } from '../redact.ts';
+import { abortableSleep } from './watch.ts';
+
+/**
+ * Asks before deleting data: `--yes` answers for scripts; without a TTY and without `--yes` it is a
+ * usage error (exit 2), never a silent yes.
+ */
+export async function confirmFresh(opts: {
+  namespace: string;
+  yes: boolean;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  prompt: NodeJS.WritableStream;
+}): Promise<void> {
+  if (opts.yes) return;
+  if (!opts.stdin.isTTY) {
+    throw new UsageError(
+      `--fresh deletes namespace "${opts.namespace}" and both databases: add --yes to confirm without a terminal`,
+    );
+  }
+  const rl = createInterface({ input: opts.stdin, output: opts.prompt });
+  try {
+    const answer = await rl.question(
+      `This deletes namespace "${opts.namespace}" with both databases (backed up first unless --no-backup). Type the namespace name to go on: `,
+    );
+    if (answer.trim() !== opts.namespace) throw new UsageError('not confirmed: nothing was deleted');
+  } finally {
+    rl.close();
+  }
+}
+
+/** `backups/<release>-<db>-<timestamp>.sql` (the timestamp without colons, safe on every filesystem). */
+export function backupFile(dir: string, release: string, db: string, now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
+  return path.join(dir, `${release}-${db}-${stamp}.sql`);
+}
+
+/** argv (after `kubectl exec POD -c postgres --`) of a database dump over the pod's trusted local socket. */
+export function dumpCommand(db: DbInfo): string[] {
+  return ['pg_dump', '-U', db.user, '--no-owner', db.database];
+}
+
+/**
+ * Dumps one database through `kubectl exec` straight into a local file (mode 0600). A database with
+ * no volume has nothing to back up; one whose pod is not running cannot be dumped: that stops --fresh.
+ */
+export async function backupDatabase(
+  kubectl: Kubectl,
+  db: DbInfo,
+  file: string,
+): Promise<string | undefined> {
+  if (!(await kubectl.getOptional('pvc', db.pvc))) return undefined;
+  const pod = await kubectl.getOptional<Pod>('pod', db.pod);
+  if (!isDbPodRunning(pod, db.container)) {
+    throw new OperationError(`cannot back up the ${db.db} database: pod ${db.pod} is not running`, {
+      hint: `start it (npm run deploy) and retry, or skip the backup with --no-backup (its data is then lost)`,
+    });
+  }
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const child = kubectl.start(['exec', db.pod, '-c', db.container, '--', ...dumpCommand(db)]);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await pipeline(child.stdout, createWriteStream(file, { mode: 0o600, flags: 'wx' }));
+  } catch (err) {
+    await child.stop();
+    rmSync(file, { force: true });
+    throw new OperationError(`backup of the ${db.db} database failed: ${(err as Error).message}`);
+  }
+  const code = await child.exited;
+  if (code !== 0) {
+    rmSync(file, { force: true });
+    throw new OperationError(
+      `backup of the ${db.db} database failed: ${redact(stderr.trim().split('\n')[0] ?? `exit ${code}`)}`,
+      {
+        hint: 'fix the database (npm run doctor) and retry, or skip the backup with --no-backup',
+      },
+    );
+  }
+  return file;
+}
+
+/** Backs up both databases, one after the other; returns the files written. */
+export async function backupDatabases(
+  kubectl: Kubectl,
+  release: string,
+  dir: string,
+  now = new Date(),
+): Promise<string[]> {
+  const files: string[] = [];
+  for (const db of Object.values(DATABASES)) {
+    const f = await backupDatabase(kubectl, db, backupFile(dir, release, db.db, now));
+    if (f) files.push(f);
+  }
+  return files;
+}
+
+/** Uninstalls the release, deletes its volumes and the namespace, and waits until the namespace is gone. */
+export async function teardown(
+  kubectl: Kubectl,
+  helm: Helm,
+  opts: { timeoutMs: number; signal?: AbortSignal },
+): Promise<void> {
+  await helm.uninstall();
+  const ns = kubectl.target.namespace;
+  const pvcs = Object.values(DATABASES).map((d) => d.pvc);
+  await kubectl.run(['delete', 'pvc', ...pvcs, '--ignore-not-found', '--wait=false']);
+  await kubectl.run([
+    'delete',
+    'pvc',
+    '-l',
+    releaseSelector(helm.target.release),
+    '--ignore-not-found',
+    '--wait=false',
+  ]);
+  await kubectl.ok(
+    ['delete', 'namespace', ns, '--ignore-not-found', '--wait=false'],
+    `delete namespace ${ns}`,
+    { clusterScoped: true },
+  );
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const out = await kubectl.ok(
+      ['get', 'namespace', ns, '--ignore-not-found', '-o', 'name'],
+      `read namespace ${ns}`,
+      { clusterScoped: true },
+    );
+    if (out.trim() === '') return;
+    if (Date.now() >= deadline) {
+      throw new OperationError(`namespace "${ns}" is still terminating`, {
+        hint: `see what holds it: kubectl get namespace ${ns} -o yaml (finalizers), then rerun npm run deploy`,
+      });
+    }
+    await abortableSleep(1000, opts.signal);
+  }
+}

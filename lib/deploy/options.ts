@@ -1,0 +1,119 @@
+import { CLUSTER_OPTIONS, type OptionSpec, type ParsedValues, flag, str } from '../cli.ts';
+import type { EnvFile } from '../env.ts';
+import { UsageError } from '../errors.ts';
+
+/** What `npm run deploy` was asked to do (besides the shared cluster options). */
+export interface DeployOptions {
+  dryRun: boolean;
+  build: boolean;
+  builder?: 'minikube' | 'docker';
+  src?: string;
+  pgadmin: boolean;
+  portForward: boolean;
+  timeoutMs: number;
+  /** Helm-style text of the timeout, for helm's own --timeout. */
+  timeout: string;
+  fresh: boolean;
+  backup: boolean;
+  rollbackOnFailure: boolean;
+  json: boolean;
+  yes: boolean;
+}
+
+/** deploy's own options (cli.md), then the shared cluster ones. */
+export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
+  'dry-run': {
+    type: 'boolean',
+    description: 'check settings, render and validate the chart, print the plan; touch no cluster',
+  },
+  build: {
+    type: 'boolean',
+    description: "build the five images from TASKFLOW_SRC into the cluster's image store, tagged by content",
+  },
+  src: {
+    type: 'string',
+    arg: 'PATH',
+    description: 'platform source folder for --build (default: TASKFLOW_SRC)',
+  },
+  builder: {
+    type: 'string',
+    arg: 'minikube|docker',
+    description:
+      'where --build builds (default: minikube when installed, else docker; DOCKER_CONTEXT is honoured)',
+  },
+  pgadmin: { type: 'boolean', description: 'enable the pgAdmin add-on in the release' },
+  'port-forward': { type: 'boolean', description: 'when done, forward every service to localhost and stay' },
+  timeout: {
+    type: 'string',
+    arg: 'DURATION',
+    description: 'how long the rollout may take, e.g. 90s, 10m, 1h (default: 10m)',
+  },
+  fresh: {
+    type: 'boolean',
+    description: 'uninstall and delete the namespace INCLUDING DATA first (asks; backs up both databases)',
+  },
+  'no-backup': { type: 'boolean', description: 'with --fresh: skip the database backups' },
+  'rollback-on-failure': {
+    type: 'boolean',
+    description: 'roll the release back when the rollout fails (default: leave it for npm run doctor)',
+  },
+  ...CLUSTER_OPTIONS,
+};
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses a Go/helm-style duration (`90s`, `10m`, `1h30m`, `500ms`; a bare number is seconds) into ms. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return Number(t) * 1000;
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(t)) return undefined;
+  let ms = 0;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 0);
+  return ms > 0 ? Math.round(ms) : undefined;
+}
+
+/** Reads deploy's options; contradictions are usage errors (exit 2). */
+export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): DeployOptions {
+  const timeoutText = str(v, 'timeout') ?? '10m';
+  const timeoutMs = parseDuration(timeoutText);
+  if (timeoutMs === undefined) {
+    throw new UsageError(`--timeout: "${timeoutText}" is not a duration`, {
+      hint: 'use e.g. 90s, 10m or 1h',
+    });
+  }
+  const builder = str(v, 'builder');
+  if (builder !== undefined && builder !== 'minikube' && builder !== 'docker') {
+    throw new UsageError(`--builder: "${builder}" is not minikube or docker`, {
+      hint: 'use --builder minikube or --builder docker',
+    });
+  }
+  if (flag(v, 'no-backup') && !flag(v, 'fresh')) {
+    throw new UsageError('--no-backup only makes sense with --fresh', {
+      hint: 'add --fresh, or drop --no-backup',
+    });
+  }
+  const src = str(v, 'src') ?? env.TASKFLOW_SRC;
+  return {
+    dryRun: flag(v, 'dry-run'),
+    build: flag(v, 'build'),
+    ...(builder !== undefined && { builder }),
+    ...(src !== undefined && src !== '' && { src }),
+    pgadmin: flag(v, 'pgadmin'),
+    portForward: flag(v, 'port-forward'),
+    timeoutMs,
+    timeout: `${Math.ceil(timeoutMs / 1000)}s`,
+    fresh: flag(v, 'fresh'),
+    backup: !flag(v, 'no-backup'),
+    rollbackOnFailure: flag(v, 'rollback-on-failure'),
+    json: flag(v, 'json'),
+    yes: flag(v, 'yes'),
+  };
+}
+
+/** The platform source folder for --build: --src, else TASKFLOW_SRC from the environment, else from the env file. */
+export function buildSource(opts: DeployOptions, envFile: EnvFile): string | undefined {
+  if (opts.src) return opts.src;
+  const e = envFile.entries.get('TASKFLOW_SRC');
+  const v = e === undefined ? undefined : typeof e.value === 'string' ? e.value : e.value.reveal();
+  return v?.trim() ? v.trim() : undefined;
+}

@@ -1,0 +1,111 @@
+import type { Settings } from '../env.ts';
+import { valuesYaml } from '../helm.ts';
+import { redact } from '../redact.ts';
+import type { ResolvedSecrets } from '../secret-resolution.ts';
+import { settingsToValues } from '../settings-values.ts';
+import { SECRET_MASK } from '../secrets.ts';
+
+export type Values = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Merges `over` into `base` (objects recursively, everything else replaced); returns a new object. */
+export function deepMerge(base: Values, over: Values): Values {
+  const out: Values = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isObject(b) && isObject(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+/** The value at a dotted path, if any. */
+export function getPath(values: Values, path: string): unknown {
+  let cur: unknown = values;
+  for (const p of path.split('.')) {
+    if (!isObject(cur)) return undefined;
+    cur = cur[p];
+  }
+  return cur;
+}
+
+/** An object holding `value` at a dotted path. */
+export function atPath(path: string, value: unknown): Values {
+  return path
+    .split('.')
+    .reverse()
+    .reduce<unknown>((acc, key) => ({ [key]: acc }), value) as Values;
+}
+
+/**
+ * Values an earlier deploy or add-on command set that a plain redeploy must keep: turned-on add-ons and
+ * the content tags of built images (else a deploy without --build would roll back to the default tags).
+ */
+export const STICKY_PATHS = [
+  'pgadmin.enabled',
+  'mailpit.enabled',
+  'global.imagePullPolicy',
+  'sso.image.repository',
+  'sso.image.tag',
+  'sso.migrations.image.repository',
+  'sso.migrations.image.tag',
+  'api.image.repository',
+  'api.image.tag',
+  'mcp.image.repository',
+  'mcp.image.tag',
+  'web.image.repository',
+  'web.image.tag',
+];
+
+/** The sticky values found in a release's user-supplied values. */
+export function stickyValues(previous: Values, opts: { keepImages: boolean }): Values {
+  let out: Values = {};
+  for (const p of STICKY_PATHS) {
+    if (!opts.keepImages && (p.includes('.image.') || p === 'global.imagePullPolicy')) continue;
+    const v = getPath(previous, p);
+    if (v !== undefined && v !== null) out = deepMerge(out, atPath(p, v));
+  }
+  return out;
+}
+
+export interface PlanInput {
+  settings: Settings;
+  secrets: ResolvedSecrets;
+  /** User-supplied values of the installed release, if any. */
+  previous?: Values;
+  pgadmin: boolean;
+  /** Values for freshly built images (repository, tag, pull policy). */
+  images?: Values;
+}
+
+/**
+ * The values deploy gives helm on stdin: the settings' values, over the sticky values of the
+ * installed release, with --pgadmin and built image tags on top. Deterministic: the same input
+ * renders the same manifests, so a redeploy with nothing changed restarts nothing.
+ */
+export function deployValues(input: PlanInput): Values {
+  const keepImages = input.images === undefined && input.settings.imageTag === undefined;
+  const sticky = input.previous ? stickyValues(input.previous, { keepImages }) : {};
+  let values = deepMerge(sticky, settingsToValues(input.settings, input.secrets));
+  if (input.pgadmin) values = deepMerge(values, { pgadmin: { enabled: true } });
+  if (input.images) values = deepMerge(values, input.images);
+  return values;
+}
+
+const SECRET_KEY = /(password|secret|apikey|api_key|token|pass)$/i;
+
+/** Values with every secret masked (by key name and by registered value), for printing a plan. */
+export function maskedValues(values: Values): Values {
+  const walk = (v: unknown, key: string): unknown => {
+    if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    if (Array.isArray(v)) return v.map((x) => walk(x, key));
+    if (typeof v === 'string' && SECRET_KEY.test(key) && v !== '') return SECRET_MASK;
+    return v;
+  };
+  return walk(values, '') as Values;
+}
+
+/** The masked values as YAML text. */
+export function maskedValuesYaml(values: Values): string {
+  return redact(valuesYaml(maskedValues(values)));
+}

@@ -1,0 +1,148 @@
+import { APPS } from '../components.ts';
+import type { Settings } from '../env.ts';
+import { redact } from '../redact.ts';
+import type { DetailedFailure } from './failure-details.ts';
+import type { Snapshot } from './snapshot.ts';
+import type { VerifyFailure } from './verify.ts';
+
+/** One service in the deploy document. */
+export interface ServiceEntry {
+  name: string;
+  ready: boolean;
+  url: string | null;
+}
+
+/** One failure in the deploy document (cli.md). */
+export interface ReportFailure {
+  id: string;
+  object: string | null;
+  container: string | null;
+  reason: string;
+  detail: string;
+  logs: string | null;
+}
+
+/** The document `npm run deploy -- --json` prints at the end (cli.md). */
+export interface DeployReport {
+  ok: boolean;
+  release: string;
+  namespace: string;
+  revision: number | null;
+  durationMs: number;
+  services: ServiceEntry[];
+  failures: ReportFailure[];
+}
+
+/** The next step for each kind of failure (also documented in KUBERNETES-QUICKSTART.md). */
+export const FAILURE_HINTS: Record<string, string> = {
+  'pods.crashloop':
+    'read the log lines above; "password authentication failed" means the database and its Secret disagree: npm run reset-db-password -- <sso|api>',
+  'pods.image':
+    'the image cannot be pulled: build it into the cluster (npm run deploy -- --build) or fix TASKFLOW_IMAGE_TAG / the image repository',
+  'pods.config':
+    'a Secret or ConfigMap key the pod needs is missing (named above): npm run env-flow shows where each setting goes',
+  'pods.init':
+    'an init container failed: wait-for-db means the database is not reachable, migrate means the migration failed (log lines above); rerun with npm run migrate -- sso',
+  'pods.pending':
+    'nothing can run the pod or bind its volume: check TASKFLOW_STORAGE_CLASS (kubectl get storageclass) and free resources (kubectl describe pod)',
+  'pods.oom': 'raise the memory limit in a values file passed with -f (<component>.resources.limits.memory)',
+  'rollout.timeout':
+    'still starting? rerun with a longer --timeout; otherwise npm run doctor shows what is stuck',
+  'job.failed': 'read the Job logs: kubectl logs job/<name>',
+  'db.auth': 'make the database and its Secret agree: npm run reset-db-password -- <sso|api>',
+  'service.health':
+    'the pod is ready but its health endpoint fails: npm run doctor, then kubectl logs deploy/<name>',
+};
+
+/** The human-visible detail: message, Warning events, and the next step. */
+export function failureDetail(message: string, events: string[], hint: string | undefined): string {
+  const parts = [message];
+  if (events.length > 0) parts.push(`events: ${events.join('; ')}`);
+  if (hint) parts.push(`hint: ${hint}`);
+  return redact(parts.join('\n'));
+}
+
+/** A rollout failure (with logs and events) as a document entry. */
+export function fromRollout(f: DetailedFailure): ReportFailure {
+  return {
+    id: f.id,
+    object: f.object,
+    container: f.container ?? null,
+    reason: f.reason,
+    detail: failureDetail(f.message, f.events, FAILURE_HINTS[f.id]),
+    logs: f.logs.trim() === '' ? null : redact(f.logs),
+  };
+}
+
+/** A verification failure as a document entry. */
+export function fromVerify(f: VerifyFailure): ReportFailure {
+  return {
+    id: f.id,
+    object: f.object,
+    container: f.container ?? null,
+    reason: f.reason,
+    detail: failureDetail(f.message, [], FAILURE_HINTS[f.id]),
+    logs: null,
+  };
+}
+
+/** An error that ended the deploy early, as a document entry. */
+export function fromError(
+  id: string,
+  message: string,
+  hint: string | undefined,
+  object: string | null = null,
+): ReportFailure {
+  return {
+    id,
+    object,
+    container: null,
+    reason: 'Error',
+    detail: failureDetail(message, [], hint),
+    logs: null,
+  };
+}
+
+/** Local URLs in port-forward mode (platform.md); the add-ons' pgAdmin/Mailpit web ports. */
+const ADDONS = [
+  { component: 'pgadmin', name: 'pgadmin', localPort: 5050 },
+  { component: 'mailpit', name: 'mailpit', localPort: 8025 },
+];
+
+/** The browser URL of each app: localhost ports for port-forward, the configured origins behind an ingress. */
+export function serviceUrl(
+  name: string,
+  settings: Settings,
+  ingressHosts: Record<string, string>,
+): string | null {
+  const app = APPS.find((a) => a.name === name);
+  const local = app?.localPort ?? ADDONS.find((a) => a.name === name)?.localPort;
+  if (settings.access === 'port-forward') return local === undefined ? null : `http://localhost:${local}`;
+  const host = ingressHosts[name];
+  if (host) return host.includes('://') ? host : `https://${host}`;
+  if (name === 'sso-platform') return settings.sso.authUrl;
+  if (name === 'web-dashboard')
+    return (
+      settings.sso.allowedOrigins.find((o) => new URL(o).origin !== new URL(settings.sso.authUrl).origin) ??
+      null
+    );
+  return null;
+}
+
+/** The services list: the four apps and any add-on the release runs, with their readiness. */
+export function serviceEntries(
+  snapshot: Snapshot | undefined,
+  settings: Settings,
+  ingressHosts: Record<string, string> = {},
+): ServiceEntry[] {
+  const workloads = snapshot?.workloads ?? [];
+  const names = [...APPS.map((a) => a.name), ...ADDONS.map((a) => a.name)];
+  return names
+    .filter((n) => APPS.some((a) => a.name === n) || workloads.some((w) => w.name === n))
+    .filter((n) => snapshot === undefined || workloads.some((w) => w.name === n))
+    .map((name) => ({
+      name,
+      ready: workloads.find((w) => w.name === name)?.ready ?? false,
+      url: serviceUrl(name, settings, ingressHosts),
+    }));
+}

@@ -1,0 +1,85 @@
+import type { Logger } from '../log.ts';
+import type { SettingSource } from '../env.ts';
+import { SECRET_LOCATIONS, type SecretKey } from '../secret-resolution.ts';
+import type { DeployReport, ReportFailure } from './report.ts';
+
+/** Prints failures the way a user reads them: what, where, why, log tail, next step. */
+export function printFailures(log: Logger, failures: ReportFailure[]): void {
+  for (const f of failures) {
+    const where = [f.object, f.container ? `container ${f.container}` : ''].filter(Boolean).join(' ');
+    log.error(`${f.id}: ${where ? `${where}: ` : ''}${f.reason}`);
+    const [message, ...rest] = f.detail.split('\n');
+    if (message) log.info(`  ${message}`);
+    for (const line of rest.filter((l) => l.startsWith('events: '))) {
+      log.info('  Warning events:');
+      for (const e of line.slice('events: '.length).split('; ')) log.info(`    ${e}`);
+    }
+    if (f.logs) {
+      log.info('  last log lines:');
+      for (const l of f.logs.trimEnd().split('\n')) log.info(`    | ${l}`);
+    }
+    const hint = rest.find((l) => l.startsWith('hint: '));
+    if (hint) log.hint(hint.slice('hint: '.length));
+  }
+}
+
+const SOURCE_TEXT: Partial<Record<SettingSource, string>> = {
+  'env-file': 'env file',
+  'process-env': 'process environment',
+  cluster: 'reused from the cluster',
+  generated: 'generated now',
+};
+
+/** Where each secret lives, without its value. */
+export function secretLocations(
+  envFile: string,
+  namespace: string,
+  sources?: Record<SecretKey, SettingSource>,
+): string[] {
+  return (Object.keys(SECRET_LOCATIONS) as SecretKey[]).map((k) => {
+    const { secret, key } = SECRET_LOCATIONS[k];
+    const src = sources ? ` (${SOURCE_TEXT[sources[k]] ?? sources[k]})` : '';
+    return `${k}: ${envFile}${src}; Secret ${secret} key ${key} in namespace ${namespace}`;
+  });
+}
+
+/** The success summary: URLs, where the passwords are, the commands that come next. */
+export function printSummary(
+  log: Logger,
+  report: DeployReport,
+  opts: {
+    envFile: string;
+    access: 'port-forward' | 'ingress';
+    sources?: Record<SecretKey, SettingSource>;
+    pgadmin: boolean;
+    /** Target options to repeat in the next commands, e.g. ` -n dev`. */ cli: string;
+  },
+): void {
+  const secs = (report.durationMs / 1000).toFixed(1);
+  log.success(
+    `TaskFlow is running: release ${report.release}, namespace ${report.namespace}, revision ${report.revision ?? '?'} (${secs}s)`,
+  );
+  const width = Math.max(...report.services.map((s) => s.name.length), 4) + 2;
+  log.info('');
+  log.info(opts.access === 'port-forward' ? 'URLs (after npm run port-forward):' : 'URLs:');
+  for (const s of report.services)
+    log.info(`  ${s.name.padEnd(width)}${s.url ?? '(no URL)'}${s.ready ? '' : '  (not ready)'}`);
+  log.info('');
+  log.info('Passwords (values are never printed):');
+  for (const l of secretLocations(opts.envFile, report.namespace, opts.sources)) log.info(`  ${l}`);
+  if (opts.pgadmin) log.info(`  pgAdmin login: Secret pgadmin key password in namespace ${report.namespace}`);
+  log.info('');
+  log.info('Next:');
+  const cmd = (name: string, pos = ''): string => {
+    const args = `${pos}${opts.cli}`.trim();
+    return `npm run ${name}${args ? ` -- ${args}` : ''}`;
+  };
+  const next: [string, string][] = [];
+  if (opts.access === 'port-forward') next.push([cmd('port-forward'), 'open the URLs above']);
+  next.push([cmd('doctor'), 'diagnose the running release']);
+  if (!opts.pgadmin) next.push([cmd('pgadmin'), 'add pgAdmin for both databases']);
+  next.push([cmd('migrate', 'sso'), 'rerun the SSO migrations']);
+  next.push([cmd('deploy'), 'redeploy after changing settings (keeps the data)']);
+  const w = Math.max(...next.map(([c]) => c.length)) + 2;
+  for (const [c, why] of next) log.info(`  ${c.padEnd(w)}# ${why}`);
+}

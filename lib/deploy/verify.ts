@@ -1,0 +1,119 @@
+import type { AppInfo, DbInfo } from '../components.ts';
+import { checkDbLogin } from '../db.ts';
+import type { Kubectl } from '../kubectl.ts';
+import { redact, registerSecrets } from '../redact.ts';
+import { Secret } from '../secrets.ts';
+import { abortableSleep } from './watch.ts';
+
+/** A failed verification: `db.auth` or `service.health`. */
+export interface VerifyFailure {
+  id: 'db.auth' | 'service.health';
+  object: string;
+  container?: string;
+  reason: string;
+  message: string;
+}
+
+export interface VerifyOptions {
+  attempts?: number;
+  delayMs?: number;
+  signal?: AbortSignal;
+}
+
+async function retry<T>(
+  attempts: number,
+  delayMs: number,
+  signal: AbortSignal | undefined,
+  fn: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  let last: T | undefined;
+  for (let i = 0; i < attempts; i++) {
+    last = await fn();
+    if (last === undefined) return undefined;
+    if (i < attempts - 1) await abortableSleep(delayMs, signal);
+  }
+  return last;
+}
+
+/**
+ * Each database accepts the password held in its Secret, over TCP inside its pod (password on stdin).
+ * A pod that just turned ready may still refuse connections for a moment: unreachable is retried.
+ */
+export async function verifyDatabase(
+  kubectl: Kubectl,
+  db: DbInfo,
+  opts: VerifyOptions = {},
+): Promise<VerifyFailure | undefined> {
+  const value = await kubectl.secretValue(db.secret, db.secretKey);
+  const object = `pod/${db.pod}`;
+  if (value === undefined) {
+    return {
+      id: 'db.auth',
+      object: `secret/${db.secret}`,
+      reason: 'SecretMissing',
+      message: `Secret ${db.secret} has no key "${db.secretKey}"`,
+    };
+  }
+  registerSecrets(value);
+  const password = new Secret(value);
+  return retry(opts.attempts ?? 3, opts.delayMs ?? 1000, opts.signal, async () => {
+    const r = await checkDbLogin(kubectl, db, password);
+    if (r.status === 'ok') return undefined;
+    const reason = r.status === 'rejected' ? 'PasswordRejected' : 'Unreachable';
+    return {
+      id: 'db.auth' as const,
+      object,
+      container: db.container,
+      reason,
+      message:
+        r.status === 'rejected'
+          ? `the ${db.db} database rejects the password in Secret ${db.secret}: ${r.detail}`
+          : `could not log in to the ${db.db} database: ${redact(r.detail)}`,
+    };
+  });
+}
+
+/** The API server's service proxy path to an app's health endpoint (works without exec and without a port-forward). */
+export function healthPath(namespace: string, app: AppInfo): string {
+  return `/api/v1/namespaces/${namespace}/services/${app.name}:${app.port}/proxy${app.healthPath}`;
+}
+
+/** An app's health endpoint answers (HTTP 2xx through the service proxy). */
+export async function verifyHealth(
+  kubectl: Kubectl,
+  app: AppInfo,
+  opts: VerifyOptions = {},
+): Promise<VerifyFailure | undefined> {
+  return retry(opts.attempts ?? 3, opts.delayMs ?? 1000, opts.signal, async () => {
+    const res = await kubectl.run(
+      ['get', '--raw', healthPath(kubectl.target.namespace, app), '--request-timeout=10s'],
+      {
+        clusterScoped: true,
+        timeoutMs: 15_000,
+      },
+    );
+    if (res.exitCode === 0) return undefined;
+    const first = redact(res.stderr.trim().split('\n')[0] ?? '') || `exit code ${res.exitCode}`;
+    return {
+      id: 'service.health' as const,
+      object: `service/${app.name}`,
+      container: app.name,
+      reason: 'HealthCheckFailed',
+      message: `GET ${app.healthPath} on service ${app.name}:${app.port} failed: ${first}`,
+    };
+  });
+}
+
+/** Verifies every database and app (all in parallel); returns the failures. */
+export async function verifyAll(
+  kubectl: Kubectl,
+  dbs: DbInfo[],
+  apps: readonly AppInfo[],
+  opts: VerifyOptions = {},
+): Promise<VerifyFailure[]> {
+  const results = await Promise.all([
+    ...dbs.map((d) => verifyDatabase(kubectl, d, opts)),
+    ...apps.map((a) => verifyHealth(kubectl, a, opts)),
+  ]);
+  return results.filter((r): r is VerifyFailure => r !== undefined);
+}
