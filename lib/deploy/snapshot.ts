@@ -214,7 +214,7 @@ export function judgeSnapshot(items: KubeObject[], opts: JudgeOptions): Snapshot
       });
     }
   }
-  annotateWaiting(workloads, pods);
+  annotateWaiting(workloads, pods, replicaSets);
   const done = workloads.length > 0 && workloads.every((w) => w.ready) && failures.length === 0;
   return { workloads, failures, done };
 }
@@ -232,15 +232,15 @@ function fromPod(f: PodFailure): RolloutFailure {
 }
 
 // A workload waiting on an init container says so: "init: migrate" reads better than "0/1 ready".
-function annotateWaiting(workloads: WorkloadState[], pods: Pod[]): void {
+function annotateWaiting(workloads: WorkloadState[], pods: Pod[], replicaSets: KubeObject[]): void {
+  const rsOwner = new Map(replicaSets.map((r) => [r.metadata.name, owner(r, 'Deployment')]));
   for (const w of workloads) {
     if (w.ready) continue;
     const mine = pods.filter((p) => {
       const rs = owner(p, 'ReplicaSet');
-      return (
-        owner(p, w.kind) === w.name ||
-        (w.kind === 'Deployment' && rs !== undefined && rs.startsWith(`${w.name}-`))
-      );
+      return w.kind === 'Deployment'
+        ? rs !== undefined && rsOwner.get(rs) === w.name
+        : owner(p, w.kind) === w.name;
     });
     const pod = mine.find((p) => !isPodReady(p));
     if (!pod) continue;

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration, parseDeployOptions } from '../../lib/deploy/options.ts';
+import { deployValues, maskedValuesYaml, stickyValues } from '../../lib/deploy/plan.ts';
+import { checkObjects, parseManifests, validateSchemas } from '../../lib/deploy/render.ts';
+import { backupFile, confirmFresh, dumpCommand } from '../../lib/deploy/fresh.ts';
+import { DATABASES } from '../../lib/components.ts';
+import { parseSettings } from '../../lib/env.ts';
+import { Secret } from '../../lib/secrets.ts';
+import type { ResolvedSecrets } from '../../lib/secret-resolution.ts';
+import { Readable, Writable } from 'node:stream';
+
+const settings = parseSettings(
+  { path: '.env', exists: false, entries: new Map(), duplicates: new Map() },
+  {},
+).settings;
+const secrets: ResolvedSecrets = {
+  ssoDbPassword: new Secret('sso-pass-0123456789abcdef'),
+  apiDbPassword: new Secret('api-pass-0123456789abcdef'),
+  authSecret: new Secret('auth-secret-0123456789abcdef0123456789'),
+  sources: {
+    POSTGRES_SSO_PASSWORD: 'env-file',
+    POSTGRES_API_PASSWORD: 'env-file',
+    BETTER_AUTH_SECRET: 'cluster',
+  },
+  written: [],
+};
+
+describe('options', () => {
+  it.each([
+    ['10m', 600_000],
+    ['90s', 90_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['45', 45_000],
+    ['1.5m', 90_000],
+    ['ten', undefined],
+    ['10 m', undefined],
+    ['0s', undefined],
+  ])('parseDuration(%s) = %s', (t, ms) => expect(parseDuration(t)).toBe(ms));
+
+  it('defaults and contradictions', () => {
+    expect(parseDeployOptions({}, {})).toMatchObject({
+      timeoutMs: 600_000,
+      timeout: '600s',
+      backup: true,
+      dryRun: false,
+    });
+    expect(() => parseDeployOptions({ timeout: 'soon' }, {})).toThrow(/--timeout: "soon" is not a duration/);
+    expect(() => parseDeployOptions({ 'no-backup': true }, {})).toThrow(/only makes sense with --fresh/);
+    expect(() => parseDeployOptions({ builder: 'podman' }, {})).toThrow(/not minikube or docker/);
+    expect(parseDeployOptions({}, { TASKFLOW_SRC: '/src' }).src).toBe('/src');
+  });
+});
+
+describe('deploy values', () => {
+  it('are the same for the same input (a redeploy restarts nothing)', () => {
+    expect(JSON.stringify(deployValues({ settings, secrets, pgadmin: false }))).toBe(
+      JSON.stringify(deployValues({ settings, secrets, pgadmin: false })),
+    );
+  });
+
+  it('keep add-ons and built image tags of the installed release; --pgadmin and new builds win', () => {
+    const previous = {
+      pgadmin: { enabled: true },
+      web: { image: { tag: 'abc' } },
+      api: { allowedOrigins: ['x'] },
+      global: { imagePullPolicy: 'IfNotPresent' },
+    };
+    expect(stickyValues(previous, { keepImages: true })).toEqual({
+      pgadmin: { enabled: true },
+      web: { image: { tag: 'abc' } },
+      global: { imagePullPolicy: 'IfNotPresent' },
+    });
+    const v = deployValues({ settings, secrets, pgadmin: false, previous });
+    expect(v).toMatchObject({ pgadmin: { enabled: true }, web: { image: { tag: 'abc' } } });
+    expect((v.api as { allowedOrigins: string[] }).allowedOrigins).toEqual([
+      'http://localhost:3000',
+      'http://localhost:3001',
+    ]);
+    const built = deployValues({
+      settings,
+      secrets,
+      pgadmin: true,
+      previous,
+      images: { web: { image: { tag: 'def' } } },
+    });
+    expect(built).toMatchObject({ pgadmin: { enabled: true }, web: { image: { tag: 'def' } } });
+    const tagged = { ...settings, imageTag: '1.2.3' };
+    expect(deployValues({ settings: tagged, secrets, pgadmin: false, previous }).web).toBeUndefined();
+  });
+
+  it('print with every secret masked', () => {
+    const text = maskedValuesYaml(deployValues({ settings, secrets, pgadmin: false }));
+    for (const s of [secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret])
+      expect(text).not.toContain(s.reveal());
+    expect(text).toMatch(/password: ••••••/);
+    expect(text).toContain('url: http://localhost:3001');
+  });
+});
+
+describe('rendered manifests', () => {
+  const yaml = `
+apiVersion: v1
+kind: Service
+metadata: { name: web-dashboard, namespace: tf, labels: { app.kubernetes.io/instance: tf } }
+spec: { ports: [{ port: 3000 }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: bad, namespace: other, labels: { app.kubernetes.io/instance: tf } }
+spec:
+  selector: { matchLabels: { a: b } }
+  template: { metadata: { labels: { a: b } }, spec: { containers: [{ name: c, image: i, ports: [{ containerPort: "x" }] }] } }
+---
+`;
+  it('checks namespace and labels, and validates against the Kubernetes schemas', async () => {
+    const objs = parseManifests(yaml);
+    expect(objs).toHaveLength(2);
+    expect(checkObjects(objs, { namespace: 'tf', release: 'tf' })).toEqual([
+      { object: 'Deployment/bad', message: 'namespace "other" is not the release namespace "tf"' },
+    ]);
+    const { problems, schemas } = await validateSchemas(objs);
+    expect(schemas).toBe(true);
+    expect(problems).toEqual([
+      { object: 'Deployment/bad', message: expect.stringMatching(/containerPort must be integer/) },
+    ]);
+  });
+});
+
+describe('--fresh', () => {
+  it('names backups by release, database and time', () => {
+    expect(backupFile('/b', 'tf', 'sso', new Date('2025-03-04T05:06:07.891Z'))).toBe(
+      '/b/tf-sso-2025-03-04T05-06-07Z.sql',
+    );
+    expect(dumpCommand(DATABASES.api)).toEqual([
+      'pg_dump',
+      '-U',
+      'taskflow_user',
+      '--no-owner',
+      'taskflow_db',
+    ]);
+  });
+  it('without a terminal and without --yes it refuses (exit 2), with --yes it goes on', async () => {
+    const stdin = Readable.from([]) as Readable & { isTTY?: boolean };
+    const prompt = new Writable({ write: (_c, _e, cb) => cb() });
+    await expect(confirmFresh({ namespace: 'tf', yes: false, stdin, prompt })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/add --yes/),
+    });
+    await expect(confirmFresh({ namespace: 'tf', yes: true, stdin, prompt })).resolves.toBeUndefined();
+  });
+  it('on a terminal it wants the namespace name typed', async () => {
+    const answer = (text: string) => Object.assign(Readable.from([`${text}\n`]), { isTTY: true });
+    const prompt = new Writable({ write: (_c, _e, cb) => cb() });
+    await expect(
+      confirmFresh({ namespace: 'tf', yes: false, stdin: answer('tf'), prompt }),
+    ).resolves.toBeUndefined();
+    await expect(confirmFresh({ namespace: 'tf', yes: false, stdin: answer('y'), prompt })).rejects.toThrow(
+      /not confirmed/,
+    );
+  });
+});
