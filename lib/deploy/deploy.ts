@@ -30,6 +30,21 @@ import { progressLine, watchRollout } from './watch.ts';
 /** StatefulSets get at most this long (they have no progress deadline of their own). */
 const STATEFULSET_DEADLINE_MS = 5 * 60_000;
 
+/** The `reason` of a failure that ended a step early. */
+const STEP_REASONS: Record<string, string> = {
+  settings: 'InvalidSettings',
+  tools: 'ToolMissing',
+  'cluster.reachable': 'Unreachable',
+  'cluster.storageclass': 'StorageClassMissing',
+  fresh: 'FreshFailed',
+  secrets: 'SecretsUnreadable',
+  'release.status': 'ReleaseStuck',
+  build: 'BuildFailed',
+  'helm.upgrade': 'UpgradeFailed',
+  rollout: 'WatchFailed',
+  verify: 'VerifyFailed',
+};
+
 /** Failure id for an error that stopped the deploy in a given step. */
 function failureId(step: string, err: TaskflowError): string {
   if (step === 'tools') return /^helm/.test(err.message) ? 'tools.helm' : 'tools.kubectl';
@@ -77,7 +92,9 @@ export async function runDeploy(ctx: CommandContext): Promise<number> {
     return finish(run, await deployTo(run, session));
   } catch (err) {
     if (ctx.signal.aborted || !(err instanceof TaskflowError)) throw err;
-    run.report.failures.push(fromError(failureId(run.step, err), err.message, err.hint));
+    run.report.failures.push(
+      fromError(failureId(run.step, err), err.message, err.hint, null, STEP_REASONS[run.step]),
+    );
     ctx.log.done();
     ctx.log.error(err.message);
     if (err.hint) ctx.log.hint(err.hint);
@@ -126,7 +143,9 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const dbs = managedDatabases(userValues);
   for (const { db, result } of await driftGuard(kubectl, dbs, secrets)) {
     if (result.status === 'mismatch') {
-      report.failures.push(fromError('db.password-drift', result.detail, result.hint, `pvc/${db.pvc}`));
+      report.failures.push(
+        fromError('db.password-drift', result.detail, result.hint, `pvc/${db.pvc}`, 'PasswordDrift'),
+      );
     } else if (result.status === 'unknown') {
       log.warn(result.detail);
       if (result.hint) log.hint(result.hint);
@@ -168,7 +187,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const since = Date.now();
   log.step(`helm upgrade --install ${s.target.release} (values on stdin)`);
   const out = await helm.upgrade(values, {
-    chart: CHART_PATH,
+    chart: opts.chart ?? CHART_PATH,
     valuesFiles: s.valuesFiles,
     createNamespace: true,
     timeout: opts.timeout,

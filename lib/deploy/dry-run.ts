@@ -59,7 +59,7 @@ export async function runDryRun(
     pgadmin: opts.pgadmin,
     ...(images && { images }),
   });
-  const rendered = await helm.template(values, CHART_PATH, s.valuesFiles);
+  const rendered = await helm.template(values, opts.chart ?? CHART_PATH, s.valuesFiles);
   const objects = parseManifests(rendered);
   const structural = checkObjects(objects, s.target);
   const { problems: schemaProblems, schemas } = await validateSchemas(objects);
@@ -78,7 +78,7 @@ export async function runDryRun(
   log.info('  pre-flight: cluster reachable, storage class, password-drift guard for both databases');
   for (const l of lines) log.info(`  ${l}`);
   const argv = helmUpgradeArgs(helmTool.path, helmTool.major, s.target, {
-    chart: CHART_PATH,
+    chart: opts.chart ?? CHART_PATH,
     valuesFiles: s.valuesFiles,
     createNamespace: true,
     timeout: opts.timeout,

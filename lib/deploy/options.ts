@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { CLUSTER_OPTIONS, type OptionSpec, type ParsedValues, flag, str } from '../cli.ts';
 import type { EnvFile } from '../env.ts';
 import { UsageError } from '../errors.ts';
@@ -18,6 +19,8 @@ export interface DeployOptions {
   rollbackOnFailure: boolean;
   json: boolean;
   yes: boolean;
+  /** The chart to install (default: the bundled charts/taskflow). */
+  chart?: string;
 }
 
 /** deploy's own options (cli.md), then the shared cluster ones. */
@@ -57,6 +60,11 @@ export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
     type: 'boolean',
     description: 'roll the release back when the rollout fails (default: leave it for npm run doctor)',
   },
+  chart: {
+    type: 'string',
+    arg: 'PATH',
+    description: 'chart folder or package to install (default: the bundled charts/taskflow)',
+  },
   ...CLUSTER_OPTIONS,
 };
 
@@ -93,6 +101,7 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
     });
   }
   const src = str(v, 'src') ?? env.TASKFLOW_SRC;
+  const chart = str(v, 'chart');
   return {
     dryRun: flag(v, 'dry-run'),
     build: flag(v, 'build'),
@@ -107,6 +116,7 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
     rollbackOnFailure: flag(v, 'rollback-on-failure'),
     json: flag(v, 'json'),
     yes: flag(v, 'yes'),
+    ...(chart !== undefined && { chart: path.resolve(chart) }),
   };
 }
 

@@ -92,12 +92,13 @@ export function fromError(
   message: string,
   hint: string | undefined,
   object: string | null = null,
+  reason = 'Error',
 ): ReportFailure {
   return {
     id,
     object,
     container: null,
-    reason: 'Error',
+    reason,
     detail: failureDetail(message, [], hint),
     logs: null,
   };
