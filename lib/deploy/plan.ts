@@ -37,34 +37,37 @@ export function atPath(path: string, value: unknown): Values {
     .reduce<unknown>((acc, key) => ({ [key]: acc }), value) as Values;
 }
 
-/**
- * Values an earlier deploy or add-on command set that a plain redeploy must keep: turned-on add-ons and
- * the content tags of built images (else a deploy without --build would roll back to the default tags).
- */
-export const STICKY_PATHS = [
-  'pgadmin.enabled',
-  'mailpit.enabled',
-  'global.imagePullPolicy',
-  'sso.image.repository',
-  'sso.image.tag',
-  'sso.migrations.image.repository',
-  'sso.migrations.image.tag',
-  'api.image.repository',
-  'api.image.tag',
-  'mcp.image.repository',
-  'mcp.image.tag',
-  'web.image.repository',
-  'web.image.tag',
-];
+/** Add-on switches an earlier deploy (--pgadmin) or `npm run addon` turned on: a plain redeploy keeps them. */
+export const STICKY_SWITCHES = ['pgadmin.enabled', 'mailpit.enabled'];
 
-/** The sticky values found in a release's user-supplied values. */
+/** Where the chart takes each built image (repository + tag). */
+export const IMAGE_PATHS = ['sso.image', 'sso.migrations.image', 'api.image', 'mcp.image', 'web.image'];
+
+/** The tags `--build` gives images: 12 hex characters of a content hash. */
+export const CONTENT_TAG = /^[0-9a-f]{12}$/;
+
+/**
+ * The values of the installed release a plain redeploy must keep: turned-on add-ons, and images built by
+ * an earlier `--build` (recognised by their content tag; else a deploy without --build would roll the
+ * pods back to the default images). Other earlier values are not carried over.
+ */
 export function stickyValues(previous: Values, opts: { keepImages: boolean }): Values {
   let out: Values = {};
-  for (const p of STICKY_PATHS) {
-    if (!opts.keepImages && (p.includes('.image.') || p === 'global.imagePullPolicy')) continue;
+  for (const p of STICKY_SWITCHES) {
     const v = getPath(previous, p);
     if (v !== undefined && v !== null) out = deepMerge(out, atPath(p, v));
   }
+  if (!opts.keepImages) return out;
+  let built = false;
+  for (const p of IMAGE_PATHS) {
+    const tag = getPath(previous, `${p}.tag`);
+    const repository = getPath(previous, `${p}.repository`);
+    if (typeof tag !== 'string' || !CONTENT_TAG.test(tag)) continue;
+    built = true;
+    out = deepMerge(out, atPath(p, { tag, ...(typeof repository === 'string' && { repository }) }));
+  }
+  const policy = getPath(previous, 'global.imagePullPolicy');
+  if (built && typeof policy === 'string') out = deepMerge(out, { global: { imagePullPolicy: policy } });
   return out;
 }
 

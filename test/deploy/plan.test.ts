@@ -60,31 +60,34 @@ describe('deploy values', () => {
   });
 
   it('keep add-ons and built image tags of the installed release; --pgadmin and new builds win', () => {
+    const built = 'a1b2c3d4e5f6';
     const previous = {
       pgadmin: { enabled: true },
-      web: { image: { tag: 'abc' } },
+      web: { image: { repository: 'taskflow/web-dashboard', tag: built } },
+      mcp: { image: { repository: 'mine/mcp', tag: 'latest' } },
       api: { allowedOrigins: ['x'] },
       global: { imagePullPolicy: 'IfNotPresent' },
     };
     expect(stickyValues(previous, { keepImages: true })).toEqual({
       pgadmin: { enabled: true },
-      web: { image: { tag: 'abc' } },
+      web: { image: { repository: 'taskflow/web-dashboard', tag: built } },
       global: { imagePullPolicy: 'IfNotPresent' },
     });
     const v = deployValues({ settings, secrets, pgadmin: false, previous });
-    expect(v).toMatchObject({ pgadmin: { enabled: true }, web: { image: { tag: 'abc' } } });
+    expect(v).toMatchObject({ pgadmin: { enabled: true }, web: { image: { tag: built } } });
+    expect(v.mcp).toBeUndefined(); // a one-off -f image override is not carried over
     expect((v.api as { allowedOrigins: string[] }).allowedOrigins).toEqual([
       'http://localhost:3000',
       'http://localhost:3001',
     ]);
-    const built = deployValues({
+    const rebuilt = deployValues({
       settings,
       secrets,
       pgadmin: true,
       previous,
       images: { web: { image: { tag: 'def' } } },
     });
-    expect(built).toMatchObject({ pgadmin: { enabled: true }, web: { image: { tag: 'def' } } });
+    expect(rebuilt).toMatchObject({ pgadmin: { enabled: true }, web: { image: { tag: 'def' } } });
     const tagged = { ...settings, imageTag: '1.2.3' };
     expect(deployValues({ settings: tagged, secrets, pgadmin: false, previous }).web).toBeUndefined();
   });
