@@ -95,6 +95,8 @@ export function adler32(data: Buffer): number {
 // zlib header announcing the SPDY dictionary: CMF 0x78, FLG 0x20 (FDICT; 0x7820 % 31 == 0), DICTID.
 const ZLIB_HEADER = Buffer.concat([Buffer.of(0x78, 0x20), u32(adler32(SPDY3_DICTIONARY))]);
 
+const SYNC_MARKER = Buffer.of(0x00, 0x00, 0x00, 0xff, 0xff);
+
 function serialise(headers: SpdyHeaders): Buffer {
   const parts: Buffer[] = [u32(Object.keys(headers).length)];
   for (const [name, values] of Object.entries(headers)) {
@@ -147,13 +149,16 @@ export class HeaderCodec {
       this.started = true;
       parts.push(ZLIB_HEADER);
     }
-    for (let off = 0; off === 0 || off < raw.length; off += 0xffff) {
+    for (let off = 0; off < raw.length; off += 0xffff) {
       const piece = raw.subarray(off, off + 0xffff);
       const head = Buffer.alloc(5);
       head.writeUInt16LE(piece.length, 1);
       head.writeUInt16LE(~piece.length & 0xffff, 3);
       parts.push(head, piece);
     }
+    // The empty stored block that ends a Z_SYNC_FLUSH: Go's inflater hands out the block's
+    // bytes only when it reaches this marker, and must reach it within this frame.
+    parts.push(SYNC_MARKER);
     return Buffer.concat(parts);
   }
 
