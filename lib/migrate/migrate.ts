@@ -1,0 +1,198 @@
+import type { CommandContext } from '../cli.ts';
+import { APPS } from '../components.ts';
+import { type ClusterSession, openSession } from '../context.ts';
+import { ExitCode, OperationError, TaskflowError } from '../errors.ts';
+import type { HelmTarget } from '../helm.ts';
+import type { Helm } from '../helm.ts';
+import type { KubeObject, Kubectl } from '../kubectl.ts';
+import type { Logger } from '../log.ts';
+import { printJson } from '../log.ts';
+import { type CleanupResult, cleanupManualJobs } from './cleanup.ts';
+import { MIGRATION_CRONJOBS } from './job.ts';
+import { restartDeployment } from './rollout.ts';
+import { type TargetDeps, type TargetResult, runMigrationJob } from './run-job.ts';
+import { type MigrateOptions, parseMigrateOptions } from './spec.ts';
+import { type MigrateTarget, parseTargets } from './targets.ts';
+
+const API_DEPLOYMENT = APPS.find((a) => a.component === 'api')?.name ?? 'taskflow-api';
+
+/** How each target will run: a Job from its CronJob, or (api without a command) a restart. */
+export type MigrationPlan = { target: MigrateTarget; method: 'job' | 'restart' };
+
+/** The document `npm run migrate -- --json` prints. */
+export interface MigrateReport {
+  ok: boolean;
+  release: string;
+  namespace: string;
+  durationMs: number;
+  targets: TargetResult[];
+  cleanup: CleanupResult;
+}
+
+/** `npm run migrate -- <sso|api|all>`: checks the release, runs the targets concurrently, reports, cleans up. */
+export async function runMigrate(ctx: CommandContext): Promise<number> {
+  const targets = parseTargets(ctx.args.positionals);
+  const opts = parseMigrateOptions(ctx.args.values);
+  const session = await openSession(ctx);
+  return migrate(ctx, session, targets, opts);
+}
+
+/** The migrate run against an open session (tests inject kubectl and helm through it). */
+export async function migrate(
+  ctx: Pick<CommandContext, 'log' | 'stdout' | 'signal'>,
+  s: Pick<ClusterSession, 'kubectl' | 'helm' | 'target'>,
+  targets: MigrateTarget[],
+  opts: MigrateOptions,
+): Promise<number> {
+  const started = Date.now();
+  const { log } = ctx;
+  await s.kubectl.assertReachable();
+  await assertDeployed(s.helm, s.target);
+  const plans = planTargets(targets, await s.kubectl.list(['cronjobs', 'deployments']), s.target);
+  const deadline = started + opts.timeoutMs;
+  for (const p of plans) {
+    log.step(
+      p.method === 'job'
+        ? `${p.target}: running a Job from cronjob/${MIGRATION_CRONJOBS[p.target]}`
+        : `${p.target}: restarting deployment/${API_DEPLOYMENT} (the API creates its tables at start-up)`,
+    );
+  }
+  const results = await Promise.all(
+    plans.map((p) => runTarget(ctx, s, p, { deadline, timeoutText: opts.timeoutText })),
+  );
+  const cleanup = await cleanUp(s.kubectl, plans, log);
+  const report: MigrateReport = {
+    ok: results.every((r) => r.ok),
+    release: s.target.release,
+    namespace: s.target.namespace,
+    durationMs: Date.now() - started,
+    targets: results,
+    cleanup,
+  };
+  printOutcome(log, report, s.target);
+  if (opts.json) printJson(report, ctx.stdout);
+  return report.ok ? ExitCode.Ok : ExitCode.Failed;
+}
+
+/** Refuses to run against a release that is not installed (exit 1, with the command that fixes it). */
+export async function assertDeployed(helm: Helm, target: HelmTarget): Promise<void> {
+  const status = await helm.status();
+  if (status === undefined) {
+    throw new OperationError(
+      `release ${target.release} is not deployed in namespace ${target.namespace}; run npm run deploy`,
+      { hint: 'or pass -n NAMESPACE / --release NAME to address another release' },
+    );
+  }
+}
+
+/** Picks each target's method from what the release holds; a missing piece is an error naming it. */
+export function planTargets(
+  targets: MigrateTarget[],
+  objects: KubeObject[],
+  target: HelmTarget,
+): MigrationPlan[] {
+  const has = (kind: string, name: string): boolean =>
+    objects.some((o) => o.kind === kind && o.metadata.name === name);
+  return targets.map((t) => {
+    if (has('CronJob', MIGRATION_CRONJOBS[t])) return { target: t, method: 'job' };
+    if (t === 'sso') {
+      throw new OperationError(
+        `cronjob/${MIGRATION_CRONJOBS.sso} not found in namespace ${target.namespace}: release ${target.release} runs no SSO migrations (is sso.enabled off?)`,
+        { hint: 'deploy the release with the bundled chart: npm run deploy' },
+      );
+    }
+    if (has('Deployment', API_DEPLOYMENT)) return { target: t, method: 'restart' };
+    throw new OperationError(
+      `neither cronjob/${MIGRATION_CRONJOBS.api} nor deployment/${API_DEPLOYMENT} exists in namespace ${target.namespace}: the API is not deployed (is api.enabled off?)`,
+      { hint: 'deploy it: npm run deploy' },
+    );
+  });
+}
+
+async function runTarget(
+  ctx: Pick<CommandContext, 'log' | 'signal'>,
+  s: Pick<ClusterSession, 'kubectl' | 'target'>,
+  plan: MigrationPlan,
+  limits: { deadline: number; timeoutText: string },
+): Promise<TargetResult> {
+  const started = Date.now();
+  const prefix = `[${plan.target}] `;
+  const onLine = (line: string): void => ctx.log.raw(`${prefix}${line}`);
+  const deps: TargetDeps = {
+    kubectl: s.kubectl,
+    release: s.target.release,
+    ...limits,
+    signal: ctx.signal,
+    onLine,
+    onDiagnostic: (line) => ctx.log.debug(`${prefix}${line}`),
+  };
+  try {
+    if (plan.method === 'job') return await runMigrationJob(deps, plan.target);
+    const outcome = await restartDeployment(s.kubectl, API_DEPLOYMENT, {
+      ...limits,
+      signal: ctx.signal,
+      onLine,
+    });
+    return {
+      target: plan.target,
+      method: 'restart',
+      object: `deployment/${API_DEPLOYMENT}`,
+      durationMs: Date.now() - started,
+      ...outcome,
+    };
+  } catch (err) {
+    if (ctx.signal.aborted || !(err instanceof TaskflowError)) throw err;
+    return {
+      target: plan.target,
+      ok: false,
+      method: plan.method,
+      object:
+        plan.method === 'job' ? `cronjob/${MIGRATION_CRONJOBS[plan.target]}` : `deployment/${API_DEPLOYMENT}`,
+      durationMs: Date.now() - started,
+      reason: err.message,
+    };
+  }
+}
+
+async function cleanUp(kubectl: Kubectl, plans: MigrationPlan[], log: Logger): Promise<CleanupResult> {
+  const jobTargets = plans.filter((p) => p.method === 'job').map((p) => p.target);
+  if (jobTargets.length === 0) return { deleted: [], kept: [] };
+  try {
+    const res = await cleanupManualJobs(kubectl, jobTargets);
+    if (res.deleted.length > 0) log.debug(`deleted finished Jobs: ${res.deleted.join(', ')}`);
+    return res;
+  } catch (err) {
+    log.warn(
+      `could not clean up finished migration Jobs: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return { deleted: [], kept: [] };
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Success lines, then each failure with its reason, its logs and the next step. */
+function printOutcome(log: Logger, report: MigrateReport, target: HelmTarget): void {
+  log.done();
+  for (const r of report.targets.filter((t) => t.ok)) {
+    log.success(
+      `${r.target}: ${r.method === 'job' ? `${r.object} completed` : `${r.object} restarted and ready`} in ${seconds(r.durationMs)}`,
+    );
+  }
+  const ns = target.namespace;
+  for (const r of report.targets.filter((t) => !t.ok)) {
+    log.error(`${r.target} migration failed: ${r.reason ?? 'unknown reason'}`);
+    if (r.logs?.trim()) {
+      log.info(`last log lines of ${r.target}:`);
+      for (const line of r.logs.trimEnd().split('\n')) log.raw(`[${r.target}] ${line}`);
+    }
+    const kept = report.cleanup.kept.includes(r.object.replace(/^job\//, ''));
+    log.hint(
+      r.object.startsWith('job/')
+        ? `inspect: kubectl describe ${r.object} -n ${ns}; kubectl logs ${r.object} -n ${ns}${kept ? ' (kept for inspection)' : ''}; npm run doctor`
+        : `inspect: npm run doctor -n ${ns}; kubectl logs ${r.object} -n ${ns}`,
+    );
+  }
+}
