@@ -121,8 +121,9 @@ describe('PostgresBacking', () => {
     );
   });
 
-  it('can trust loopback TCP logins like the real image', async () => {
-    const faithful = new PostgresBacking({ rootDir: path.join(root, 'faithful'), trustLoopback: true });
+  it('can trust loopback TCP logins like the real image (and reaches a root inside a 0700 temp dir)', async () => {
+    const closed = mkdtempSync(path.join(root, 'closed-'));
+    const faithful = new PostgresBacking({ rootDir: path.join(closed, 'faithful'), trustLoopback: true });
     try {
       const ep = await faithful.start('x/trust', { POSTGRES_USER: 'u', POSTGRES_PASSWORD: 'right' });
       expect((await login(ep, 'u', 'wrong', 'u'))?.user).toBe('u');

@@ -157,7 +157,7 @@ export class PostgresBacking {
     const template = await templateDataDir();
     await mkdir(this.opts.rootDir, { recursive: true });
     // The server runs as `postgres`: it must be able to reach its data directory.
-    if (ids.uid !== undefined) await chmod(this.opts.rootDir, 0o755);
+    if (ids.uid !== undefined) await ensureTraversable(this.opts.rootDir);
     await mkdir(keyDir, { recursive: true });
     await owned(keyDir, ids, 0o700);
     await writeFile(marker, '');
@@ -191,6 +191,24 @@ function pgHba(trustLoopback: boolean): string {
     'host all all all scram-sha-256',
     '',
   ].join('\n');
+}
+
+/**
+ * Gives others search (x) permission on `dir` and on its ancestors inside the temp dir
+ * (mkdtemp makes 0700 folders); elsewhere a closed ancestor is reported, not changed.
+ */
+async function ensureTraversable(dir: string): Promise<void> {
+  const tmp = path.resolve(os.tmpdir());
+  const target = path.resolve(dir);
+  await chmod(target, 0o755);
+  for (let d = path.dirname(target); d !== path.dirname(d); d = path.dirname(d)) {
+    const st = await stat(d);
+    if (st.mode & 0o001) continue;
+    if (!d.startsWith(tmp + path.sep)) {
+      throw new Error(`${d} is not searchable by other users: the postgres user cannot reach ${target}`);
+    }
+    await chmod(d, (st.mode & 0o7777) | 0o001);
+  }
 }
 
 async function owned(p: string, ids: RunAs, mode: number): Promise<void> {
