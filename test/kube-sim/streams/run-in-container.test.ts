@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -78,6 +78,13 @@ describe('runInContainer', () => {
     expect(viaSh.code).toBe(127);
     expect(viaSh.stderr).toMatch(/rm: not found/);
     expect((await run(app, ['/opt/app/bin/tool'])).code).toBe(127);
+  });
+
+  it.runIf(process.getuid?.() === 0)('runs commands unprivileged, so scripts cannot write over this machine', async () => {
+    const r = await run(app, ['sh', '-c', 'echo x > /etc/kube-sim-probe']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Permission denied/);
+    expect(existsSync('/etc/kube-sim-probe')).toBe(false);
   });
 
   it('answers HTTP on localhost with the wget/curl stand-ins', async () => {

@@ -42,6 +42,7 @@ export function resolveProgram(argv0: string, binDir: string): string | undefine
  * Runs an exec'd command as the container would: the machine's real programs (/bin/sh,
  * coreutils, and for postgres pods the PostgreSQL 15 client tools) restricted to the
  * image's PATH, with the pod's env. Unknown programs exit 127 like a shell reports them.
+ * Commands run as `nobody` (when the tests run as root), in `/`.
  */
 export async function runInContainer(
   info: PodProcessInfo,
@@ -58,6 +59,7 @@ export async function runInContainer(
     return 127;
   }
   const child = spawn(program, args, {
+    ...bins.runAs,
     argv0,
     cwd: '/',
     env: containerEnv(info, binDir, bins.home),

@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -106,6 +116,17 @@ export interface ToolBins {
   postgres: string;
   /** An empty HOME, so no ~/.psqlrc or ~/.pgpass of this machine leaks in. */
   home: string;
+  /** Commands run as `nobody` when we are root, so a script cannot write over this machine. */
+  runAs: { uid?: number; gid?: number };
+}
+
+function nobody(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('nobody:'));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  return { uid: Number(uid ?? 65534), gid: Number(gid ?? 65534) };
 }
 
 let bins: ToolBins | undefined;
@@ -126,6 +147,7 @@ function postgresClientDir(): string[] {
 export function toolBins(): ToolBins {
   if (bins) return bins;
   const root = mkdtempSync(path.join(os.tmpdir(), 'ksim-bin-'));
+  chmodSync(root, 0o755);
   process.once('exit', () => rmSync(root, { recursive: true, force: true }));
   const app = path.join(root, 'app');
   const pgDir = path.join(root, 'postgres');
@@ -146,6 +168,6 @@ export function toolBins(): ToolBins {
     const target = which(tool, clientDirs);
     if (target) symlinkSync(target, path.join(pgDir, tool));
   }
-  bins = { app, postgres: pgDir, home };
+  bins = { app, postgres: pgDir, home, runAs: nobody() };
   return bins;
 }
