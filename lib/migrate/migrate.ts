@@ -58,7 +58,13 @@ export async function migrate(
     );
   }
   const results = await Promise.all(
-    plans.map((p) => runTarget(ctx, s, p, { deadline, timeoutText: opts.timeoutText })),
+    plans.map((p) =>
+      runTarget(ctx, s, p, {
+        deadline,
+        timeoutText: opts.timeoutText,
+        ...(opts.pollMs && { pollMs: opts.pollMs }),
+      }),
+    ),
   );
   const cleanup = await cleanUp(s.kubectl, plans, log);
   const report: MigrateReport = {
@@ -113,7 +119,7 @@ async function runTarget(
   ctx: Pick<CommandContext, 'log' | 'signal'>,
   s: Pick<ClusterSession, 'kubectl' | 'target'>,
   plan: MigrationPlan,
-  limits: { deadline: number; timeoutText: string },
+  limits: { deadline: number; timeoutText: string; pollMs?: number },
 ): Promise<TargetResult> {
   const started = Date.now();
   const prefix = `[${plan.target}] `;

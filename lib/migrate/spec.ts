@@ -32,6 +32,8 @@ export interface MigrateOptions {
   timeoutMs: number;
   timeoutText: string;
   json: boolean;
+  /** Poll interval (tests shorten it). */
+  pollMs?: number;
 }
 
 /** Reads migrate's own options; a bad duration is a usage error (exit 2). */
