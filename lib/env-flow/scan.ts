@@ -1,0 +1,85 @@
+import { isSecretKey } from '../env.ts';
+import type { KubeObject } from '../kubectl.ts';
+import { DEAD_VARIABLES, SECRET_ENV_VARS } from './map.ts';
+import { containersOf, objectData, podSpecOf, referencedObjects } from './resolve.ts';
+
+/** A finding about one object key or container variable (never carries a value). */
+export interface KeyFinding {
+  object: string;
+  key: string;
+  why: string;
+}
+
+// scheme://user:password@host: credentials inside a URL.
+const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^@\s/]+@/i;
+
+/**
+ * Secret-looking entries of ConfigMaps: a key named like a secret, a variable the map marks secret, a URL
+ * with a password, or the text of a known secret value. Used by validate (`env.flow`) and doctor.
+ */
+export function secretsInConfigMaps(
+  objects: readonly KubeObject[],
+  knownSecrets: readonly string[] = [],
+): KeyFinding[] {
+  const out: KeyFinding[] = [];
+  const secrets = knownSecrets.filter((s) => s.length >= 6);
+  for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
+    const data = objectData(objects, 'ConfigMap', cm.metadata.name) ?? new Map<string, string>();
+    for (const [key, value] of data) {
+      const object = `ConfigMap ${cm.metadata.name}`;
+      if (secrets.some((s) => value.includes(s)))
+        out.push({ object, key, why: 'holds the value of a secret' });
+      else if (URL_WITH_PASSWORD.test(value.trim()))
+        out.push({ object, key, why: 'holds a URL with a password' });
+      else if ((SECRET_ENV_VARS.has(key) || isSecretKey(key)) && value.trim() !== '') {
+        out.push({ object, key, why: 'is named like a secret' });
+      }
+    }
+  }
+  return out;
+}
+
+const APP_COMPONENTS = new Set(['sso', 'api', 'mcp', 'web']);
+
+/** Variables the old chart injected that no application reads (platform.md), in the app containers. */
+export function deadVariables(objects: readonly KubeObject[]): KeyFinding[] {
+  const out: KeyFinding[] = [];
+  for (const w of objects.filter((o) => o.kind === 'Deployment')) {
+    const component = w.metadata.labels?.['app.kubernetes.io/component'];
+    if (component !== undefined && !APP_COMPONENTS.has(component)) continue;
+    const spec = podSpecOf(w);
+    for (const c of [...containersOf(spec, true), ...containersOf(spec, false)]) {
+      for (const e of c.env ?? []) {
+        if (DEAD_VARIABLES.includes(e.name)) {
+          out.push({
+            object: `Deployment ${w.metadata.name} container ${c.name}`,
+            key: e.name,
+            why: 'no application reads it',
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Keys of Secrets and ConfigMaps that no pod reads: every key of an object referenced only by key
+ * (envFrom and volumes use them all). Objects no pod references at all are left alone: the scripts
+ * read some (the database Secrets) directly.
+ */
+export function unusedKeys(objects: readonly KubeObject[]): KeyFinding[] {
+  const refs = objects.flatMap((o) => referencedObjects(podSpecOf(o)));
+  const out: KeyFinding[] = [];
+  for (const o of objects.filter((x) => x.kind === 'Secret' || x.kind === 'ConfigMap')) {
+    const kind = o.kind as 'Secret' | 'ConfigMap';
+    const mine = refs.filter((r) => r.kind === kind && r.name === o.metadata.name);
+    if (mine.length === 0 || mine.some((r) => r.key === undefined)) continue;
+    const used = new Set(mine.map((r) => r.key));
+    for (const key of objectData(objects, kind, o.metadata.name)?.keys() ?? []) {
+      if (!used.has(key))
+        out.push({ object: `${kind} ${o.metadata.name}`, key, why: 'no container reads it' });
+    }
+  }
+  return out;
+}

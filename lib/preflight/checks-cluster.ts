@@ -1,0 +1,117 @@
+import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
+import type { DbInfo } from '../components.ts';
+import { getPath, deepMerge } from '../deploy/plan.ts';
+import { batchedSecretReader, managedDatabases } from '../deploy/preflight.ts';
+import { checkPasswordDrift } from '../drift.ts';
+import type { Kubectl } from '../kubectl.ts';
+import { registerSecrets } from '../redact.ts';
+import { SECRET_LOCATIONS } from '../secret-resolution.ts';
+import { Secret } from '../secrets.ts';
+import { storageClassStatus } from '../storage.ts';
+import type { PreflightContext } from './context.ts';
+import type { ToolProbe } from './cluster.ts';
+
+const toolOutcome = (name: string, t: ToolProbe): CheckOutcome =>
+  t.info
+    ? pass(`${name} ${t.info.version} (${t.info.path})`)
+    : fail(t.error?.message ?? `${name} not found`, t.error?.hint);
+
+const toolsKubectl: Check<PreflightContext> = {
+  id: 'tools.kubectl',
+  title: 'kubectl',
+  run: async (ctx) =>
+    ctx.opts.offline ? skip('skipped: --offline') : toolOutcome('kubectl', await ctx.kubectl()),
+};
+
+const toolsHelm: Check<PreflightContext> = {
+  id: 'tools.helm',
+  title: 'helm',
+  run: async (ctx) => toolOutcome('helm', await ctx.helm()),
+};
+
+const clusterReachable: Check<PreflightContext> = {
+  id: 'cluster.reachable',
+  title: 'Cluster',
+  run: async (ctx) => {
+    const c = await ctx.cluster();
+    if (c.status === 'reachable') return pass(c.detail);
+    if (c.status === 'unreachable' && ctx.opts.requireCluster) return fail(c.detail, c.hint);
+    if (c.status === 'unreachable') {
+      return skip(`no cluster reachable (${c.detail}): cluster checks skipped, offline checks only`, c.hint);
+    }
+    return skip(c.detail, c.hint);
+  },
+};
+
+/** kubectl when the cluster answers, else the skip outcome the dependent checks report. */
+async function clusterOr(ctx: PreflightContext): Promise<Kubectl | CheckOutcome> {
+  const c = await ctx.cluster();
+  return c.kubectl ?? skip(c.status === 'offline' ? 'skipped: --offline' : 'skipped: no cluster reachable');
+}
+
+const storageClass: Check<PreflightContext> = {
+  id: 'cluster.storageclass',
+  title: 'Storage class',
+  run: async (ctx) => {
+    const k = await clusterOr(ctx);
+    if (!('target' in k)) return k;
+    const fromValues = ctx.userValues ? getPath(ctx.userValues, 'global.storageClass') : undefined;
+    const wanted =
+      ctx.env.settings.storageClass ??
+      (typeof fromValues === 'string' && fromValues !== '' ? fromValues : undefined);
+    const st = await storageClassStatus(k, wanted);
+    return st.ok ? pass(st.detail, st.hint) : fail(st.detail, st.hint);
+  },
+};
+
+/** The password deploy would give a database: the settings' own, else the cluster's Secret, else a generated one. */
+async function passwordToDeploy(
+  ctx: PreflightContext,
+  db: DbInfo,
+  read: ReturnType<typeof batchedSecretReader>,
+): Promise<{ password: Secret; from: string }> {
+  const key = db.envKey;
+  const own =
+    key === 'POSTGRES_SSO_PASSWORD' ? ctx.env.settings.sso.dbPassword : ctx.env.settings.api.dbPassword;
+  if (own) return { password: own, from: key };
+  const loc = SECRET_LOCATIONS[key];
+  const inCluster = await read(loc.secret, loc.key);
+  if (inCluster !== undefined) {
+    registerSecrets(inCluster);
+    return { password: new Secret(inCluster), from: `Secret ${loc.secret} (${key} not set)` };
+  }
+  const generated = key === 'POSTGRES_SSO_PASSWORD' ? ctx.secrets.ssoDbPassword : ctx.secrets.apiDbPassword;
+  return { password: generated, from: `a generated password (${key} not set, no Secret ${loc.secret})` };
+}
+
+const passwordDrift: Check<PreflightContext> = {
+  id: 'db.password-drift',
+  title: 'Database password drift',
+  run: async (ctx) => {
+    const k = await clusterOr(ctx);
+    if (!('target' in k)) return k;
+    const dbs = managedDatabases(deepMerge(ctx.userValues ?? {}, ctx.values));
+    if (dbs.length === 0) return pass('no in-cluster database whose password the suite sets');
+    const read = batchedSecretReader(k);
+    const outcomes = await Promise.all(
+      dbs.map(async (db): Promise<CheckOutcome> => {
+        const { password, from } = await passwordToDeploy(ctx, db, read);
+        const r = await checkPasswordDrift(k, db, password);
+        const detail = `${db.db}: ${r.detail} (password from ${from})`;
+        if (r.status === 'mismatch') return fail(detail, r.hint);
+        if (r.status === 'unknown') return warn(detail, r.hint);
+        return pass(detail);
+      }),
+    );
+    return worst(outcomes, pass('no database'));
+  },
+};
+
+/** The cluster checks: tools, reachability, storage, password drift (skip without a cluster). */
+export const CLUSTER_CHECKS: readonly Check<PreflightContext>[] = [
+  toolsKubectl,
+  toolsHelm,
+  clusterReachable,
+  storageClass,
+  passwordDrift,
+];

@@ -1,0 +1,207 @@
+import { type Check, type CheckOutcome, fail, pass, warn, worst } from '../checks.ts';
+import { type Problem, isPlaceholder, isUrlSafePassword, problemLocation } from '../env.ts';
+import type { SecretKey } from '../secret-resolution.ts';
+import type { PreflightContext } from './context.ts';
+import { rawText, whereSet } from './load.ts';
+
+/** Values the old chart and compose file shipped as defaults (platform.md): never acceptable as secrets. */
+export const OLD_DEFAULTS: readonly string[] = [
+  'changeme-generate-secure-secure',
+  'changeme-sso-db',
+  'changeme-api-db',
+  'postgres',
+  'admin',
+  'taskflow',
+  'sso_password',
+  'api_password',
+  'your-32-char-secret',
+  'domain_pk_local_dev',
+];
+
+/** Keys whose error problems belong to a more specific check than env.required. */
+const TOPICAL_KEYS = ['BETTER_AUTH_URL', 'ALLOWED_ORIGINS', 'SMTP_PORT', 'SMTP_SECURE'];
+
+const line = (p: Problem, path: string) =>
+  `${p.key === '' ? '' : `${p.key} (${problemLocation(p, path)}): `}${p.message}`;
+
+const envFile: Check<PreflightContext> = {
+  id: 'env.file',
+  title: 'Env file',
+  run: ({ env }) => {
+    const path = env.file.path;
+    if (env.readError) {
+      return fail(
+        `cannot read ${path} (${env.readError})`,
+        `check that ${path} is a readable file, or name another with --env-file PATH`,
+      );
+    }
+    if (!env.file.exists) {
+      if (env.explicit) {
+        return fail(
+          `${path} does not exist`,
+          'check the path given to --env-file, or leave the option out to use .env',
+        );
+      }
+      return warn(
+        `${path} not found: defaults apply and missing secrets would be generated`,
+        'create it to keep your settings (npm run deploy writes the generated secrets into it)',
+      );
+    }
+    if (env.syntax.length > 0) {
+      return fail(
+        [`${path} is not valid dotenv:`, ...env.syntax.map((p) => `  ${line(p, path)}`)].join('\n'),
+        env.syntax[0]?.hint,
+      );
+    }
+    const dups = env.problems.filter((p) => p.severity === 'warn' && /last one wins/.test(p.message));
+    if (dups.length > 0) return warn(dups.map((p) => line(p, path)).join('\n'), dups[0]?.hint);
+    return pass(`${path}: ${env.file.entries.size} setting(s)`);
+  },
+};
+
+const envRequired: Check<PreflightContext> = {
+  id: 'env.required',
+  title: 'Required settings',
+  run: ({ env, secrets }) => {
+    const { settings } = env;
+    const path = env.file.path;
+    const errors = env.problems.filter((p) => p.severity === 'error' && !TOPICAL_KEYS.includes(p.key));
+    const out: CheckOutcome[] = errors.map((p) => fail(line(p, path), p.hint));
+    if (settings.access === 'ingress') {
+      for (const key of ['BETTER_AUTH_URL', 'ALLOWED_ORIGINS']) {
+        if (settings.sources[key] === 'default') {
+          out.push(
+            fail(
+              `${key} is required with TASKFLOW_ACCESS=ingress (its default is for port-forward on localhost)`,
+              `set ${key} to the https URL(s) of your ingress hosts`,
+            ),
+          );
+        }
+      }
+    }
+    const generated = Object.entries(secrets.sources)
+      .filter(([, s]) => s === 'generated')
+      .map(([k]) => k);
+    const note =
+      generated.length > 0
+        ? `; not set, would be generated: ${generated.join(', ')}`
+        : '; every secret is set';
+    return worst(out, pass(`every required setting has a value${note}`));
+  },
+};
+
+const envUnknown: Check<PreflightContext> = {
+  id: 'env.unknown',
+  title: 'Unknown keys',
+  run: ({ env }) => {
+    const unknown = env.problems.filter((p) => p.severity === 'warn' && p.message.startsWith('unknown key'));
+    if (unknown.length === 0) return pass('every key is one the suite reads');
+    const lines = unknown.map((p) => `${p.key} (${problemLocation(p, env.file.path)}): ignored; ${p.hint}`);
+    return warn(
+      lines.join('\n'),
+      unknown.find((p) => p.hint.startsWith('did you mean'))?.hint ?? unknown[0]?.hint,
+    );
+  },
+};
+
+interface SecretSetting {
+  key: string;
+  text: string;
+  where: string;
+}
+
+/** The secrets the user set (env file or process env), with their raw text; unset ones are generated. */
+function setSecrets(ctx: PreflightContext): SecretSetting[] {
+  const { settings } = ctx.env;
+  const keys = [
+    'POSTGRES_SSO_PASSWORD',
+    'POSTGRES_API_PASSWORD',
+    'BETTER_AUTH_SECRET',
+    'SMTP_PASS',
+    'OPENAI_API_KEY',
+  ];
+  return keys.flatMap((key) => {
+    const text = rawText(settings, key);
+    return text === undefined ? [] : [{ key, text, where: whereSet(settings, key, ctx.env.file.path) }];
+  });
+}
+
+const isBadSecret = (text: string): boolean =>
+  isPlaceholder(text) || OLD_DEFAULTS.includes(text.trim().toLowerCase());
+
+const secretsPlaceholder: Check<PreflightContext> = {
+  id: 'secrets.placeholder',
+  title: 'Secrets are real values',
+  run: (ctx) => {
+    const bad = setSecrets(ctx).filter((s) => isBadSecret(s.text));
+    if (bad.length === 0) return pass('no secret is empty, a placeholder or a known default');
+    const lines = bad.map((s) =>
+      s.text.trim() === ''
+        ? `${s.key} (${s.where}) is empty`
+        : `${s.key} (${s.where}) is a placeholder or a default shipped with the old chart/compose file`,
+    );
+    return fail(
+      lines.join('\n'),
+      'remove the line to have a strong value generated and kept, or set one: openssl rand -hex 32',
+    );
+  },
+};
+
+const MIN_LENGTH: Partial<Record<SecretKey, number>> = {
+  BETTER_AUTH_SECRET: 32,
+  POSTGRES_SSO_PASSWORD: 16,
+  POSTGRES_API_PASSWORD: 16,
+};
+
+const secretsStrength: Check<PreflightContext> = {
+  id: 'secrets.strength',
+  title: 'Secret strength',
+  run: (ctx) => {
+    const lines: string[] = [];
+    for (const s of setSecrets(ctx)) {
+      const min = MIN_LENGTH[s.key as SecretKey];
+      // A placeholder is reported once, by secrets.placeholder.
+      if (min === undefined || isBadSecret(s.text) || s.text.length >= min) continue;
+      lines.push(`${s.key} (${s.where}) has ${s.text.length} characters; at least ${min} are needed`);
+    }
+    if (lines.length === 0) return pass('BETTER_AUTH_SECRET has 32+ characters, database passwords 16+');
+    return fail(
+      lines.join('\n'),
+      'use a random hex value: openssl rand -hex 32 (or remove the line to have one generated)',
+    );
+  },
+};
+
+const passwordCharset: Check<PreflightContext> = {
+  id: 'password.charset',
+  title: 'Database password characters',
+  run: (ctx) => {
+    const bad = setSecrets(ctx).filter(
+      (s) => (s.key === 'POSTGRES_SSO_PASSWORD' || s.key === 'POSTGRES_API_PASSWORD') && !isBadSecret(s.text),
+    );
+    const lines = bad
+      .filter((s) => !isUrlSafePassword(s.text))
+      .map((s) => {
+        const chars = [...new Set(s.text.replace(/[A-Za-z0-9._~-]/g, ''))].map((c) =>
+          c === ' ' ? 'space' : c,
+        );
+        // Only the offending characters are named (never the password): they are what breaks the URL.
+        return `${s.key} (${s.where}) contains ${chars.join(' ')}: outside A-Za-z0-9._~- it breaks postgresql:// URLs unless percent-encoded`;
+      });
+    if (lines.length === 0) return pass('database passwords use only A-Za-z0-9._~-');
+    return fail(
+      lines.join('\n'),
+      'use a hex password: openssl rand -hex 16 (or remove the line to have one generated)',
+    );
+  },
+};
+
+/** The settings checks: the file, required keys, typos, and the secrets. */
+export const SETTINGS_CHECKS: readonly Check<PreflightContext>[] = [
+  envFile,
+  envRequired,
+  envUnknown,
+  secretsPlaceholder,
+  secretsStrength,
+  passwordCharset,
+];

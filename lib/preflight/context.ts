@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Values } from '../deploy/plan.ts';
+import { readValuesFiles } from '../deploy/values-files.ts';
+import type { Runner } from '../exec.ts';
+import type { HelmTarget } from '../helm.ts';
+import { registerSecrets } from '../redact.ts';
+import { type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
+import { settingsToValues } from '../settings-values.ts';
+import { type LenientEnv, loadEnvLeniently } from './load.ts';
+import { type ChartRun, lintChart, renderChart, type Render } from './render.ts';
+import { type ClusterState, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
+
+/** What `npm run validate` was asked to check. */
+export interface PreflightOptions {
+  envFile: string;
+  explicitEnvFile: boolean;
+  env: NodeJS.ProcessEnv;
+  namespace?: string;
+  release?: string;
+  context?: string;
+  valuesFiles: string[];
+  chart: string;
+  /** `--compose FILE`; else one found in cwd or TASKFLOW_SRC */
+  compose?: string;
+  cwd: string;
+  /** `--offline`: skip every cluster check */
+  offline: boolean;
+  /** a cluster was asked for (--context, --cluster): unreachable is then a failure, not a skip */
+  requireCluster: boolean;
+  runner: Runner;
+}
+
+/**
+ * Everything the checks share, computed once: the settings (never throwing), the secrets resolved in
+ * memory only (missing ones are generated placeholders, marked as such; the env file is never
+ * written), the chart values, and lazily the tools, the lint, the render and the cluster probe.
+ */
+export interface PreflightContext {
+  opts: PreflightOptions;
+  env: LenientEnv;
+  secrets: ResolvedSecrets;
+  /** every secret text known (for leak scans) */
+  secretTexts: string[];
+  /** the values validate would send on stdin */
+  values: Values;
+  /** the user's -f files merged (undefined when one cannot be read: chart.render reports it) */
+  userValues?: Values;
+  target: HelmTarget;
+  helm: () => Promise<ToolProbe>;
+  kubectl: () => Promise<ToolProbe>;
+  lint: () => Promise<ChartRun | undefined>;
+  render: () => Promise<Render | undefined>;
+  /** a render with every add-on on, for the compose comparison */
+  renderWithAddons: () => Promise<Render | undefined>;
+  cluster: () => Promise<ClusterState>;
+}
+
+/** Memoizes a lazy computation. */
+export function once<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= f());
+}
+
+/** Builds the shared context (synchronous parts now, the rest on first use). */
+export async function createPreflight(opts: PreflightOptions): Promise<PreflightContext> {
+  const env = loadEnvLeniently({
+    path: opts.envFile,
+    explicit: opts.explicitEnvFile,
+    env: opts.env,
+    ...(opts.namespace !== undefined && { namespace: opts.namespace }),
+    ...(opts.release !== undefined && { release: opts.release }),
+  });
+  const { settings } = env;
+  // Offline: no cluster is read and nothing is written; a missing secret becomes a random stand-in.
+  const secrets = await resolveSecrets(settings, { envFilePath: opts.envFile, writeBack: false });
+  const extra = [settings.sso.smtp?.password, settings.api.openaiApiKey];
+  registerSecrets(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret, ...extra);
+  const secretTexts = [secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret, ...extra]
+    .filter((s) => s !== undefined)
+    .map((s) => s.reveal());
+  const values = settingsToValues(settings, secrets);
+  let userValues: Values | undefined;
+  try {
+    userValues = readValuesFiles(opts.valuesFiles.filter((f) => existsSync(f)));
+  } catch {
+    userValues = undefined;
+  }
+  const target: HelmTarget = {
+    namespace: settings.namespace,
+    release: settings.release,
+    ...(opts.context !== undefined && { context: opts.context }),
+  };
+  const helm = once(() => probeTool('helm', opts.runner, opts.env));
+  const kubectl = once(() => probeTool('kubectl', opts.runner, opts.env));
+  const chartInput = (v: Values) => ({ values: v, chart: opts.chart, valuesFiles: opts.valuesFiles, target });
+  const helmBin = async () => (await helm()).info?.path;
+  const ctx: PreflightContext = {
+    opts,
+    env,
+    secrets,
+    secretTexts,
+    values,
+    ...(userValues !== undefined && { userValues }),
+    target,
+    helm,
+    kubectl,
+    lint: once(async () => {
+      const bin = await helmBin();
+      return bin ? lintChart(opts.runner, bin, chartInput(values)) : undefined;
+    }),
+    render: once(async () => {
+      const bin = await helmBin();
+      return bin ? renderChart(opts.runner, bin, chartInput(values)) : undefined;
+    }),
+    renderWithAddons: once(async () => {
+      const bin = await helmBin();
+      const all = { ...values, pgadmin: { enabled: true }, mailpit: { enabled: true } };
+      return bin ? renderChart(opts.runner, bin, chartInput(all)) : undefined;
+    }),
+    cluster: once(async () => probeCluster(opts, target, await kubectl())),
+  };
+  return ctx;
+}
+
+/** The compose file to compare with: `--compose`, else the first one found in cwd, then in TASKFLOW_SRC. */
+export function findComposeFile(opts: Pick<PreflightOptions, 'compose' | 'cwd' | 'env'>): string | undefined {
+  if (opts.compose !== undefined) return path.resolve(opts.cwd, opts.compose);
+  const names = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
+  const dirs = [opts.cwd, opts.env.TASKFLOW_SRC].filter((d): d is string => d !== undefined && d !== '');
+  for (const dir of dirs) {
+    for (const n of names) if (existsSync(path.join(dir, n))) return path.join(dir, n);
+  }
+  return undefined;
+}

@@ -1,0 +1,37 @@
+import { CLUSTER_OPTIONS, type CommandSpec } from '../cli.ts';
+
+/** `npm run validate`: options, help text and examples. */
+export const VALIDATE_SPEC: CommandSpec = {
+  name: 'validate',
+  summary:
+    'Pre-flight checks: settings, secrets, auth URLs and origins, SMTP, the path of every setting into its container, helm lint and render, compose parity, and (when a cluster answers) tools, storage class and database password drift.',
+  usage: '[options]',
+  options: {
+    ...CLUSTER_OPTIONS,
+    compose: {
+      type: 'string',
+      arg: 'FILE',
+      description: 'docker-compose file to compare with (default: one found in . or TASKFLOW_SRC)',
+    },
+    offline: { type: 'boolean', description: 'skip the cluster checks even when a cluster is reachable' },
+    cluster: {
+      type: 'boolean',
+      description: 'require a reachable cluster (unreachable fails instead of skipping)',
+    },
+    chart: {
+      type: 'string',
+      arg: 'PATH',
+      description: 'chart to check (default: the bundled charts/taskflow)',
+    },
+  },
+  examples: [
+    'npm run validate',
+    'npm run validate -- --env-file .env.staging -n staging',
+    'npm run validate -- --compose ../taskflow/compose.yaml',
+    'npm run validate -- --json > validate.json',
+  ],
+  notes: [
+    'Every check is reported (pass, warn, fail or skip). Nothing is written: secrets missing from the env file are generated in memory only, as deploy would generate them. Without a reachable cluster the cluster checks are skipped (with --context or --cluster they fail instead).',
+    'Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 the env file is missing (when named), unreadable or not valid dotenv.',
+  ],
+};
