@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { $, type ProcessPromise } from 'zx';
 import { Secret } from './secrets.ts';
 import { redact, registerSecrets } from './redact.ts';
@@ -93,6 +95,32 @@ export class Runner {
       exited,
       stop: () => stopChild(p, exited),
     };
+  }
+
+  /**
+   * Starts a command that outlives this process (own session, stdio appended to a log file) and returns
+   * its pid. It is not tracked: `stopAll` and Ctrl+C leave it running (`port-forward --detach`).
+   */
+  spawnDetached(
+    argv: string[],
+    opts: { logFile: string; cwd?: string; env?: Record<string, string | undefined> },
+  ): number {
+    const [cmd, ...args] = argv;
+    if (cmd === undefined) throw new Error('empty command');
+    this.calls.push({ argv, startedAt: Date.now() });
+    this.#opts.onCommand?.(redact(argv.map(quoteForDisplay).join(' ')));
+    const env = { ...(this.#opts.env ?? process.env), ...opts.env };
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const fd = openSync(opts.logFile, 'a', 0o600);
+    try {
+      const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], cwd: opts.cwd, env });
+      child.on('error', () => undefined);
+      child.unref();
+      if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
+      return child.pid;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Stops every child still running (signal handlers and shutdown call this). */

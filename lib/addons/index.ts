@@ -1,0 +1,215 @@
+import { type CommandContext, str } from '../cli.ts';
+import { CHART_PATH, type ClusterSession, openSession } from '../context.ts';
+import { deepMerge, getPath } from '../deploy/plan.ts';
+import { ExitCode } from '../errors.ts';
+import { printJson } from '../log.ts';
+import { launchBackground, stopBackground } from '../port-forward/background.ts';
+import type { ForwardStatus } from '../port-forward/forward.ts';
+import { assertReleaseInstalled, planForwards } from '../port-forward/plan.ts';
+import type { PortAssignment } from '../port-forward/ports.ts';
+import { superviseForwards } from '../port-forward/supervise.ts';
+import { FORWARD_TARGETS } from '../port-forward/targets.ts';
+import { confirm } from '../reset-password/confirm.ts';
+import { type AddonOptions, parseAddonOptions } from './options.ts';
+import type { Addon, LoginInfo } from './registry.ts';
+import { waitForRollouts } from './wait.ts';
+
+export { ADDON_SPEC, PGADMIN_SPEC } from './options.ts';
+export { ADDONS, ADDON_NAMES, findAddon, type Addon } from './registry.ts';
+
+/** The forward targets (names for --only) of an add-on's ports. */
+export function addonTargets(addon: Addon): string[] {
+  return FORWARD_TARGETS.filter((t) => t.service === addon.service).map((t) => t.name);
+}
+
+/** The values of the upgrade that turns an add-on on or off: its switch, plus its own extras. */
+export function switchValues(addon: Addon, on: boolean, session: ClusterSession): Record<string, unknown> {
+  return deepMerge({ [addon.valuesKey]: { enabled: on } }, addon.extraValues?.(on, session) ?? {});
+}
+
+/** `helm upgrade` keeping the release's values (and, through the chart's lookup, its generated secrets). */
+async function upgrade(
+  session: ClusterSession,
+  values: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<number | null> {
+  const out = await session.helm.upgrade(values, {
+    chart: CHART_PATH,
+    valuesFiles: session.valuesFiles,
+    reuseValues: true,
+    timeout: `${Math.ceil(timeoutMs / 1000)}s`,
+  });
+  const m = /REVISION:\s*(\d+)/.exec(out);
+  return m ? Number(m[1]) : null;
+}
+
+/** Whether the add-on is on in these (computed) release values. */
+export function isEnabled(addon: Addon, values: Record<string, unknown>): boolean {
+  return getPath(values, `${addon.valuesKey}.enabled`) === true;
+}
+
+/** The body of `npm run addon -- <name>` and `npm run pgadmin` (fixed name). */
+export async function addonCommand(ctx: CommandContext, fixedName?: string): Promise<number> {
+  const opts = parseAddonOptions(ctx.args.values, fixedName ?? ctx.args.positionals[0]);
+  const session = await openSession(ctx);
+  await assertReleaseInstalled(session);
+  const values = await session.helm.getValues(true);
+  return opts.remove ? removeAddon(ctx, session, opts, values) : enableAddon(ctx, session, opts, values);
+}
+
+async function removeAddon(
+  ctx: CommandContext,
+  session: ClusterSession,
+  opts: AddonOptions,
+  values: Record<string, unknown>,
+): Promise<number> {
+  const { addon } = opts;
+  const { release, namespace } = session.target;
+  const base = { addon: addon.name, release, namespace };
+  if (!isEnabled(addon, values)) {
+    if (opts.json) printJson({ ok: true, ...base, action: 'already-off', revision: null }, ctx.stdout);
+    else ctx.log.info(`${addon.title} is not on in release "${release}": nothing to do`);
+    return ExitCode.Ok;
+  }
+  await confirm(
+    { yes: opts.yes, stdin: ctx.stdin, prompt: process.stderr },
+    `Turn ${addon.title} off in release "${release}" (${addon.removeNote})?`,
+    `turning ${addon.title} off`,
+    `npm run addon -- ${addon.name} --remove --yes -n ${namespace}`,
+  );
+  await stopBackground(namespace, { only: addonTargets(addon) });
+  ctx.log.step(`turning ${addon.title} off in release "${release}"`);
+  const revision = await upgrade(session, switchValues(addon, false, session), opts.timeoutMs);
+  await waitForRollouts(session.kubectl, addon.alsoRolls, {
+    timeoutMs: opts.timeoutMs,
+    signal: ctx.signal,
+    namespace,
+  });
+  if (opts.json) printJson({ ok: true, ...base, action: 'removed', revision }, ctx.stdout);
+  else {
+    ctx.log.success(
+      `${addon.title} is off in release "${release}"${revision ? ` (revision ${revision})` : ''}`,
+    );
+    if (addon.alsoRolls.length > 0)
+      ctx.log.info(`restarted with the env file's settings: ${addon.alsoRolls.join(', ')}`);
+  }
+  return ExitCode.Ok;
+}
+
+async function enableAddon(
+  ctx: CommandContext,
+  session: ClusterSession,
+  opts: AddonOptions,
+  before: Record<string, unknown>,
+): Promise<number> {
+  const { addon } = opts;
+  const { release, namespace } = session.target;
+  let values = before;
+  let revision: number | null = null;
+  const already = isEnabled(addon, before);
+  if (already) {
+    ctx.log.info(`${addon.title} is already on in release "${release}"`);
+  } else {
+    ctx.log.step(`turning ${addon.title} on in release "${release}" (values and secrets kept)`);
+    revision = await upgrade(session, switchValues(addon, true, session), opts.timeoutMs);
+    values = await session.helm.getValues(true);
+  }
+  ctx.log.progress(`waiting for ${[addon.deployment, ...addon.alsoRolls].join(', ')}`);
+  await waitForRollouts(session.kubectl, [addon.deployment, ...addon.alsoRolls], {
+    timeoutMs: opts.timeoutMs,
+    signal: ctx.signal,
+    namespace,
+  });
+  ctx.log.done();
+  ctx.log.success(`${addon.title} is ready${revision ? ` (release revision ${revision})` : ''}`);
+
+  const doc = {
+    ok: true,
+    addon: addon.name,
+    release,
+    namespace,
+    action: already ? 'already-on' : 'enabled',
+    revision,
+  };
+  const targets = addonTargets(addon);
+  const announce = async (
+    assignments: readonly PortAssignment[],
+    forward: Record<string, unknown>,
+  ): Promise<void> => {
+    const urls = Object.fromEntries(
+      assignments.map((a) => [portName(addon, a.target.name), `http://localhost:${a.localPort}`]),
+    );
+    const info = await addon.login({ session, values, urls, showPasswords: opts.showPasswords });
+    printLogin(ctx, info, { ...doc, forward, login: info.json }, opts);
+  };
+
+  if (opts.forward === 'none') {
+    await announce([], { mode: 'none' });
+    if (!opts.json)
+      ctx.log.info(`forward it with: npm run port-forward -- --only ${targets.join(',')} -n ${namespace}`);
+    return ExitCode.Ok;
+  }
+  const assignments = await planForwards(session, {
+    only: targets,
+    ports: new Map(opts.port === undefined ? [] : targets.map((t) => [t, opts.port!])),
+    autoPorts: true,
+    skipReleaseCheck: true,
+  });
+  if (opts.forward === 'background') {
+    const run = await launchBackground(ctx, {
+      target: session.target,
+      assignments,
+      only: targets,
+      envFile: str(ctx.args.values, 'env-file'),
+    });
+    await announce(assignments, {
+      mode: 'background',
+      pid: run.pid,
+      logFile: run.logFile,
+      forwards: states(run.forwards),
+    });
+    if (!opts.json)
+      ctx.log.info(
+        `stop the port-forward with: npm run port-forward -- --stop --only ${targets.join(',')} -n ${namespace}`,
+      );
+    return run.forwards.every((f) => f.state === 'ready') ? ExitCode.Ok : ExitCode.Failed;
+  }
+  let announced: Promise<void> = Promise.resolve();
+  const code = await superviseForwards(session.kubectl, assignments, ctx, {
+    json: false,
+    onSettled: (rows) => {
+      announced = announce(assignments, { mode: 'foreground', forwards: states(rows) });
+    },
+  });
+  await announced;
+  return code;
+}
+
+/** The add-on port name of a forward target (`pgadmin` → `web`). */
+function portName(addon: Addon, target: string): string {
+  if (addon.ports.length === 1) return addon.ports[0]?.name ?? 'web';
+  return target.slice(addon.name.length + 1);
+}
+
+function states(rows: readonly ForwardStatus[]): Record<string, unknown>[] {
+  return rows.map((r) => ({ name: r.name, url: r.url, state: r.state, detail: r.detail }));
+}
+
+/**
+ * Prints the URL and login. Secret lines (database passwords, asked for with --show-passwords) are written
+ * straight to stdout: the logger would mask them, and printing them is what the user asked for.
+ */
+function printLogin(
+  ctx: CommandContext,
+  info: LoginInfo,
+  doc: Record<string, unknown>,
+  opts: AddonOptions,
+): void {
+  if (opts.json) {
+    if (opts.showPasswords) ctx.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    else printJson(doc, ctx.stdout);
+    return;
+  }
+  for (const line of info.lines) ctx.log.info(line);
+  for (const line of info.secretLines ?? []) ctx.stdout.write(`${line}\n`);
+}

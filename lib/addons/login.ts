@@ -1,0 +1,124 @@
+import { DATABASES, type DbInfo } from '../components.ts';
+import type { ClusterSession } from '../context.ts';
+import { getPath } from '../deploy/plan.ts';
+import { settingsToValues } from '../settings-values.ts';
+import { Secret } from '../secrets.ts';
+import type { LoginInfo, LoginInput } from './registry.ts';
+
+/** The pgAdmin Secret and its admin login key (chart contract). */
+export const PGADMIN_SECRET = { name: 'pgadmin', key: 'password' } as const;
+
+interface ServerInfo {
+  name: string;
+  host: string;
+  database: string;
+  user: string;
+  secret: string;
+  secretKey: string;
+}
+
+/** The two database servers pgAdmin is pre-configured with, as the release values describe them. */
+export function pgadminServers(values: Record<string, unknown>): ServerInfo[] {
+  const server = (db: DbInfo, title: string): ServerInfo => {
+    const key = db.db === 'sso' ? 'sso' : 'api';
+    const str = (p: string): string | undefined => {
+      const v = getPath(values, `${key}.database.${p}`);
+      return typeof v === 'string' && v !== '' ? v : undefined;
+    };
+    return {
+      name: title,
+      host: str('host') ?? db.statefulSet,
+      database: str('name') ?? db.database,
+      user: str('user') ?? db.user,
+      secret: str('existingSecret') ?? db.secret,
+      secretKey: (str('existingSecret') && str('existingSecretKey')) || db.secretKey,
+    };
+  };
+  return [server(DATABASES.sso, 'SSO database'), server(DATABASES.api, 'API database')];
+}
+
+/** pgAdmin's URL and admin login (the point of the add-on); database passwords only when asked. */
+export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
+  const { kubectl } = input.session;
+  const url = input.urls.web;
+  const email = getPath(input.values, 'pgadmin.email');
+  const password = await kubectl.secretValue(PGADMIN_SECRET.name, PGADMIN_SECRET.key);
+  const servers = pgadminServers(input.values);
+  const lines = [
+    `pgAdmin:  ${url ?? '(not forwarded)'}`,
+    `  login:    ${typeof email === 'string' ? email : '(pgadmin.email)'} / ${password ?? '(Secret pgadmin not found)'}`,
+    `  servers:  ${servers.map((s) => `${s.name} (${s.database} as ${s.user} on ${s.host})`).join(', ')}`,
+    '            pre-configured, no password prompt',
+  ];
+  const dbPasswords: Record<string, string | undefined> = {};
+  const secretLines: string[] = [];
+  if (input.showPasswords) {
+    for (const s of servers) {
+      const v = await kubectl.secretValue(s.secret, s.secretKey);
+      dbPasswords[s.user] = v;
+      secretLines.push(`  ${s.user} password: ${v ?? `(Secret ${s.secret} not found)`}`);
+    }
+  } else {
+    lines.push('  database passwords: add --show-passwords to print them');
+  }
+  return {
+    lines,
+    secretLines,
+    json: {
+      url: url ?? null,
+      email: typeof email === 'string' ? email : null,
+      password: password ?? null,
+      servers: servers.map((s) => ({
+        name: s.name,
+        host: s.host,
+        database: s.database,
+        user: s.user,
+        ...(input.showPasswords && { password: dbPasswords[s.user] ?? null }),
+      })),
+    },
+  };
+}
+
+/** SMTP settings of the SSO's ConfigMap (non-secret keys), to show where mail goes. */
+async function ssoSmtp(session: ClusterSession): Promise<{ host?: string; port?: string }> {
+  const cm = await session.kubectl.getOptional<{ data?: Record<string, string> }>(
+    'configmap',
+    'sso-platform',
+  );
+  return { host: cm?.data?.SMTP_HOST, port: cm?.data?.SMTP_PORT };
+}
+
+/** Mailpit's inbox URL and where the SSO's mail now goes. */
+export async function mailpitLogin(input: LoginInput): Promise<LoginInfo> {
+  const url = input.urls.web;
+  const smtp = await ssoSmtp(input.session);
+  const target = smtp.host ? `${smtp.host}:${smtp.port ?? ''}` : 'no SMTP host';
+  const lines = [
+    `Mailpit inbox: ${url ?? '(not forwarded)'} (no login)`,
+    `  the SSO sends its mail to ${target}: email verification works without real SMTP credentials`,
+  ];
+  return { lines, json: { url: url ?? null, ssoSmtp: smtp } };
+}
+
+/**
+ * Extra upgrade values for Mailpit. On: none (the chart points the SSO's SMTP at Mailpit while it is
+ * enabled). Off: the env file's SMTP settings, when it has any, so the SSO goes back to exactly what the
+ * env file says even if it changed since the last deploy; otherwise the release's own values serve.
+ */
+export function mailpitValues(on: boolean, session: ClusterSession): Record<string, unknown> {
+  if (on || !session.settings.sso.smtp) return {};
+  // Only the SMTP subtree is used: the database and auth secrets are not part of this upgrade.
+  const none = new Secret('');
+  const all = settingsToValues(session.settings, {
+    ssoDbPassword: none,
+    apiDbPassword: none,
+    authSecret: none,
+    sources: {
+      POSTGRES_SSO_PASSWORD: 'default',
+      POSTGRES_API_PASSWORD: 'default',
+      BETTER_AUTH_SECRET: 'default',
+    },
+    written: [],
+  });
+  return { sso: { smtp: getPath(all, 'sso.smtp') } };
+}

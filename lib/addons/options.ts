@@ -1,0 +1,119 @@
+import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
+import { parseDuration } from '../deploy/options.ts';
+import { parsePort } from '../env.ts';
+import { UsageError } from '../errors.ts';
+import { ADDON_NAMES, type Addon, findAddon } from './registry.ts';
+
+/** What one `npm run addon` run is asked to do. */
+export interface AddonOptions {
+  addon: Addon;
+  remove: boolean;
+  /** none: enable and exit; foreground: forward until Ctrl+C; background: a detached forward. */
+  forward: 'none' | 'foreground' | 'background';
+  showPasswords: boolean;
+  /** Local port of the add-on's web UI (else its default, or the next free one). */
+  port?: number;
+  timeoutMs: number;
+  yes: boolean;
+  json: boolean;
+}
+
+const ADDON_OPTIONS: CommandSpec['options'] = {
+  remove: { type: 'boolean', description: 'turn the add-on off (asks first; --yes without a terminal)' },
+  'no-forward': { type: 'boolean', description: 'turn it on and exit, without a port-forward' },
+  detach: {
+    type: 'boolean',
+    description: 'keep the port-forward running in the background (see port-forward --stop)',
+  },
+  'show-passwords': { type: 'boolean', description: 'also print the database passwords (pgAdmin)' },
+  port: {
+    type: 'string',
+    arg: 'PORT',
+    description: 'local port of the web UI (default: pgadmin 5050, mailpit 8025)',
+  },
+  timeout: { type: 'string', arg: 'DURATION', description: 'how long to wait for the rollout (default 5m)' },
+  ...CLUSTER_OPTIONS,
+};
+
+const NOTES = [
+  'The add-on becomes part of the release (a helm upgrade that keeps its values and secrets); running it again changes nothing.',
+  'When the local port is taken, the next free one is used (and said so). Ctrl+C stops the port-forward; the add-on stays on.',
+];
+
+export const ADDON_SPEC: CommandSpec = {
+  name: 'addon',
+  summary:
+    'Turn a dev-tool add-on (pgAdmin, Mailpit) on or off inside the release, and open it on localhost.',
+  usage: `<${ADDON_NAMES.join('|')}> [--remove] [options]`,
+  options: ADDON_OPTIONS,
+  maxPositionals: 1,
+  examples: [
+    'npm run addon -- pgadmin',
+    'npm run addon -- mailpit --detach',
+    'npm run addon -- mailpit --remove --yes',
+    'npm run addon -- pgadmin --no-forward --json',
+  ],
+  notes: [
+    ...NOTES,
+    'pgadmin: both databases pre-configured, no password prompt, on http://localhost:5050.',
+    'mailpit: catches the SSO mail (its SMTP points at Mailpit while it is on), inbox on http://localhost:8025; --remove restores the SMTP settings of the env file.',
+  ],
+};
+
+export const PGADMIN_SPEC: CommandSpec = {
+  name: 'pgadmin',
+  summary:
+    'Add pgAdmin to the release, pre-configured for both databases (no password prompt), and open it on http://localhost:5050.',
+  usage: '[--remove] [options]',
+  options: ADDON_OPTIONS,
+  maxPositionals: 0,
+  examples: [
+    'npm run pgadmin',
+    'npm run pgadmin -- --show-passwords',
+    'npm run pgadmin -- --detach',
+    'npm run pgadmin -- --remove --yes',
+  ],
+  notes: [...NOTES, 'The pgAdmin login is printed; the database passwords only with --show-passwords.'],
+};
+
+/** Reads the add-on options; an unknown add-on or a contradiction is a usage error (exit 2). */
+export function parseAddonOptions(v: ParsedValues, name: string | undefined): AddonOptions {
+  if (name === undefined) {
+    throw new UsageError('which add-on? name one', { hint: `npm run addon -- <${ADDON_NAMES.join('|')}>` });
+  }
+  const addon = findAddon(name);
+  if (!addon) {
+    throw new UsageError(`unknown add-on "${name}"`, { hint: `valid add-ons: ${ADDON_NAMES.join(', ')}` });
+  }
+  const timeoutText = str(v, 'timeout') ?? '5m';
+  const timeoutMs = parseDuration(timeoutText);
+  if (timeoutMs === undefined) {
+    throw new UsageError(`--timeout: "${timeoutText}" is not a duration`, { hint: 'use e.g. 90s or 5m' });
+  }
+  const portText = str(v, 'port');
+  const port = portText === undefined ? undefined : parsePort(portText);
+  if (portText !== undefined && port === undefined) {
+    throw new UsageError(`--port: "${portText}" is not a port (1-65535)`, { hint: 'e.g. --port 5051' });
+  }
+  if (flag(v, 'no-forward') && flag(v, 'detach')) {
+    throw new UsageError('--no-forward and --detach exclude each other', { hint: 'pick one' });
+  }
+  const remove = flag(v, 'remove');
+  for (const o of ['no-forward', 'detach', 'show-passwords', 'port']) {
+    if (remove && v[o] !== undefined) {
+      throw new UsageError(`--${o} does not go with --remove`, {
+        hint: `npm run addon -- ${addon.name} --remove`,
+      });
+    }
+  }
+  return {
+    addon,
+    remove,
+    forward: flag(v, 'no-forward') ? 'none' : flag(v, 'detach') ? 'background' : 'foreground',
+    showPasswords: flag(v, 'show-passwords'),
+    ...(port !== undefined && { port }),
+    timeoutMs,
+    yes: flag(v, 'yes'),
+    json: flag(v, 'json'),
+  };
+}

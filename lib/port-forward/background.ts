@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CommandContext } from '../cli.ts';
+import { REPO_ROOT } from '../context.ts';
+import { OperationError } from '../errors.ts';
+import type { HelmTarget } from '../helm.ts';
+import { printJson } from '../log.ts';
+import {
+  PIDFILE_ENV,
+  STATE_ENV,
+  type DetachedState,
+  detachPaths,
+  isDetachedForward,
+  pidFilesOf,
+  readPidFile,
+  readState,
+  removeRunFiles,
+  stateFileOf,
+  tailOf,
+  writeAtomic,
+} from './detach.ts';
+import type { ForwardStatus } from './forward.ts';
+import type { PortAssignment } from './ports.ts';
+
+/** The script a detached run re-launches (its command line carries DETACHED_MARK). */
+export const PORT_FORWARD_SCRIPT = path.join(REPO_ROOT, 'scripts', 'port-forward-all.ts');
+
+/** The `.taskflow/` folder of the working directory. */
+export function stateDir(cwd = process.cwd()): string {
+  return path.join(cwd, '.taskflow');
+}
+
+/** Whether a process is alive: signal 0 reaches it and it is not a zombie waiting to be reaped. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; the state letter follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** argv of the background child: this same Node (and its TypeScript loader) running the port-forward script. */
+export function detachedArgv(
+  target: HelmTarget,
+  assignments: readonly PortAssignment[],
+  envFile?: string,
+): string[] {
+  return [
+    process.execPath,
+    ...process.execArgv,
+    PORT_FORWARD_SCRIPT,
+    '-n',
+    target.namespace,
+    '--release',
+    target.release,
+    ...(target.context ? ['--context', target.context] : []),
+    ...(envFile ? ['--env-file', path.resolve(envFile)] : []),
+    '--only',
+    assignments.map((a) => a.target.name).join(','),
+    '--ports',
+    assignments.map((a) => `${a.target.name}=${a.localPort}`).join(','),
+  ];
+}
+
+export interface BackgroundOptions {
+  target: HelmTarget;
+  assignments: readonly PortAssignment[];
+  /** The user's --only (names the pid file), undefined for the whole set. */
+  only?: readonly string[];
+  envFile?: string;
+  dir?: string;
+  waitMs?: number;
+}
+
+/** A background run that has been started. */
+export interface Launched {
+  pid: number;
+  forwards: ForwardStatus[];
+  logFile: string;
+}
+
+/**
+ * `--detach`: starts the port-forward again in the background (own session, log under `.taskflow/`),
+ * writes its pid file and waits until every forward is ready or failed (or the wait ends).
+ */
+export async function launchBackground(ctx: CommandContext, opts: BackgroundOptions): Promise<Launched> {
+  const dir = opts.dir ?? stateDir();
+  const paths = detachPaths(dir, opts.target.namespace, opts.only);
+  const running = readPidFile(paths.pidFile);
+  if (running !== undefined && isAlive(running) && isDetachedForward(running)) {
+    throw new OperationError(
+      `a background port-forward for namespace "${opts.target.namespace}" already runs (pid ${running})`,
+      { hint: `stop it first: npm run port-forward -- --stop -n ${opts.target.namespace}` },
+    );
+  }
+  removeRunFiles(paths);
+  const pid = ctx.runner.spawnDetached(detachedArgv(opts.target, opts.assignments, opts.envFile), {
+    logFile: paths.logFile,
+    env: { [STATE_ENV]: paths.stateFile, [PIDFILE_ENV]: paths.pidFile, CI: '1' },
+  });
+  writeAtomic(paths.pidFile, `${pid}\n`);
+  const deadline = Date.now() + (opts.waitMs ?? 60_000);
+  const logFile = path.relative(process.cwd(), paths.logFile);
+  let state: DetachedState | undefined;
+  for (;;) {
+    state = readState(paths.stateFile);
+    const settled = state?.forwards.every((f) => f.state === 'ready' || f.state === 'failed');
+    if (state && state.forwards.length === opts.assignments.length && settled) break;
+    if (!isAlive(pid)) {
+      removeRunFiles(paths);
+      const last = tailOf(paths.logFile, 3).split('\n').filter(Boolean).pop() ?? 'no output';
+      throw new OperationError(`the background port-forward stopped at once: ${last.replace(/^✗ /, '')}`, {
+        hint: `read its log: ${logFile}`,
+      });
+    }
+    if (Date.now() > deadline || ctx.signal.aborted) break;
+    await sleep(100);
+  }
+  return { pid, forwards: state?.forwards ?? [], logFile };
+}
+
+/** Reports a background run: each forward, the pid, the log, how to stop it; exit 1 if one is not ready. */
+export function reportBackground(
+  ctx: CommandContext,
+  namespace: string,
+  run: Launched,
+  json: boolean,
+): number {
+  const failed = run.forwards.filter((f) => f.state !== 'ready');
+  if (json) {
+    printJson(
+      {
+        ok: failed.length === 0,
+        pid: run.pid,
+        namespace,
+        logFile: run.logFile,
+        forwards: brief(run.forwards),
+      },
+      ctx.stdout,
+    );
+  } else {
+    for (const f of run.forwards) {
+      const line = `${f.name.padEnd(8)} ${f.url}  ${f.state}${f.detail ? `: ${f.detail}` : ''}`;
+      if (f.state === 'ready') ctx.log.success(line);
+      else ctx.log.warn(line);
+    }
+    ctx.log.info(`port-forward runs in the background (pid ${run.pid}); log: ${run.logFile}`);
+    ctx.log.info(`stop it with: npm run port-forward -- --stop -n ${namespace}`);
+  }
+  return failed.length === 0 ? 0 : 1;
+}
+
+/** The fields of a forward's status that --json documents carry. */
+export function brief(forwards: readonly ForwardStatus[]): Record<string, unknown>[] {
+  return forwards.map((f) => ({
+    name: f.name,
+    service: f.service,
+    localPort: f.localPort,
+    remotePort: f.remotePort,
+    url: f.url,
+    state: f.state,
+    detail: f.detail,
+    restarts: f.restarts,
+  }));
+}
+
+/** A detached run that `--stop` ended (or found gone). */
+export interface Stopped {
+  pid: number | undefined;
+  pidFile: string;
+  /** false: the pid file was stale (process gone, or not ours) and was only removed. */
+  signalled: boolean;
+}
+
+/**
+ * `--stop`: ends the namespace's detached forwards (or only the subset `only`) by their pid files.
+ * A pid is signalled only if it is alive and its command line is ours; stale files are removed.
+ */
+export async function stopBackground(
+  namespace: string,
+  opts: { only?: readonly string[]; dir?: string; graceMs?: number } = {},
+): Promise<Stopped[]> {
+  const dir = opts.dir ?? stateDir();
+  const files = opts.only ? [detachPaths(dir, namespace, opts.only).pidFile] : pidFilesOf(dir, namespace);
+  const out: Stopped[] = [];
+  for (const pidFile of files) {
+    const pid = readPidFile(pidFile);
+    const ours = pid !== undefined && isAlive(pid) && isDetachedForward(pid);
+    if (ours) await terminate(pid, opts.graceMs ?? 5000);
+    if (pid !== undefined || ours) out.push({ pid, pidFile, signalled: ours });
+    removeRunFiles({ pidFile, stateFile: stateFileOf(pidFile) });
+  }
+  return out;
+}
+
+/** SIGTERM, wait for the exit, SIGKILL after the grace period. */
+async function terminate(pid: number, graceMs: number): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  const until = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < until) await sleep(50);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
