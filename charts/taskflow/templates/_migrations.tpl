@@ -1,0 +1,41 @@
+{{/*
+The SSO migration container (drizzle push, then the seed), shared by the SSO pod's init container and
+the suspended CronJob sso-migrate, so an on-demand run is exactly what a deploy runs.
+*/}}
+{{- define "taskflow.sso.migrateContainer" -}}
+{{- $db := dict "root" . "db" "sso" -}}
+{{- $seed := ternary "seed:prod" "seed:setup" (eq .Values.sso.nodeEnv "production") -}}
+- name: migrate
+  {{- include "taskflow.imageLines" (dict "root" . "image" (include "taskflow.appImage" (dict "root" . "image" .Values.sso.migrations.image))) | nindent 2 }}
+  workingDir: /app
+  command:
+    - sh
+    - -c
+    - pnpm exec drizzle-kit push --config=drizzle.config.ts && pnpm {{ $seed }}
+  env:
+    # pnpm and tsx keep their caches under HOME and the temp dir: both on the writable emptyDir.
+    - name: HOME
+      value: /tmp
+    {{- if .Values.sso.database.existingSecret }}
+    {{- include "taskflow.db.urlEnv" (merge (dict "names" (list "DATABASE_URL")) $db) | nindent 4 }}
+    {{- else }}
+    - name: DATABASE_URL
+      valueFrom:
+        secretKeyRef:
+          name: sso-platform
+          key: DATABASE_URL
+    {{- end }}
+  {{- include "taskflow.containerSecurityContext" (dict "readOnly" true) | nindent 2 }}
+  resources:
+    {{- toYaml .Values.sso.migrations.resources | nindent 4 }}
+  volumeMounts:
+    - name: migrate-tmp
+      mountPath: /tmp
+{{- end -}}
+
+{{/* The volume the migration container writes to. */}}
+{{- define "taskflow.sso.migrateVolume" -}}
+- name: migrate-tmp
+  emptyDir:
+    sizeLimit: 512Mi
+{{- end -}}

@@ -1,0 +1,52 @@
+{{/*
+A kept secret value: the value given in values, else the one already stored in the cluster's Secret
+(Helm lookup; empty under `helm template`), else a new random hex string. Memoised per render, so every
+template that needs it (the Secret itself, a URL built from it) sees the same value.
+Call with (dict "root" $ "secret" "sso-postgres" "key" "password" "value" <given> "length" 32).
+*/}}
+{{- define "taskflow.keptValue" -}}
+{{- if not (hasKey .root.Values "__taskflowKept") -}}
+{{- $_ := set .root.Values "__taskflowKept" (dict) -}}
+{{- end -}}
+{{- $memo := index .root.Values "__taskflowKept" -}}
+{{- $id := printf "%s/%s" .secret .key -}}
+{{- if not (hasKey $memo $id) -}}
+{{- $v := toString (.value | default "") -}}
+{{- if eq $v "" -}}
+{{- $found := lookup "v1" "Secret" .root.Release.Namespace .secret -}}
+{{- if and $found (hasKey ($found.data | default dict) .key) -}}
+{{- $v = index $found.data .key | b64dec -}}
+{{- end -}}
+{{- end -}}
+{{- if eq $v "" -}}
+{{- $v = sha256sum (printf "%s%s" (randAlphaNum 64) $id) | trunc (int .length) -}}
+{{- end -}}
+{{- $_ := set $memo $id $v -}}
+{{- end -}}
+{{- index $memo $id -}}
+{{- end -}}
+
+{{/* Annotations of the Secrets the chart generates: Helm keeps them on uninstall (the data was initialised with them). */}}
+{{- define "taskflow.keepAnnotations" -}}
+annotations:
+  helm.sh/resource-policy: keep
+{{- end -}}
+
+{{/* BETTER_AUTH_SECRET (given, kept or generated); only when sso.existingSecret is not set. */}}
+{{- define "taskflow.sso.authSecret" -}}
+{{- include "taskflow.keptValue" (dict "root" . "secret" "sso-platform" "key" "BETTER_AUTH_SECRET" "value" .Values.sso.auth.secret "length" 64) -}}
+{{- end -}}
+
+{{/* pgAdmin's admin password (given, kept or generated). */}}
+{{- define "taskflow.pgadmin.password" -}}
+{{- include "taskflow.keptValue" (dict "root" . "secret" "pgadmin" "key" "password" "value" .Values.pgadmin.password "length" 32) -}}
+{{- end -}}
+
+{{/* SMTP as the SSO sees it: Mailpit's while it is on, else sso.smtp; host empty means SMTP off. */}}
+{{- define "taskflow.sso.smtp" -}}
+{{- if .Values.mailpit.enabled -}}
+{{- toYaml (dict "host" "mailpit" "port" 1025 "user" "taskflow" "password" "mailpit" "secure" false "from" (.Values.sso.smtp.from | default "")) -}}
+{{- else -}}
+{{- toYaml .Values.sso.smtp -}}
+{{- end -}}
+{{- end -}}

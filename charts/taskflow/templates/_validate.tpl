@@ -1,0 +1,83 @@
+{{/*
+Checks that span several values (the schema checks each value on its own). Every problem is collected,
+then reported at once, each with a hint. Secret values never appear in a message.
+*/}}
+{{- define "taskflow.validateValues" -}}
+{{- $msgs := list -}}
+{{- $v := .Values -}}
+
+{{- /* Image tags: never latest (a rebuild would not roll the pods). */ -}}
+{{- $tags := dict "global.imageTag" $v.global.imageTag "sso.image.tag" $v.sso.image.tag "sso.migrations.image.tag" $v.sso.migrations.image.tag "api.image.tag" $v.api.image.tag "mcp.image.tag" $v.mcp.image.tag "web.image.tag" $v.web.image.tag "postgres.image.tag" $v.postgres.image.tag "pgadmin.image.tag" $v.pgadmin.image.tag "mailpit.image.tag" $v.mailpit.image.tag -}}
+{{- range $path, $tag := $tags -}}
+{{- if eq (toString $tag) "latest" -}}
+{{- $msgs = append $msgs (printf "%s: the tag \"latest\" is not allowed (with IfNotPresent a rebuilt image never reaches the pods).\n  hint: tag images by content or commit, e.g. npm run deploy -- --build" $path) -}}
+{{- end -}}
+{{- end -}}
+
+{{- if $v.sso.enabled -}}
+{{- $auth := urlParse $v.sso.auth.url -}}
+{{- $authOrigin := include "taskflow.origin" $v.sso.auth.url -}}
+{{- $authHost := regexReplaceAll ":[0-9]+$" $auth.host "" -}}
+{{- if and (eq $auth.scheme "http") (not (has $authHost (list "localhost" "127.0.0.1"))) -}}
+{{- $msgs = append $msgs (printf "sso.auth.url: %s uses plain http on a host other than localhost; the SSO's cookies are Secure, so browsers drop them and sign-in fails.\n  hint: use https:// (ingress with TLS), or port-forward and use http://localhost:3001" $v.sso.auth.url) -}}
+{{- end -}}
+{{- if not (has $authOrigin $v.sso.auth.allowedOrigins) -}}
+{{- $msgs = append $msgs (printf "sso.auth.allowedOrigins: misses the SSO's own origin %s (from sso.auth.url); requests from its own pages fail with \"Invalid origin\".\n  hint: add %s to sso.auth.allowedOrigins (ALLOWED_ORIGINS)" $authOrigin $authOrigin) -}}
+{{- end -}}
+{{- if and $v.sso.existingSecret $v.sso.auth.secret -}}
+{{- $msgs = append $msgs "sso.auth.secret and sso.existingSecret are both set; a secret has one source.\n  hint: keep one of them" -}}
+{{- end -}}
+{{- if and $v.mailpit.enabled $v.sso.smtp.host -}}
+{{- $msgs = append $msgs "mailpit.enabled and sso.smtp.host are both set; while Mailpit is on, the SSO sends its mail to Mailpit.\n  hint: unset sso.smtp.host, or turn Mailpit off (npm run addon -- mailpit --remove)" -}}
+{{- end -}}
+{{- if and $v.sso.smtp.host (not $v.mailpit.enabled) -}}
+{{- if or (not $v.sso.smtp.user) (not $v.sso.smtp.password) -}}
+{{- $msgs = append $msgs "sso.smtp: host is set but user or password is empty; the SSO counts SMTP as configured only with all three, so it would send no mail and new users could never verify their e-mail.\n  hint: set sso.smtp.user and sso.smtp.password (SMTP_USER, SMTP_PASS), or unset sso.smtp.host" -}}
+{{- end -}}
+{{- $port := int $v.sso.smtp.port -}}
+{{- if or (and (eq $port 465) (not $v.sso.smtp.secure)) (and $v.sso.smtp.secure (has $port (list 25 587))) -}}
+{{- $msgs = append $msgs (printf "sso.smtp: port %d and secure=%t disagree; port 465 speaks TLS from the start (secure: true), ports 25 and 587 start plain and upgrade (secure: false).\n  hint: use port 465 with secure: true, or port 587 with secure: false" $port $v.sso.smtp.secure) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- range $db := list "sso" "api" -}}
+{{- $cfg := (index $v $db).database -}}
+{{- if (index $v $db).enabled -}}
+{{- if and $cfg.password $cfg.existingSecret -}}
+{{- $msgs = append $msgs (printf "%s.database.password and %s.database.existingSecret are both set; a password has one source.\n  hint: keep one of them" $db $db) -}}
+{{- end -}}
+{{- if and $cfg.host (not $cfg.password) (not $cfg.existingSecret) -}}
+{{- $kept := lookup "v1" "Secret" $.Release.Namespace (printf "%s-postgres" $db) -}}
+{{- if not $kept -}}
+{{- $msgs = append $msgs (printf "%s.database.host: the database is external (%s) but no password is given; a generated one would not match it.\n  hint: set %s.database.password, or %s.database.existingSecret to a Secret holding it" $db $cfg.host $db $db) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- if $v.ingress.enabled -}}
+{{- $hosts := $v.ingress.hosts -}}
+{{- if not (or $hosts.web $hosts.sso $hosts.api) -}}
+{{- $msgs = append $msgs "ingress.hosts: ingress is enabled but no host is set.\n  hint: set ingress.hosts.web, ingress.hosts.sso and ingress.hosts.api" -}}
+{{- end -}}
+{{- if and $v.sso.enabled $hosts.sso (ne (urlParse $v.sso.auth.url).host $hosts.sso) -}}
+{{- $msgs = append $msgs (printf "sso.auth.url: %s does not point at ingress.hosts.sso (%s); the browser must reach the SSO at BETTER_AUTH_URL.\n  hint: set sso.auth.url to https://%s" $v.sso.auth.url $hosts.sso $hosts.sso) -}}
+{{- end -}}
+{{- if $hosts.web -}}
+{{- $tls := false -}}
+{{- range $v.ingress.tls -}}{{- if has $hosts.web .hosts -}}{{- $tls = true -}}{{- end -}}{{- end -}}
+{{- $webOrigin := printf "%s://%s" (ternary "https" "http" $tls) $hosts.web -}}
+{{- if and $v.sso.enabled (not (has $webOrigin $v.sso.auth.allowedOrigins)) -}}
+{{- $msgs = append $msgs (printf "sso.auth.allowedOrigins: misses the web origin %s (ingress.hosts.web); sign-in from the dashboard fails with \"Invalid origin\".\n  hint: add %s to sso.auth.allowedOrigins" $webOrigin $webOrigin) -}}
+{{- end -}}
+{{- if and $v.api.enabled (not (has $webOrigin $v.api.allowedOrigins)) -}}
+{{- $msgs = append $msgs (printf "api.allowedOrigins: misses the web origin %s (ingress.hosts.web); the browser's API calls fail CORS.\n  hint: add %s to api.allowedOrigins" $webOrigin $webOrigin) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- if $msgs -}}
+{{- fail (printf "\n\nVALUES VALIDATION: %d problem(s) in the values of release %s:\n\n- %s\n" (len $msgs) .Release.Name (join "\n\n- " $msgs)) -}}
+{{- end -}}
+{{- end -}}
