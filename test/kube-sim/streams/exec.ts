@@ -1,6 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { httpStatusOf, messageOf, type PodRef, type PodRuntime } from './runtime-types.ts';
+import { httpStatusOf, messageOf, reasonOf, type PodRef, type PodRuntime } from './runtime-types.ts';
 import { statusFailure } from './upgrade.ts';
 
 /** The query of an exec request, as kubectl sends it. */
@@ -40,7 +40,8 @@ export interface StartedExec {
   done: Promise<number>;
 }
 
-export type ExecStart = { ok: true; exec: StartedExec } | { ok: false; code: number; message: string };
+export type ExecStart =
+  { ok: true; exec: StartedExec } | { ok: false; code: number; message: string; reason?: string };
 
 /**
  * Starts the command before the connection is upgraded, so that a missing pod or
@@ -75,7 +76,9 @@ export async function startExec(runtime: PodRuntime, pod: PodRef, params: ExecPa
     ),
     new Promise<undefined>((r) => setImmediate(() => r(undefined))),
   ]);
-  if (early !== undefined) return { ok: false, code: httpStatusOf(early), message: messageOf(early) };
+  if (early !== undefined) {
+    return { ok: false, code: httpStatusOf(early), message: messageOf(early), reason: reasonOf(early) };
+  }
   return { ok: true, exec };
 }
 
@@ -107,7 +110,7 @@ export async function settle(
   try {
     status = exitStatus(exec.params.command, await exec.done);
   } catch (err) {
-    status = statusFailure(httpStatusOf(err), 'InternalError', messageOf(err));
+    status = statusFailure(httpStatusOf(err), reasonOf(err) ?? 'InternalError', messageOf(err));
   }
   for (const source of [exec.stdout, exec.stderr]) {
     if (!source.writableEnded) source.end();

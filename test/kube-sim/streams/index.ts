@@ -97,7 +97,7 @@ async function serveExec(
   const protocol = negotiate(req, supported);
   if (!protocol) return rejectUpgrade(socket, 403, unsupported(req, supported));
   const started = await startExec(runtime, pod, parseExecQuery(query));
-  if (!started.ok) return rejectUpgrade(socket, started.code, started.message);
+  if (!started.ok) return rejectUpgrade(socket, started.code, started.message, started.reason);
   const exec: StartedExec = started.exec;
   let cut: () => void = () => socket.destroy();
   const untrack = track(runtime, pod, {

@@ -80,12 +80,15 @@ describe('runInContainer', () => {
     expect((await run(app, ['/opt/app/bin/tool'])).code).toBe(127);
   });
 
-  it.runIf(process.getuid?.() === 0)('runs commands unprivileged, so scripts cannot write over this machine', async () => {
-    const r = await run(app, ['sh', '-c', 'echo x > /etc/kube-sim-probe']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Permission denied/);
-    expect(existsSync('/etc/kube-sim-probe')).toBe(false);
-  });
+  it.runIf(process.getuid?.() === 0)(
+    'runs commands unprivileged, so scripts cannot write over this machine',
+    async () => {
+      const r = await run(app, ['sh', '-c', 'echo x > /etc/kube-sim-probe']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/Permission denied/);
+      expect(existsSync('/etc/kube-sim-probe')).toBe(false);
+    },
+  );
 
   it('answers HTTP on localhost with the wget/curl stand-ins', async () => {
     expect(await run(app, ['wget', '-qO-', 'http://localhost:8000/health'])).toMatchObject({

@@ -1,35 +1,5 @@
-// The pod runtime contract of the simulated kubelet, as specified for `test/kube-sim/runtime.ts`.
-// Declared here structurally so these streams build on their own; the real module's types match.
-import type { Duplex, Readable, Writable } from 'node:stream';
-
-export interface PodRef {
-  namespace: string;
-  name: string;
-}
-
-export interface ExecRequest {
-  pod: PodRef;
-  container: string;
-  command: string[];
-  stdin: Readable | null;
-  stdout: Writable;
-  stderr: Writable;
-  tty: boolean;
-}
-
-export interface PodRuntime {
-  /** Exit code; throws for a missing pod/container (the error carries an HTTP status code). */
-  exec(req: ExecRequest): Promise<number>;
-  connectPort(pod: PodRef, port: number): Promise<Duplex>;
-}
-
-export interface PodProcessInfo {
-  pod: PodRef;
-  container: string;
-  image: string;
-  env: Record<string, string>;
-  postgres?: { host: string; port: number; socketDir: string };
-}
+// The pod runtime contract lives in ../runtime.ts; the helpers below read its errors.
+export type { ExecRequest, PodProcessInfo, PodRef, PodRuntime } from '../runtime.ts';
 
 /** The HTTP status an error from the runtime asks for (500 when it names none). */
 export function httpStatusOf(err: unknown): number {
@@ -44,4 +14,10 @@ export function httpStatusOf(err: unknown): number {
 /** The message of an unknown thrown value. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The Kubernetes Status reason an error names, if any (KubeSimError carries one). */
+export function reasonOf(err: unknown): string | undefined {
+  const r = (err as { reason?: unknown } | null)?.reason;
+  return typeof r === 'string' && r ? r : undefined;
 }

@@ -27,8 +27,8 @@ const REASONS: Record<number, string> = {
 };
 
 /** Answers an upgrade request with a plain HTTP error carrying a Status body, then closes. */
-export function rejectUpgrade(socket: Duplex, code: number, message: string): void {
-  const body = JSON.stringify(statusFailure(code, REASONS[code] ?? 'InternalError', message));
+export function rejectUpgrade(socket: Duplex, code: number, message: string, reason?: string): void {
+  const body = JSON.stringify(statusFailure(code, reason ?? REASONS[code] ?? 'InternalError', message));
   const text =
     code === 404 ? 'Not Found' : code === 400 ? 'Bad Request' : code === 403 ? 'Forbidden' : 'Error';
   socket.end(
