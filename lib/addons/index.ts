@@ -11,6 +11,7 @@ import { superviseForwards } from '../port-forward/supervise.ts';
 import { FORWARD_TARGETS } from '../port-forward/targets.ts';
 import { confirm } from '../reset-password/confirm.ts';
 import { type AddonOptions, parseAddonOptions } from './options.ts';
+export { parseAddonOptions, type AddonOptions } from './options.ts';
 import type { Addon, LoginInfo } from './registry.ts';
 import { waitForRollouts } from './wait.ts';
 
@@ -51,7 +52,15 @@ export function isEnabled(addon: Addon, values: Record<string, unknown>): boolea
 /** The body of `npm run addon -- <name>` and `npm run pgadmin` (fixed name). */
 export async function addonCommand(ctx: CommandContext, fixedName?: string): Promise<number> {
   const opts = parseAddonOptions(ctx.args.values, fixedName ?? ctx.args.positionals[0]);
-  const session = await openSession(ctx);
+  return runAddon(ctx, await openSession(ctx), opts);
+}
+
+/** Turns an add-on on (wait, forward, print the login) or off, in an open session. */
+export async function runAddon(
+  ctx: CommandContext,
+  session: ClusterSession,
+  opts: AddonOptions,
+): Promise<number> {
   await assertReleaseInstalled(session);
   const values = await session.helm.getValues(true);
   return opts.remove ? removeAddon(ctx, session, opts, values) : enableAddon(ctx, session, opts, values);

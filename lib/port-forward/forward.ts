@@ -47,12 +47,10 @@ type Outcome = { kind: 'lost' | 'fatal'; detail: string } | { kind: 'aborted' };
 
 /** kubectl's message without klog's `E0101 12:00:00.000000   123 file.go:1] ` prefix. */
 export function cleanMessage(line: string): string {
-  return redact(
-    line
-      .replace(/^[EIWF]\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\]\s*/, '')
-      .replace(/^error: /, '')
-      .trim(),
-  );
+  const text = line.replace(/^[EIWF]\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\]\s*/, '');
+  // Structured klog lines: `"Unhandled Error" err="<the message>"`.
+  const inner = /\berr="(.*)"\s*$/.exec(text)?.[1]?.replace(/\\"/g, '"');
+  return redact((inner ?? text).replace(/^error: /, '').trim());
 }
 
 const LOST =

@@ -90,5 +90,11 @@ export async function planForwards(session: ClusterSession, opts: PlanOptions): 
     timeoutMs: 20_000,
   });
   const targets = withPorts(chooseTargets(objects, opts.only, session.target), new Map(opts.ports));
-  return assignPorts(targets, { auto: opts.autoPorts, retryHint: opts.retryHint, ...opts.portCheck });
+  return assignPorts(targets, {
+    auto: opts.autoPorts,
+    retryHint: opts.retryHint,
+    // A moved forward keeps off the other targets' usual ports, so a later full port-forward still fits.
+    reserved: FORWARD_TARGETS.map((t) => t.localPort),
+    ...opts.portCheck,
+  });
 }

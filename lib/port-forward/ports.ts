@@ -41,6 +41,8 @@ export interface PortCheckOptions {
   auto: boolean;
   isFree?: (port: number) => Promise<boolean>;
   holderOf?: (port: number) => PortHolder | undefined;
+  /** Ports a moved forward must not take (other targets' usual ports). */
+  reserved?: readonly number[];
   /** How to retry, for the hint (e.g. `npm run port-forward -- --auto-ports`). */
   retryHint?: string;
 }
@@ -55,7 +57,7 @@ export async function assignPorts(
 ): Promise<PortAssignment[]> {
   const isFree = opts.isFree ?? ((p: number) => isPortFree(p));
   const holderOf = opts.holderOf ?? ((p: number) => findPortHolder(p));
-  const used = new Set(targets.map((t) => t.localPort));
+  const used = new Set([...targets.map((t) => t.localPort), ...(opts.reserved ?? [])]);
   const out: PortAssignment[] = [];
   const taken: string[] = [];
   for (const target of targets) {

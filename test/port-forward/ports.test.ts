@@ -1,0 +1,116 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode, OperationError } from '../../lib/errors.ts';
+import {
+  describeHolder,
+  findPortHolder,
+  listeningInodes,
+  type ProcFs,
+} from '../../lib/port-forward/holder.ts';
+import { assignPorts, findFreePort, isPortFree } from '../../lib/port-forward/ports.ts';
+import { FORWARD_TARGETS } from '../../lib/port-forward/targets.ts';
+
+const PROC_NET_TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 11111 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:0BB8 0100007F:D431 01 00000000:00000000 00:00000000 00000000  1000        0 22222 1 0000000000000000 20 4 30 10 -1
+   2: 00000000:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 33333 1 0000000000000000 100 0 0 10 0
+`;
+
+describe('who holds a port (/proc)', () => {
+  it('finds listening sockets of a port in /proc/net/tcp (not established ones)', () => {
+    expect(listeningInodes(PROC_NET_TCP, 3000)).toEqual(['11111']);
+    expect(listeningInodes(PROC_NET_TCP, 8000)).toEqual(['33333']);
+    expect(listeningInodes(PROC_NET_TCP, 8001)).toEqual([]);
+  });
+
+  it('maps the socket inode to the process through its fds', () => {
+    const files: Record<string, string> = {
+      '/proc/net/tcp': PROC_NET_TCP,
+      '/proc/77/cmdline': ['python3', '-m', 'http.server', '3000', ''].join('\0'),
+    };
+    const fs: ProcFs = {
+      readFile: (p) => {
+        const v = files[p];
+        if (v === undefined) throw new Error('ENOENT');
+        return v;
+      },
+      readdir: (p) => ({ '/proc': ['1', '77', 'self', 'net'], '/proc/77/fd': ['0', '5'] })[p] ?? [],
+      readlink: (p) => (p === '/proc/77/fd/5' ? 'socket:[11111]' : '/dev/null'),
+    };
+    expect(findPortHolder(3000, fs)).toEqual({ pid: 77, command: 'python3 -m http.server 3000' });
+    expect(describeHolder(findPortHolder(3000, fs))).toBe('pid 77 (python3 -m http.server 3000)');
+    expect(describeHolder(findPortHolder(8000, fs))).toBe('another process');
+  });
+
+  describe('on this machine', () => {
+    let server: net.Server;
+    let port: number;
+    beforeAll(async () => {
+      server = net.createServer();
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      port = (server.address() as net.AddressInfo).port;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    it('a bind test tells a taken port from a free one', async () => {
+      expect(await isPortFree(port)).toBe(false);
+      const other = await findFreePort(port, new Set());
+      expect(other).toBeGreaterThan(port);
+      expect(await isPortFree(other!)).toBe(true);
+    });
+
+    it('names this test process as the holder', () => {
+      const h = findPortHolder(port);
+      expect(h?.pid).toBe(process.pid);
+      expect(h?.command).toMatch(/node/);
+    });
+  });
+});
+
+describe('assignPorts', () => {
+  const [web, sso, api] = FORWARD_TARGETS;
+  const targets = [web!, sso!, api!];
+  const holderOf = (p: number) => (p === 3000 ? { pid: 4242, command: 'node server.js' } : undefined);
+
+  it('keeps free ports as they are', async () => {
+    const got = await assignPorts(targets, { auto: false, isFree: async () => true, holderOf });
+    expect(got.map((a) => a.localPort)).toEqual([3000, 3001, 8000]);
+  });
+
+  it('fails with one line naming the holder, and the way out', async () => {
+    const err = await assignPorts(targets, {
+      auto: false,
+      isFree: async (p) => p !== 3000,
+      holderOf,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OperationError);
+    const e = err as OperationError;
+    expect([e.message, e.hint, e.exitCode]).toEqual([
+      'local port 3000 (web) is in use by pid 4242 (node server.js)',
+      'stop that process, or rerun with --auto-ports (or --ports NAME=PORT)',
+      ExitCode.Failed,
+    ]);
+  });
+
+  it('lists every taken port at once', async () => {
+    const err = (await assignPorts(targets, {
+      auto: false,
+      isFree: async (p) => p === 8000,
+      holderOf,
+    }).catch((e: unknown) => e)) as OperationError;
+    expect(err.message).toBe(
+      '2 local ports are taken: local port 3000 (web) is in use by pid 4242 (node server.js); local port 3001 (sso) is in use by another process',
+    );
+  });
+
+  it('with auto moves to the next free port that no other target wants, and says why', async () => {
+    const taken = new Set([3000, 3002]);
+    const got = await assignPorts(targets, { auto: true, isFree: async (p) => !taken.has(p), holderOf });
+    // 3001 belongs to sso, 3002 is taken: web goes to 3003.
+    expect(got.map((a) => [a.target.name, a.localPort, a.moved?.holder])).toEqual([
+      ['web', 3003, 'pid 4242 (node server.js)'],
+      ['sso', 3001, undefined],
+      ['api', 8000, undefined],
+    ]);
+  });
+});
