@@ -1,0 +1,221 @@
+import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
+import { secretsInConfigMaps } from '../env-flow/scan.ts';
+import type { HelmTarget } from '../helm.ts';
+import type { KubeObject } from '../kubectl.ts';
+import type { PodFailureId } from '../pod-status.ts';
+import { type Diagnosed, type DoctorSnapshot, eventTime, warningsByObject } from './collect.ts';
+import { failureHint } from './hints.ts';
+
+/** What the doctor checks judge: one snapshot of the release and its target. */
+export interface DoctorContext {
+  snap: DoctorSnapshot;
+  target: HelmTarget;
+}
+
+const releaseStatus: Check<DoctorContext> = {
+  id: 'release.status',
+  title: 'Helm release',
+  run: ({ snap, target }) => {
+    const r = snap.release;
+    const at = `release "${target.release}" in namespace "${target.namespace}"`;
+    if (!r)
+      return fail(
+        `${at} is not installed`,
+        `deploy it: npm run deploy${target.namespace === 'taskflow' ? '' : ` -- -n ${target.namespace}`}`,
+      );
+    const st = r.info.status;
+    const desc = r.info.description ? `: ${r.info.description}` : '';
+    if (st === 'deployed')
+      return pass(
+        `${at}: revision ${r.version} deployed${r.info.last_deployed ? ` (${r.info.last_deployed})` : ''}`,
+      );
+    if (st === 'failed') {
+      return fail(
+        `${at}: revision ${r.version} failed${desc}`,
+        `the checks below say why; fix it and run npm run deploy again (or: helm rollback ${target.release} -n ${target.namespace})`,
+      );
+    }
+    if (st.startsWith('pending-')) {
+      const way =
+        st === 'pending-install'
+          ? `helm uninstall ${target.release} -n ${target.namespace} (database volumes are kept)`
+          : `helm rollback ${target.release} -n ${target.namespace}`;
+      return fail(
+        `${at}: stuck in ${st} (revision ${r.version})${desc}`,
+        `if no deploy is running any more: ${way}, then npm run deploy`,
+      );
+    }
+    return warn(`${at}: revision ${r.version} is ${st}${desc}`);
+  },
+};
+
+const indent = (text: string, prefix: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `${prefix}${l}`)
+    .join('\n');
+
+/** One failure as detail lines: what, its logs, its events. */
+function describe(f: Diagnosed): string {
+  const lines = [
+    `${f.object}${f.container ? ` ${f.init ? 'init container' : 'container'} ${f.container}` : ''}: ${f.reason}: ${f.message}`,
+  ];
+  if (f.logs.trim() !== '')
+    lines.push(`  logs${f.previousLogs ? ' (previous instance)' : ''}:`, indent(f.logs, '    | '));
+  if (f.events.length > 0) lines.push(`  events: ${f.events.join('; ')}`);
+  return lines.join('\n');
+}
+
+const PASS_TEXT: Record<PodFailureId, string> = {
+  'pods.crashloop': 'no container in CrashLoopBackOff',
+  'pods.image': 'every image was pulled',
+  'pods.config': 'every container found its Secret and ConfigMap keys',
+  'pods.init': 'no init container failing or stuck',
+  'pods.pending': 'every pod scheduled and every volume bound',
+  'pods.oom': 'no container OOMKilled',
+};
+
+function podCheck(
+  id: PodFailureId,
+  title: string,
+  extra?: (ctx: DoctorContext) => CheckOutcome[],
+): Check<DoctorContext> {
+  return {
+    id,
+    title,
+    run: (ctx) => {
+      const mine = ctx.snap.failures.filter((f) => f.id === id);
+      const outcomes = [
+        ...mine.map((f) => fail(describe(f), failureHint(f, ctx.target))),
+        ...(extra?.(ctx) ?? []),
+      ];
+      // Several failures: each keeps its own hint in the detail (the check has room for one).
+      const each =
+        outcomes.length > 1
+          ? outcomes.map((o) => ({ ...o, detail: `${o.detail}\n  hint: ${o.hint ?? ''}` }))
+          : outcomes;
+      return worst(each, pass(PASS_TEXT[id]));
+    },
+  };
+}
+
+/** PVCs of the release that are not bound, with their events. */
+function pendingVolumes(ctx: DoctorContext): CheckOutcome[] {
+  const events = warningsByObject(ctx.snap.events);
+  return ctx.snap.objects
+    .filter(
+      (o) =>
+        o.kind === 'PersistentVolumeClaim' &&
+        (o.status as { phase?: string } | undefined)?.phase === 'Pending',
+    )
+    .map((pvc) => {
+      const cls = (pvc.spec as { storageClassName?: string } | undefined)?.storageClassName;
+      const ev = (events.get(pvc.metadata.name) ?? []).slice(-3);
+      const detail = `pvc/${pvc.metadata.name} is Pending (storage class ${cls ? `"${cls}"` : 'default'})${ev.length > 0 ? `\n  events: ${ev.join('; ')}` : ''}`;
+      return fail(
+        detail,
+        `check the class exists (kubectl get storageclass) and set TASKFLOW_STORAGE_CLASS to one that does; the Pending PVC holds no data: kubectl delete pvc ${pvc.metadata.name} -n ${ctx.target.namespace}, then npm run deploy`,
+      );
+    });
+}
+
+/** Names of the release's objects, and of the ReplicaSets between its Deployments and pods. */
+function releaseNames(objects: KubeObject[]): Set<string> {
+  const names = new Set(objects.map((o) => o.metadata.name));
+  for (const o of objects) for (const r of o.metadata.ownerReferences ?? []) names.add(r.name);
+  return names;
+}
+
+const EVENT_WINDOW_MS = 60 * 60 * 1000;
+
+const eventsWarnings: Check<DoctorContext> = {
+  id: 'events.warnings',
+  title: 'Warning events',
+  run: ({ snap }) => {
+    const names = releaseNames(snap.objects);
+    const recent = snap.events.filter((e) => {
+      const t = eventTime(e);
+      return names.has(e.involvedObject?.name ?? '') && (t === 0 || snap.now - t <= EVENT_WINDOW_MS);
+    });
+    if (recent.length === 0) return pass('no Warning event for the release in the last hour');
+    const lines = [...recent]
+      .sort((a, b) => eventTime(b) - eventTime(a))
+      .slice(0, 10)
+      .map((e) => {
+        const n = e.series?.count ?? e.count ?? 1;
+        return `${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}: ${e.reason ?? 'Warning'}: ${(e.message ?? '').trim()}${n > 1 ? ` (x${n})` : ''}`;
+      });
+    const more = recent.length > 10 ? [`… ${recent.length - 10} more`] : [];
+    return warn(
+      [`${recent.length} in the last hour (newest first):`, ...lines, ...more].join('\n'),
+      'kubectl get events -n <namespace> --field-selector type=Warning',
+    );
+  },
+};
+
+const dbAuth: Check<DoctorContext> = {
+  id: 'db.auth',
+  title: 'Database logins',
+  run: ({ snap }) => {
+    if (snap.dbAuth.length === 0) return skip('no in-cluster database in the release');
+    const out: CheckOutcome[] = [];
+    for (const a of snap.dbAuth) {
+      const reset = `npm run reset-db-password -- ${a.db.db}`;
+      if (a.result?.status === 'ok')
+        out.push(pass(`${a.db.db}: ${a.db.pod} accepts the password in ${a.secret}`));
+      else if (a.result?.status === 'rejected') {
+        out.push(
+          fail(
+            `${a.db.db}: ${a.db.pod} rejects the password in ${a.secret} (${a.result.detail}): the volume was initialised with another one`,
+            `make them agree: ${reset}`,
+          ),
+        );
+      } else if (a.result?.status === 'unreachable')
+        out.push(
+          warn(
+            `${a.db.db}: login check failed: ${a.result.detail}`,
+            `check the pod: kubectl logs ${a.db.pod}`,
+          ),
+        );
+      else out.push(skip(`${a.db.db}: not checked: ${a.skipped ?? ''}`));
+      for (const app of a.urlMismatch) {
+        out.push(
+          fail(
+            `${a.db.db}: the DATABASE_URL of ${app} carries another password than ${a.secret}`,
+            `redeploy to rebuild it (npm run deploy), or ${reset}`,
+          ),
+        );
+      }
+    }
+    return worst(out, skip('nothing to check'));
+  },
+};
+
+const secretsInConfigmap: Check<DoctorContext> = {
+  id: 'secrets.in-configmap',
+  title: 'No secrets in ConfigMaps',
+  run: ({ snap }) => {
+    const cms = snap.objects.filter((o) => o.kind === 'ConfigMap');
+    const found = secretsInConfigMaps(cms, snap.secretTexts);
+    if (found.length === 0) return pass(`${cms.length} ConfigMap(s), no secret-looking value`);
+    return fail(
+      found.map((f) => `${f.object} key ${f.key} ${f.why}`).join('\n'),
+      'move it into a Secret (a values override or an old chart put it there); npm run validate checks the render',
+    );
+  },
+};
+
+/** Every doctor check, in the order of the CLI contract. */
+export const DOCTOR_CHECKS: readonly Check<DoctorContext>[] = [
+  releaseStatus,
+  podCheck('pods.crashloop', 'Crashing containers'),
+  podCheck('pods.image', 'Images'),
+  podCheck('pods.config', 'Container configuration'),
+  podCheck('pods.init', 'Init containers'),
+  podCheck('pods.pending', 'Scheduling and volumes', pendingVolumes),
+  podCheck('pods.oom', 'Memory'),
+  eventsWarnings,
+  dbAuth,
+  secretsInConfigmap,
+];

@@ -1,0 +1,219 @@
+import { DATABASES, type DbInfo, releaseSelector } from '../components.ts';
+import { type LoginResult, checkDbLogin } from '../db.ts';
+import { isDbPodRunning } from '../drift.ts';
+import { objectData, findWorkload, podSpecOf, containersOf, resolveEnv } from '../env-flow/resolve.ts';
+import type { Helm, ReleaseStatus } from '../helm.ts';
+import type { KubeObject, Kubectl } from '../kubectl.ts';
+import { type Pod, type PodFailure, pendingInitContainer, podFailures } from '../pod-status.ts';
+import { registerSecrets } from '../redact.ts';
+import { Secret } from '../secrets.ts';
+
+/** The kinds of the one batched read. */
+export const DOCTOR_KINDS = ['pods', 'deployments', 'statefulsets', 'jobs', 'pvc', 'configmaps'];
+
+/** A Kubernetes Event, the fields doctor reads. */
+export interface KubeEvent {
+  type?: string;
+  involvedObject?: { kind?: string; name?: string };
+  reason?: string;
+  message?: string;
+  count?: number;
+  series?: { count?: number };
+  lastTimestamp?: string;
+  eventTime?: string;
+  firstTimestamp?: string;
+  metadata?: { creationTimestamp?: string };
+}
+
+/** A pod failure with what the user needs to fix it. */
+export interface Diagnosed extends PodFailure {
+  /** the failing container's last log lines (previous instance for a crash), redacted */
+  logs: string;
+  events: string[];
+  /** on a node named minikube (image hints differ) */
+  minikube: boolean;
+  /** the failing container's image */
+  image?: string;
+}
+
+/** A database's login check with the password its Secret holds. */
+export interface DbAuth {
+  db: DbInfo;
+  /** undefined: not checked (with why) */
+  result?: LoginResult;
+  skipped?: string;
+  /** Secret (name/key) the password came from */
+  secret: string;
+  /** apps whose DATABASE_URL carries another password than the database's Secret */
+  urlMismatch: string[];
+}
+
+/** Everything one doctor pass read. */
+export interface DoctorSnapshot {
+  release?: ReleaseStatus;
+  objects: KubeObject[];
+  events: KubeEvent[];
+  failures: Diagnosed[];
+  dbAuth: DbAuth[];
+  /** secret texts read from the release's Secrets (for the ConfigMap scan; never printed) */
+  secretTexts: string[];
+  now: number;
+}
+
+/** How long an init container may run before doctor calls the pod stuck. */
+export const INIT_STUCK_MS = 60_000;
+
+const LOGS_FOR = new Set(['pods.crashloop', 'pods.oom', 'pods.init']);
+
+/** Reads the release in one pass: one list, the events, helm status, the Secrets; then logs and logins. */
+export async function collect(
+  kubectl: Kubectl,
+  helm: Helm,
+  opts: { release: string; now?: number },
+): Promise<DoctorSnapshot> {
+  const now = opts.now ?? Date.now();
+  const [objects, events, release] = await Promise.all([
+    kubectl.list(DOCTOR_KINDS, releaseSelector(opts.release)),
+    kubectl
+      .json<{ items?: KubeEvent[] }>(['get', 'events', '--field-selector', 'type=Warning'], 'read the events')
+      .then((d) => d.items ?? []),
+    helm.status(),
+  ]);
+  const secrets = await readSecrets(kubectl, objects);
+  const all = [...objects, ...secrets];
+  const secretTexts = secrets.flatMap((s) => [
+    ...(objectData(all, 'Secret', s.metadata.name)?.values() ?? []),
+  ]);
+  registerSecrets(...secretTexts);
+  const pods = objects.filter((o): o is Pod => o.kind === 'Pod');
+  const found = pods.flatMap((p) => [...podFailures(p), ...stuckInit(p, now)]);
+  const byName = warningsByObject(events);
+  const [failures, dbAuth] = await Promise.all([
+    Promise.all(
+      found.map(async (f): Promise<Diagnosed> => {
+        const pod = pods.find((p) => p.metadata.name === f.pod);
+        const image = containersOf(podSpecOf(pod ?? { kind: 'Pod', metadata: { name: '' } }), f.init).find(
+          (c) => c.name === f.container,
+        )?.image;
+        return {
+          ...f,
+          logs: LOGS_FOR.has(f.id) ? await logsOf(kubectl, f) : '',
+          events: (byName.get(f.pod) ?? []).slice(-5),
+          minikube: pod?.spec?.nodeName === 'minikube',
+          ...(image !== undefined && { image }),
+        };
+      }),
+    ),
+    checkLogins(kubectl, all, pods),
+  ]);
+  return { ...(release && { release }), objects, events, failures, dbAuth, secretTexts, now };
+}
+
+/** A pod whose init container has been running (not failing) for longer than INIT_STUCK_MS. */
+export function stuckInit(pod: Pod, now: number): PodFailure[] {
+  if (pod.status?.phase !== 'Pending') return [];
+  const name = pendingInitContainer(pod);
+  const cs = pod.status.initContainerStatuses?.find((c) => c.name === name);
+  const started = Date.parse(cs?.state?.running?.startedAt ?? '');
+  if (!name || Number.isNaN(started) || now - started < INIT_STUCK_MS) return [];
+  const secs = Math.round((now - started) / 1000);
+  return [
+    {
+      id: 'pods.init',
+      object: `pod/${pod.metadata.name}`,
+      pod: pod.metadata.name,
+      container: name,
+      init: true,
+      reason: 'Stuck',
+      message: `init container ${name} has been running for ${secs}s`,
+      previousLogs: false,
+    },
+  ];
+}
+
+async function logsOf(kubectl: Kubectl, f: PodFailure): Promise<string> {
+  const base = { ...(f.container !== undefined && { container: f.container }), tail: 20 };
+  const logs = await kubectl.logs(f.pod, { ...base, previous: f.previousLogs });
+  // A container that crashed once may have no previous instance yet: its current output is the crash.
+  return logs.trim() === '' && f.previousLogs ? kubectl.logs(f.pod, base) : logs;
+}
+
+/** The release's Secrets the databases and apps read (one call), by the names their pods reference. */
+async function readSecrets(kubectl: Kubectl, objects: KubeObject[]): Promise<KubeObject[]> {
+  const names = new Set<string>(Object.values(DATABASES).map((d) => d.secret));
+  for (const o of objects) {
+    for (const c of [...containersOf(podSpecOf(o), false), ...containersOf(podSpecOf(o), true)]) {
+      for (const e of c.env ?? [])
+        if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
+      for (const f of c.envFrom ?? []) if (f.secretRef?.name) names.add(f.secretRef.name);
+    }
+  }
+  const res = await kubectl.run(['get', 'secret', ...names, '--ignore-not-found', '-o', 'json']);
+  if (res.exitCode !== 0 || !res.stdout.trim()) return [];
+  const doc = JSON.parse(res.stdout) as KubeObject & { items?: KubeObject[] };
+  return doc.items ?? (doc.kind === 'Secret' ? [doc] : []);
+}
+
+/** Tries the database Secret's password against each running in-cluster database. */
+async function checkLogins(kubectl: Kubectl, all: KubeObject[], pods: Pod[]): Promise<DbAuth[]> {
+  const dbs = Object.values(DATABASES).filter((db) =>
+    findWorkload(all, { kind: 'StatefulSet', name: db.statefulSet }),
+  );
+  return Promise.all(
+    dbs.map(async (db): Promise<DbAuth> => {
+      const sts = findWorkload(all, { kind: 'StatefulSet', name: db.statefulSet });
+      const c = containersOf(podSpecOf(sts ?? { kind: '', metadata: { name: '' } }), false).find(
+        (x) => x.name === db.container,
+      );
+      const r = c ? resolveEnv(c, 'POSTGRES_PASSWORD', all) : undefined;
+      const secret = r?.refs[0]
+        ? `Secret ${r.refs[0].name} key ${r.refs[0].key ?? ''}`
+        : `Secret ${db.secret}`;
+      const base = { db, secret, urlMismatch: urlMismatches(db, all, r?.value) };
+      if (r?.value === undefined) return { ...base, skipped: `${secret} is missing: no password to try` };
+      const pod = pods.find((p) => p.metadata.name === db.pod);
+      if (!isDbPodRunning(pod, db.container)) return { ...base, skipped: `${db.pod} is not running` };
+      return { ...base, result: await checkDbLogin(kubectl, db, new Secret(r.value)) };
+    }),
+  );
+}
+
+/** The consumers whose DATABASE_URL holds another password than the database's own Secret. */
+function urlMismatches(db: DbInfo, all: KubeObject[], password: string | undefined): string[] {
+  if (password === undefined) return [];
+  return db.consumers.flatMap((name) => {
+    const d = findWorkload(all, { kind: 'Deployment', name });
+    const c = containersOf(podSpecOf(d ?? { kind: '', metadata: { name: '' } }), false).find(
+      (x) => x.name === name,
+    );
+    const url = c ? resolveEnv(c, 'DATABASE_URL', all).value : undefined;
+    if (url === undefined || !URL.canParse(url)) return [];
+    let inUrl: string;
+    try {
+      inUrl = decodeURIComponent(new URL(url).password);
+    } catch {
+      return [name];
+    }
+    return inUrl === password ? [] : [name];
+  });
+}
+
+/** Warning events as `Reason: message (xN)` per object name, oldest first. */
+export function warningsByObject(events: KubeEvent[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const e of [...events].sort((a, b) => eventTime(a) - eventTime(b))) {
+    const name = e.involvedObject?.name;
+    if (!name) continue;
+    const n = e.series?.count ?? e.count ?? 1;
+    const line = `${e.reason ?? 'Warning'}: ${(e.message ?? '').trim()}${n > 1 ? ` (x${n})` : ''}`;
+    out.set(name, [...(out.get(name) ?? []), line]);
+  }
+  return out;
+}
+
+/** When an event last happened (ms), 0 when unknown. */
+export function eventTime(e: KubeEvent): number {
+  return (
+    Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? '') || 0
+  );
+}

@@ -1,0 +1,89 @@
+import { DATABASES, type DbName } from '../components.ts';
+import type { HelmTarget } from '../helm.ts';
+import type { Diagnosed } from './collect.ts';
+
+/** The database a failure is about: from the user named in the logs, else from the pod's component. */
+export function databaseOf(f: Pick<Diagnosed, 'pod' | 'logs'>): DbName | undefined {
+  for (const db of Object.values(DATABASES)) {
+    if (f.logs.includes(`"${db.user}"`) || f.logs.includes(db.database)) return db.db;
+  }
+  if (/^(sso-platform|sso-migrate|sso-postgres)/.test(f.pod)) return 'sso';
+  if (/^(taskflow-api|api-migrate|api-postgres)/.test(f.pod)) return 'api';
+  return undefined;
+}
+
+const PASSWORD_FAILED = /password authentication failed/i;
+
+/** What a CreateContainerConfigError message says is missing, in plain words. */
+export function missingReference(message: string): string | undefined {
+  const key = /couldn't find key (\S+) in (Secret|ConfigMap) (?:[^/\s]+\/)?([^\s"]+)/i.exec(message);
+  if (key) return `${key[2]} ${key[3]} has no key ${key[1]}`;
+  const obj = /(secret|configmap) "([^"]+)" not found/i.exec(message);
+  if (obj) return `${obj[1]?.toLowerCase() === 'secret' ? 'Secret' : 'ConfigMap'} ${obj[2]} does not exist`;
+  return undefined;
+}
+
+/** The next step for one failure, specific to its reason (and, for crashes, to its logs). */
+export function failureHint(f: Diagnosed, target: HelmTarget): string {
+  const ns = target.namespace;
+  const db = databaseOf(f);
+  if (PASSWORD_FAILED.test(f.logs)) {
+    return `the database rejects the password the app was given: npm run reset-db-password -- ${db ?? '<sso|api>'}`;
+  }
+  switch (f.id) {
+    case 'pods.image':
+      return imageHint(f);
+    case 'pods.config': {
+      const key = /has no key (\S+)/.exec(missingReference(f.message) ?? '')?.[1];
+      return `${missingReference(f.message) ?? 'a Secret or ConfigMap the pod needs is missing'}: npm run deploy recreates the release's own${key ? `; npm run env-flow -- ${key} shows where it should come from` : ''}`;
+    }
+    case 'pods.init':
+      if (f.container === 'wait-for-db') {
+        const pod = db ? DATABASES[db].pod : 'the database pod';
+        return `the ${db ? `${db} ` : ''}database is not reachable yet: check ${pod} (kubectl get pod -n ${ns})`;
+      }
+      return `the migration failed (log lines above): fix the cause, then npm run migrate -- ${db ?? 'sso'}`;
+    case 'pods.oom':
+      return `raise the memory limit in a values file passed with -f (${componentValue(f.pod)}.resources.limits.memory), then npm run deploy`;
+    case 'pods.pending':
+      return `no node can run it: kubectl describe pod ${f.pod} -n ${ns} shows why (resources, node selectors, volumes)`;
+    case 'pods.crashloop':
+      if (/Invalid URL/i.test(f.logs)) {
+        return 'a URL in its settings does not parse (a password with @ : / ? # % + pasted raw?): npm run validate names the setting';
+      }
+      if (/ECONNREFUSED|could not connect|connection refused/i.test(f.logs)) {
+        return `it cannot reach a dependency (log lines above); check the database pods: kubectl get pods -n ${ns}`;
+      }
+      return `read the log lines above; more with: kubectl logs ${f.pod} -c ${f.container ?? ''} --previous -n ${ns}`;
+  }
+  return `kubectl describe pod ${f.pod} -n ${ns}`;
+}
+
+function imageHint(f: Diagnosed): string {
+  const image = f.image ?? 'the image';
+  if (f.reason === 'ErrImageNeverPull') {
+    return f.minikube
+      ? `${image} is not in minikube's image store (pull policy Never): build it there with npm run deploy -- --build (or: minikube image build -t ${image} <dir>)`
+      : `${image} is not in the node's image store (pull policy Never): load it (kind load docker-image ${image}, minikube image load ${image}) or npm run deploy -- --build`;
+  }
+  if (f.reason === 'InvalidImageName') {
+    return `${image} is not a valid image reference: fix ${componentValue(f.pod)}.image.repository/tag or TASKFLOW_IMAGE_TAG`;
+  }
+  return `${image} cannot be pulled: build it into the cluster (npm run deploy -- --build), or fix TASKFLOW_IMAGE_TAG / ${componentValue(f.pod)}.image.repository`;
+}
+
+/** The chart values key of the component a pod belongs to (by its name). */
+function componentValue(pod: string): string {
+  const prefixes: [string, string][] = [
+    ['sso-platform', 'sso'],
+    ['sso-migrate', 'sso.migrations'],
+    ['taskflow-api', 'api'],
+    ['mcp-server', 'mcp'],
+    ['web-dashboard', 'web'],
+    ['pgadmin', 'pgadmin'],
+    ['mailpit', 'mailpit'],
+    ['sso-postgres', 'sso.database'],
+    ['api-postgres', 'api.database'],
+  ];
+  return prefixes.find(([p]) => pod.startsWith(p))?.[1] ?? '<component>';
+}

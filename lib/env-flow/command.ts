@@ -1,0 +1,122 @@
+import { type CommandContext, flag, str } from '../cli.ts';
+import { CHART_PATH, loadCommandSettings } from '../context.ts';
+import { batchedSecretReader } from '../deploy/preflight.ts';
+import { didYouMean } from '../env.ts';
+import { ExitCode, OperationError, UsageError } from '../errors.ts';
+import { Kubectl, type KubeObject } from '../kubectl.ts';
+import { printJson } from '../log.ts';
+import { registerSecrets } from '../redact.ts';
+import { resolveSecrets } from '../secret-resolution.ts';
+import { settingsToValues } from '../settings-values.ts';
+import { detectTool } from '../tools.ts';
+import { renderChart, helmFindings } from '../preflight/render.ts';
+import { type LiveStatus, liveStatus, readLive } from './live.ts';
+import { selectFlow } from './map.ts';
+import { BAD_LINKS, type LinkResult, proveFlow } from './prove.ts';
+import { deadVariables, unusedKeys } from './scan.ts';
+import { settingBlock, sourceOf, unusedBlock } from './table.ts';
+import path from 'node:path';
+
+/** kubectl bound to the target when a cluster answers; undefined otherwise (the live column is left out). */
+async function liveCluster(
+  ctx: CommandContext,
+  target: ConstructorParameters<typeof Kubectl>[2],
+): Promise<Kubectl | undefined> {
+  if (flag(ctx.args.values, 'offline')) return undefined;
+  try {
+    const tool = await detectTool('kubectl', ctx.runner, ctx.env);
+    const k = new Kubectl(ctx.runner, tool.path, target);
+    await k.assertReachable();
+    return k;
+  } catch (err) {
+    ctx.log.debug(`no live comparison: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+/**
+ * `npm run env-flow -- [VAR...]`: for each setting, its source, chart value, the Secret/ConfigMap key
+ * and container variable it reaches in the render, and (with a cluster) whether the live release holds
+ * the same value, compared by hash. Values are never printed. Exit 1 when a link is broken.
+ */
+export async function runEnvFlow(ctx: CommandContext): Promise<number> {
+  const { rows, unknown } = selectFlow(ctx.args.positionals);
+  if (unknown.length > 0) {
+    const guess = unknown.map((u) => didYouMean(u)).find((g) => g !== undefined);
+    throw new UsageError(`unknown setting or variable: ${unknown.join(', ')}`, {
+      hint: guess ? `did you mean ${guess}?` : 'run npm run env-flow without arguments to list them all',
+    });
+  }
+  const s = loadCommandSettings(ctx);
+  const json = flag(ctx.args.values, 'json');
+  const helmTool = await detectTool('helm', ctx.runner, ctx.env);
+  const kubectl = await liveCluster(ctx, s.target);
+  const secrets = await resolveSecrets(s.settings, {
+    envFilePath: s.envFile.path,
+    writeBack: false,
+    ...(kubectl && { readCluster: batchedSecretReader(kubectl) }),
+  });
+  registerSecrets(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
+  const chart = path.resolve(str(ctx.args.values, 'chart') ?? CHART_PATH);
+  const [render, live] = await Promise.all([
+    renderChart(ctx.runner, helmTool.path, {
+      values: settingsToValues(s.settings, secrets),
+      chart,
+      valuesFiles: s.valuesFiles,
+      target: s.target,
+    }),
+    kubectl ? readLive(kubectl, s.target.release) : Promise.resolve(undefined as KubeObject[] | undefined),
+  ]);
+  if (!render.ok) {
+    throw new OperationError(
+      `the chart does not render with these settings:\n${helmFindings(render.output).join('\n')}`,
+      {
+        hint: 'npm run validate names the setting at fault',
+      },
+    );
+  }
+  const links = proveFlow(render.objects, s.settings, secrets, rows);
+  const liveMap = live
+    ? new Map<LinkResult, LiveStatus>(links.map((l) => [l, liveStatus(l, live)]))
+    : undefined;
+  const all = ctx.args.positionals.length === 0;
+  const unused = all ? unusedKeys(render.objects) : [];
+  const dead = all ? deadVariables(render.objects) : [];
+  const broken = links.some((l) => BAD_LINKS.has(l.status));
+  if (json) {
+    printJson(
+      {
+        ok: !broken,
+        live: liveMap !== undefined,
+        settings: rows.map((row) => ({
+          key: row.key,
+          secret: row.secret,
+          source: sourceOf(row, s.settings, secrets, s.envFile.path),
+          values: row.values,
+          links: links
+            .filter((l) => l.setting === row)
+            .map((l) => ({
+              status: l.status,
+              via: l.via ?? null,
+              target: l.where ?? null,
+              detail: l.detail,
+              ...(liveMap && { live: l.target ? (liveMap.get(l) ?? 'unknown') : null }),
+            })),
+        })),
+        unused: [...unused, ...dead],
+      },
+      ctx.stdout,
+    );
+  } else {
+    for (const row of rows) {
+      const mine = links.filter((l) => l.setting === row);
+      ctx.log.raw(
+        settingBlock(row, sourceOf(row, s.settings, secrets, s.envFile.path), mine, liveMap).join('\n'),
+      );
+    }
+    for (const line of unusedBlock(unused, dead)) ctx.log.info(line);
+    if (!liveMap) ctx.log.info('(no cluster reachable: the live column is left out)');
+    if (broken) ctx.log.error('some settings do not reach their container (✗ above)');
+  }
+  return broken ? ExitCode.Failed : ExitCode.Ok;
+}

@@ -1,0 +1,94 @@
+import type { Settings } from '../env.ts';
+import { type ResolvedSecrets, SECRET_KEYS, SECRET_LOCATIONS, type SecretKey } from '../secret-resolution.ts';
+import type { LiveStatus } from './live.ts';
+import type { FlowSetting } from './map.ts';
+import type { LinkResult, LinkStatus } from './prove.ts';
+import type { KeyFinding } from './scan.ts';
+
+/** Where a setting's value comes from, in words (never the value). */
+export function sourceOf(
+  row: FlowSetting,
+  settings: Settings,
+  secrets: ResolvedSecrets,
+  envPath: string,
+): string {
+  if (row.kind === 'chart') return 'chart (internal wiring)';
+  const key = row.key;
+  const entry = settings.raw.get(key);
+  const fromFile =
+    entry?.source === 'env-file' ? `env file ${envPath}${entry.line ? `:${entry.line}` : ''}` : undefined;
+  if ((SECRET_KEYS as readonly string[]).includes(key)) {
+    const src = secrets.sources[key as SecretKey];
+    if (src === 'cluster') return `existing Secret ${SECRET_LOCATIONS[key as SecretKey].secret}`;
+    if (src === 'generated') return 'generated (not in the env file, nor in the cluster)';
+  }
+  const src = settings.sources[key];
+  if (src === 'env-file') return fromFile ?? 'env file';
+  if (src === 'process-env') return 'process environment';
+  if (src === 'option') return 'command-line option';
+  if (src === 'default') return 'default';
+  return entry ? (fromFile ?? 'process environment') : 'not set';
+}
+
+const MARK: Record<LinkStatus, string> = {
+  ok: '✓',
+  off: '-',
+  absent: '-',
+  external: '~',
+  missing: '✗',
+  broken: '✗',
+  mismatch: '✗',
+  exposed: '✗',
+};
+
+const LIVE_TEXT: Record<LiveStatus, string> = {
+  same: 'same',
+  differs: 'differs (redeploy applies it)',
+  missing: 'missing in the live pod',
+  'not-deployed': 'not deployed',
+  unknown: 'not comparable',
+};
+
+/** Pads columns to a table (the last column is not padded). */
+export function formatTable(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** One setting's block: its source and chart values, then one row per link. */
+export function settingBlock(
+  row: FlowSetting,
+  source: string,
+  links: LinkResult[],
+  live: Map<LinkResult, LiveStatus> | undefined,
+): string[] {
+  const values = row.values.length > 0 ? row.values.join(', ') : '-';
+  const head = `${row.key}${row.secret ? ' (secret)' : ''}   source: ${source}   chart value: ${values}`;
+  if (links.every((l) => l.status === 'off'))
+    return [head, ...links.map((l) => `  ${MARK.off} unused: ${l.detail}`)];
+  const table: string[][] = [
+    ['', 'Secret/ConfigMap key', 'container env', ...(live ? ['live'] : []), 'note'],
+  ];
+  for (const l of links) {
+    const liveCell = live ? [l.target ? LIVE_TEXT[live.get(l) ?? 'unknown'] : ''] : [];
+    const note = l.status === 'ok' ? '' : `${l.status}: ${l.detail}`;
+    table.push([MARK[l.status], l.via ?? '-', l.where ?? '-', ...liveCell, note]);
+  }
+  return [head, ...formatTable(table).map((t) => `  ${t}`)];
+}
+
+/** The keys and variables that lead nowhere. */
+export function unusedBlock(unused: KeyFinding[], dead: KeyFinding[]): string[] {
+  if (unused.length === 0 && dead.length === 0) return [];
+  return [
+    'Unused links:',
+    ...unused.map((f) => `  - ${f.object} key ${f.key}: ${f.why}`),
+    ...dead.map((f) => `  - ${f.object} sets ${f.key}: ${f.why}`),
+  ];
+}
