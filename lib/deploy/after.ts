@@ -1,9 +1,8 @@
 import type { CommandContext } from '../cli.ts';
 import type { ClusterSession } from '../context.ts';
-import { ExitCode } from '../errors.ts';
 import { type Helm, helmTargetArgs } from '../helm.ts';
 import { redact } from '../redact.ts';
-import type { DeployReport } from './report.ts';
+import { defaultPortForwardOptions, runPortForward } from '../port-forward/index.ts';
 
 interface HistoryEntry {
   revision: number;
@@ -31,21 +30,17 @@ export async function rollBack(helm: Helm, failedRevision: number | null): Promi
   return `rolled back to revision ${good.revision}`;
 }
 
-/** With --port-forward: how to reach the platform, once the deploy is done. */
+/**
+ * With --port-forward: the deploy document goes out first (stdout stays one JSON document), then
+ * port-forward takes over in the foreground until Ctrl+C.
+ */
 export async function handOver(
   ctx: CommandContext,
   s: ClusterSession,
-  _report: DeployReport,
-  _json: boolean,
+  printDoc: () => void,
 ): Promise<number> {
-  const args = [
-    '-n',
-    s.target.namespace,
-    '--release',
-    s.target.release,
-    ...(s.target.context ? ['--context', s.target.context] : []),
-  ];
+  printDoc();
   ctx.log.info('');
-  ctx.log.info(`forward the services with: npm run port-forward -- ${args.join(' ')}`);
-  return ExitCode.Ok;
+  ctx.log.step('handing over to port-forward (Ctrl+C stops the forwards)');
+  return runPortForward(s, defaultPortForwardOptions(), ctx);
 }

@@ -20,7 +20,14 @@ import { backupDatabases, confirmFresh, teardown } from './fresh.ts';
 import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
 import { type Values, deployValues, getPath } from './plan.ts';
 import { assertStorage, batchedSecretReader, driftGuard, managedDatabases } from './preflight.ts';
-import { type DeployReport, fromError, fromRollout, fromVerify, serviceEntries } from './report.ts';
+import {
+  type DeployReport,
+  fromError,
+  fromRollout,
+  fromVerify,
+  ingressHosts,
+  serviceEntries,
+} from './report.ts';
 import { handOver, rollBack } from './after.ts';
 import { printFailures, printSummary } from './summary.ts';
 import { readValuesFiles } from './values-files.ts';
@@ -58,6 +65,8 @@ interface Run {
   report: DeployReport;
   started: number;
   step: string;
+  /** The deploy document was printed already (before a --port-forward hand-over). */
+  printed?: boolean;
 }
 
 /**
@@ -105,7 +114,8 @@ export async function runDeploy(ctx: CommandContext): Promise<number> {
 function finish(run: Run, code: number): number {
   run.report.durationMs = Date.now() - run.started;
   run.report.ok = code === ExitCode.Ok && run.report.failures.length === 0;
-  if (run.opts.json) printJson(run.report, run.ctx.stdout);
+  if (run.opts.json && !run.printed) printJson(run.report, run.ctx.stdout);
+  run.printed = true;
   return code;
 }
 
@@ -207,7 +217,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     onProgress: (snap) => log.progress(progressLine(snap)),
   });
   log.done();
-  report.services = serviceEntries(watch.snapshot, settings);
+  report.services = serviceEntries(watch.snapshot, settings, ingressHosts(userValues));
   if (!watch.ok) {
     const detailed = await collectDetails(kubectl, watch.failures);
     report.failures.push(...detailed.map(fromRollout));
@@ -245,7 +255,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     pgadmin: getPath(values, 'pgadmin.enabled') === true,
     cli: targetArgs(ctx),
   });
-  if (opts.portForward) return handOver(ctx, s, report, opts.json);
+  if (opts.portForward) return handOver(ctx, s, () => finish(run, ExitCode.Ok));
   return ExitCode.Ok;
 }
 

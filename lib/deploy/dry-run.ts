@@ -96,10 +96,14 @@ export async function runDryRun(
   }
   log.info('');
   log.info('Values (secrets masked):');
-  log.raw(maskedValuesYaml(values).replace(/^/gm, '  '));
-  log.info(`Rendered ${objects.length} objects:`);
+  log.raw(maskedValuesYaml(values).trimEnd().replace(/^/gm, '  '));
+  const hooks = objects.filter((o) => o.metadata.annotations?.['helm.sh/hook']);
+  log.info(
+    `Rendered ${objects.length - hooks.length} objects${hooks.length ? ` (and ${hooks.length} helm hooks: ${hooks.map((h) => `${h.kind}/${h.metadata.name}`).join(', ')})` : ''}:`,
+  );
   const kinds = new Map<string, string[]>();
-  for (const o of objects) kinds.set(o.kind, [...(kinds.get(o.kind) ?? []), o.metadata.name]);
+  for (const o of objects.filter((x) => !hooks.includes(x)))
+    kinds.set(o.kind, [...(kinds.get(o.kind) ?? []), o.metadata.name]);
   for (const [kind, names] of [...kinds].sort()) log.info(`  ${kind}: ${names.sort().join(', ')}`);
   if (!schemas)
     log.warn('Kubernetes schema validation skipped (the kubernetes-models package is not installed)');

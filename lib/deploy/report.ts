@@ -120,7 +120,7 @@ export function serviceUrl(
   const local = app?.localPort ?? ADDONS.find((a) => a.name === name)?.localPort;
   if (settings.access === 'port-forward') return local === undefined ? null : `http://localhost:${local}`;
   const host = ingressHosts[name];
-  if (host) return host.includes('://') ? host : `https://${host}`;
+  if (host) return host;
   if (name === 'sso-platform') return settings.sso.authUrl;
   if (name === 'web-dashboard')
     return (
@@ -128,6 +128,21 @@ export function serviceUrl(
       null
     );
   return null;
+}
+
+/** Browser URLs of the Ingress hosts set in the user's values files (https when a TLS entry names the host). */
+export function ingressHosts(values: Record<string, unknown>): Record<string, string> {
+  const ingress = values.ingress as
+    { enabled?: boolean; hosts?: Record<string, string>; tls?: { hosts?: string[] }[] } | undefined;
+  if (!ingress?.enabled) return {};
+  const tls = new Set((ingress.tls ?? []).flatMap((t) => t.hosts ?? []));
+  const out: Record<string, string> = {};
+  const names: Record<string, string> = { web: 'web-dashboard', sso: 'sso-platform', api: 'taskflow-api' };
+  for (const [key, name] of Object.entries(names)) {
+    const host = ingress.hosts?.[key];
+    if (host) out[name] = `${tls.has(host) ? 'https' : 'http'}://${host}`;
+  }
+  return out;
 }
 
 /** The services list: the four apps and any add-on the release runs, with their readiness. */
