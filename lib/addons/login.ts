@@ -101,12 +101,13 @@ export async function mailpitLogin(input: LoginInput): Promise<LoginInfo> {
 }
 
 /**
- * Extra upgrade values for Mailpit. On: none (the chart points the SSO's SMTP at Mailpit while it is
- * enabled). Off: the env file's SMTP settings, when it has any, so the SSO goes back to exactly what the
- * env file says even if it changed since the last deploy; otherwise the release's own values serve.
+ * Extra upgrade values for Mailpit. On: the SMTP host is cleared (the chart sends the SSO's mail to
+ * Mailpit while it is on, and refuses a second SMTP host beside it). Off: the env file's SMTP settings,
+ * when it has any, so the SSO goes back to exactly what the env file says.
  */
 export function mailpitValues(on: boolean, session: ClusterSession): Record<string, unknown> {
-  if (on || !session.settings.sso.smtp) return {};
+  if (on) return { sso: { smtp: { host: '' } } };
+  if (!session.settings.sso.smtp) return {};
   // Only the SMTP subtree is used: the database and auth secrets are not part of this upgrade.
   const none = new Secret('');
   const all = settingsToValues(session.settings, {

@@ -174,7 +174,7 @@ describe('npm run addon / pgadmin (fake cluster)', () => {
     const c = fakeCluster();
     const on = await addon('mailpit', { 'no-forward': true }, c, env);
     expect(on.code).toBe(0);
-    expect(upgrades(c)[0]?.stdin).toBe('mailpit:\n  enabled: true\n');
+    expect(upgrades(c)[0]?.stdin).toBe('mailpit:\n  enabled: true\nsso:\n  smtp:\n    host: ""\n');
     expect(c.runner.children.map((ch) => ch.argv.slice(-4, -1).join(' '))).toEqual([
       'rollout status deployment/mailpit',
       'rollout status deployment/sso-platform',

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { switchValues } from '../../lib/addons/index.ts';
+import { findAddon } from '../../lib/addons/registry.ts';
+import { CHART_PATH, type ClusterSession } from '../../lib/context.ts';
+import { deepMerge } from '../../lib/deploy/plan.ts';
+import { Runner } from '../../lib/exec.ts';
+import { Helm } from '../../lib/helm.ts';
+import { Secret } from '../../lib/secrets.ts';
+import { settingsToValues } from '../../lib/settings-values.ts';
+import { toolset } from '../support/tools.ts';
+import { testSession } from '../port-forward/fakes.ts';
+
+interface Obj {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+}
+
+const ENV =
+  'SMTP_HOST=smtp.example.com\nSMTP_PORT=465\nSMTP_SECURE=true\nSMTP_USER=mailer\nSMTP_PASS=smtp-pass-abcdef123456\nEMAIL_FROM=noreply@example.com\n';
+
+/** The SSO's ConfigMap and Secret data as the real chart renders them for these values. */
+async function ssoConfig(
+  values: Record<string, unknown>,
+): Promise<{ cm: Record<string, string>; secretKeys: string[] }> {
+  const helm = new Helm(new Runner(), toolset('v35').helm, 4, { namespace: 'tf', release: 'taskflow' });
+  const docs = parseAllDocuments(await helm.template(values, CHART_PATH)).map((d) => d.toJS() as Obj | null);
+  const find = (kind: string) => docs.find((o) => o?.kind === kind && o.metadata.name === 'sso-platform');
+  return { cm: find('ConfigMap')?.data ?? {}, secretKeys: Object.keys(find('Secret')?.data ?? {}).sort() };
+}
+
+describe('mailpit switch, rendered by the chart', () => {
+  let session: ClusterSession;
+  let cleanup: () => void;
+  let base: Record<string, unknown>;
+  beforeAll(() => {
+    ({ session, cleanup } = testSession(new Runner(), ENV));
+    const secret = new Secret('0123456789abcdef0123456789abcdef');
+    base = settingsToValues(session.settings, {
+      ssoDbPassword: secret,
+      apiDbPassword: secret,
+      authSecret: secret,
+      sources: {
+        POSTGRES_SSO_PASSWORD: 'env-file',
+        POSTGRES_API_PASSWORD: 'env-file',
+        BETTER_AUTH_SECRET: 'env-file',
+      },
+      written: [],
+    });
+  });
+  afterAll(() => cleanup());
+
+  it('on: the SSO sends its mail to Mailpit; off: back to the env file SMTP settings', async () => {
+    const mailpit = findAddon('mailpit')!;
+    // The release's values while Mailpit is on: the env file's, with the switch-on values over them.
+    const whileOn = deepMerge(base, switchValues(mailpit, true, session));
+    const on = await ssoConfig(whileOn);
+    expect(on.cm).toMatchObject({ SMTP_HOST: 'mailpit', SMTP_PORT: '1025', SMTP_SECURE: 'false' });
+    expect(on.cm.DISABLE_EMAIL_VERIFICATION).toBeUndefined();
+    // The switch-off upgrade reuses those values and puts the env file's SMTP settings back.
+    const off = await ssoConfig(deepMerge(whileOn, switchValues(mailpit, false, session)));
+    expect(off.cm).toMatchObject({
+      SMTP_HOST: 'smtp.example.com',
+      SMTP_PORT: '465',
+      SMTP_SECURE: 'true',
+      SMTP_USER: 'mailer',
+      EMAIL_FROM: 'noreply@example.com',
+    });
+    expect(off.secretKeys).toContain('SMTP_PASS');
+    expect(JSON.stringify(off.cm)).not.toContain('smtp-pass-abcdef123456');
+  });
+
+  it('an env file without SMTP: off leaves e-mail verification disabled, as before Mailpit', async () => {
+    const bare = testSession(new Runner(), '');
+    try {
+      const mailpit = findAddon('mailpit')!;
+      expect(switchValues(mailpit, false, bare.session)).toEqual({ mailpit: { enabled: false } });
+      const { sso: _sso, ...rest } = base;
+      const off = await ssoConfig(deepMerge(rest, switchValues(mailpit, false, bare.session)));
+      expect(off.cm.SMTP_HOST).toBeUndefined();
+      expect(off.cm.DISABLE_EMAIL_VERIFICATION).toBe('true');
+    } finally {
+      bare.cleanup();
+    }
+  });
+});
