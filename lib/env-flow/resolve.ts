@@ -232,3 +232,14 @@ export function referencedObjects(spec: PodSpec | undefined): ObjectRef[] {
   }
   return out;
 }
+
+/** The variable names a container receives (env and every key of its envFrom objects). */
+export function containerEnvNames(c: Container, objects: readonly KubeObject[]): string[] {
+  const names = new Set((c.env ?? []).map((e) => e.name));
+  for (const f of c.envFrom ?? []) {
+    const kind = f.secretRef ? 'Secret' : 'ConfigMap';
+    const name = (f.secretRef ?? f.configMapRef)?.name ?? '';
+    for (const k of objectData(objects, kind, name)?.keys() ?? []) names.add((f.prefix ?? '') + k);
+  }
+  return [...names];
+}

@@ -1,7 +1,7 @@
 import { isSecretKey } from '../env.ts';
 import type { KubeObject } from '../kubectl.ts';
 import { DEAD_VARIABLES, SECRET_ENV_VARS } from './map.ts';
-import { containersOf, objectData, podSpecOf, referencedObjects } from './resolve.ts';
+import { containerEnvNames, containersOf, objectData, podSpecOf, referencedObjects } from './resolve.ts';
 
 /** A finding about one object key or container variable (never carries a value). */
 export interface KeyFinding {
@@ -49,11 +49,11 @@ export function deadVariables(objects: readonly KubeObject[]): KeyFinding[] {
     if (component !== undefined && !APP_COMPONENTS.has(component)) continue;
     const spec = podSpecOf(w);
     for (const c of [...containersOf(spec, true), ...containersOf(spec, false)]) {
-      for (const e of c.env ?? []) {
-        if (DEAD_VARIABLES.includes(e.name)) {
+      for (const name of containerEnvNames(c, objects)) {
+        if (DEAD_VARIABLES.includes(name)) {
           out.push({
             object: `Deployment ${w.metadata.name} container ${c.name}`,
-            key: e.name,
+            key: name,
             why: 'no application reads it',
           });
         }

@@ -4,7 +4,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { parse } from 'yaml';
 import { APPS } from '../components.ts';
 import { DEAD_VARIABLES } from '../env-flow/map.ts';
-import { containersOf, findWorkload, objectData, podSpecOf, type Container } from '../env-flow/resolve.ts';
+import { containerEnvNames, containersOf, findWorkload, podSpecOf } from '../env-flow/resolve.ts';
 import type { KubeObject } from '../kubectl.ts';
 
 /** One compose service, reduced to what the parity check compares. */
@@ -135,17 +135,6 @@ export const COUNTERPARTS: readonly { match: RegExp; part: Counterpart }[] = [
 export function counterpartOf(s: ComposeService): Counterpart | undefined {
   return COUNTERPARTS.find((c) => c.match.test(s.name) || (s.image !== undefined && c.match.test(s.image)))
     ?.part;
-}
-
-/** The variable names a container receives (env and every key of its envFrom objects). */
-export function containerEnvNames(c: Container, objects: readonly KubeObject[]): string[] {
-  const names = new Set((c.env ?? []).map((e) => e.name));
-  for (const f of c.envFrom ?? []) {
-    const kind = f.secretRef ? 'Secret' : 'ConfigMap';
-    const name = (f.secretRef ?? f.configMapRef)?.name ?? '';
-    for (const k of objectData(objects, kind, name)?.keys() ?? []) names.add((f.prefix ?? '') + k);
-  }
-  return [...names];
 }
 
 /** The comparison: `gaps` are compose things without a counterpart; `notes` explain deliberate differences. */

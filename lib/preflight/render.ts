@@ -80,7 +80,7 @@ export function helmFindings(output: string, max = 8): string[] {
   const lines = output
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => /\[(ERROR|WARNING)\]|^Error:|error|failed/i.test(l))
+    .filter((l) => /\[(ERROR|WARNING)\]|^Error:|error|failed|^- /i.test(l))
     .filter((l) => !/^\d+ chart\(s\) linted/.test(l));
   const uniq = [...new Set(lines)];
   return uniq.length > max ? [...uniq.slice(0, max), `… ${uniq.length - max} more`] : uniq;

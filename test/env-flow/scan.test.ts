@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { resolveEnv, type Container } from '../../lib/env-flow/resolve.ts';
+import { deadVariables, secretsInConfigMaps, unusedKeys } from '../../lib/env-flow/scan.ts';
+import { FIX, contractRender, setKey } from '../fixtures/render.ts';
+
+describe('secretsInConfigMaps', () => {
+  it('finds nothing in the contract render', () => {
+    expect(secretsInConfigMaps(contractRender(), Object.values(FIX))).toEqual([]);
+  });
+
+  it.each([
+    ['a known secret value', 'NOTE', `prefix ${FIX.apiPw}`, 'holds the value of a secret'],
+    [
+      'a URL with a password',
+      'DATABASE_URL',
+      'postgresql://u:hunter22@db:5432/x',
+      'holds a URL with a password',
+    ],
+    ['a key named like a secret', 'JWT_SECRET', 'whatever', 'is named like a secret'],
+    ['a variable the map marks secret', 'SMTP_PASS', 'x', 'is named like a secret'],
+  ])('flags %s', (_n, key, value, why) => {
+    const objects = contractRender();
+    setKey(objects, 'ConfigMap', 'taskflow-api', key, value);
+    expect(secretsInConfigMaps(objects, Object.values(FIX))).toEqual([
+      { object: 'ConfigMap taskflow-api', key, why },
+    ]);
+  });
+
+  it('ignores an empty secret-named key', () => {
+    const objects = contractRender();
+    setKey(objects, 'ConfigMap', 'sso-platform', 'SMTP_PASS', '');
+    expect(secretsInConfigMaps(objects)).toEqual([]);
+  });
+});
+
+describe('deadVariables and unusedKeys', () => {
+  it('reports variables no application reads, from env and envFrom', () => {
+    const objects = contractRender();
+    setKey(objects, 'ConfigMap', 'taskflow-api', 'CORS_ORIGINS', 'http://localhost:3000');
+    expect(deadVariables(objects)).toEqual([
+      {
+        object: 'Deployment taskflow-api container taskflow-api',
+        key: 'CORS_ORIGINS',
+        why: 'no application reads it',
+      },
+    ]);
+  });
+
+  it('reports keys of an object read only by key that nobody reads', () => {
+    const objects = contractRender();
+    expect(unusedKeys(objects)).toEqual([]);
+    setKey(objects, 'Secret', 'sso-postgres', 'JWT_SECRET', 'x');
+    expect(unusedKeys(objects)).toEqual([
+      { object: 'Secret sso-postgres', key: 'JWT_SECRET', why: 'no container reads it' },
+    ]);
+  });
+});
+
+describe('resolveEnv', () => {
+  const objects = contractRender();
+  const c = (env: Container['env'], envFrom: Container['envFrom'] = []): Container => ({
+    name: 'c',
+    env,
+    envFrom,
+  });
+
+  it('lets env override envFrom and the last entry of a name win', () => {
+    const r = resolveEnv(
+      c(
+        [
+          { name: 'NODE_ENV', value: 'a' },
+          { name: 'NODE_ENV', value: 'b' },
+        ],
+        [{ configMapRef: { name: 'sso-platform' } }],
+      ),
+      'NODE_ENV',
+      objects,
+    );
+    expect(r).toMatchObject({ found: true, value: 'b', via: 'pod spec value', literal: true });
+  });
+
+  it('applies envFrom prefixes and later sources', () => {
+    const r = resolveEnv(
+      c(
+        [],
+        [
+          { configMapRef: { name: 'sso-platform' }, prefix: 'X_' },
+          { secretRef: { name: 'sso-postgres' }, prefix: 'X_' },
+        ],
+      ),
+      'X_password',
+      objects,
+    );
+    expect(r).toMatchObject({
+      found: true,
+      value: FIX.ssoPw,
+      via: 'Secret sso-postgres key password (envFrom)',
+    });
+  });
+
+  it('treats a missing optional key as unset and a missing required key as broken', () => {
+    const opt = resolveEnv(
+      c([{ name: 'A', valueFrom: { secretKeyRef: { name: 'sso-postgres', key: 'nope', optional: true } } }]),
+      'A',
+      objects,
+    );
+    expect(opt.found).toBe(false);
+    const req = resolveEnv(
+      c([{ name: 'A', valueFrom: { configMapKeyRef: { name: 'sso-platform', key: 'nope' } } }]),
+      'A',
+      objects,
+    );
+    expect(req.broken).toBe(
+      'ConfigMap sso-platform has no key nope (the pod would fail with CreateContainerConfigError)',
+    );
+  });
+
+  it('expands $(VAR) from earlier variables only, and $$ to $', () => {
+    const r = resolveEnv(
+      c([
+        { name: 'LATER_REF', value: '$(PW)-$$(PW)' },
+        { name: 'PW', valueFrom: { secretKeyRef: { name: 'api-postgres', key: 'password' } } },
+        { name: 'URL', value: 'x:$(PW)' },
+      ]),
+      'LATER_REF',
+      objects,
+    );
+    expect(r.value).toBe('$(PW)-$(PW)');
+    expect(
+      resolveEnv(
+        c([
+          { name: 'PW', valueFrom: { secretKeyRef: { name: 'api-postgres', key: 'password' } } },
+          { name: 'URL', value: 'x:$(PW)' },
+        ]),
+        'URL',
+        objects,
+      ).value,
+    ).toBe(`x:${FIX.apiPw}`);
+  });
+});

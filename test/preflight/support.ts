@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Check, type CheckResult, runChecks } from '../../lib/checks.ts';
+import { Runner } from '../../lib/exec.ts';
+import {
+  type PreflightContext,
+  type PreflightOptions,
+  createPreflight,
+} from '../../lib/preflight/context.ts';
+
+/** A temp folder with an optional .env, removed by `cleanup`. */
+export function tempEnv(text?: string): { dir: string; envFile: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-preflight-'));
+  const envFile = path.join(dir, '.env');
+  if (text !== undefined) writeFileSync(envFile, text, { mode: 0o600 });
+  return { dir, envFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Pre-flight options for a folder: offline, no tools on PATH unless given. */
+export function options(dir: string, over: Partial<PreflightOptions> = {}): PreflightOptions {
+  return {
+    envFile: path.join(dir, '.env'),
+    explicitEnvFile: false,
+    env: { PATH: '' },
+    valuesFiles: [],
+    chart: path.join(dir, 'no-chart'),
+    cwd: dir,
+    offline: true,
+    requireCluster: false,
+    runner: new Runner(),
+    ...over,
+  };
+}
+
+/** Runs checks against a context built from options. */
+export async function check(
+  checks: readonly Check<PreflightContext>[],
+  opts: PreflightOptions,
+): Promise<CheckResult[]> {
+  return runChecks(checks, await createPreflight(opts));
+}
+
+/** `id -> status` of results. */
+export const statuses = (results: CheckResult[]): Record<string, string> =>
+  Object.fromEntries(results.map((r) => [r.id, r.status]));
