@@ -53,22 +53,30 @@ export function cleanMessage(line: string): string {
   return redact((inner ?? text).replace(/^error: /, '').trim());
 }
 
-const LOST =
-  /lost connection to pod|error forwarding port|an error occurred forwarding|connection reset by peer/i;
+// The stream to the pod is gone (pod deleted or restarted): kubectl exits; always restart.
+const LOST = /lost connection to pod/i;
+// One connection through the forward failed: the pod may be gone, or its app not listening yet.
+const CONNECTION = /error forwarding port|an error occurred forwarding|connection reset by peer/i;
 const FATAL: [RegExp, (m: RegExpExecArray) => string][] = [
   [/unable to listen on any of the requested ports|address already in use/i, () => 'local port is taken'],
   [/services? "([^"]+)" not found/i, (m) => `service ${m[1]} not found`],
   [/forbidden/i, () => 'not allowed to port-forward in this namespace'],
 ];
 
-/** Sorts one line of kubectl's stderr: a lost connection (restart) or a failure a restart cannot fix. */
-export function classifyStderr(line: string): { kind: 'lost' | 'fatal'; detail: string } | undefined {
+export type StderrKind = 'lost' | 'connection' | 'fatal';
+
+/**
+ * Sorts one line of kubectl's stderr: the pod connection is lost (restart), one forwarded connection
+ * failed (restart only if the forward was serving), or a failure a restart cannot fix.
+ */
+export function classifyStderr(line: string): { kind: StderrKind; detail: string } | undefined {
   const detail = cleanMessage(line);
   for (const [re, say] of FATAL) {
     const m = re.exec(line);
     if (m) return { kind: 'fatal', detail: `${say(m)}: ${detail}` };
   }
   if (LOST.test(line)) return { kind: 'lost', detail };
+  if (CONNECTION.test(line)) return { kind: 'connection', detail };
   return undefined;
 }
 
@@ -169,13 +177,19 @@ export class SupervisedForward {
     readers[1]?.on('line', (line: string) => {
       if (line.trim()) lastError = cleanMessage(line);
       const c = classifyStderr(line);
-      if (c) finish(c);
+      if (!c) return;
+      if (c.kind !== 'connection') return finish({ kind: c.kind, detail: c.detail });
+      // Before the first answer a failed connection is the app still starting (our own probe hit it):
+      // restarting would only add back-off. Once serving, it means the pod behind the forward changed.
+      if (this.status.state === 'ready') finish({ kind: 'lost', detail: c.detail });
+      else this.#set(this.status.state, c.detail);
     });
     void child.exited.then((code) =>
       // Let the last stderr lines (read on the same tick as the exit) be classified first.
       setImmediate(() => {
         const c = lastError ? classifyStderr(lastError) : undefined;
-        finish(c ?? { kind: 'lost', detail: lastError || `kubectl exited (code ${code ?? 'signal'})` });
+        if (c?.kind === 'fatal') return finish({ kind: 'fatal', detail: c.detail });
+        finish({ kind: 'lost', detail: lastError || `kubectl exited (code ${code ?? 'signal'})` });
       }),
     );
     const onAbort = (): void => finish({ kind: 'aborted' });

@@ -125,6 +125,31 @@ describe('a supervised forward', () => {
     await h.done;
   });
 
+  it('a failed connection before the first answer is the app starting: no restart; once ready it restarts', async () => {
+    const refused =
+      'E0101 10:00:00.000000    42 portforward.go:424] "Unhandled Error" err="an error occurred forwarding 3000 -> 3000: error forwarding port 3000 to pod web-1, uid : connection refused"';
+    let up = false;
+    const h = harness(
+      (c, n) => {
+        c.out(FORWARDING);
+        if (n === 1) c.err(refused);
+      },
+      () => up,
+    );
+    await expect.poll(() => h.changes.length).toBe(2);
+    expect(h.changes[1]).toBe(
+      'starting: an error occurred forwarding 3000 -> 3000: error forwarding port 3000 to pod web-1, uid : connection refused',
+    );
+    up = true;
+    await expect.poll(() => h.changes.at(-1)).toBe('ready');
+    expect(h.children).toHaveLength(1);
+    h.children[0]?.err(refused);
+    await expect.poll(() => h.children.length).toBe(2);
+    expect(h.changes.at(-2)).toMatch(/^reconnecting: an error occurred forwarding .*; restarting in 250 ms$/);
+    h.abort.abort();
+    await h.done;
+  });
+
   it('stays starting while kubectl forwards but nothing answers yet', async () => {
     const h = harness(
       (c) => c.out(FORWARDING),

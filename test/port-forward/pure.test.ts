@@ -113,6 +113,10 @@ describe('kubectl output', () => {
     ],
     ['error: lost connection to pod', 'lost'],
     [
+      'E0101 10:00:00.123456   4242 portforward.go:424] "Unhandled Error" err="an error occurred forwarding 3000 -> 3000: error forwarding port 3000 to pod web-1, uid : failed to connect to localhost:3000 inside namespace: connection refused"',
+      'connection',
+    ],
+    [
       'Unable to listen on port 3000: Listeners failed to create with the following errors: [unable to create listener: Error listen tcp4 127.0.0.1:3000: bind: address already in use]',
       'fatal',
     ],
