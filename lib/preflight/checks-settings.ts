@@ -97,9 +97,11 @@ const envUnknown: Check<PreflightContext> = {
     const unknown = env.problems.filter((p) => p.severity === 'warn' && p.message.startsWith('unknown key'));
     if (unknown.length === 0) return pass('every key is one the suite reads');
     const lines = unknown.map((p) => `${p.key} (${problemLocation(p, env.file.path)}): ignored; ${p.hint}`);
+    const typo = unknown.find((p) => p.hint.startsWith('did you mean'));
+    const meant = typo ? /did you mean (\w+)\?/.exec(typo.hint)?.[1] : undefined;
     return warn(
       lines.join('\n'),
-      unknown.find((p) => p.hint.startsWith('did you mean'))?.hint ?? unknown[0]?.hint,
+      typo && meant ? `rename ${typo.key} to ${meant}: unknown keys are ignored` : unknown[0]?.hint,
     );
   },
 };
