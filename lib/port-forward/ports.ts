@@ -60,12 +60,15 @@ export async function assignPorts(
   const used = new Set([...targets.map((t) => t.localPort), ...(opts.reserved ?? [])]);
   const out: PortAssignment[] = [];
   const taken: string[] = [];
+  let ownForward = false;
   for (const target of targets) {
     if (await isFree(target.localPort)) {
       out.push({ target, localPort: target.localPort });
       continue;
     }
-    const holder = describeHolder(holderOf(target.localPort));
+    const found = holderOf(target.localPort);
+    if (found && /\bport-forward\b/.test(found.command)) ownForward = true;
+    const holder = describeHolder(found);
     if (!opts.auto) {
       taken.push(`local port ${target.localPort} (${target.name}) is in use by ${holder}`);
       continue;
@@ -84,7 +87,9 @@ export async function assignPorts(
     const first =
       taken.length === 1 ? taken[0] : `${taken.length} local ports are taken: ${taken.join('; ')}`;
     throw new OperationError(first ?? 'local port taken', {
-      hint: opts.retryHint ?? 'stop that process, or rerun with --auto-ports (or --ports NAME=PORT)',
+      hint: ownForward
+        ? 'a port-forward already holds it: stop that one first (a background one: npm run port-forward -- --stop), or rerun with --auto-ports'
+        : (opts.retryHint ?? 'stop that process, or rerun with --auto-ports (or --ports NAME=PORT)'),
     });
   }
   return out;

@@ -92,6 +92,20 @@ describe('assignPorts', () => {
     ]);
   });
 
+  it('points to --stop when another port-forward holds the port', async () => {
+    const err = (await assignPorts([web!], {
+      auto: false,
+      isFree: async () => false,
+      holderOf: () => ({ pid: 31, command: 'kubectl --namespace tf port-forward svc/web-dashboard 3...' }),
+    }).catch((e: unknown) => e)) as OperationError;
+    expect(err.message).toBe(
+      'local port 3000 (web) is in use by pid 31 (kubectl --namespace tf port-forward svc/web-dashboard 3...)',
+    );
+    expect(err.hint).toBe(
+      'a port-forward already holds it: stop that one first (a background one: npm run port-forward -- --stop), or rerun with --auto-ports',
+    );
+  });
+
   it('lists every taken port at once', async () => {
     const err = (await assignPorts(targets, {
       auto: false,
