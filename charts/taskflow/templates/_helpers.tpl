@@ -148,7 +148,7 @@ spec:
                   number: {{ .port }}
 {{- end -}}
 
-{{/* A `helm test` pod that fetches a health URL with the postgres image's busybox wget. */}}
+{{/* A `helm test` pod that fetches health URLs with the postgres image's busybox wget (`helm test <release>`). */}}
 {{- define "taskflow.testPod" -}}
 apiVersion: v1
 kind: Pod
@@ -164,7 +164,19 @@ spec:
   containers:
     - name: health
       {{- include "taskflow.imageLines" (dict "root" .root "image" (include "taskflow.pinnedImage" .root.Values.postgres.image)) | nindent 6 }}
-      command: ["wget", "-q", "-T", "10", "-O", "-", {{ .url | quote }}]
+      command:
+        - sh
+        - -c
+        - |
+          for url in "$@"; do
+            echo "GET $url"
+            wget -q -T 10 -O - "$url" || { echo "FAILED: $url" >&2; exit 1; }
+            echo
+          done
+        - health
+        {{- range .urls }}
+        - {{ . | quote }}
+        {{- end }}
       {{- include "taskflow.containerSecurityContext" (dict "readOnly" true) | nindent 6 }}
       resources:
         {{- toYaml .root.Values.initContainers.resources | nindent 8 }}

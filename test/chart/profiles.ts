@@ -1,0 +1,77 @@
+import { renderChart, type K8sObject, type RenderOptions } from '../support/chart.ts';
+import type { ToolsetName } from '../support/tools.ts';
+
+/** Release and namespace every profile renders into (not the defaults, so hard-coded ones show). */
+export const RELEASE = 'tf-release';
+export const NAMESPACE = 'tf-space';
+
+/** The value sets the chart tests render: the two profiles, the add-ons, and the secret variants. */
+export const PROFILES = {
+  default: {},
+  dev: { valuesFiles: ['values-dev.yaml'] },
+  prod: { valuesFiles: ['values-prod.yaml'] },
+  pgadmin: { values: { pgadmin: { enabled: true } } },
+  mailpit: { values: { mailpit: { enabled: true } } },
+  smtp: {
+    values: {
+      sso: {
+        smtp: {
+          host: 'smtp.example.com',
+          port: 587,
+          user: 'mailer',
+          password: 'smtp-pass-value',
+          from: 'TaskFlow <no-reply@example.com>',
+        },
+      },
+    },
+  },
+  given: {
+    values: {
+      sso: {
+        auth: { secret: 'a'.repeat(48) },
+        database: { password: 'given-sso-password-0123' },
+      },
+      api: { database: { password: 'given-api-password-0123' }, openaiApiKey: 'sk-test-openai-key' },
+      pgadmin: { enabled: true, password: 'given-pgadmin-password' },
+    },
+  },
+  existingSecret: {
+    values: {
+      sso: {
+        existingSecret: 'my-auth',
+        database: { existingSecret: 'my-sso-db', existingSecretKey: 'pw' },
+      },
+      api: {
+        database: { existingSecret: 'my-api-db' },
+        migrations: { command: ['python', '-m', 'migrate'] },
+      },
+      pgadmin: { enabled: true },
+    },
+  },
+  externalDb: {
+    valuesFiles: ['values-prod.yaml'],
+    values: {
+      sso: { database: { host: 'sso-db.example.com', password: 'external-sso-pass' } },
+      api: {
+        database: { host: 'api-db.example.com', existingSecret: 'api-db-creds', sslmode: 'verify-full' },
+      },
+      pgadmin: { enabled: true },
+    },
+  },
+} satisfies Record<string, Pick<RenderOptions, 'values' | 'valuesFiles'>>;
+
+export type ProfileName = keyof typeof PROFILES;
+export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
+
+const cache = new Map<string, Promise<K8sObject[]>>();
+
+/** The objects a profile renders to (rendered once per test file and toolset, then shared). */
+export function render(profile: ProfileName, toolset: ToolsetName = 'v35'): Promise<K8sObject[]> {
+  const id = `${profile}/${toolset}`;
+  let p = cache.get(id);
+  if (!p) {
+    p = renderChart({ ...PROFILES[profile], toolset, release: RELEASE, namespace: NAMESPACE });
+    cache.set(id, p);
+  }
+  return p;
+}
