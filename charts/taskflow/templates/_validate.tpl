@@ -56,6 +56,10 @@ then reported at once, each with a hint. Secret values never appear in a message
 {{- end -}}
 {{- end -}}
 
+{{- if and $v.pgadmin.enabled (hasSuffix ".local" (lower $v.pgadmin.email)) -}}
+{{- $msgs = append $msgs (printf "pgadmin.email: %s ends in .local, which pgAdmin rejects as a special-use domain (the pod would exit at start).\n  hint: use an address such as admin@example.com" $v.pgadmin.email) -}}
+{{- end -}}
+
 {{- if $v.ingress.enabled -}}
 {{- $hosts := $v.ingress.hosts -}}
 {{- if not (or $hosts.web $hosts.sso $hosts.api) -}}
