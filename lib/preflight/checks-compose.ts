@@ -22,7 +22,9 @@ const composeParity: Check<PreflightContext> = {
         'pass a readable docker-compose file with --compose FILE',
       );
     }
-    const render = await ctx.renderWithAddons();
+    const render = await ctx.renderWithAddons(
+      services.some((s) => /mailpit/.test(`${s.name} ${s.image ?? ''}`)),
+    );
     if (!render) return skip('helm is not available to render the chart');
     if (!render.ok) return skip('the chart did not render (see chart.render)');
     const { gaps, notes } = compareCompose(services, render.objects);

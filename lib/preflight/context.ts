@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Values } from '../deploy/plan.ts';
+import { type Values, deepMerge } from '../deploy/plan.ts';
 import { readValuesFiles } from '../deploy/values-files.ts';
 import type { Runner } from '../exec.ts';
 import type { HelmTarget } from '../helm.ts';
@@ -51,8 +51,8 @@ export interface PreflightContext {
   kubectl: () => Promise<ToolProbe>;
   lint: () => Promise<ChartRun | undefined>;
   render: () => Promise<Render | undefined>;
-  /** a render with every add-on on, for the compose comparison */
-  renderWithAddons: () => Promise<Render | undefined>;
+  /** a render with pgAdmin and every optional variable on (and Mailpit, if asked), for the compose comparison */
+  renderWithAddons: (mailpit: boolean) => Promise<Render | undefined>;
   cluster: () => Promise<ClusterState>;
 }
 
@@ -95,6 +95,7 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
   const kubectl = once(() => probeTool('kubectl', opts.runner, opts.env));
   const chartInput = (v: Values) => ({ values: v, chart: opts.chart, valuesFiles: opts.valuesFiles, target });
   const helmBin = async () => (await helm()).info?.path;
+  const composeRenders = new Map<boolean, Promise<Render | undefined>>();
   const ctx: PreflightContext = {
     opts,
     env,
@@ -113,14 +114,39 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
       const bin = await helmBin();
       return bin ? renderChart(opts.runner, bin, chartInput(values)) : undefined;
     }),
-    renderWithAddons: once(async () => {
-      const bin = await helmBin();
-      const all = { ...values, pgadmin: { enabled: true }, mailpit: { enabled: true } };
-      return bin ? renderChart(opts.runner, bin, chartInput(all)) : undefined;
-    }),
+    renderWithAddons: (mailpit: boolean) => {
+      const cached = composeRenders.get(mailpit);
+      if (cached) return cached;
+      const p = helmBin().then((bin) =>
+        bin ? renderChart(opts.runner, bin, chartInput(parityValues(values, mailpit))) : undefined,
+      );
+      composeRenders.set(mailpit, p);
+      return p;
+    },
     cluster: once(async () => probeCluster(opts, target, await kubectl())),
   };
   return ctx;
+}
+
+/**
+ * Values that make every variable the chart can pass show up: pgAdmin on, a dummy API key, and SMTP
+ * complete (dummy, non-secret values) unless Mailpit is on, which takes the SSO's mail instead (the
+ * chart refuses an SMTP host next to it).
+ */
+export function parityValues(values: Values, mailpit: boolean): Values {
+  const { smtp, ...sso } = (values.sso ?? {}) as Values;
+  const dummySmtp = {
+    host: 'smtp.invalid',
+    port: 587,
+    user: 'u',
+    password: 'p',
+    secure: false,
+    from: 'a@b.c',
+  };
+  return deepMerge(
+    { ...values, sso: mailpit ? sso : { ...sso, smtp: smtp ?? dummySmtp } },
+    { pgadmin: { enabled: true }, mailpit: { enabled: mailpit }, api: { openaiApiKey: 'sk-parity' } },
+  );
 }
 
 /** The compose file to compare with: `--compose`, else the first one found in cwd, then in TASKFLOW_SRC. */

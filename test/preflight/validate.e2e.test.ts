@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CheckReport } from '../../lib/checks.ts';
+import { runCommand } from '../../lib/cli.ts';
+import { VALIDATE_SPEC } from '../../lib/preflight/spec.ts';
+import { VALIDATE_IDS, runValidate } from '../../lib/preflight/validate.ts';
+import { runScript, scriptEnv } from '../support/e2e.ts';
+import { repoRoot } from '../support/tools.ts';
+
+const FIX = path.join(repoRoot, 'test', 'fixtures');
+const CLEAN = readFileSync(path.join(FIX, 'env', 'clean.env'), 'utf8');
+const CONTRACT_IDS = [
+  'env.file',
+  'env.required',
+  'env.unknown',
+  'secrets.placeholder',
+  'secrets.strength',
+  'password.charset',
+  'auth.url',
+  'auth.origins',
+  'api.cors',
+  'smtp.config',
+  'env.flow',
+  'chart.lint',
+  'chart.render',
+  'compose.parity',
+  'tools.kubectl',
+  'tools.helm',
+  'cluster.reachable',
+  'cluster.storageclass',
+  'db.password-drift',
+];
+/** The values of every secret-looking assignment of an env text. */
+const secretsOf = (text: string) =>
+  [...text.matchAll(/^[A-Z_]*(PASS|PASSWORD|SECRET)[A-Z_]*=["']?([^"'\n]{6,})/gm)].map((m) => m[2] ?? '');
+
+async function validate(envFile: string | undefined, args: string[]) {
+  // Each run owns its folder (the tests run concurrently).
+  const se = scriptEnv({ ...(envFile !== undefined && { envFile }) });
+  const res = await runScript('preflight', args, se).finally(() => se.cleanup());
+  return { ...res, doc: args.includes('--json') ? (JSON.parse(res.stdout) as CheckReport) : undefined };
+}
+const status = (doc: CheckReport | undefined) =>
+  Object.fromEntries((doc?.checks ?? []).map((c) => [c.id, c.status]));
+
+describe('npm run validate (real helm, no cluster)', () => {
+  it('lists the contract ids in order', () => {
+    expect(VALIDATE_IDS).toEqual(CONTRACT_IDS);
+  });
+
+  it.concurrent(
+    'passes every offline check of a clean configuration and skips the cluster ones',
+    async () => {
+      const r = await validate(CLEAN, ['--json']);
+      expect(r.doc?.checks.map((c) => c.id)).toEqual(CONTRACT_IDS);
+      const s = status(r.doc);
+      for (const id of CONTRACT_IDS.slice(0, 13)) expect([id, s[id]]).toEqual([id, 'pass']);
+      expect(s).toMatchObject({
+        'compose.parity': 'skip',
+        'tools.kubectl': 'pass',
+        'tools.helm': 'pass',
+        'cluster.reachable': 'skip',
+        'cluster.storageclass': 'skip',
+        'db.password-drift': 'skip',
+      });
+      expect(r.doc?.ok).toBe(true);
+      expect(r.code).toBe(0);
+      for (const v of secretsOf(CLEAN)) expect(r.stdout + r.stderr).not.toContain(v);
+    },
+  );
+
+  it.concurrent('reports every failure at once, with hints, and never a secret', async () => {
+    const env = [
+      'POSTGRES_SSO_PASSWORD=Zm9vYmFyYmF6cXV4+/cXV4YmF6==',
+      'BETTER_AUTH_SECRET=changeme-generate-secure-secure',
+      'BETTER_AUTH_URL=http://sso-platform:3001',
+      'SMTP_HOST=smtp.example.com',
+      'SMTP_PASSWORD=app-password-7d1c2b',
+      '',
+    ].join('\n');
+    const r = await validate(env, []);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /✗ Database password characters: POSTGRES_SSO_PASSWORD \(.*\.env:1\) contains \+ \/ =.*\[password\.charset\]/,
+    );
+    expect(r.stdout).toMatch(/✗ Secrets are real values: .*\[secrets\.placeholder\]/);
+    expect(r.stdout).toMatch(/✗ BETTER_AUTH_URL: http:\/\/sso-platform:3001 is an in-cluster name/);
+    expect(r.stdout).toMatch(
+      /✗ SMTP: half-configured: SMTP_HOST is set but SMTP_USER, SMTP_PASS, EMAIL_FROM are not/,
+    );
+    expect(r.stdout).toMatch(/! Unknown keys: SMTP_PASSWORD .*\n {2}hint: rename SMTP_PASSWORD to SMTP_PASS/);
+    expect(r.stdout).toMatch(/hint: use a hex password: openssl rand -hex 16/);
+    for (const v of secretsOf(env)) expect(r.stdout + r.stderr).not.toContain(v);
+  });
+
+  // In-process: Node 20 itself rejects `--env-file <missing>` anywhere on its command line (exit 9)
+  // before any script runs, so the child-process form cannot reach our code on this Node version.
+  it.concurrent('exits 2 when the named env file is missing, still listing every check', async () => {
+    const se = scriptEnv({});
+    const out = new PassThrough();
+    let stdout = '';
+    out.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await runCommand(VALIDATE_SPEC, runValidate, {
+      argv: ['--json', '--offline', '--env-file', path.join(se.cwd, 'nope.env')],
+      env: se.env,
+      stdout: out,
+      stderr: new PassThrough(),
+      exit: () => undefined,
+    }).finally(() => se.cleanup());
+    const doc = JSON.parse(stdout) as CheckReport;
+    expect(code).toBe(2);
+    expect(doc.checks.map((c) => c.id)).toEqual(CONTRACT_IDS);
+    expect(doc.checks[0]).toMatchObject({
+      id: 'env.file',
+      status: 'fail',
+      detail: expect.stringMatching(/nope\.env does not exist$/),
+    });
+  });
+
+  it.concurrent(
+    'proves the flow through the real chart: a values override breaks BETTER_AUTH_URL',
+    async () => {
+      const r = await validate(CLEAN, [
+        '--json',
+        '--offline',
+        '-f',
+        path.join(FIX, 'values', 'auth-url-override.yaml'),
+      ]);
+      const flow = r.doc?.checks.find((c) => c.id === 'env.flow');
+      expect(flow).toMatchObject({ status: 'fail' });
+      expect(flow?.detail).toContain(
+        'BETTER_AUTH_URL → Deployment sso-platform container sso-platform env BETTER_AUTH_URL: ConfigMap sso-platform key BETTER_AUTH_URL',
+      );
+      expect(flow?.detail).toContain(
+        'holds "http://127.0.0.1:3001" instead of the setting "http://localhost:3001"',
+      );
+      expect(r.code).toBe(1);
+    },
+  );
+
+  it.concurrent('fails lint and render of a broken chart, and skips the flow proof', async () => {
+    const r = await validate(CLEAN, ['--json', '--offline', '--chart', path.join(FIX, 'charts', 'broken')]);
+    expect(status(r.doc)).toMatchObject({ 'chart.lint': 'fail', 'chart.render': 'fail', 'env.flow': 'skip' });
+    expect(r.doc?.checks.find((c) => c.id === 'chart.render')?.detail).toMatch(/notAFunction/);
+  });
+
+  it.concurrent('compares a compose file, one difference per line', async () => {
+    const r = await validate(CLEAN, [
+      '--json',
+      '--offline',
+      '--compose',
+      path.join(FIX, 'compose', 'compose-drift.yaml'),
+    ]);
+    const parity = r.doc?.checks.find((c) => c.id === 'compose.parity');
+    expect(parity?.status).toBe('fail');
+    const lines = parity?.detail.split('\n') ?? [];
+    expect(lines).toContain('service redis: no counterpart in the chart');
+    expect(lines).toContain('service api: variable FEATURE_FLAGS has no counterpart in taskflow-api');
+    expect(lines).toContain('service pgadmin: published on localhost:5051, npm run port-forward uses 5050');
+  });
+
+  it.concurrent('fails the cluster check when a named context cannot be reached', async () => {
+    const r = await validate(CLEAN, ['--json', '--context', 'nowhere']);
+    expect(status(r.doc)).toMatchObject({
+      'cluster.reachable': 'fail',
+      'cluster.storageclass': 'skip',
+      'db.password-drift': 'skip',
+    });
+    expect(r.code).toBe(1);
+  });
+});
