@@ -58,7 +58,7 @@ expansion. Renders nothing without existingSecret: the URLs are then in the char
 Call with (dict "root" $ "db" "api" "names" (list "DATABASE_URL" ...)).
 */}}
 {{- define "taskflow.db.urlEnv" -}}
-{{- if (index .root.Values .db).database.existingSecret }}
+{{- if (index .root.Values .db).database.existingSecret -}}
 - name: PGPASSWORD
   valueFrom:
     secretKeyRef:
