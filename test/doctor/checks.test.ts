@@ -1,0 +1,297 @@
+import { describe, expect, it } from 'vitest';
+import { type CheckResult, runChecks } from '../../lib/checks.ts';
+import { DATABASES } from '../../lib/components.ts';
+import { DOCTOR_CHECKS } from '../../lib/doctor/checks.ts';
+import { type Diagnosed, type DoctorSnapshot, stuckInit } from '../../lib/doctor/collect.ts';
+import type { ReleaseStatus } from '../../lib/helm.ts';
+import type { KubeObject } from '../../lib/kubectl.ts';
+import { type Pod, podFailures } from '../../lib/pod-status.ts';
+import * as P from '../fixtures/pods.ts';
+
+const target = { namespace: 'taskflow', release: 'taskflow' };
+const NOW = Date.parse('2025-06-01T12:00:00Z');
+const deployed: ReleaseStatus = {
+  name: 'taskflow',
+  namespace: 'taskflow',
+  version: 3,
+  info: { status: 'deployed' },
+};
+
+/** The failures of pods, as collect would attach logs and events to them. */
+function diagnose(pod: Pod, logs = '', events: string[] = []): Diagnosed[] {
+  return [...podFailures(pod), ...stuckInit(pod, NOW)].map((f) => ({
+    ...f,
+    logs,
+    events,
+    minikube: pod.spec?.nodeName === 'minikube',
+    image:
+      ((pod.spec?.containers as { name: string; image?: string }[] | undefined) ?? []).find(
+        (c) => c.name === f.container,
+      )?.image ??
+      ((pod.spec?.initContainers as { name: string; image?: string }[] | undefined) ?? []).find(
+        (c) => c.name === f.container,
+      )?.image,
+  }));
+}
+
+function snap(over: Partial<DoctorSnapshot> = {}): DoctorSnapshot {
+  return {
+    release: deployed,
+    objects: [],
+    events: [],
+    failures: [],
+    dbAuth: [],
+    secretTexts: [],
+    now: NOW,
+    ...over,
+  };
+}
+async function doctor(s: DoctorSnapshot): Promise<CheckResult[]> {
+  return runChecks(DOCTOR_CHECKS, { snap: s, target });
+}
+const byId = (rs: CheckResult[], id: string) => rs.find((r) => r.id === id);
+const statuses = (rs: CheckResult[]) => Object.fromEntries(rs.map((r) => [r.id, r.status]));
+
+describe('doctor checks', () => {
+  it('lists the contract ids in order and passes a healthy release', async () => {
+    const rs = await doctor(
+      snap({
+        dbAuth: [
+          {
+            db: DATABASES.sso,
+            secret: 'Secret sso-postgres key password',
+            urlMismatch: [],
+            result: { status: 'ok' },
+          },
+        ],
+      }),
+    );
+    expect(rs.map((r) => r.id)).toEqual([
+      'release.status',
+      'pods.crashloop',
+      'pods.image',
+      'pods.config',
+      'pods.init',
+      'pods.pending',
+      'pods.oom',
+      'events.warnings',
+      'db.auth',
+      'secrets.in-configmap',
+    ]);
+    expect(rs.every((r) => r.status === 'pass')).toBe(true);
+    expect(byId(rs, 'release.status')?.detail).toBe(
+      'release "taskflow" in namespace "taskflow": revision 3 deployed',
+    );
+  });
+
+  it('fails release.status with npm run deploy when nothing is installed', async () => {
+    const rs = await doctor(snap({ release: undefined }));
+    expect(byId(rs, 'release.status')).toEqual({
+      id: 'release.status',
+      title: 'Helm release',
+      status: 'fail',
+      detail: 'release "taskflow" in namespace "taskflow" is not installed',
+      hint: 'deploy it: npm run deploy',
+    });
+  });
+
+  it.each([
+    ['pending-upgrade', /stuck in pending-upgrade/, /helm rollback taskflow -n taskflow/],
+    [
+      'pending-install',
+      /stuck in pending-install/,
+      /helm uninstall taskflow -n taskflow \(database volumes are kept\)/,
+    ],
+    ['failed', /revision 3 failed: boom/, /npm run deploy again/],
+  ])('fails release.status when %s', async (status, detail, hint) => {
+    const r = byId(
+      await doctor(snap({ release: { ...deployed, info: { status, description: 'boom' } } })),
+      'release.status',
+    );
+    expect(r?.status).toBe('fail');
+    expect(r?.detail).toMatch(detail);
+    expect(r?.hint).toMatch(hint);
+  });
+
+  it('shows a crash with its previous logs and the reset-db-password hint for an auth failure', async () => {
+    const logs = 'INFO starting\nERROR password authentication failed for user "taskflow_user"\n';
+    const rs = await doctor(
+      snap({
+        failures: diagnose(P.CRASHING_API, logs, ['BackOff: Back-off restarting failed container (x7)']),
+      }),
+    );
+    expect(byId(rs, 'pods.crashloop')).toMatchObject({
+      status: 'fail',
+      detail: [
+        'pod/taskflow-api-7d9f8-abcde container taskflow-api: CrashLoopBackOff: container keeps crashing (exit code 1); restarted 4 time(s)',
+        '  logs (previous instance):',
+        '    | INFO starting',
+        '    | ERROR password authentication failed for user "taskflow_user"',
+        '  events: BackOff: Back-off restarting failed container (x7)',
+      ].join('\n'),
+      hint: 'the database rejects the password the app was given: npm run reset-db-password -- api',
+    });
+  });
+
+  it('tells to build into minikube for ErrImageNeverPull there, and to build or fix the tag for a pull error', async () => {
+    const rs = await doctor(snap({ failures: [...diagnose(P.NEVER_PULLED_WEB)] }));
+    expect(byId(rs, 'pods.image')?.hint).toBe(
+      "taskflow/web-dashboard:abc is not in minikube's image store (pull policy Never): build it there with npm run deploy -- --build (or: minikube image build -t taskflow/web-dashboard:abc <dir>)",
+    );
+    const pull = await doctor(snap({ failures: diagnose(P.PULL_ERROR_MCP) }));
+    expect(byId(pull, 'pods.image')?.hint).toBe(
+      'taskflow/mcp-server:0.1.0 cannot be pulled: build it into the cluster (npm run deploy -- --build), or fix TASKFLOW_IMAGE_TAG / mcp.image.repository',
+    );
+  });
+
+  it('names the missing Secret key of a CreateContainerConfigError', async () => {
+    const r = byId(await doctor(snap({ failures: diagnose(P.MISSING_KEY_SSO) })), 'pods.config');
+    expect(r?.status).toBe('fail');
+    expect(r?.hint).toBe(
+      "Secret sso-platform has no key SMTP_PASS: npm run deploy recreates the release's own; npm run env-flow -- SMTP_PASS shows where it should come from",
+    );
+  });
+
+  it('shows a failing migration and a stuck wait-for-db under pods.init, each with its hint', async () => {
+    const failures = [
+      ...diagnose(P.FAILED_MIGRATE, 'Error: relation "user" does not exist'),
+      ...diagnose(P.waitingForDb('2025-06-01T11:55:00Z')),
+    ];
+    const r = byId(await doctor(snap({ failures })), 'pods.init');
+    expect(r?.status).toBe('fail');
+    expect(r?.detail).toContain('pod/sso-platform-6f7g8-uvwxy init container migrate: CrashLoopBackOff');
+    expect(r?.detail).toContain(
+      '  hint: the migration failed (log lines above): fix the cause, then npm run migrate -- sso',
+    );
+    expect(r?.detail).toContain(
+      'pod/taskflow-api-7d9f8-zzzzz init container wait-for-db: Stuck: init container wait-for-db has been running for 300s',
+    );
+    expect(r?.detail).toContain(
+      '  hint: the api database is not reachable yet: check api-postgres-0 (kubectl get pod -n taskflow)',
+    );
+  });
+
+  it('does not call a freshly started init container stuck', () => {
+    expect(stuckInit(P.waitingForDb('2025-06-01T11:59:30Z'), NOW)).toEqual([]);
+  });
+
+  it('reports an unschedulable pod and a Pending volume with its storage class', async () => {
+    const pvc: KubeObject = {
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data-sso-postgres-0' },
+      spec: { storageClassName: 'fast' },
+      status: { phase: 'Pending' },
+    };
+    const events = [
+      {
+        type: 'Warning',
+        involvedObject: { kind: 'PersistentVolumeClaim', name: 'data-sso-postgres-0' },
+        reason: 'ProvisioningFailed',
+        message: 'storageclass.storage.k8s.io "fast" not found',
+        lastTimestamp: '2025-06-01T11:58:00Z',
+      },
+    ];
+    const rs = await doctor(snap({ objects: [pvc], events, failures: diagnose(P.UNSCHEDULABLE_DB) }));
+    const r = byId(rs, 'pods.pending');
+    expect(r?.status).toBe('fail');
+    expect(r?.detail).toContain(
+      'pvc/data-sso-postgres-0 is Pending (storage class "fast")\n  events: ProvisioningFailed: storageclass.storage.k8s.io "fast" not found',
+    );
+    expect(r?.detail).toContain('kubectl delete pvc data-sso-postgres-0 -n taskflow, then npm run deploy');
+    expect(byId(rs, 'events.warnings')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('PersistentVolumeClaim/data-sso-postgres-0: ProvisioningFailed'),
+    });
+  });
+
+  it('reports an OOMKilled container with the memory hint', async () => {
+    const r = byId(await doctor(snap({ failures: diagnose(P.OOM_MCP) })), 'pods.oom');
+    expect(r).toMatchObject({
+      status: 'fail',
+      hint: 'raise the memory limit in a values file passed with -f (mcp.resources.limits.memory), then npm run deploy',
+    });
+  });
+
+  it('ignores old events and events of other objects', async () => {
+    const events = [
+      {
+        type: 'Warning',
+        involvedObject: { kind: 'Pod', name: 'other-app-1' },
+        reason: 'BackOff',
+        message: 'x',
+        lastTimestamp: '2025-06-01T11:59:00Z',
+      },
+      {
+        type: 'Warning',
+        involvedObject: { kind: 'Pod', name: 'sso-postgres-0' },
+        reason: 'BackOff',
+        message: 'x',
+        lastTimestamp: '2025-06-01T09:00:00Z',
+      },
+    ];
+    const rs = await doctor(snap({ objects: [P.RUNNING_DB('sso-postgres-0')], events }));
+    expect(byId(rs, 'events.warnings')?.status).toBe('pass');
+  });
+
+  it('fails db.auth when a database rejects its Secret, and when an app URL carries another password', async () => {
+    const rs = await doctor(
+      snap({
+        dbAuth: [
+          {
+            db: DATABASES.sso,
+            secret: 'Secret sso-postgres key password',
+            urlMismatch: [],
+            result: { status: 'rejected', detail: 'password authentication failed for user "sso_user"' },
+          },
+          {
+            db: DATABASES.api,
+            secret: 'Secret api-postgres key password',
+            urlMismatch: ['taskflow-api'],
+            result: { status: 'ok' },
+          },
+        ],
+      }),
+    );
+    const r = byId(rs, 'db.auth');
+    expect(r?.status).toBe('fail');
+    expect(r?.detail).toBe(
+      'sso: sso-postgres-0 rejects the password in Secret sso-postgres key password (password authentication failed for user "sso_user"): the volume was initialised with another one\n' +
+        'api: the DATABASE_URL of taskflow-api carries another password than Secret api-postgres key password',
+    );
+    expect(r?.hint).toBe('make them agree: npm run reset-db-password -- sso');
+  });
+
+  it('skips db.auth when no database runs', async () => {
+    const rs = await doctor(
+      snap({
+        dbAuth: [
+          {
+            db: DATABASES.sso,
+            secret: 'Secret sso-postgres',
+            urlMismatch: [],
+            skipped: 'sso-postgres-0 is not running',
+          },
+        ],
+      }),
+    );
+    expect(byId(rs, 'db.auth')).toMatchObject({
+      status: 'skip',
+      detail: 'sso: not checked: sso-postgres-0 is not running',
+    });
+  });
+
+  it('fails secrets.in-configmap for a secret value in a ConfigMap, without showing it', async () => {
+    const cm: KubeObject & { data: Record<string, string> } = {
+      kind: 'ConfigMap',
+      metadata: { name: 'taskflow-api' },
+      data: { LEGACY: 'x-0123456789-secret-text' },
+    };
+    const rs = await doctor(snap({ objects: [cm], secretTexts: ['x-0123456789-secret-text'] }));
+    expect(byId(rs, 'secrets.in-configmap')).toMatchObject({
+      status: 'fail',
+      detail: 'ConfigMap taskflow-api key LEGACY holds the value of a secret',
+    });
+    expect(JSON.stringify(rs)).not.toContain('x-0123456789-secret-text');
+    expect(statuses(rs)['pods.crashloop']).toBe('pass');
+  });
+});
