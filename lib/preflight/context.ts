@@ -7,6 +7,7 @@ import type { HelmTarget } from '../helm.ts';
 import { registerSecrets } from '../redact.ts';
 import { type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
+import { findTool } from '../tools.ts';
 import { type LenientEnv, loadEnvLeniently } from './load.ts';
 import { type ChartRun, lintChart, renderChart, type Render } from './render.ts';
 import { type ClusterState, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
@@ -94,7 +95,9 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
   const helm = once(() => probeTool('helm', opts.runner, opts.env));
   const kubectl = once(() => probeTool('kubectl', opts.runner, opts.env));
   const chartInput = (v: Values) => ({ values: v, chart: opts.chart, valuesFiles: opts.valuesFiles, target });
-  const helmBin = async () => (await helm()).info?.path;
+  // The path alone (no process) lets lint and render start at once, beside the version probe.
+  const helmPath = findTool('helm', opts.env);
+  const helmBin = () => Promise.resolve(helmPath);
   const composeRenders = new Map<boolean, Promise<Render | undefined>>();
   const ctx: PreflightContext = {
     opts,
@@ -123,7 +126,7 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
       composeRenders.set(mailpit, p);
       return p;
     },
-    cluster: once(async () => probeCluster(opts, target, await kubectl())),
+    cluster: once(async () => probeCluster(opts, target, opts.offline ? {} : await kubectl())),
   };
   return ctx;
 }

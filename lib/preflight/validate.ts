@@ -9,6 +9,7 @@ import { CLUSTER_CHECKS } from './checks-cluster.ts';
 import { COMPOSE_CHECKS } from './checks-compose.ts';
 import { SETTINGS_CHECKS } from './checks-settings.ts';
 import { type PreflightContext, type PreflightOptions, createPreflight } from './context.ts';
+import { prewarmSchemas } from './render.ts';
 
 /** Every validate check, in the order of the CLI contract; each always reports (pass/warn/fail/skip). */
 export const VALIDATE_CHECKS: readonly Check<PreflightContext>[] = [
@@ -51,8 +52,9 @@ export function preflightOptions(ctx: CommandContext, cwd = process.cwd()): Pref
 export async function runValidate(ctx: CommandContext): Promise<number> {
   const json = flag(ctx.args.values, 'json');
   const pre = await createPreflight(preflightOptions(ctx));
-  // The slow parts start now and run side by side; the checks await the same promises.
-  void Promise.all([pre.lint(), pre.render(), pre.cluster()]).catch(() => undefined);
+  // The slow parts start now and run side by side (helm and kubectl in their own processes, the schema
+  // modules loading here meanwhile); the checks await the same promises.
+  void Promise.all([pre.lint(), pre.render(), pre.cluster(), prewarmSchemas()]).catch(() => undefined);
   if (!json) ctx.log.progress('running the pre-flight checks');
   const results = await runChecks(VALIDATE_CHECKS, pre);
   ctx.log.done();

@@ -1,0 +1,142 @@
+/**
+ * Benchmark: wall time of an offline `npm run validate -- --json` (no cluster reachable), median of N
+ * runs, against `helm template` alone on the same chart with the same values. Also shows where the
+ * time goes: the same script through tsx without npm, and the checks in-process (no process start).
+ *
+ *   npx tsx bench/validate.ts [--runs N]
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { runCommand } from '../lib/cli.ts';
+import { valuesYaml } from '../lib/helm.ts';
+import { createPreflight } from '../lib/preflight/context.ts';
+import { VALIDATE_SPEC } from '../lib/preflight/spec.ts';
+import { runValidate } from '../lib/preflight/validate.ts';
+import { Runner } from '../lib/exec.ts';
+import { ensureToolset, repoRoot } from '../test/support/tools.ts';
+
+const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
+const RUNS = Number(args.runs);
+const tools = ensureToolset('v35');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-bench-validate-'));
+const envFile = path.join(dir, 'clean.env');
+copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'env', 'clean.env'), envFile);
+const env: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: dir,
+  CI: 'true',
+  NO_COLOR: '1',
+  KUBECTL: tools.kubectl,
+  HELM: tools.helm,
+  KUBECONFIG: path.join(dir, 'no-kubeconfig'),
+  KUBECACHEDIR: path.join(dir, '.kube-cache'),
+  HELM_CACHE_HOME: path.join(dir, '.helm', 'cache'),
+  HELM_CONFIG_HOME: path.join(dir, '.helm', 'config'),
+  HELM_DATA_HOME: path.join(dir, '.helm', 'data'),
+};
+
+/** Runs a command to completion and returns its wall time in ms (throws on an unexpected exit code). */
+function timed(argv: string[], opts: { stdin?: string; cwd?: string; ok?: number[] } = {}): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] ?? '', argv.slice(1), {
+      cwd: opts.cwd ?? repoRoot,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(opts.stdin ?? '');
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (!(opts.ok ?? [0]).includes(code ?? -1))
+        reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr}`));
+      else resolve(performance.now() - started);
+    });
+  });
+}
+
+async function series(name: string, once: () => Promise<number>): Promise<number[]> {
+  await once(); // warm-up: tsx's compile cache, helm's and the OS's file caches
+  const out: number[] = [];
+  for (let i = 0; i < RUNS; i++) out.push(await once());
+  process.stderr.write(`  ${name}: done\n`);
+  return out;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+const fmt = (xs: number[]) =>
+  `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
+
+try {
+  const validateArgs = ['--json', '--env-file', envFile];
+  // The same values validate sends to helm, so helm renders the same manifests.
+  const pre = await createPreflight({
+    envFile,
+    explicitEnvFile: true,
+    env,
+    valuesFiles: [],
+    chart: path.join(repoRoot, 'charts', 'taskflow'),
+    cwd: dir,
+    offline: true,
+    requireCluster: false,
+    runner: new Runner({ env }),
+  });
+  const values = valuesYaml(pre.values);
+  const chart = path.join(repoRoot, 'charts', 'taskflow');
+
+  process.stderr.write(`validate benchmark, ${RUNS} runs each (after one warm-up run):\n`);
+  const helm = await series('helm template', () =>
+    timed([tools.helm, 'template', 'taskflow', chart, '--namespace', 'taskflow', '-f', '-'], {
+      stdin: values,
+    }),
+  );
+  const npm = await series('npm run validate', () =>
+    timed(['npm', 'run', '-s', 'validate', '--', ...validateArgs], { ok: [0, 1] }),
+  );
+  const tsx = await series('tsx scripts/preflight.ts', () =>
+    timed(
+      [
+        path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+        path.join(repoRoot, 'scripts', 'preflight.ts'),
+        ...validateArgs,
+      ],
+      { ok: [0, 1] },
+    ),
+  );
+  const inProcess = await series('in-process checks', async () => {
+    const started = performance.now();
+    await runCommand(VALIDATE_SPEC, runValidate, {
+      argv: validateArgs,
+      env,
+      stdout: new PassThrough().resume(),
+      stderr: new PassThrough().resume(),
+      exit: () => undefined,
+    });
+    return performance.now() - started;
+  });
+
+  const ratio = median(npm) / median(helm);
+  const lines = [
+    '',
+    `helm template alone:               ${fmt(helm)}`,
+    `npm run validate -- --json:        ${fmt(npm)}`,
+    `  tsx scripts/preflight.ts (no npm): ${fmt(tsx)}`,
+    `  checks in-process (no start-up):   ${fmt(inProcess)}`,
+    '',
+    `validate / helm template: ${ratio.toFixed(2)}x (target < 2x: ${ratio < 2 ? 'met' : 'not met'})`,
+    `validate under 2 s: ${median(npm) < 2000 ? 'met' : 'not met'} (${median(npm).toFixed(0)} ms)`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
