@@ -3,7 +3,9 @@ import { type CommandContext, flag, str } from '../cli.ts';
 import { openSession } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { DOCTOR_CHECKS } from './checks.ts';
-import { collect } from './collect.ts';
+import { type DoctorSnapshot, collect } from './collect.ts';
+import type { HelmTarget } from '../helm.ts';
+import type { Logger } from '../log.ts';
 
 /** Waits, or rejects with the abort reason when the user interrupts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -33,32 +35,59 @@ export function watchInterval(text: string | undefined): number {
   return n * 1000;
 }
 
+/** What one doctor run needs besides the checks: how to read a snapshot, where to print, how to wait. */
+export interface DoctorLoop {
+  read: () => Promise<DoctorSnapshot>;
+  target: HelmTarget;
+  log: Logger;
+  stdout: NodeJS.WritableStream;
+  json: boolean;
+  /** re-run until no check fails, pausing `intervalMs` between rounds */
+  watch: boolean;
+  intervalMs: number;
+  signal: AbortSignal;
+  wait?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Runs the checks once, or with `watch` round after round until none fails; returns the exit code. */
+export async function doctorLoop(d: DoctorLoop): Promise<number> {
+  const wait = d.wait ?? sleep;
+  for (let round = 1; ; round++) {
+    if (!d.json) d.log.progress(`reading release "${d.target.release}" in namespace "${d.target.namespace}"`);
+    const snap = await d.read();
+    d.log.done();
+    const results: CheckResult[] = await runChecks(DOCTOR_CHECKS, { snap, target: d.target });
+    const failed = results.some((r) => r.status === 'fail');
+    if (!d.watch || !failed) return reportChecks(results, { log: d.log, stdout: d.stdout, json: d.json });
+    if (!d.json) {
+      printChecks(results, d.log);
+      d.log.warn(
+        `round ${round}: ${summarize(results)}; checking again in ${d.intervalMs / 1000}s (Ctrl+C to stop)`,
+      );
+      d.log.info('');
+    }
+    await wait(d.intervalMs, d.signal);
+  }
+}
+
 /**
  * Diagnoses the release in one pass of batched reads and prints every check. With --watch it re-runs
  * until no check fails (Ctrl+C exits 130). Exit 0 healthy, 1 when a check fails.
  */
 export async function runDoctor(ctx: CommandContext): Promise<number> {
   const v = ctx.args.values;
-  const json = flag(v, 'json');
-  const watch = flag(v, 'watch');
-  const interval = watchInterval(str(v, 'interval'));
+  const intervalMs = watchInterval(str(v, 'interval'));
   const s = await openSession(ctx);
   // One clear "cannot reach the cluster" (exit 3) before the batched reads, instead of their noise.
   await s.kubectl.assertReachable();
-  for (let round = 1; ; round++) {
-    if (!json) ctx.log.progress(`reading release "${s.target.release}" in namespace "${s.target.namespace}"`);
-    const snap = await collect(s.kubectl, s.helm, { release: s.target.release });
-    ctx.log.done();
-    const results: CheckResult[] = await runChecks(DOCTOR_CHECKS, { snap, target: s.target });
-    const failed = results.some((r) => r.status === 'fail');
-    if (!watch || !failed) return reportChecks(results, { log: ctx.log, stdout: ctx.stdout, json });
-    if (!json) {
-      printChecks(results, ctx.log);
-      ctx.log.warn(
-        `round ${round}: ${summarize(results)}; checking again in ${interval / 1000}s (Ctrl+C to stop)`,
-      );
-      ctx.log.info('');
-    }
-    await sleep(interval, ctx.signal);
-  }
+  return doctorLoop({
+    read: () => collect(s.kubectl, s.helm, { release: s.target.release }),
+    target: s.target,
+    log: ctx.log,
+    stdout: ctx.stdout,
+    json: flag(v, 'json'),
+    watch: flag(v, 'watch'),
+    intervalMs,
+    signal: ctx.signal,
+  });
 }
