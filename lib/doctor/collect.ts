@@ -1,12 +1,13 @@
 import { DATABASES, type DbInfo, releaseSelector } from '../components.ts';
 import { type LoginResult, checkDbLogin } from '../db.ts';
 import { isDbPodRunning } from '../drift.ts';
-import { objectData, findWorkload, podSpecOf, containersOf, resolveEnv } from '../env-flow/resolve.ts';
+import { findWorkload, podSpecOf, containersOf, resolveEnv } from '../env-flow/resolve.ts';
 import type { Helm, ReleaseStatus } from '../helm.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Pod, type PodFailure, pendingInitContainer, podFailures } from '../pod-status.ts';
 import { registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
+import { secretValues } from '../env-flow/scan.ts';
 
 /** The kinds of the one batched read. */
 export const DOCTOR_KINDS = ['pods', 'deployments', 'statefulsets', 'jobs', 'pvc', 'configmaps'];
@@ -81,9 +82,8 @@ export async function collect(
   ]);
   const secrets = await readSecrets(kubectl, objects);
   const all = [...objects, ...secrets];
-  const secretTexts = secrets.flatMap((s) => [
-    ...(objectData(all, 'Secret', s.metadata.name)?.values() ?? []),
-  ]);
+  // Only values under secret-looking keys: a Secret may also hold plain words a ConfigMap rightly repeats.
+  const secretTexts = secretValues(all);
   registerSecrets(...secretTexts);
   const pods = objects.filter((o): o is Pod => o.kind === 'Pod');
   const found = pods.flatMap((p) => [...podFailures(p), ...stuckInit(p, now)]);

@@ -3,14 +3,8 @@ import { releaseSelector } from '../components.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { registerSecrets } from '../redact.ts';
 import type { LinkResult } from './prove.ts';
-import {
-  containersOf,
-  findWorkload,
-  objectData,
-  podSpecOf,
-  referencedObjects,
-  resolveEnv,
-} from './resolve.ts';
+import { secretValues } from './scan.ts';
+import { containersOf, findWorkload, podSpecOf, referencedObjects, resolveEnv } from './resolve.ts';
 
 /** How the live release compares with what the settings would deploy now (never a value). */
 export type LiveStatus = 'same' | 'differs' | 'missing' | 'not-deployed' | 'unknown';
@@ -37,7 +31,7 @@ export async function readLive(kubectl: Kubectl, release: string): Promise<KubeO
   const doc = JSON.parse(res.stdout) as KubeObject & { items?: KubeObject[] };
   const secrets = doc.items ?? (doc.kind === 'Secret' ? [doc] : []);
   const all = [...objects, ...secrets];
-  for (const s of secrets) registerSecrets(...(objectData(all, 'Secret', s.metadata.name)?.values() ?? []));
+  registerSecrets(...secretValues(all));
   return all;
 }
 

@@ -83,3 +83,14 @@ export function unusedKeys(objects: readonly KubeObject[]): KeyFinding[] {
   }
   return out;
 }
+
+/** The values under secret-looking keys of the Secrets among the objects (to register and to scan for). */
+export function secretValues(objects: readonly KubeObject[]): string[] {
+  return objects
+    .filter((o) => o.kind === 'Secret')
+    .flatMap((o) =>
+      [...(objectData(objects, 'Secret', o.metadata.name) ?? [])]
+        .filter(([k]) => isSecretKey(k) || SECRET_ENV_VARS.has(k))
+        .map(([, v]) => v),
+    );
+}
