@@ -1,0 +1,148 @@
+// The simulated Kubernetes cluster: an in-memory API server that the real kubectl and helm
+// talk to, with controllers, a kubelet, failure injection and real PostgreSQL for postgres
+// pods. `startKubeSim()` starts an isolated instance (own port, kubeconfig, caches).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { toolset, type ToolsetName } from '../support/tools.ts';
+import { bootstrap, syncStorageClasses } from './bootstrap.ts';
+import { Cluster } from './cluster.ts';
+import { startControllers } from './controllers/index.ts';
+import { Kubelet } from './kubelet/index.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { loadScenario, type Scenario } from './scenario.ts';
+import { startApiServer } from './server.ts';
+import type { Store } from './store.ts';
+import { handleStreamUpgrade } from './streams/index.ts';
+
+export type { ImageBehaviour, ImageState, Scenario } from './scenario.ts';
+export type { Cluster } from './cluster.ts';
+
+export interface KubeSimOptions {
+  /** Port to listen on (default: a free one). */
+  port?: number;
+  /** The scenario object, or the path of its JSON file. */
+  scenario?: Scenario | string;
+  /** Where to write the kubeconfig (default: inside the instance's temp dir). */
+  kubeconfigPath?: string;
+  /** Log every request to stderr. */
+  debug?: boolean;
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface KubeSim {
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  /** The environment for kubectl/helm children: process env plus this cluster's KUBECONFIG, KUBECACHEDIR and helm dirs. */
+  env: NodeJS.ProcessEnv;
+  /** The cluster state (store, watches, events) for assertions. */
+  cluster: Cluster;
+  store: Store;
+  /** Changes the injected failures from now on (new containers and restarts see it). */
+  setScenario(scenario: Scenario | string): void;
+  /** Runs the real kubectl of a toolset (default v35) against this cluster. */
+  kubectl(
+    args: string[],
+    opts?: { toolset?: ToolsetName; input?: string; timeoutMs?: number },
+  ): Promise<CommandResult>;
+  /** Runs the real helm of a toolset (default v35) against this cluster. */
+  helm(
+    args: string[],
+    opts?: { toolset?: ToolsetName; input?: string; timeoutMs?: number },
+  ): Promise<CommandResult>;
+  /** Stops every server, pod stand-in and database this instance started, and removes its files. */
+  stop(): Promise<void>;
+}
+
+function run(
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input: string | undefined,
+  timeoutMs: number,
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a simulated cluster; resolves once it serves. */
+export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-'));
+  const cluster = new Cluster(loadScenario(opts.scenario));
+  const kubelet = new Kubelet(cluster, path.join(dir, 'pg'));
+  const stopControllers = startControllers(cluster, {
+    onClaimDeleted: (ns, name) => kubelet.dropClaim(ns, name),
+    onEvent: (e) => kubelet.onEvent(e),
+  });
+  bootstrap(cluster);
+  let server;
+  try {
+    server = await startApiServer(cluster, {
+      ...(opts.port !== undefined && { port: opts.port }),
+      logs: (req, res, ns, name, q) => kubelet.serveLogs(req, res, ns, name, q),
+      upgrade: (req, socket, head) => handleStreamUpgrade(req, socket, head, kubelet),
+      debug: opts.debug ?? process.env.KUBE_SIM_DEBUG === '1',
+    });
+  } catch (err) {
+    stopControllers();
+    await kubelet.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const kubeconfigPath = opts.kubeconfigPath ?? path.join(dir, 'kubeconfig');
+  writeKubeconfig(kubeconfigPath, server.url);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KUBECONFIG: kubeconfigPath,
+    KUBECACHEDIR: path.join(dir, 'kube-cache'),
+    HELM_CACHE_HOME: path.join(dir, 'helm', 'cache'),
+    HELM_CONFIG_HOME: path.join(dir, 'helm', 'config'),
+    HELM_DATA_HOME: path.join(dir, 'helm', 'data'),
+  };
+  let stopped: Promise<void> | undefined;
+  const srv = server;
+  return {
+    url: server.url,
+    port: server.port,
+    kubeconfigPath,
+    env,
+    cluster,
+    store: cluster.store,
+    setScenario(s) {
+      cluster.scenario = loadScenario(s);
+      syncStorageClasses(cluster);
+    },
+    kubectl: (args, o = {}) =>
+      run(toolset(o.toolset ?? 'v35').kubectl, args, env, o.input, o.timeoutMs ?? 60_000),
+    helm: (args, o = {}) => run(toolset(o.toolset ?? 'v35').helm, args, env, o.input, o.timeoutMs ?? 120_000),
+    stop() {
+      stopped ??= (async () => {
+        stopControllers();
+        await srv.close();
+        await kubelet.stop();
+        rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,417 @@
+// The life of one pod on the simulated node: scheduling (waiting for its claims), volume
+// set-up, init containers in order, then the main containers, each behaving as the scenario
+// says for its image (ready, crash with back-off, pull errors, never ready, OOM, complete,
+// hang), with the status fields and Events a real kubelet reports.
+import type { Cluster } from '../cluster.ts';
+import { typeByKind } from '../resources.ts';
+import { behaviourOf, isPostgresImage, type ImageBehaviour } from '../scenario.ts';
+import { getPath, nowTimestamp, type JsonObject, type KObject } from '../types.ts';
+import { startupLines } from './app-logs.ts';
+import { Container } from './container.ts';
+import { ConfigError, missingVolumes, resolveEnv } from './env.ts';
+import { PodPorts } from './ports.ts';
+import { podStatus } from './status.ts';
+
+const POD = typeByKind('Pod');
+const PVC = typeByKind('PersistentVolumeClaim');
+const NODE = typeByKind('Node');
+export const NODE_NAME = 'kube-sim';
+
+/** What a pod worker needs from the kubelet. */
+export interface WorkerHost {
+  cluster: Cluster;
+  podIp(): string;
+  /** Starts the database of a postgres container; resolves when it accepts connections. */
+  startPostgres(worker: PodWorker, c: Container, env: Record<string, string>): Promise<void>;
+  stopPostgres(worker: PodWorker): Promise<void>;
+}
+
+const backoff = (n: number): number => Math.min(2000, 200 * 2 ** n);
+
+/** Runs one pod. */
+export class PodWorker {
+  readonly containers: Container[];
+  readonly ports: PodPorts;
+  scheduled = false;
+  sandboxReady = false;
+  initialized = false;
+  podIP = '';
+  startTime = '';
+  unschedulable: string | undefined;
+  /** The postgres volume key this pod runs a database for. */
+  pgKey: string | undefined;
+  private stage: 'schedule' | 'volumes' | 'init' | 'main' | 'done' = 'schedule';
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly waitingConfig = new Map<string, () => void>();
+  private stopped = false;
+  private initIndex = 0;
+  private pod: KObject;
+
+  constructor(
+    private readonly host: WorkerHost,
+    pod: KObject,
+  ) {
+    this.pod = pod;
+    const spec = pod.spec as JsonObject;
+    const inits = ((spec.initContainers ?? []) as JsonObject[]).map(
+      (c) => new Container(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', 'PodInitializing'),
+    );
+    const mains = ((spec.containers ?? []) as JsonObject[]).map(
+      (c) => new Container(c, 'main', inits.length ? 'PodInitializing' : 'ContainerCreating'),
+    );
+    this.containers = [...inits, ...mains];
+    this.ports = new PodPorts(pod.metadata.name, () =>
+      this.containers.some(
+        (c) => c.kind === 'main' && c.running() && !c.ready && this.behaviour(c).state === 'never-ready',
+      )
+        ? ((getPath(this.containers.find((c) => c.kind === 'main')?.spec, [
+            'readinessProbe',
+            'httpGet',
+            'path',
+          ]) as string | undefined) ?? '*')
+        : undefined,
+    );
+  }
+
+  get namespace(): string {
+    return this.pod.metadata.namespace ?? 'default';
+  }
+  get name(): string {
+    return this.pod.metadata.name;
+  }
+  get uid(): string {
+    return this.pod.metadata.uid;
+  }
+  get spec(): JsonObject {
+    return this.pod.spec as JsonObject;
+  }
+  get restartPolicy(): string {
+    return String(this.spec.restartPolicy ?? 'Always');
+  }
+  /** The latest stored pod. */
+  get object(): KObject {
+    return this.pod;
+  }
+
+  behaviour(c: Container): ImageBehaviour {
+    return behaviourOf(this.host.cluster.scenario, c.image);
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, c?: Container): void {
+    const fieldPath = c
+      ? `spec.${c.kind === 'main' ? 'containers' : 'initContainers'}{${c.name}}`
+      : undefined;
+    this.host.cluster.events.record(
+      this.pod,
+      type,
+      reason,
+      message,
+      reason === 'Scheduled' || reason === 'FailedScheduling' ? 'default-scheduler' : 'kubelet',
+      fieldPath,
+    );
+  }
+
+  private later(ms: number, fn: () => void): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Writes the pod status (and picks up the latest pod object). */
+  sync(): void {
+    if (this.stopped && this.stage !== 'done') return;
+    const status = podStatus(this);
+    const updated = this.host.cluster.store.mutate(
+      POD,
+      this.namespace,
+      this.name,
+      (p) => {
+        if (p.metadata.uid !== this.uid) return false;
+        p.status = status;
+      },
+      { subresource: 'status' },
+    );
+    if (updated && updated.metadata.uid === this.uid) this.pod = updated;
+  }
+
+  /** Starts the pod's life. */
+  start(): void {
+    this.startTime = nowTimestamp();
+    this.poke();
+  }
+
+  /** Re-checks whatever the pod waits for (claims bound, secrets present). */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.stage === 'schedule') this.trySchedule();
+    else if (this.stage === 'volumes') this.trySetup();
+    for (const retry of [...this.waitingConfig.values()]) retry();
+  }
+
+  private trySchedule(): void {
+    for (const v of (this.spec.volumes ?? []) as JsonObject[]) {
+      const claim = getPath(v, ['persistentVolumeClaim', 'claimName']);
+      if (typeof claim !== 'string') continue;
+      const pvc = this.host.cluster.store.get(PVC, this.namespace, claim);
+      const msg = !pvc
+        ? `0/1 nodes are available: persistentvolumeclaim "${claim}" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.`
+        : (pvc.status as JsonObject | undefined)?.phase !== 'Bound'
+          ? '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.'
+          : pvc.metadata.deletionTimestamp
+            ? `0/1 nodes are available: persistentvolumeclaim "${claim}" is being deleted. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.`
+            : undefined;
+      if (msg) {
+        if (this.unschedulable !== msg) this.event('Warning', 'FailedScheduling', msg);
+        this.unschedulable = msg;
+        this.sync();
+        return;
+      }
+    }
+    this.unschedulable = undefined;
+    this.stage = 'volumes';
+    this.scheduled = true;
+    const bound = this.host.cluster.store.mutate(
+      POD,
+      this.namespace,
+      this.name,
+      (p) => {
+        if (p.metadata.uid !== this.uid) return false;
+        (p.spec as JsonObject).nodeName = NODE_NAME;
+      },
+      { internal: true },
+    );
+    if (bound) this.pod = bound;
+    this.event('Normal', 'Scheduled', `Successfully assigned ${this.namespace}/${this.name} to ${NODE_NAME}`);
+    this.trySetup();
+  }
+
+  private trySetup(): void {
+    const missing = missingVolumes(this.host.cluster.store, this.pod);
+    if (missing.length) {
+      for (const m of missing) this.event('Warning', 'FailedMount', m);
+      this.sync();
+      this.later(1000, () => this.poke());
+      return;
+    }
+    this.stage = 'init';
+    this.sandboxReady = true;
+    this.podIP = this.host.podIp();
+    this.runInit();
+  }
+
+  private runInit(): void {
+    const inits = this.containers.filter((c) => c.kind !== 'main');
+    const c = inits[this.initIndex];
+    if (!c) {
+      this.initialized = true;
+      this.stage = 'main';
+      for (const m of this.containers.filter((x) => x.kind === 'main')) this.startContainer(m);
+      this.sync();
+      return;
+    }
+    this.startContainer(c);
+    this.sync();
+  }
+
+  /** Pull, configure, create and start a container, then let it behave. */
+  private startContainer(c: Container): void {
+    if (this.stopped) return;
+    const b = this.behaviour(c);
+    if (b.state === 'pull-error') return this.failPull(c, 0);
+    const policy = String(c.spec.imagePullPolicy ?? 'IfNotPresent');
+    if (policy === 'IfNotPresent' && c.restartCount + c.log.runs.length > 0) {
+      this.event(
+        'Normal',
+        'Pulled',
+        `Container image "${c.image}" already present on machine and can be accessed by the pod`,
+        c,
+      );
+    } else {
+      this.event('Normal', 'Pulling', `Pulling image "${c.image}"`, c);
+      this.event(
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${c.image}" in 212ms (212ms including waiting). Image size: 48213456 bytes.`,
+        c,
+      );
+    }
+    let env: Record<string, string>;
+    try {
+      env = resolveEnv(this.host.cluster.store, this.pod, c.spec);
+      this.waitingConfig.delete(c.name);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      c.markWaiting('CreateContainerConfigError', err.message);
+      this.event('Warning', 'Failed', `Error: ${err.message}`, c);
+      this.waitingConfig.set(c.name, () => {
+        this.waitingConfig.delete(c.name);
+        this.startContainer(c);
+      });
+      this.later(1000, () => this.poke());
+      this.sync();
+      return;
+    }
+    this.event('Normal', 'Created', `Created container: ${c.name}`, c);
+    this.event('Normal', 'Started', `Started container ${c.name}`, c);
+    c.markRunning();
+    this.sync();
+    this.behave(c, b, env);
+  }
+
+  private behave(c: Container, b: ImageBehaviour, env: Record<string, string>): void {
+    const readyAfter = this.host.cluster.scenario.readyAfterMs ?? 300;
+    const out = c.log.current();
+    const state = b.state ?? 'ready';
+    const toCompletion = c.kind === 'init' || (c.kind === 'main' && this.restartPolicy !== 'Always');
+    if (state === 'crash' || state === 'oom') {
+      if (b.logs) out?.write(b.logs);
+      this.later(100, () => {
+        if (state === 'oom') {
+          const node = this.host.cluster.store.get(NODE, undefined, NODE_NAME);
+          if (node)
+            this.host.cluster.events.record(
+              node,
+              'Warning',
+              'OOMKilling',
+              `Memory cgroup out of memory: Killed process 4242 (${c.name}) total-vm:1048576kB, anon-rss:524288kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:1200kB oom_score_adj:999`,
+              'kernel-monitor',
+            );
+          this.exited(c, 137, 'OOMKilled');
+        } else this.exited(c, b.exitCode ?? 1, 'Error');
+      });
+      return;
+    }
+    if (state === 'hang' || (state === 'never-ready' && toCompletion)) {
+      out?.write(b.logs ?? `Waiting for dependencies of ${c.name}...`);
+      return;
+    }
+    if (state === 'complete' || (toCompletion && !isPostgresImage(c.image))) {
+      for (const l of b.logs ? [b.logs] : startupLines(c.spec, true)) out?.write(l);
+      this.later(c.kind === 'init' ? 50 : Math.min(readyAfter, 300), () => this.exited(c, 0, 'Completed'));
+      return;
+    }
+    if (c.kind === 'init') return;
+    if (state === 'never-ready') {
+      for (const l of b.logs ? [b.logs] : startupLines(c.spec, false)) out?.write(l);
+      this.unhealthy(c);
+      return;
+    }
+    if (isPostgresImage(c.image)) {
+      const startedRun = c.containerID;
+      this.host.startPostgres(this, c, env).then(
+        () =>
+          this.later(
+            Math.max(0, readyAfter / 3),
+            () => c.containerID === startedRun && c.running() && this.markReady(c),
+          ),
+        (err: unknown) => {
+          if (c.containerID !== startedRun || !c.running()) return;
+          out?.write(err instanceof Error ? err.message : String(err));
+          this.exited(c, 1, 'Error');
+        },
+      );
+      return;
+    }
+    for (const l of b.logs ? [b.logs] : startupLines(c.spec, false)) out?.write(l);
+    this.later(readyAfter, () => this.markReady(c));
+  }
+
+  private markReady(c: Container): void {
+    if (!c.running()) return;
+    c.ready = true;
+    this.sync();
+  }
+
+  private unhealthy(c: Container): void {
+    if (!c.running() || this.stopped) return;
+    const probe = c.spec.readinessProbe as JsonObject | undefined;
+    const http = probe?.httpGet as JsonObject | undefined;
+    const msg = http
+      ? `Readiness probe failed: HTTP probe failed with statuscode: 503`
+      : 'Readiness probe failed: connection refused';
+    this.event('Warning', 'Unhealthy', msg, c);
+    this.sync();
+    this.later(1000, () => this.unhealthy(c));
+  }
+
+  private failPull(c: Container, attempt: number): void {
+    const ref = `docker.io/${c.image.includes('/') ? c.image : `library/${c.image}`}`;
+    const why = `failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed`;
+    this.event('Normal', 'Pulling', `Pulling image "${c.image}"`, c);
+    this.event('Warning', 'Failed', `Failed to pull image "${c.image}": ${why}`, c);
+    this.event('Warning', 'Failed', 'Error: ErrImagePull', c);
+    c.markWaiting('ErrImagePull', `rpc error: code = Unknown desc = ${why}`);
+    this.sync();
+    this.later(150, () => {
+      c.markWaiting('ImagePullBackOff', `Back-off pulling image "${c.image}": ErrImagePull: ${why}`);
+      this.event('Normal', 'BackOff', `Back-off pulling image "${c.image}"`, c);
+      this.event('Warning', 'Failed', 'Error: ImagePullBackOff', c);
+      this.sync();
+      this.later(backoff(attempt + 1), () => this.failPull(c, attempt + 1));
+    });
+  }
+
+  /** A container ended: decide restart (with back-off), next init container, or pod end. */
+  private exited(c: Container, code: number, reason: string): void {
+    if (!c.running() || this.stopped) return;
+    c.markTerminated(code, reason);
+    this.sync();
+    const policy = c.kind === 'sidecar' ? 'Always' : this.restartPolicy;
+    const restart = policy === 'Always' || (policy === 'OnFailure' && code !== 0);
+    if (c.kind === 'init' && code === 0) {
+      this.initIndex++;
+      this.runInit();
+      return;
+    }
+    if (!restart) {
+      this.sync();
+      return;
+    }
+    const delay = backoff(c.restartCount);
+    this.later(50, () => {
+      c.markWaiting(
+        'CrashLoopBackOff',
+        `back-off ${delay / 1000}s restarting failed container=${c.name} pod=${this.name}_${this.namespace}(${this.uid})`,
+      );
+      this.event(
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${c.name} in pod ${this.name}_${this.namespace}(${this.uid})`,
+        c,
+      );
+      this.sync();
+      this.later(delay, () => {
+        c.restartCount++;
+        this.startContainer(c);
+      });
+    });
+  }
+
+  /** Stops every container (pod deleted): Killing events, servers closed, database stopped. */
+  async terminate(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const c of this.containers) {
+      if (c.running()) {
+        this.host.cluster.events.record(
+          this.pod,
+          'Normal',
+          'Killing',
+          `Stopping container ${c.name}`,
+          'kubelet',
+          `spec.${c.kind === 'main' ? 'containers' : 'initContainers'}{${c.name}}`,
+        );
+        c.markTerminated(0, 'Completed');
+      }
+      c.log.current()?.end();
+    }
+    await this.ports.close();
+    await this.host.stopPostgres(this);
+    this.stage = 'done';
+  }
+}

@@ -1,0 +1,72 @@
+// The failure-injection scenario: how the containers of each image behave, which storage
+// classes exist, and how fast pods get ready.
+import { readFileSync } from 'node:fs';
+
+export type ImageState = 'ready' | 'crash' | 'pull-error' | 'never-ready' | 'oom' | 'complete' | 'hang';
+
+/** How the containers of one image behave. */
+export interface ImageBehaviour {
+  state?: ImageState;
+  /** Exit code of `crash` (default 1). */
+  exitCode?: number;
+  /** What the container prints (each run, for `crash`). */
+  logs?: string;
+}
+
+/** The scenario file's shape (testing.md). */
+export interface Scenario {
+  images?: Record<string, ImageBehaviour>;
+  /** Storage classes that exist; the first is the default one. Default ["standard"]. */
+  storageClasses?: string[];
+  /** How long a started container takes to become ready, in ms. Default 300. */
+  readyAfterMs?: number;
+  /** Factor applied to progressDeadlineSeconds (default 0.01: 600 s becomes 6 s). */
+  progressDeadlineScale?: number;
+}
+
+const STATES: ImageState[] = ['ready', 'crash', 'pull-error', 'never-ready', 'oom', 'complete', 'hang'];
+
+/** Loads a scenario from an object or a JSON file path, checking its states. */
+export function loadScenario(input: Scenario | string | undefined): Scenario {
+  const s: Scenario =
+    typeof input === 'string' ? (JSON.parse(readFileSync(input, 'utf8')) as Scenario) : (input ?? {});
+  for (const [image, b] of Object.entries(s.images ?? {})) {
+    if (b.state !== undefined && !STATES.includes(b.state)) {
+      throw new Error(
+        `scenario: image ${image}: unknown state "${String(b.state)}" (one of ${STATES.join(', ')})`,
+      );
+    }
+  }
+  if (s.storageClasses !== undefined && !Array.isArray(s.storageClasses))
+    throw new Error('scenario: storageClasses must be a list');
+  return s;
+}
+
+/** The repository part of an image reference: registry host kept, tag and digest dropped. */
+export function imageRepository(image: string): string {
+  let ref = image.split('@')[0] ?? image;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) ref = ref.slice(0, colon);
+  return ref;
+}
+
+/** The behaviour the scenario gives an image (by repository, tag ignored; registry prefixes tolerated). */
+export function behaviourOf(s: Scenario, image: string): ImageBehaviour {
+  const repo = imageRepository(image);
+  const images = s.images ?? {};
+  if (images[repo]) return images[repo];
+  const parts = repo.split('/');
+  // docker.io/library/postgres, registry.local:5000/taskflow/api ... match the shorter names too.
+  for (let i = 1; i < parts.length; i++) {
+    const tail = parts.slice(i).join('/');
+    if (images[tail]) return images[tail];
+  }
+  return {};
+}
+
+/** Is this a PostgreSQL server image (official `postgres`, any registry or tag)? */
+export function isPostgresImage(image: string): boolean {
+  const repo = imageRepository(image);
+  return repo === 'postgres' || repo.endsWith('/postgres');
+}
