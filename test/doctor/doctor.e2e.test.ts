@@ -1,0 +1,186 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckReport, CheckResult } from '../../lib/checks.ts';
+import { startKubeSim } from '../kube-sim/index.ts';
+import { type ScriptEnv, runScript, scriptEnv } from '../support/e2e.ts';
+import { repoRoot, toolset } from '../support/tools.ts';
+
+type Sim = Awaited<ReturnType<typeof startKubeSim>>;
+
+const CRASH_LOG = 'FATAL: password authentication failed for user "taskflow_user"';
+const CHART = path.join(repoRoot, 'charts', 'taskflow');
+const PW = {
+  sso: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+  api: 'f9e8d7c6b5a4938271605f4e3d2c1b0a',
+  auth: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+  other: '5555aaaa5555aaaa5555aaaa5555aaaa',
+};
+const ENV = (sso: string) =>
+  `POSTGRES_SSO_PASSWORD=${sso}\nPOSTGRES_API_PASSWORD=${PW.api}\nBETTER_AUTH_SECRET=${PW.auth}\n`;
+
+let sim: Sim;
+let base: ScriptEnv;
+
+/** Installs the chart with helm itself (values on stdin), without waiting. */
+function install(ns: string, extraValues = ''): void {
+  const values = `sso:\n  database:\n    password: ${PW.sso}\n  auth:\n    secret: ${PW.auth}\napi:\n  database:\n    password: ${PW.api}\n${extraValues}`;
+  const res = spawnSync(
+    toolset('v35').helm,
+    ['upgrade', '--install', 'taskflow', CHART, '-n', ns, '--create-namespace', '-f', '-'],
+    {
+      input: values,
+      env: base.env,
+      encoding: 'utf8',
+    },
+  );
+  if (res.status !== 0) throw new Error(`helm install in ${ns} failed: ${res.stderr}`);
+}
+
+function kubectl(args: string[], input?: string): string {
+  const res = spawnSync(toolset('v35').kubectl, args, { input, env: base.env, encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${res.stderr}`);
+  return res.stdout;
+}
+
+/** Runs a script with --json until `done` holds for its document (or the deadline passes). */
+async function until(
+  script: string,
+  args: string[],
+  done: (doc: CheckReport) => boolean,
+  opts: { envFile?: string; timeoutMs?: number } = {},
+): Promise<{ doc: CheckReport; code: number | null; output: string }> {
+  const se = scriptEnv({
+    kubeconfig: sim.kubeconfigPath,
+    ...(opts.envFile !== undefined && { envFile: opts.envFile }),
+  });
+  try {
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    for (;;) {
+      const r = await runScript(script, [...args, '--json'], se);
+      const doc = JSON.parse(r.stdout) as CheckReport;
+      if (done(doc) || Date.now() > deadline) return { doc, code: r.code, output: r.stdout + r.stderr };
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+  } finally {
+    se.cleanup();
+  }
+}
+const check = (doc: CheckReport, id: string): CheckResult | undefined => doc.checks.find((c) => c.id === id);
+const is = (id: string, status: string) => (doc: CheckReport) => check(doc, id)?.status === status;
+
+beforeAll(async () => {
+  sim = await startKubeSim({
+    scenario: {
+      images: {
+        'fail/crash': { state: 'crash', exitCode: 1, logs: CRASH_LOG },
+        'fail/pull': { state: 'pull-error' },
+      },
+      storageClasses: ['standard'],
+      readyAfterMs: 200,
+    },
+  });
+  base = scriptEnv({ kubeconfig: sim.kubeconfigPath });
+});
+afterAll(async () => {
+  base?.cleanup();
+  await sim?.stop();
+});
+
+describe('doctor and validate on the simulated cluster', () => {
+  it('doctor: release not installed → release.status fails with npm run deploy', async () => {
+    const r = await until('doctor', ['-n', 'empty'], () => true);
+    expect(check(r.doc, 'release.status')).toMatchObject({
+      status: 'fail',
+      hint: 'deploy it: npm run deploy -- -n empty',
+    });
+    expect(r.code).toBe(1);
+  });
+
+  it('doctor: a crash shows its previous logs and the reset hint; a pull error is pods.image', async () => {
+    install(
+      'broken',
+      'api:\n  image:\n    repository: fail/crash\nweb:\n  image:\n    repository: fail/pull\n',
+    );
+    const r = await until(
+      'doctor',
+      ['-n', 'broken'],
+      (d) => is('pods.crashloop', 'fail')(d) && is('pods.image', 'fail')(d),
+    );
+    const crash = check(r.doc, 'pods.crashloop');
+    expect(crash?.detail).toMatch(/^pod\/taskflow-api-\S+ container taskflow-api: CrashLoopBackOff/);
+    expect(crash?.detail).toContain(`    | ${CRASH_LOG}`);
+    expect(crash?.hint).toBe(
+      'the database rejects the password the app was given: npm run reset-db-password -- api',
+    );
+    expect(check(r.doc, 'pods.image')?.detail).toMatch(
+      /container web-dashboard: (ErrImagePull|ImagePullBackOff)/,
+    );
+    expect(r.code).toBe(1);
+    for (const s of Object.values(PW)) expect(r.output).not.toContain(s);
+  });
+
+  it('a missing storage class: validate fails cluster.storageclass, doctor pods.pending', async () => {
+    install('nostorage', 'global:\n  storageClass: fast\n');
+    const v = await until('preflight', ['-n', 'nostorage'], () => true, {
+      envFile: `${ENV(PW.sso)}TASKFLOW_STORAGE_CLASS=fast\n`,
+    });
+    expect(check(v.doc, 'cluster.reachable')?.status).toBe('pass');
+    expect(check(v.doc, 'cluster.storageclass')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('storage class "fast" (TASKFLOW_STORAGE_CLASS) does not exist'),
+    });
+    const d = await until('doctor', ['-n', 'nostorage'], is('pods.pending', 'fail'));
+    expect(check(d.doc, 'pods.pending')?.detail).toContain(
+      'pvc/data-sso-postgres-0 is Pending (storage class "fast")',
+    );
+  });
+
+  it('password drift: validate db.password-drift, then doctor db.auth, fail with the reset hint', async () => {
+    install('drift');
+    const healthy = await until('doctor', ['-n', 'drift'], (d) => d.ok && is('db.auth', 'pass')(d), {
+      timeoutMs: 90_000,
+    });
+    expect(healthy.doc.ok).toBe(true);
+    expect(healthy.code).toBe(0);
+
+    const fe = scriptEnv({ kubeconfig: sim.kubeconfigPath, envFile: ENV(PW.sso) });
+    const flow = await runScript('env-flow', ['-n', 'drift', 'POSTGRES_SSO_PASSWORD', '--json'], fe).finally(
+      () => fe.cleanup(),
+    );
+    const links =
+      (
+        JSON.parse(flow.stdout) as {
+          live: boolean;
+          settings: { links: { target: string; live: string }[] }[];
+        }
+      ).settings[0]?.links ?? [];
+    expect(links.find((l) => l.target.startsWith('StatefulSet sso-postgres'))?.live).toBe('same');
+
+    const v = await until('preflight', ['-n', 'drift'], () => true, { envFile: ENV(PW.other) });
+    expect(check(v.doc, 'db.password-drift')).toMatchObject({
+      status: 'fail',
+      hint: expect.stringContaining('npm run reset-db-password -- sso'),
+    });
+    for (const s of Object.values(PW)) expect(v.output).not.toContain(s);
+
+    kubectl(
+      ['-n', 'drift', 'apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'sso-postgres' },
+        stringData: { password: PW.other },
+      }),
+    );
+    const d = await until('doctor', ['-n', 'drift'], is('db.auth', 'fail'));
+    expect(check(d.doc, 'db.auth')).toMatchObject({
+      status: 'fail',
+      hint: 'make them agree: npm run reset-db-password -- sso',
+    });
+    expect(check(d.doc, 'db.auth')?.detail).toContain(
+      'sso: sso-postgres-0 rejects the password in Secret sso-postgres key password',
+    );
+    for (const s of Object.values(PW)) expect(d.output).not.toContain(s);
+  });
+});
