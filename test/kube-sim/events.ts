@@ -1,6 +1,5 @@
 // The event recorder: core/v1 Events about objects, with the count/lastTimestamp dedup of the
 // real event correlator.
-import { randomBytes } from 'node:crypto';
 import { typeByKind } from './resources.ts';
 import type { Store } from './store.ts';
 import { nowTimestamp, type KObject } from './types.ts';
@@ -11,6 +10,7 @@ export type EventType = 'Normal' | 'Warning';
 export class EventRecorder {
   private readonly seen = new Map<string, { namespace: string; name: string }>();
   private readonly rt = typeByKind('Event');
+  private counter = 0;
 
   constructor(private readonly store: Store) {}
 
@@ -37,7 +37,8 @@ export class EventRecorder {
       }
       const nsObj = this.store.get(typeByKind('Namespace'), undefined, namespace);
       if (!nsObj) return;
-      const name = `${obj.metadata.name}.${randomBytes(8).toString('hex')}`;
+      // Like client-go's recorder: the suffix is the time in nanoseconds, so names sort by time.
+      const name = `${obj.metadata.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(this.counter++ % 1_000_000)).toString(16)}`;
       this.store.create(this.rt, {
         apiVersion: 'v1',
         kind: 'Event',

@@ -138,7 +138,7 @@ export class StatefulSetController {
     createPodFromTemplate(this.cluster, sts, spec.template as JsonObject, {
       name,
       labels: {
-        [HASH_LABEL]: revision.slice(sts.metadata.name.length + 1),
+        [HASH_LABEL]: revision,
         'statefulset.kubernetes.io/pod-name': name,
         'apps.kubernetes.io/pod-index': String(ordinal),
       },
@@ -182,22 +182,20 @@ export class StatefulSetController {
 
   private updateStatus(sts: KObject, updateRevision: string, pods: KObject[]): void {
     const old = (sts.status ?? {}) as JsonObject;
-    const hash = updateRevision.slice(sts.metadata.name.length + 1);
     const live = pods.filter((p) => !p.metadata.deletionTimestamp);
     const ready = live.filter(isReady).length;
-    const updated = live.filter((p) => p.metadata.labels?.[HASH_LABEL] === hash).length;
+    const updated = live.filter((p) => p.metadata.labels?.[HASH_LABEL] === updateRevision).length;
     const replicas =
       typeof (sts.spec as JsonObject).replicas === 'number'
         ? ((sts.spec as JsonObject).replicas as number)
         : 1;
     const done = updated === replicas && ready === replicas;
     const currentRevision = done || !old.currentRevision ? updateRevision : String(old.currentRevision);
-    const currentHash = currentRevision.slice(sts.metadata.name.length + 1);
     const status: JsonObject = {
       observedGeneration: sts.metadata.generation,
       replicas: live.length,
       readyReplicas: ready,
-      currentReplicas: live.filter((p) => p.metadata.labels?.[HASH_LABEL] === currentHash).length,
+      currentReplicas: live.filter((p) => p.metadata.labels?.[HASH_LABEL] === currentRevision).length,
       updatedReplicas: updated,
       currentRevision,
       updateRevision,

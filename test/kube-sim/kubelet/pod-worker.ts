@@ -288,12 +288,11 @@ export class PodWorker {
       out?.write(b.logs ?? `Waiting for dependencies of ${c.name}...`);
       return;
     }
-    if (state === 'complete' || (toCompletion && !isPostgresImage(c.image))) {
+    if (state === 'complete' || (toCompletion && (c.kind === 'init' || !isPostgresImage(c.image)))) {
       for (const l of b.logs ? [b.logs] : startupLines(c.spec, true)) out?.write(l);
       this.later(c.kind === 'init' ? 50 : Math.min(readyAfter, 300), () => this.exited(c, 0, 'Completed'));
       return;
     }
-    if (c.kind === 'init') return;
     if (state === 'never-ready') {
       for (const l of b.logs ? [b.logs] : startupLines(c.spec, false)) out?.write(l);
       this.unhealthy(c);
