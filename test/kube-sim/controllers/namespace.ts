@@ -10,11 +10,14 @@ import { WorkQueue } from './queue.ts';
 const NS = typeByKind('Namespace');
 const SA = typeByKind('ServiceAccount');
 const CM = typeByKind('ConfigMap');
+const MIN_TERMINATING_MS = 500;
 const CA = '-----BEGIN CERTIFICATE-----\nMIIBkube-sim-not-a-real-ca\n-----END CERTIFICATE-----\n';
 
 /** Runs the namespace controller. */
 export class NamespaceController {
   readonly queue: WorkQueue;
+  // When each namespace began terminating (deletionTimestamp has only second precision).
+  private readonly terminating = new Map<string, number>();
 
   constructor(private readonly cluster: Cluster) {
     this.queue = new WorkQueue((k) => this.reconcile(k));
@@ -40,10 +43,16 @@ export class NamespaceController {
           this.cluster.delete(rt, name, o.metadata.name, { propagationPolicy: 'Background' });
       }
     }
-    if (remaining > 0) {
-      this.queue.addAfter(name, 100);
+    // A real namespace stays Terminating for a while (pods get their grace period); half a
+    // second at least lets clients observe the phase.
+    const started = this.terminating.get(ns.metadata.uid) ?? Date.now();
+    this.terminating.set(ns.metadata.uid, started);
+    const since = Date.now() - started;
+    if (remaining > 0 || since < MIN_TERMINATING_MS) {
+      this.queue.addAfter(name, remaining > 0 ? 100 : MIN_TERMINATING_MS - since);
       return;
     }
+    this.terminating.delete(ns.metadata.uid);
     ns.spec = { ...(ns.spec as object), finalizers: [] };
     this.cluster.store.update(NS, ns, { internal: true });
   }

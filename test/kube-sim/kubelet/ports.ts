@@ -1,5 +1,6 @@
 // The stand-ins for what pods listen on: one loopback HTTP server per container port that
-// answers 200 on any path (503 on the readiness path of a never-ready container).
+// answers 200 on any path (503 on the readiness path of a never-ready container), echoes
+// POST/PUT bodies and serves GET /bytes/N (N bytes of a fixed pattern).
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -35,14 +36,29 @@ export class PodPorts {
     const server = http.createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://pod').pathname;
       const failing = this.notReadyPath();
-      const body =
-        failing !== undefined && (failing === path || failing === '*')
-          ? 'not ready\n'
-          : `ok: ${this.podName}:${containerPort} ${req.method ?? 'GET'} ${path}\n`;
-      const code = body.startsWith('not ready') ? 503 : 200;
+      if (failing !== undefined && (failing === path || failing === '*')) {
+        req.resume();
+        res.writeHead(503, { 'Content-Type': 'text/plain' }).end('not ready\n');
+        return;
+      }
+      const bytes = /^\/bytes\/(\d+)$/.exec(path);
+      if (bytes) {
+        // A deterministic payload of any size, for transfer tests through port-forward.
+        req.resume();
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(pattern(Number(bytes[1])));
+        return;
+      }
+      if (req.method === 'POST' || req.method === 'PUT') {
+        // Request bodies come back as they were sent.
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        req.pipe(res);
+        return;
+      }
       req.resume();
-      res.writeHead(code, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
+      const body = `ok: ${this.podName}:${containerPort} ${req.method ?? 'GET'} ${path}\n`;
+      res
+        .writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) })
+        .end(body);
     });
     server.on('connection', (s) => {
       sockets.add(s);
@@ -71,4 +87,11 @@ export class PodPorts {
       ),
     );
   }
+}
+
+/** N bytes of the fixed pattern GET /bytes/N serves (byte i is i mod 251). */
+export function pattern(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = i % 251;
+  return b;
 }
