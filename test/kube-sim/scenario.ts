@@ -11,6 +11,8 @@ export interface ImageBehaviour {
   exitCode?: number;
   /** What the container prints (each run, for `crash`). */
   logs?: string;
+  /** How long a run lasts before a `crash`, `oom` or `complete` container exits (ms, default 100). */
+  runMs?: number;
 }
 
 /** The scenario file's shape (testing.md). */

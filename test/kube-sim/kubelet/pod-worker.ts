@@ -268,7 +268,7 @@ export class PodWorker {
     const toCompletion = c.kind === 'init' || (c.kind === 'main' && this.restartPolicy !== 'Always');
     if (state === 'crash' || state === 'oom') {
       if (b.logs) out?.write(b.logs);
-      this.later(100, () => {
+      this.later(b.runMs ?? 100, () => {
         if (state === 'oom') {
           const node = this.host.cluster.store.get(NODE, undefined, NODE_NAME);
           if (node)
@@ -290,7 +290,9 @@ export class PodWorker {
     }
     if (state === 'complete' || (toCompletion && (c.kind === 'init' || !isPostgresImage(c.image)))) {
       for (const l of b.logs ? [b.logs] : startupLines(c.spec, true)) out?.write(l);
-      this.later(c.kind === 'init' ? 50 : Math.min(readyAfter, 300), () => this.exited(c, 0, 'Completed'));
+      this.later(b.runMs ?? (c.kind === 'init' ? 50 : Math.min(readyAfter, 300)), () =>
+        this.exited(c, 0, 'Completed'),
+      );
       return;
     }
     if (state === 'never-ready') {

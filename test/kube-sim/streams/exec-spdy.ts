@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { discard, settle, type StartedExec } from './exec.ts';
+import { abortExec, discard, settle, type StartedExec } from './exec.ts';
 import { header } from './spdy-frames.ts';
 import { SpdySession, type SpdyStream } from './spdy-session.ts';
 
@@ -36,9 +36,10 @@ export async function serveExecSpdy(transport: Duplex, exec: StartedExec): Promi
     },
   });
   const timer = setTimeout(() => session.close(), STREAM_WAIT_MS);
+  let done = false;
   session.once('close', () => {
     clearTimeout(timer);
-    exec.stdin?.end();
+    if (!done) abortExec(exec);
     allThere();
   });
   await ready;
@@ -59,6 +60,7 @@ export async function serveExecSpdy(transport: Duplex, exec: StartedExec): Promi
   const stdout = streams.get('stdout') ?? discard();
   const stderr = streams.get('stderr') ?? (params.tty ? stdout : discard());
   const status = await settle(exec, { stdout, stderr });
+  done = true;
   if (errorStream) {
     errorStream.end(JSON.stringify(status));
     await finished(errorStream, { readable: false }).catch(() => undefined);

@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { httpStatusOf, messageOf, reasonOf, type PodRef, type PodRuntime } from './runtime-types.ts';
+import { killCommandWriting } from './run-in-container.ts';
 import { statusFailure } from './upgrade.ts';
 
 /** The query of an exec request, as kubectl sends it. */
@@ -132,6 +133,12 @@ function feed(source: PassThrough, sink: Writable): void {
     source.unpipe(sink);
     source.resume();
   });
+}
+
+/** Ends the command: its client went away or its pod is being deleted. */
+export function abortExec(exec: StartedExec): void {
+  exec.stdin?.end();
+  killCommandWriting(exec.stdout);
 }
 
 /** A sink for output nobody asked for. */

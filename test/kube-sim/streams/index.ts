@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EXEC_SPDY_PROTOCOLS, serveExecSpdy } from './exec-spdy.ts';
 import { EXEC_WS_PROTOCOLS, serveExecWebSocket } from './exec-ws.ts';
-import { parseExecQuery, startExec, type StartedExec } from './exec.ts';
+import { abortExec, parseExecQuery, startExec, type StartedExec } from './exec.ts';
 import { PORTFORWARD_PROTOCOL, PORTFORWARD_WS_PROTOCOL, servePortForward } from './portforward.ts';
 import type { PodRef, PodRuntime } from './runtime-types.ts';
 import { acceptSpdy, acceptWebSocket, isSpdy, isWebSocket, negotiate, rejectUpgrade } from './upgrade.ts';
@@ -13,8 +13,7 @@ export type { ExecRequest, PodProcessInfo, PodRef, PodRuntime } from './runtime-
 
 const PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/;
 
-// Exec sessions get this long to end on their own (the runtime kills the processes of a
-// deleted pod) before the connection is cut.
+// Exec sessions of a deleted pod get this long to report their end before the connection is cut.
 const EXEC_GRACE_MS = 2_000;
 
 interface Tracked {
@@ -102,7 +101,8 @@ async function serveExec(
   let cut: () => void = () => socket.destroy();
   const untrack = track(runtime, pod, {
     close: () => {
-      exec.stdin?.end();
+      // The container dies with its pod: the command is killed (exit 137) and reported.
+      abortExec(exec);
       setTimeout(() => cut(), EXEC_GRACE_MS).unref();
     },
   });

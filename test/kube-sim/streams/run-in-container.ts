@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
@@ -10,6 +10,20 @@ export interface ContainerIo {
   stdin: Readable | null;
   stdout: Writable;
   stderr: Writable;
+}
+
+// Running commands by the stdout they write to (the exec layer's handle on them).
+const running = new Map<Writable, ChildProcess>();
+
+/**
+ * Kills the command writing to `stdout` (SIGKILL, so it ends with 137 as when its container
+ * dies). Used when the pod goes away or the client disconnects, so no process outlives a test.
+ */
+export function killCommandWriting(stdout: Writable): boolean {
+  const child = running.get(stdout);
+  if (!child) return false;
+  child.kill('SIGKILL');
+  return true;
 }
 
 // Directories an image's programs are called from by absolute path (`/bin/sh -c ...`).
@@ -65,6 +79,7 @@ export async function runInContainer(
     env: containerEnv(info, binDir, bins.home),
     stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
+  running.set(io.stdout, child);
   if (io.stdin && child.stdin) {
     // A command that exits without reading all its input must not fail the exec.
     child.stdin.on('error', () => undefined);
@@ -79,6 +94,7 @@ export async function runInContainer(
     });
     // 'close' comes after the output pipes have delivered everything.
     child.once('close', (code, signal) => {
+      running.delete(io.stdout);
       io.stdin?.unpipe();
       resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0));
     });
