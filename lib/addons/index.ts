@@ -7,7 +7,7 @@ import { launchBackground, stopBackground } from '../port-forward/background.ts'
 import type { ForwardStatus } from '../port-forward/forward.ts';
 import { assertReleaseInstalled, planForwards } from '../port-forward/plan.ts';
 import type { PortAssignment } from '../port-forward/ports.ts';
-import { superviseForwards } from '../port-forward/supervise.ts';
+import { reportMoves, superviseForwards } from '../port-forward/supervise.ts';
 import { FORWARD_TARGETS } from '../port-forward/targets.ts';
 import { confirm } from '../reset-password/confirm.ts';
 import { type AddonOptions, parseAddonOptions } from './options.ts';
@@ -165,6 +165,7 @@ async function enableAddon(
     skipReleaseCheck: true,
   });
   if (opts.forward === 'background') {
+    reportMoves(ctx, assignments);
     const run = await launchBackground(ctx, {
       target: session.target,
       assignments,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandContext } from '../cli.ts';
 import { REPO_ROOT } from '../context.ts';
@@ -103,6 +103,7 @@ export async function launchBackground(ctx: CommandContext, opts: BackgroundOpti
     );
   }
   removeRunFiles(paths);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pid = ctx.runner.spawnDetached(detachedArgv(opts.target, opts.assignments, opts.envFile), {
     logFile: paths.logFile,
     env: { [STATE_ENV]: paths.stateFile, [PIDFILE_ENV]: paths.pidFile, CI: '1' },

@@ -6,7 +6,7 @@ import { printJson } from '../log.ts';
 import { launchBackground, reportBackground, stopBackground } from './background.ts';
 import { type PortForwardOptions, parsePortForwardOptions } from './options.ts';
 import { planForwards } from './plan.ts';
-import { superviseForwards } from './supervise.ts';
+import { reportMoves, superviseForwards } from './supervise.ts';
 
 export { defaultPortForwardOptions, PORT_FORWARD_OPTIONS, PORT_FORWARD_SPEC } from './options.ts';
 export type { PortForwardOptions } from './options.ts';
@@ -29,6 +29,7 @@ export async function runPortForward(
     retryHint: 'stop that process, or rerun with --auto-ports (or pick ports: --ports NAME=PORT)',
   });
   if (opts.detach) {
+    reportMoves(ctx, assignments);
     const run = await launchBackground(ctx, {
       target: session.target,
       assignments,

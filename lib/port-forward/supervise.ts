@@ -24,6 +24,16 @@ export function sleepUntil(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Says which forwards moved off a taken port, and who holds it. */
+export function reportMoves(ctx: CommandContext, assignments: readonly PortAssignment[]): void {
+  for (const a of assignments) {
+    if (!a.moved) continue;
+    ctx.log.warn(
+      `${a.target.name}: local port ${a.moved.from} is in use by ${a.moved.holder}; using ${a.localPort}`,
+    );
+  }
+}
+
 export interface SuperviseOptions {
   json: boolean;
   /** For tests: replace the world of each forward (start, probe, clock). */
@@ -45,13 +55,7 @@ export async function superviseForwards(
 ): Promise<number> {
   const stateFile = ctx.env[STATE_ENV];
   const pidFile = ctx.env[PIDFILE_ENV];
-  for (const a of assignments) {
-    if (a.moved) {
-      ctx.log.warn(
-        `${a.target.name}: local port ${a.moved.from} is in use by ${a.moved.holder}; using ${a.localPort}`,
-      );
-    }
-  }
+  reportMoves(ctx, assignments);
   const view = new StatusView({
     write: (t) => ctx.log.raw(t),
     interactive: !opts.json && isInteractive(ctx.stdout, ctx.env),

@@ -1,23 +1,50 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { isAlive } from '../../lib/port-forward/background.ts';
 import { type ScriptEnv, type ScriptResult, runScript } from '../support/e2e.ts';
 import { repoRoot, toolset } from '../support/tools.ts';
 
-/** Runs the test kubectl against the script environment's kubeconfig. */
+/** Runs a tool to completion without blocking (the simulated cluster serves from this same process). */
+export function tool(
+  bin: string,
+  args: string[],
+  se: Pick<ScriptEnv, 'env'>,
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env: se.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs the environment's kubectl (the test toolset's) against its kubeconfig. */
 export function kubectl(
   se: ScriptEnv,
   args: string[],
-): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(toolset('v35').kubectl, args, { env: se.env, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return tool(se.env.KUBECTL ?? toolset('v35').kubectl, args, se);
 }
 
-/** Installs the chart as a release (values on stdin) and waits for it; throws with helm's output on failure. */
-export function installRelease(se: ScriptEnv, namespace: string, values: Record<string, unknown> = {}): void {
-  const r = spawnSync(
-    toolset('v35').helm,
+/** Installs the chart with the environment's helm (values on stdin) and waits; throws with helm's output on failure. */
+export async function installRelease(
+  se: ScriptEnv,
+  namespace: string,
+  values: Record<string, unknown> = {},
+): Promise<void> {
+  const r = await tool(
+    se.env.HELM ?? toolset('v35').helm,
     [
       'upgrade',
       '--install',
@@ -32,17 +59,23 @@ export function installRelease(se: ScriptEnv, namespace: string, values: Record<
       '--timeout',
       '120s',
     ],
-    { env: se.env, input: stringify(values), encoding: 'utf8', timeout: 150_000 },
+    se,
+    stringify(values),
   );
-  if (r.status !== 0) throw new Error(`helm install failed:\n${r.stdout}\n${r.stderr}`);
+  if (r.code !== 0) throw new Error(`helm install failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-/** HTTP status of GET / on a local port, or undefined when nothing answers. */
-export function httpStatus(port: number, timeoutMs = 1000): Promise<number | undefined> {
+/** Status and body of GET / on a local port, or undefined when nothing answers. */
+export function httpGet(
+  port: number,
+  timeoutMs = 1000,
+): Promise<{ status: number; body: string } | undefined> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve(undefined));
     });
     req.on('timeout', () => {
       req.destroy();
@@ -50,6 +83,11 @@ export function httpStatus(port: number, timeoutMs = 1000): Promise<number | und
     });
     req.on('error', () => resolve(undefined));
   });
+}
+
+/** HTTP status of GET / on a local port, or undefined when nothing answers. */
+export async function httpStatus(port: number, timeoutMs = 1000): Promise<number | undefined> {
+  return (await httpGet(port, timeoutMs))?.status;
 }
 
 /** A script running in the background (a foreground port-forward), with its output so far. */
@@ -95,12 +133,10 @@ export function run(name: string, args: string[], se: Pick<ScriptEnv, 'cwd' | 'e
   return runScript(name, args, se, { timeoutMs: 120_000 });
 }
 
-/** Whether a process is alive. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether a process is alive (a zombie waiting to be reaped counts as gone). */
+export const alive = isAlive;
+
+/** stdout of a kubectl call (trimmed). */
+export async function kubectlOut(se: ScriptEnv, args: string[]): Promise<string> {
+  return (await kubectl(se, args)).stdout.trim();
 }

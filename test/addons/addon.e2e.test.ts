@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeSim } from '../kube-sim/index.ts';
+import { freePort } from '../support/embedded-pg.ts';
+import { type ScriptEnv, scriptEnv } from '../support/e2e.ts';
+import { alive, httpStatus, installRelease, kubectlOut, run } from '../port-forward/e2e-helpers.ts';
+
+type Sim = Awaited<ReturnType<typeof startKubeSim>>;
+const NS = 'tf-addon';
+const SMTP = {
+  SMTP_HOST: 'smtp.example.com',
+  SMTP_PORT: '587',
+  SMTP_USER: 'mailer',
+  SMTP_PASS: 'smtp-pass-abcdef123456',
+};
+
+interface AddonDoc {
+  ok: boolean;
+  action: string;
+  revision: number | null;
+  forward: { mode: string; pid?: number; forwards?: { url: string; state: string }[] };
+  login: {
+    url: string | null;
+    email: string | null;
+    password: string | null;
+    servers?: { password?: string }[];
+  };
+}
+
+describe('npm run addon / pgadmin on the simulated cluster', () => {
+  let sim: Sim;
+  let se: ScriptEnv;
+  const k = (...args: string[]) => kubectlOut(se, [...args, '-n', NS]);
+  const secrets = () =>
+    k('get', 'secret', 'sso-postgres', 'api-postgres', 'sso-platform', '-o', 'jsonpath={.items[*].data}');
+  const history = async () =>
+    (await k('get', 'secrets', '-l', 'owner=helm', '-o', 'name')).split('\n').length;
+  const configMap = async () =>
+    (
+      JSON.parse(await k('get', 'configmap', 'sso-platform', '-o', 'json')) as {
+        data: Record<string, string>;
+      }
+    ).data;
+
+  beforeAll(async () => {
+    sim = await startKubeSim({ scenario: { readyAfterMs: 100 } });
+    const env = Object.entries({ TASKFLOW_NAMESPACE: NS, ...SMTP }).map(([k, v]) => `${k}=${v}`);
+    se = scriptEnv({ kubeconfig: sim.kubeconfigPath, envFile: `${env.join('\n')}\n` });
+    await installRelease(se, NS, {
+      sso: {
+        smtp: {
+          host: SMTP.SMTP_HOST,
+          port: 587,
+          user: SMTP.SMTP_USER,
+          password: SMTP.SMTP_PASS,
+          secure: false,
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    se?.cleanup();
+    await sim?.stop();
+  });
+
+  it('pgadmin: on inside the release (values and secrets kept), login printed, idempotent', async () => {
+    const before = await secrets();
+    const first = await run('add-pgadmin', ['--no-forward', '--json'], se);
+    expect(first.code, first.stderr).toBe(0);
+    const doc = JSON.parse(first.stdout) as AddonDoc;
+    expect(doc).toMatchObject({ ok: true, action: 'enabled', revision: 2, forward: { mode: 'none' } });
+    expect(doc.login.email).toBe('admin@example.com');
+    expect(doc.login.password).toMatch(/^\S{12,}$/);
+    expect(doc.login.servers?.every((s) => s.password === undefined)).toBe(true);
+    expect(await secrets()).toBe(before);
+    expect(await k('get', 'deployment', 'pgadmin', '-o', 'name')).toBe('deployment.apps/pgadmin');
+    expect((await configMap()).SMTP_HOST).toBe(SMTP.SMTP_HOST);
+
+    const revisions = await history();
+    const again = await run('addon', ['pgadmin', '--no-forward', '--json'], se);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, action: 'already-on', revision: null });
+    expect(await history()).toBe(revisions);
+  });
+
+  it('pgadmin --detach forwards on the asked port; --remove needs --yes without a terminal, then turns it off', async () => {
+    const port = await freePort();
+    const r = await run('add-pgadmin', ['--detach', '--port', String(port), '--json'], se);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as AddonDoc;
+    expect(doc.forward).toMatchObject({
+      mode: 'background',
+      forwards: [{ url: `http://localhost:${port}`, state: 'ready' }],
+    });
+    expect(doc.login.url).toBe(`http://localhost:${port}`);
+    expect(await httpStatus(port)).toBe(200);
+
+    const refused = await run('addon', ['pgadmin', '--remove'], se);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toContain('✗ turning pgAdmin off: add --yes to confirm without a terminal');
+
+    const removed = await run('addon', ['pgadmin', '--remove', '--yes', '--json'], se);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(JSON.parse(removed.stdout)).toMatchObject({ ok: true, action: 'removed' });
+    expect(await k('get', 'deployment', 'pgadmin', '--ignore-not-found', '-o', 'name')).toBe('');
+    // Its background forward went with it.
+    expect(alive(doc.forward.pid ?? 0)).toBe(false);
+    const again = await run('addon', ['pgadmin', '--remove', '--yes'], se);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('pgAdmin is not on in release "taskflow": nothing to do');
+  });
+
+  it('mailpit: the SSO mails to Mailpit while it is on; --remove restores the env file SMTP', async () => {
+    const on = await run('addon', ['mailpit', '--no-forward'], se);
+    expect(on.code, on.stdout + on.stderr).toBe(0);
+    expect(on.stdout).toContain('the SSO sends its mail to mailpit:1025');
+    expect(await configMap()).toMatchObject({ SMTP_HOST: 'mailpit', SMTP_PORT: '1025' });
+
+    const off = await run('addon', ['mailpit', '--remove', '--yes'], se);
+    expect(off.code, off.stdout + off.stderr).toBe(0);
+    expect(await configMap()).toMatchObject({
+      SMTP_HOST: SMTP.SMTP_HOST,
+      SMTP_PORT: SMTP.SMTP_PORT,
+      SMTP_USER: SMTP.SMTP_USER,
+    });
+    expect(await k('get', 'secret', 'sso-platform', '-o', 'jsonpath={.data.SMTP_PASS}')).toBe(
+      Buffer.from(SMTP.SMTP_PASS).toString('base64'),
+    );
+  });
+
+  it('helm 3 (--reuse-values): on and off again, values and secrets kept', async () => {
+    const ns = 'tf-addon-h3';
+    const h3 = scriptEnv({
+      kubeconfig: sim.kubeconfigPath,
+      toolset: 'v33',
+      envFile: `TASKFLOW_NAMESPACE=${ns}\n`,
+    });
+    try {
+      await installRelease(h3, ns);
+      const data = () =>
+        kubectlOut(h3, ['get', 'secret', 'sso-postgres', '-n', ns, '-o', 'jsonpath={.data}']);
+      const before = await data();
+      const on = await run('addon', ['pgadmin', '--no-forward', '--json'], h3);
+      expect(on.code, on.stderr).toBe(0);
+      expect(JSON.parse(on.stdout)).toMatchObject({ action: 'enabled', revision: 2 });
+      const removed = await run('add-pgadmin', ['--remove', '--yes', '--json'], h3);
+      expect(JSON.parse(removed.stdout)).toMatchObject({ action: 'removed', revision: 3 });
+      expect(await data()).toBe(before);
+    } finally {
+      h3.cleanup();
+    }
+  });
+
+  it.each([
+    [['nope'], 2, 'unknown add-on "nope"', 'valid add-ons: pgadmin, mailpit'],
+    [
+      ['pgadmin', '-n', 'nowhere'],
+      1,
+      'release "taskflow" is not installed in namespace "nowhere"',
+      'run npm run deploy first',
+    ],
+  ])('bad input %j: exit %i with one line and the next step', async (args, code, message, hint) => {
+    const r = await run('addon', args, se);
+    expect(r.code).toBe(code);
+    expect(r.stdout).toContain(`✗ ${message}`);
+    expect(r.stdout).toContain(hint);
+  });
+});
