@@ -44,6 +44,8 @@ export class PodWorker {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waitingConfig = new Map<string, () => void>();
   private stopped = false;
+  /** Set once the pod is being terminated: its containers will not restart. */
+  stopping = false;
   private initIndex = 0;
   private pod: KObject;
 
@@ -395,6 +397,7 @@ export class PodWorker {
   async terminate(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopping = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const c of this.containers) {

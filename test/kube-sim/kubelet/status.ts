@@ -16,6 +16,10 @@ function phase(w: PodWorker): string {
   const mains = w.containers.filter((c) => c.kind === 'main');
   if (mains.some((c) => c.state.waiting && !c.lastState.terminated)) return 'Pending';
   if (mains.some((c) => c.state.running || c.state.waiting)) return 'Running';
+  // Containers that will be restarted keep the pod Running between their runs.
+  const restarts = (c: (typeof mains)[number]): boolean =>
+    w.restartPolicy === 'Always' || (w.restartPolicy === 'OnFailure' && c.state.terminated?.exitCode !== 0);
+  if (!w.stopping && mains.some(restarts)) return 'Running';
   return mains.every((c) => c.state.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
 

@@ -20,6 +20,7 @@ const ROOTS = [
   'Job',
   'CronJob',
   'Deployment',
+  'DeleteOptions',
 ];
 // Messages with a JSON form of their own.
 const SPECIAL: Record<string, string> = {

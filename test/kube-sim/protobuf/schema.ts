@@ -230,6 +230,9 @@ export const MESSAGES: Record<string, string> = {
   DeploymentStatus:
     '1:i:observedGeneration 2:i:replicas 3:i:updatedReplicas 7:i:readyReplicas 4:i:availableReplicas 5:i:unavailableReplicas 9:i:terminatingReplicas 6:*mDeploymentCondition:conditions 8:i:collisionCount',
   DeploymentCondition: '1:s:type 2:s:status 6:t:lastUpdateTime 7:t:lastTransitionTime 4:s:reason 5:s:message',
+  DeleteOptions:
+    '1:i:gracePeriodSeconds 2:mPreconditions:preconditions 3:b:orphanDependents 4:s:propagationPolicy 5:*s:dryRun 6:b:ignoreStoreReadErrorWithClusterBreakingPotential',
+  Preconditions: '1:s:uid',
 };
 
 /** JSON fields whose Go type is a pointer: a zero value on the wire is meaningful and kept. */
@@ -349,4 +352,5 @@ export const DECODABLE_KINDS: readonly string[] = [
   'Job',
   'CronJob',
   'Deployment',
+  'DeleteOptions',
 ];

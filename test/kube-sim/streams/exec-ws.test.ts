@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { fakeRuntime, pattern } from './fake-runtime.ts';
+import { runInContainer } from './run-in-container.ts';
 import { spdyExec, startStreamServer, wsExec } from './test-clients.ts';
 
 describe('exec over WebSocket (v5.channel.k8s.io)', () => {
@@ -95,5 +97,29 @@ describe('exec over WebSocket (v5.channel.k8s.io)', () => {
       reason: 'NonZeroExitCode',
       details: { causes: [{ message: '7' }] },
     });
+  });
+
+  it('kills the command when the client hangs up', async () => {
+    const codes: Promise<number>[] = [];
+    const info = { pod: { namespace: 'ns', name: 'p2' }, container: 'main', image: 'app', env: {} };
+    const local = await startStreamServer({
+      exec: (req) => {
+        const code = runInContainer(info, req.command, req);
+        codes.push(code);
+        return code;
+      },
+      connectPort: () => Promise.reject(new Error('no ports')),
+    });
+    try {
+      const q = 'command=sh&command=-c&command=echo%20up%3B%20sleep%2030&stdout=true&stderr=true';
+      const ws = new WebSocket(`ws://127.0.0.1:${local.port}/api/v1/namespaces/ns/pods/p2/exec?${q}`, [
+        'v5.channel.k8s.io',
+      ]);
+      await new Promise<void>((resolve) => ws.on('message', () => resolve()));
+      ws.terminate();
+      expect(await codes[0]).toBe(137);
+    } finally {
+      await local.close();
+    }
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresBacking, type PostgresEndpoint } from '../postgres/index.ts';
-import { runInContainer } from './run-in-container.ts';
+import { killCommandWriting, runInContainer } from './run-in-container.ts';
 import type { PodProcessInfo } from './runtime-types.ts';
 
 async function run(info: PodProcessInfo, command: string[], stdin?: string) {
@@ -89,6 +89,21 @@ describe('runInContainer', () => {
       expect(existsSync('/etc/kube-sim-probe')).toBe(false);
     },
   );
+
+  it('kills a command on request (exit 137, as when its container dies)', async () => {
+    const stdout = new PassThrough().resume();
+    const started = Date.now();
+    const done = runInContainer(app, ['sh', '-c', 'sleep 30; echo never'], {
+      stdin: null,
+      stdout,
+      stderr: new PassThrough(),
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(killCommandWriting(stdout)).toBe(true);
+    expect(await done).toBe(137);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(killCommandWriting(stdout)).toBe(false);
+  });
 
   it('answers HTTP on localhost with the wget/curl stand-ins', async () => {
     expect(await run(app, ['wget', '-qO-', 'http://localhost:8000/health'])).toMatchObject({

@@ -21,8 +21,13 @@ const running = new Map<Writable, ChildProcess>();
  */
 export function killCommandWriting(stdout: Writable): boolean {
   const child = running.get(stdout);
-  if (!child) return false;
-  child.kill('SIGKILL');
+  if (!child?.pid) return false;
+  // The whole process group: `sh -c 'a; sleep 30'` leaves children that hold the output open.
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
   return true;
 }
 
@@ -74,6 +79,8 @@ export async function runInContainer(
   }
   const child = spawn(program, args, {
     ...bins.runAs,
+    // Its own process group, so that everything the command starts can be killed with it.
+    detached: true,
     argv0,
     cwd: '/',
     env: containerEnv(info, binDir, bins.home),

@@ -219,6 +219,19 @@ describe.each(['v35', 'v33'] as const)(
       expect(drifted.stderr).toContain('password authentication failed for user "app"');
     });
 
+    it('an exec session ends with exit code 137 when its pod is deleted', async () => {
+      const pod = (await k(['get', 'pods', '-l', 'app=web', '-o', 'name'])).stdout.trim();
+      const running = startKubectl(
+        sim,
+        ['-n', NS, 'exec', pod, '--', 'sh', '-c', 'echo started; sleep 30'],
+        ts,
+      );
+      await waitFor(() => running.out().includes('started'), 10_000, 'exec output');
+      expect((await k(['delete', pod, '--wait=false'])).code).toBe(0);
+      expect(await running.exited).toBe(137);
+      expect(running.err()).toBe('command terminated with exit code 137\n');
+    });
+
     it('port-forward ends with "lost connection to pod" when its pod is deleted', async () => {
       const { pf } = await forward('pod/db-0', 5432);
       expect((await k(['delete', 'pod', 'db-0', '--wait=false'])).code).toBe(0);
