@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { RunAs } from './binaries.ts';
 
@@ -30,15 +31,19 @@ export class PostmasterStartError extends Error {
   }
 }
 
-const live = new Set<ChildProcess>();
+const live = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 
-// A test run that dies must not leave servers behind: SIGQUIT is postgres' immediate shutdown.
+// A test run that ends without stopping its servers must not leave them (or their socket
+// folders) behind: SIGQUIT is postgres' immediate shutdown.
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const p of live) p.kill('SIGQUIT');
+    for (const [p, socketDir] of live) {
+      p.kill('SIGQUIT');
+      rmSync(socketDir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -65,7 +70,7 @@ export function startPostmaster(opts: PostmasterOptions): Promise<Postmaster> {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LC_MESSAGES: 'C' },
   });
-  live.add(child);
+  live.set(child, opts.socketDir);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => live.delete(child));
   const tail: string[] = [];
