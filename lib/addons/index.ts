@@ -99,8 +99,7 @@ async function removeAddon(
     ctx.log.success(
       `${addon.title} is off in release "${release}"${revision ? ` (revision ${revision})` : ''}`,
     );
-    if (addon.alsoRolls.length > 0)
-      ctx.log.info(`restarted with the env file's settings: ${addon.alsoRolls.join(', ')}`);
+    if (addon.offNote) ctx.log.info(addon.offNote);
   }
   return ExitCode.Ok;
 }
@@ -178,10 +177,11 @@ async function enableAddon(
       logFile: run.logFile,
       forwards: states(run.forwards),
     });
-    if (!opts.json)
-      ctx.log.info(
-        `stop the port-forward with: npm run port-forward -- --stop --only ${targets.join(',')} -n ${namespace}`,
-      );
+    if (!opts.json) {
+      const stop = `npm run port-forward -- --stop --only ${targets.join(',')} -n ${namespace}`;
+      ctx.log.info(`the port-forward runs in the background (pid ${run.pid}); log: ${run.logFile}`);
+      ctx.log.info(`stop it with: ${stop}`);
+    }
     return run.forwards.every((f) => f.state === 'ready') ? ExitCode.Ok : ExitCode.Failed;
   }
   let announced: Promise<void> = Promise.resolve();

@@ -44,6 +44,8 @@ export interface Addon {
   alsoRolls: string[];
   /** What `--remove` loses, for the confirmation question. */
   removeNote: string;
+  /** What is true again once it is off (printed after `--remove`). */
+  offNote?: string;
   /** Extra values for the upgrade that turns the add-on on (true) or off (false). */
   extraValues?: (on: boolean, session: ClusterSession) => Record<string, unknown>;
   login: (input: LoginInput) => Promise<LoginInfo>;
@@ -71,6 +73,8 @@ export const ADDONS: readonly Addon[] = [
     ports: [{ name: 'web', remote: 8025, local: 8025 }],
     alsoRolls: ['sso-platform'],
     removeNote: 'caught mail is lost and the SSO goes back to the SMTP settings of the env file',
+    offNote:
+      "the SSO sends its mail with the env file's SMTP settings again (none: e-mail verification is off)",
     extraValues: mailpitValues,
     login: mailpitLogin,
   },

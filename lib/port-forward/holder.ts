@@ -38,7 +38,9 @@ export function listeningInodes(procNetText: string, port: number): string[] {
 export function commandOf(fs: ProcFs, pid: number): string {
   let text = '';
   try {
-    text = fs.readFile(`/proc/${pid}/cmdline`).split('\0').filter(Boolean).join(' ');
+    const [exe, ...args] = fs.readFile(`/proc/${pid}/cmdline`).split('\0').filter(Boolean);
+    // The program's name without its folder: "python3 -m http.server 3000" reads better than the full path.
+    text = exe === undefined ? '' : [exe.slice(exe.lastIndexOf('/') + 1), ...args].join(' ');
   } catch {
     // the process may have ended meanwhile
   }
@@ -49,7 +51,7 @@ export function commandOf(fs: ProcFs, pid: number): string {
       text = 'unknown';
     }
   }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /**

@@ -59,13 +59,21 @@ export class StatusView {
     this.opts.write(`${changeLine(s, (this.opts.now ?? (() => new Date()))())}\n`);
   }
 
+  /** A line under the table (on a terminal it stays under the redrawn table; elsewhere it is printed once). */
+  note(text: string): void {
+    if (!this.opts.interactive) return this.opts.write(`${text}\n`);
+    this.#footer = text;
+    this.#redraw();
+  }
+  #footer = '';
+
   /** Every forward's latest status. */
   get rows(): ForwardStatus[] {
     return [...this.#rows.values()];
   }
 
   #redraw(): void {
-    const lines = renderTable(this.rows);
+    const lines = [...renderTable(this.rows), ...(this.#footer ? [this.#footer] : [])];
     // Cursor up over the previous table, clear to the end of the screen, draw again.
     const up = this.#drawn > 0 ? `\u001b[${this.#drawn}A\u001b[0J` : '';
     this.opts.write(`${up}${lines.join('\n')}\n`);

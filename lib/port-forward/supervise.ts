@@ -62,6 +62,8 @@ export async function superviseForwards(
   });
   let settled = false;
   const onChange = (s: ForwardStatus): void => {
+    // After Ctrl+C the terminal belongs to the shutdown messages: no more redraws.
+    if (ctx.signal.aborted) return;
     view.update(s);
     const rows = view.rows;
     if (stateFile) writeAtomic(stateFile, JSON.stringify({ pid: process.pid, forwards: rows }));
@@ -73,7 +75,7 @@ export async function superviseForwards(
       const ok = rows.every((r) => r.state === 'ready');
       printJson({ ok, forwards: brief(rows) }, ctx.stdout);
     } else if (rows.some((r) => r.state === 'ready')) {
-      ctx.log.info('Forwarding; the forwards restart on their own. Press Ctrl+C to stop.');
+      view.note('Forwarding; the forwards restart on their own. Press Ctrl+C to stop.');
     }
   };
   const deps: ForwardDeps = {

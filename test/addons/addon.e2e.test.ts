@@ -58,6 +58,8 @@ describe('npm run addon / pgadmin on the simulated cluster', () => {
     });
   });
   afterAll(async () => {
+    // A failed case may leave its background run: stop it by its pid file.
+    if (se) await run('port-forward-all', ['--stop'], se);
     se?.cleanup();
     await sim?.stop();
   });

@@ -30,6 +30,8 @@ describe('npm run port-forward on the simulated cluster', () => {
   });
   afterAll(async () => {
     for (const r of running) if (alive(r.pid)) await r.stop('SIGKILL');
+    // A failed case may leave its background run: stop it by its pid file.
+    if (se) await run('port-forward-all', ['--stop'], se);
     se?.cleanup();
     await sim?.stop();
   });

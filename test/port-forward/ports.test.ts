@@ -26,7 +26,7 @@ describe('who holds a port (/proc)', () => {
   it('maps the socket inode to the process through its fds', () => {
     const files: Record<string, string> = {
       '/proc/net/tcp': PROC_NET_TCP,
-      '/proc/77/cmdline': ['python3', '-m', 'http.server', '3000', ''].join('\0'),
+      '/proc/77/cmdline': ['/usr/bin/python3', '-m', 'http.server', '3000', ''].join('\0'),
     };
     const fs: ProcFs = {
       readFile: (p) => {

@@ -198,5 +198,11 @@ describe('status table', () => {
     expect(out[0]?.startsWith('NAME')).toBe(true);
     expect(out[1]?.startsWith('\u001b[2A\u001b[0JNAME')).toBe(true);
     expect(out[1]?.split('\n')).toHaveLength(4);
+    view.note('Forwarding.');
+    expect(out[2]?.startsWith('\u001b[3A\u001b[0JNAME')).toBe(true);
+    view.update(row({ state: 'ready' }));
+    // The note is part of what is redrawn: four lines up.
+    expect(out[3]?.startsWith('\u001b[4A\u001b[0JNAME')).toBe(true);
+    expect(out[3]?.trimEnd().endsWith('Forwarding.')).toBe(true);
   });
 });
