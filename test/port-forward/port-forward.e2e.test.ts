@@ -23,6 +23,7 @@ describe('npm run port-forward on the simulated cluster', () => {
   let sim: Sim;
   let se: ScriptEnv;
   const running: Running[] = [];
+  const extraEnvs: ScriptEnv[] = [];
   beforeAll(async () => {
     sim = await startKubeSim({ scenario: { readyAfterMs: 100 } });
     se = scriptEnv({ kubeconfig: sim.kubeconfigPath, envFile: `TASKFLOW_NAMESPACE=${NS}\n` });
@@ -33,50 +34,67 @@ describe('npm run port-forward on the simulated cluster', () => {
     // A failed case may leave its background run: stop it by its pid file.
     if (se) await run('port-forward-all', ['--stop'], se);
     se?.cleanup();
+    for (const e of extraEnvs) e.cleanup();
     await sim?.stop();
   });
 
-  it('forwards in the foreground, restarts when the pod goes away, and stops every child on Ctrl+C', async () => {
-    const [web, api] = [await freePort(), await freePort()];
-    const pf = startScript('port-forward-all', ['--only', 'web,api', '--ports', `web=${web},api=${api}`], se);
-    running.push(pf);
-    await expect.poll(() => pf.output(), { timeout: 30_000, interval: 100 }).toContain('Forwarding;');
-    expect(pf.output()).toMatch(new RegExp(`web http://localhost:${web} ready`));
-    const old = await kubectlOut(se, [
-      'get',
-      'pods',
-      '-n',
-      NS,
-      '-l',
-      WEB,
-      '-o',
-      'jsonpath={.items[0].metadata.name}',
-    ]);
-    expect((await httpGet(web))?.body).toContain(`ok: ${old}:3000`);
-    expect(await httpStatus(api)).toBe(200);
+  it.each(['v35', 'v33'] as const)(
+    'kubectl %s: forwards in the foreground, restarts when the pod goes away, stops every child on Ctrl+C',
+    async (tools) => {
+      const env =
+        tools === 'v35'
+          ? se
+          : scriptEnv({
+              kubeconfig: sim.kubeconfigPath,
+              toolset: tools,
+              envFile: `TASKFLOW_NAMESPACE=${NS}\n`,
+            });
+      if (env !== se) extraEnvs.push(env);
+      const [web, api] = [await freePort(), await freePort()];
+      const pf = startScript(
+        'port-forward-all',
+        ['--only', 'web,api', '--ports', `web=${web},api=${api}`],
+        env,
+      );
+      running.push(pf);
+      await expect.poll(() => pf.output(), { timeout: 30_000, interval: 100 }).toContain('Forwarding;');
+      expect(pf.output()).toMatch(new RegExp(`web http://localhost:${web} ready`));
+      const old = await kubectlOut(se, [
+        'get',
+        'pods',
+        '-n',
+        NS,
+        '-l',
+        WEB,
+        '-o',
+        'jsonpath={.items[0].metadata.name}',
+      ]);
+      expect((await httpGet(web))?.body).toContain(`ok: ${old}:3000`);
+      expect(await httpStatus(api)).toBe(200);
 
-    const deleted = await kubectl(se, ['delete', 'pod', old, '-n', NS, '--wait=false']);
-    expect(deleted.code, deleted.stderr).toBe(0);
-    await expect
-      .poll(() => pf.output(), { timeout: 20_000, interval: 50 })
-      .toMatch(/web http:\S+ reconnecting: /);
-    // Serves again, from the new pod.
-    await expect
-      .poll(async () => (await httpGet(web, 300))?.body ?? '', { timeout: 20_000, interval: 50 })
-      .toMatch(/^ok: web-dashboard-\S+:3000/);
-    expect((await httpGet(web))?.body).not.toContain(old);
-    expect(
-      pf
-        .output()
-        .split(/web http:\S+ reconnecting/)
-        .pop(),
-    ).toMatch(/web http:\S+ ready/);
+      const deleted = await kubectl(se, ['delete', 'pod', old, '-n', NS, '--wait=false']);
+      expect(deleted.code, deleted.stderr).toBe(0);
+      await expect
+        .poll(() => pf.output(), { timeout: 20_000, interval: 50 })
+        .toMatch(/web http:\S+ reconnecting: /);
+      // Serves again, from the new pod.
+      await expect
+        .poll(async () => (await httpGet(web, 300))?.body ?? '', { timeout: 20_000, interval: 50 })
+        .toMatch(/^ok: web-dashboard-\S+:3000/);
+      expect((await httpGet(web))?.body).not.toContain(old);
+      expect(
+        pf
+          .output()
+          .split(/web http:\S+ reconnecting/)
+          .pop(),
+      ).toMatch(/web http:\S+ ready/);
 
-    expect(await pf.stop('SIGINT')).toBe(130);
-    // Every kubectl child is gone: the local ports are free again.
-    expect(await httpStatus(web, 300)).toBeUndefined();
-    expect(await httpStatus(api, 300)).toBeUndefined();
-  });
+      expect(await pf.stop('SIGINT')).toBe(130);
+      // Every kubectl child is gone: the local ports are free again.
+      expect(await httpStatus(web, 300)).toBeUndefined();
+      expect(await httpStatus(api, 300)).toBeUndefined();
+    },
+  );
 
   it('a taken port names its holder (exit 1); --auto-ports moves and says so; --detach and --stop', async () => {
     const server = net.createServer();
@@ -143,5 +161,20 @@ describe('npm run port-forward on the simulated cluster', () => {
     expect(r.code).toBe(code);
     expect(r.stdout).toContain(`✗ ${message}`);
     expect(r.stdout).toContain(hint);
+  });
+
+  it('no pod behind the service: exit 1, pointing at doctor', async () => {
+    await kubectl(se, ['scale', 'deployment/mcp-server', '-n', NS, '--replicas=0']);
+    try {
+      const mcpPods = () =>
+        kubectlOut(se, ['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=mcp', '-o', 'name']);
+      await expect.poll(mcpPods, { timeout: 15_000, interval: 200 }).toBe('');
+      const r = await run('port-forward-all', ['--only', 'mcp'], se);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('✗ pod not found behind service mcp-server');
+      expect(r.stdout).toContain(`hint: see why: npm run doctor -n ${NS}`);
+    } finally {
+      await kubectl(se, ['scale', 'deployment/mcp-server', '-n', NS, '--replicas=1']);
+    }
   });
 });
