@@ -29,8 +29,11 @@ export function fieldsOf(kind: string, value: JsonObject, path: string[] = [], w
     if (path.length === 1 && path[0] === 'metadata' && META_SKIP.has(k)) continue;
     if (v === null || v === undefined) continue;
     const childPath = [...path, k];
-    if (isObject(v) && Object.keys(v).length > 0) set.set(`f:${k}`, fieldsOf(kind, v, childPath, true));
-    else if (Array.isArray(v)) {
+    if (isObject(v) && Object.keys(v).length > 0) {
+      const child = fieldsOf(kind, v, childPath, true);
+      // metadata holding only server-owned fields (name, namespace...) is not a field of its own.
+      if (child.size > 0 || !(path.length === 0 && k === 'metadata')) set.set(`f:${k}`, child);
+    } else if (Array.isArray(v)) {
       const s = listStrategy(kind, childPath);
       const node: FieldSet = new Map();
       if (s.kind === 'map') {

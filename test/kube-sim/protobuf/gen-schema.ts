@@ -89,6 +89,15 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.proto'))) {
   }
 }
 
+// Embedded Go structs with an empty JSON name (e.g. LocalObjectReference) are inlined too.
+for (const file of readdirSync(dir).filter((f) => f.endsWith('_types.go'))) {
+  for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(
+    /^\s+\w+\s+`json:"" protobuf:"[^"]*name=(\w+)"/gm,
+  )) {
+    INLINE.add(m[1] ?? '');
+  }
+}
+
 const pointerScalars = new Set<string>();
 for (const file of readdirSync(dir).filter((f) => f.endsWith('_types.go'))) {
   for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(

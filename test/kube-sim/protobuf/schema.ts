@@ -64,7 +64,7 @@ export const MESSAGES: Record<string, string> = {
   FCVolumeSource: '1:*s:targetWWNs 2:i:lun 3:s:fsType 4:b:readOnly 5:*s:wwids',
   AzureFileVolumeSource: '1:s:secretName 2:s:shareName 3:b:readOnly',
   ConfigMapVolumeSource:
-    '1:mLocalObjectReference:localObjectReference 2:*mKeyToPath:items 3:i:defaultMode 4:b:optional 5:i:defaultUser',
+    '1:^mLocalObjectReference:localObjectReference 2:*mKeyToPath:items 3:i:defaultMode 4:b:optional 5:i:defaultUser',
   VsphereVirtualDiskVolumeSource: '1:s:volumePath 2:s:fsType 3:s:storagePolicyName 4:s:storagePolicyID',
   QuobyteVolumeSource: '1:s:registry 2:s:volume 3:b:readOnly 4:s:user 5:s:group 6:s:tenant',
   AzureDiskVolumeSource: '1:s:diskName 2:s:diskURI 3:s:cachingMode 4:s:fsType 5:b:readOnly 6:s:kind',
@@ -72,9 +72,9 @@ export const MESSAGES: Record<string, string> = {
   ProjectedVolumeSource: '1:*mVolumeProjection:sources 2:i:defaultMode 3:i:defaultUser',
   VolumeProjection:
     '1:mSecretProjection:secret 2:mDownwardAPIProjection:downwardAPI 3:mConfigMapProjection:configMap 4:mServiceAccountTokenProjection:serviceAccountToken 5:mClusterTrustBundleProjection:clusterTrustBundle 6:mPodCertificateProjection:podCertificate',
-  SecretProjection: '1:mLocalObjectReference:localObjectReference 2:*mKeyToPath:items 4:b:optional',
+  SecretProjection: '1:^mLocalObjectReference:localObjectReference 2:*mKeyToPath:items 4:b:optional',
   DownwardAPIProjection: '1:*mDownwardAPIVolumeFile:items',
-  ConfigMapProjection: '1:mLocalObjectReference:localObjectReference 2:*mKeyToPath:items 4:b:optional',
+  ConfigMapProjection: '1:^mLocalObjectReference:localObjectReference 2:*mKeyToPath:items 4:b:optional',
   ServiceAccountTokenProjection: '1:s:audience 2:i:expirationSeconds 3:s:path 4:i:user',
   ClusterTrustBundleProjection:
     '1:s:name 2:s:signerName 3:mLabelSelector:labelSelector 5:b:optional 4:s:path 6:i:user',
@@ -101,13 +101,13 @@ export const MESSAGES: Record<string, string> = {
     '1:s:name 2:s:image 3:*s:command 4:*s:args 5:s:workingDir 6:*mContainerPort:ports 19:*mEnvFromSource:envFrom 7:*mEnvVar:env 8:mResourceRequirements:resources 23:*mContainerResizePolicy:resizePolicy 24:s:restartPolicy 25:*mContainerRestartRule:restartPolicyRules 9:*mVolumeMount:volumeMounts 21:*mVolumeDevice:volumeDevices 10:mProbe:livenessProbe 11:mProbe:readinessProbe 22:mProbe:startupProbe 12:mLifecycle:lifecycle 13:s:terminationMessagePath 20:s:terminationMessagePolicy 14:s:imagePullPolicy 15:mSecurityContext:securityContext 16:b:stdin 17:b:stdinOnce 18:b:tty',
   ContainerPort: '1:s:name 2:i:hostPort 3:i:containerPort 4:s:protocol 5:s:hostIP',
   EnvFromSource: '1:s:prefix 2:mConfigMapEnvSource:configMapRef 3:mSecretEnvSource:secretRef',
-  ConfigMapEnvSource: '1:mLocalObjectReference:localObjectReference 2:b:optional',
-  SecretEnvSource: '1:mLocalObjectReference:localObjectReference 2:b:optional',
+  ConfigMapEnvSource: '1:^mLocalObjectReference:localObjectReference 2:b:optional',
+  SecretEnvSource: '1:^mLocalObjectReference:localObjectReference 2:b:optional',
   EnvVar: '1:s:name 2:s:value 3:mEnvVarSource:valueFrom',
   EnvVarSource:
     '1:mObjectFieldSelector:fieldRef 2:mResourceFieldSelector:resourceFieldRef 3:mConfigMapKeySelector:configMapKeyRef 4:mSecretKeySelector:secretKeyRef 5:mFileKeySelector:fileKeyRef',
-  ConfigMapKeySelector: '1:mLocalObjectReference:localObjectReference 2:s:key 3:b:optional',
-  SecretKeySelector: '1:mLocalObjectReference:localObjectReference 2:s:key 3:b:optional',
+  ConfigMapKeySelector: '1:^mLocalObjectReference:localObjectReference 2:s:key 3:b:optional',
+  SecretKeySelector: '1:^mLocalObjectReference:localObjectReference 2:s:key 3:b:optional',
   FileKeySelector: '1:s:volumeName 2:s:path 3:s:key 4:b:optional',
   ResourceRequirements: '1:{q:limits 2:{q:requests 3:*mResourceClaim:claims',
   ResourceClaim: '1:s:name 2:s:request',
