@@ -40,6 +40,8 @@ export interface KubeSim {
   url: string;
   port: number;
   kubeconfigPath: string;
+  /** The instance's private folder (kubeconfig, caches, database data); removed by stop(). */
+  dir: string;
   /** The environment for kubectl/helm children: process env plus this cluster's KUBECONFIG, KUBECACHEDIR and helm dirs. */
   env: NodeJS.ProcessEnv;
   /** The cluster state (store, watches, events) for assertions. */
@@ -125,6 +127,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
     url: server.url,
     port: server.port,
     kubeconfigPath,
+    dir,
     env,
     cluster,
     store: cluster.store,
