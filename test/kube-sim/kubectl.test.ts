@@ -268,14 +268,7 @@ describe.each<ToolsetName>(['v35', 'v33'])('kubectl (%s)', (ts) => {
     const refused = await k(['create', 'configmap', 'late', '-n', doomed]);
     expect(refused.stderr).toContain(`because it is being terminated`);
     expect((await k(['wait', '--for=delete', `namespace/${doomed}`, '--timeout=15s'])).code).toBe(0);
-    expect(
-      sim.store.list(
-        sim.store.get === undefined
-          ? (undefined as never)
-          : (await import('./resources.ts')).typeByKind('Pod'),
-        { namespace: doomed },
-      ),
-    ).toEqual([]);
+    expect(sim.store.list(typeByKind('Pod'), { namespace: doomed })).toEqual([]);
   });
 
   it('watches (get -w) and shows a pod going from Pending to Running', async () => {

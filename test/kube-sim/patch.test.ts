@@ -197,7 +197,7 @@ describe('server-side apply', () => {
     expect((err as KubeSimError).statusCode).toBe(409);
     expect((err as Error).message).toBe('Apply failed with 1 conflict: conflict with "other": .data.c');
     const forced = serverSideApply('ConfigMap', theirs, cm({ a: '1', c: 'mine' }), 'helm', true);
-    expect(forced.data?.c).toBe('mine');
+    expect((forced.data as Record<string, string>).c).toBe('mine');
     expect(forced.metadata.managedFields?.find((m) => m.manager === 'other')?.fieldsV1).toEqual({
       'f:data': { 'f:b': {} },
     });

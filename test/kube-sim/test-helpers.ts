@@ -8,13 +8,13 @@ export async function waitFor<T>(
   fn: () => T | Promise<T>,
   timeoutMs = 10_000,
   what = 'condition',
-): Promise<NonNullable<T>> {
+): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as Exclude<T, false | null | undefined | 0 | ''>;
     } catch (err) {
       last = err;
     }
