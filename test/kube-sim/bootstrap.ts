@@ -2,8 +2,7 @@
 // scenario, and the `kubernetes` Service.
 import type { Cluster } from './cluster.ts';
 import { SERVER_VERSION } from './discovery.ts';
-import { NODE_NAME } from './kubelet/pod-worker.ts';
-import { HOST_IP } from './kubelet/status.ts';
+import { HOST_IP, NODE_NAME } from './kubelet/node.ts';
 import { typeByKind } from './resources.ts';
 import { makeObject, nowTimestamp } from './types.ts';
 

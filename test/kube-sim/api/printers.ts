@@ -1,53 +1,8 @@
 // Table columns of the built-in kinds, as the real server prints them for `kubectl get`.
 import { getPath, isObject, type JsonObject, type KObject } from '../types.ts';
 import { age } from './age.ts';
-import { podCells } from './pod-printer.ts';
-
-export interface Column {
-  name: string;
-  type: string;
-  format?: string;
-  priority?: number;
-}
-
-interface Printer {
-  columns: Column[];
-  cells(o: KObject): unknown[];
-}
-
-const col = (name: string, priority = 0, type = 'string', format = ''): Column => ({
-  name,
-  type,
-  format,
-  priority,
-});
-const NAME = col('Name', 0, 'string', 'name');
-const AGE = col('Age');
-const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
-const str = (v: unknown, dflt = '<none>'): string =>
-  v === undefined || v === null || v === '' ? dflt : String(v);
-const spec = (o: KObject): JsonObject => (isObject(o.spec) ? o.spec : {});
-const status = (o: KObject): JsonObject => (isObject(o.status) ? o.status : {});
-const list = (v: unknown): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);
-const containersOf = (tpl: unknown): JsonObject[] => list(getPath(tpl, ['spec', 'containers']));
-const names = (tpl: unknown): string =>
-  containersOf(tpl)
-    .map((c) => String(c.name))
-    .join(',');
-const images = (tpl: unknown): string =>
-  containersOf(tpl)
-    .map((c) => String(c.image))
-    .join(',');
-const selector = (sel: unknown): string => {
-  const ml = getPath(sel, ['matchLabels']);
-  return isObject(ml) && Object.keys(ml).length
-    ? Object.entries(ml)
-        .map(([k, v]) => `${k}=${String(v)}`)
-        .join(',')
-    : '<none>';
-};
-const condTrue = (o: KObject, type: string): boolean =>
-  list(status(o).conditions).some((c) => c.type === type && c.status === 'True');
+import { AGE, col, condTrue, list, NAME, num, spec, status, str, type Printer } from './print-util.ts';
+import { WORKLOAD_PRINTERS } from './printers-workloads.ts';
 
 function servicePorts(o: KObject): string {
   const ports = list(spec(o).ports);
@@ -57,101 +12,8 @@ function servicePorts(o: KObject): string {
     .join(',');
 }
 
-function jobStatus(o: KObject): string {
-  if (condTrue(o, 'Complete')) return 'Complete';
-  if (condTrue(o, 'Failed')) return 'Failed';
-  if (condTrue(o, 'FailureTarget')) return 'FailureTarget';
-  if (condTrue(o, 'SuccessCriteriaMet')) return 'SuccessCriteriaMet';
-  if (condTrue(o, 'Suspended')) return 'Suspended';
-  if (o.metadata.deletionTimestamp) return 'Terminating';
-  return 'Running';
-}
-
-function jobDuration(o: KObject): string {
-  const start = status(o).startTime;
-  if (typeof start !== 'string') return '';
-  const end = status(o).completionTime;
-  const endMs = typeof end === 'string' ? Date.parse(end) : Date.now();
-  return age(new Date(Date.now() - (endMs - Date.parse(start))).toISOString());
-}
-
 const PRINTERS: Record<string, Printer> = {
-  Pod: {
-    columns: [
-      NAME,
-      col('Ready'),
-      col('Status'),
-      col('Restarts'),
-      AGE,
-      col('IP', 1),
-      col('Node', 1),
-      col('Nominated Node', 1),
-      col('Readiness Gates', 1),
-    ],
-    cells: (o) => [
-      o.metadata.name,
-      ...podCells(o),
-      age(o.metadata.creationTimestamp),
-      str(status(o).podIP),
-      str(spec(o).nodeName),
-      '<none>',
-      '<none>',
-    ],
-  },
-  Deployment: {
-    columns: [
-      NAME,
-      col('Ready'),
-      col('Up-to-date', 0, 'integer'),
-      col('Available', 0, 'integer'),
-      AGE,
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
-    ],
-    cells: (o) => [
-      o.metadata.name,
-      `${num(status(o).readyReplicas)}/${num(spec(o).replicas ?? 1)}`,
-      num(status(o).updatedReplicas),
-      num(status(o).availableReplicas),
-      age(o.metadata.creationTimestamp),
-      names(spec(o).template),
-      images(spec(o).template),
-      selector(spec(o).selector),
-    ],
-  },
-  ReplicaSet: {
-    columns: [
-      NAME,
-      col('Desired', 0, 'integer'),
-      col('Current', 0, 'integer'),
-      col('Ready', 0, 'integer'),
-      AGE,
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
-    ],
-    cells: (o) => [
-      o.metadata.name,
-      num(spec(o).replicas),
-      num(status(o).replicas),
-      num(status(o).readyReplicas),
-      age(o.metadata.creationTimestamp),
-      names(spec(o).template),
-      images(spec(o).template),
-      selector(spec(o).selector),
-    ],
-  },
-  StatefulSet: {
-    columns: [NAME, col('Ready'), AGE, col('Containers', 1), col('Images', 1)],
-    cells: (o) => [
-      o.metadata.name,
-      `${num(status(o).readyReplicas)}/${num(spec(o).replicas ?? 1)}`,
-      age(o.metadata.creationTimestamp),
-      names(spec(o).template),
-      images(spec(o).template),
-    ],
-  },
+  ...WORKLOAD_PRINTERS,
   Service: {
     columns: [
       NAME,
@@ -174,48 +36,6 @@ const PRINTERS: Record<string, Printer> = {
             .map(([k, v]) => `${k}=${String(v)}`)
             .join(',')
         : '<none>',
-    ],
-  },
-  Job: {
-    columns: [
-      NAME,
-      col('Status'),
-      col('Completions'),
-      col('Duration'),
-      AGE,
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
-    ],
-    cells: (o) => [
-      o.metadata.name,
-      jobStatus(o),
-      `${num(status(o).succeeded)}/${num(spec(o).completions ?? 1)}`,
-      jobDuration(o),
-      age(o.metadata.creationTimestamp),
-      names(getPath(o, ['spec', 'template'])),
-      images(getPath(o, ['spec', 'template'])),
-      selector(spec(o).selector),
-    ],
-  },
-  CronJob: {
-    columns: [
-      NAME,
-      col('Schedule'),
-      col('Timezone'),
-      col('Suspend', 0, 'boolean'),
-      col('Active', 0, 'integer'),
-      col('Last Schedule'),
-      AGE,
-    ],
-    cells: (o) => [
-      o.metadata.name,
-      str(spec(o).schedule),
-      str(spec(o).timeZone),
-      spec(o).suspend === true ? 'True' : 'False',
-      list(status(o).active).length,
-      status(o).lastScheduleTime ? age(status(o).lastScheduleTime) : '<none>',
-      age(o.metadata.creationTimestamp),
     ],
   },
   Namespace: {
@@ -379,18 +199,6 @@ const PRINTERS: Record<string, Printer> = {
         list(s.addresses).flatMap((a) => list(s.ports).map((p) => `${String(a.ip)}:${num(p.port)}`)),
       );
       return [o.metadata.name, eps.length ? eps.join(',') : '<none>', age(o.metadata.creationTimestamp)];
-    },
-  },
-  ControllerRevision: {
-    columns: [NAME, col('Controller'), col('Revision', 0, 'integer'), AGE],
-    cells: (o) => {
-      const owner = o.metadata.ownerReferences?.[0];
-      return [
-        o.metadata.name,
-        owner ? `${owner.kind.toLowerCase()}.${owner.apiVersion.split('/')[0]}/${owner.name}` : '<none>',
-        num(o.revision),
-        age(o.metadata.creationTimestamp),
-      ];
     },
   },
 };

@@ -4,9 +4,10 @@
 // hang), with the status fields and Events a real kubelet reports.
 import type { Cluster } from '../cluster.ts';
 import { typeByKind } from '../resources.ts';
-import { behaviourOf, isPostgresImage, type ImageBehaviour } from '../scenario.ts';
+import { behaviourOf, type ImageBehaviour } from '../scenario.ts';
 import { getPath, nowTimestamp, type JsonObject, type KObject } from '../types.ts';
-import { startupLines } from './app-logs.ts';
+import { failPull, runAs } from './behaviour.ts';
+import { backoff, NODE_NAME } from './node.ts';
 import { Container } from './container.ts';
 import { ConfigError, missingVolumes, resolveEnv } from './env.ts';
 import { PodPorts } from './ports.ts';
@@ -14,8 +15,6 @@ import { podStatus } from './status.ts';
 
 const POD = typeByKind('Pod');
 const PVC = typeByKind('PersistentVolumeClaim');
-const NODE = typeByKind('Node');
-export const NODE_NAME = 'kube-sim';
 
 /** What a pod worker needs from the kubelet. */
 export interface WorkerHost {
@@ -25,8 +24,6 @@ export interface WorkerHost {
   startPostgres(worker: PodWorker, c: Container, env: Record<string, string>): Promise<void>;
   stopPostgres(worker: PodWorker): Promise<void>;
 }
-
-const backoff = (n: number): number => Math.min(2000, 200 * 2 ** n);
 
 /** Runs one pod. */
 export class PodWorker {
@@ -50,7 +47,7 @@ export class PodWorker {
   private pod: KObject;
 
   constructor(
-    private readonly host: WorkerHost,
+    readonly host: WorkerHost,
     pod: KObject,
   ) {
     this.pod = pod;
@@ -99,7 +96,8 @@ export class PodWorker {
     return behaviourOf(this.host.cluster.scenario, c.image);
   }
 
-  private event(type: 'Normal' | 'Warning', reason: string, message: string, c?: Container): void {
+  /** Records an Event about the pod (or one of its containers). */
+  event(type: 'Normal' | 'Warning', reason: string, message: string, c?: Container): void {
     const fieldPath = c
       ? `spec.${c.kind === 'main' ? 'containers' : 'initContainers'}{${c.name}}`
       : undefined;
@@ -113,7 +111,8 @@ export class PodWorker {
     );
   }
 
-  private later(ms: number, fn: () => void): void {
+  /** Runs `fn` after `ms` unless the pod stops first. */
+  later(ms: number, fn: () => void): void {
     if (this.stopped) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
@@ -222,7 +221,7 @@ export class PodWorker {
   private startContainer(c: Container): void {
     if (this.stopped) return;
     const b = this.behaviour(c);
-    if (b.state === 'pull-error') return this.failPull(c, 0);
+    if (b.state === 'pull-error') return failPull(this, c, 0);
     const policy = String(c.spec.imagePullPolicy ?? 'IfNotPresent');
     if (policy === 'IfNotPresent' && c.restartCount + c.log.runs.length > 0) {
       this.event(
@@ -260,105 +259,11 @@ export class PodWorker {
     this.event('Normal', 'Started', `Started container ${c.name}`, c);
     c.markRunning();
     this.sync();
-    this.behave(c, b, env);
-  }
-
-  private behave(c: Container, b: ImageBehaviour, env: Record<string, string>): void {
-    const readyAfter = this.host.cluster.scenario.readyAfterMs ?? 300;
-    const out = c.log.current();
-    const state = b.state ?? 'ready';
-    const toCompletion = c.kind === 'init' || (c.kind === 'main' && this.restartPolicy !== 'Always');
-    if (state === 'crash' || state === 'oom') {
-      if (b.logs) out?.write(b.logs);
-      this.later(b.runMs ?? 100, () => {
-        if (state === 'oom') {
-          const node = this.host.cluster.store.get(NODE, undefined, NODE_NAME);
-          if (node)
-            this.host.cluster.events.record(
-              node,
-              'Warning',
-              'OOMKilling',
-              `Memory cgroup out of memory: Killed process 4242 (${c.name}) total-vm:1048576kB, anon-rss:524288kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:1200kB oom_score_adj:999`,
-              'kernel-monitor',
-            );
-          this.exited(c, 137, 'OOMKilled');
-        } else this.exited(c, b.exitCode ?? 1, 'Error');
-      });
-      return;
-    }
-    if (state === 'hang' || (state === 'never-ready' && toCompletion)) {
-      out?.write(b.logs ?? `Waiting for dependencies of ${c.name}...`);
-      return;
-    }
-    if (state === 'complete' || (toCompletion && (c.kind === 'init' || !isPostgresImage(c.image)))) {
-      for (const l of b.logs ? [b.logs] : startupLines(c.spec, true)) out?.write(l);
-      this.later(b.runMs ?? (c.kind === 'init' ? 50 : Math.min(readyAfter, 300)), () =>
-        this.exited(c, 0, 'Completed'),
-      );
-      return;
-    }
-    if (state === 'never-ready') {
-      for (const l of b.logs ? [b.logs] : startupLines(c.spec, false)) out?.write(l);
-      this.unhealthy(c);
-      return;
-    }
-    if (isPostgresImage(c.image)) {
-      const startedRun = c.containerID;
-      this.host.startPostgres(this, c, env).then(
-        () =>
-          this.later(
-            Math.max(0, readyAfter / 3),
-            () => c.containerID === startedRun && c.running() && this.markReady(c),
-          ),
-        (err: unknown) => {
-          if (c.containerID !== startedRun || !c.running()) return;
-          out?.write(err instanceof Error ? err.message : String(err));
-          this.exited(c, 1, 'Error');
-        },
-      );
-      return;
-    }
-    for (const l of b.logs ? [b.logs] : startupLines(c.spec, false)) out?.write(l);
-    this.later(readyAfter, () => this.markReady(c));
-  }
-
-  private markReady(c: Container): void {
-    if (!c.running()) return;
-    c.ready = true;
-    this.sync();
-  }
-
-  private unhealthy(c: Container): void {
-    if (!c.running() || this.stopped) return;
-    const probe = c.spec.readinessProbe as JsonObject | undefined;
-    const http = probe?.httpGet as JsonObject | undefined;
-    const msg = http
-      ? `Readiness probe failed: HTTP probe failed with statuscode: 503`
-      : 'Readiness probe failed: connection refused';
-    this.event('Warning', 'Unhealthy', msg, c);
-    this.sync();
-    this.later(1000, () => this.unhealthy(c));
-  }
-
-  private failPull(c: Container, attempt: number): void {
-    const ref = `docker.io/${c.image.includes('/') ? c.image : `library/${c.image}`}`;
-    const why = `failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed`;
-    this.event('Normal', 'Pulling', `Pulling image "${c.image}"`, c);
-    this.event('Warning', 'Failed', `Failed to pull image "${c.image}": ${why}`, c);
-    this.event('Warning', 'Failed', 'Error: ErrImagePull', c);
-    c.markWaiting('ErrImagePull', `rpc error: code = Unknown desc = ${why}`);
-    this.sync();
-    this.later(150, () => {
-      c.markWaiting('ImagePullBackOff', `Back-off pulling image "${c.image}": ErrImagePull: ${why}`);
-      this.event('Normal', 'BackOff', `Back-off pulling image "${c.image}"`, c);
-      this.event('Warning', 'Failed', 'Error: ImagePullBackOff', c);
-      this.sync();
-      this.later(backoff(attempt + 1), () => this.failPull(c, attempt + 1));
-    });
+    runAs(this, c, b, env);
   }
 
   /** A container ended: decide restart (with back-off), next init container, or pod end. */
-  private exited(c: Container, code: number, reason: string): void {
+  exited(c: Container, code: number, reason: string): void {
     if (!c.running() || this.stopped) return;
     c.markTerminated(code, reason);
     this.sync();

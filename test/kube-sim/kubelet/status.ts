@@ -2,9 +2,8 @@
 import type { Condition } from '../controllers/util.ts';
 import { nowTimestamp, type JsonObject } from '../types.ts';
 import type { Container } from './container.ts';
+import { HOST_IP } from './node.ts';
 import type { PodWorker } from './pod-worker.ts';
-
-export const HOST_IP = '10.89.0.2';
 
 function phase(w: PodWorker): string {
   if (!w.scheduled || !w.initialized) {

@@ -1,0 +1,102 @@
+// What a started container does, by the scenario state of its image: get ready, crash or get
+// OOM-killed after a short run, complete, hang, never pass readiness, or (postgres images)
+// become ready once the backing database accepts connections. Image pull failures loop
+// between ErrImagePull and ImagePullBackOff.
+import { typeByKind } from '../resources.ts';
+import { isPostgresImage, type ImageBehaviour } from '../scenario.ts';
+import { startupLines } from './app-logs.ts';
+import type { Container } from './container.ts';
+import { backoff, NODE_NAME } from './node.ts';
+import type { PodWorker } from './pod-worker.ts';
+
+const NODE = typeByKind('Node');
+
+function markReady(w: PodWorker, c: Container): void {
+  if (!c.running()) return;
+  c.ready = true;
+  w.sync();
+}
+
+function unhealthy(w: PodWorker, c: Container): void {
+  if (!c.running() || w.stopping) return;
+  const http = (c.spec.readinessProbe as { httpGet?: unknown } | undefined)?.httpGet;
+  const msg = http
+    ? 'Readiness probe failed: HTTP probe failed with statuscode: 503'
+    : 'Readiness probe failed: connection refused';
+  w.event('Warning', 'Unhealthy', msg, c);
+  w.sync();
+  w.later(1000, () => unhealthy(w, c));
+}
+
+function oomKill(w: PodWorker, c: Container): void {
+  // The kernel's OOM report lands on the node, as node-problem-detector records it.
+  const node = w.host.cluster.store.get(NODE, undefined, NODE_NAME);
+  const msg = `Memory cgroup out of memory: Killed process 4242 (${c.name}) total-vm:1048576kB, anon-rss:524288kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:1200kB oom_score_adj:999`;
+  if (node) w.host.cluster.events.record(node, 'Warning', 'OOMKilling', msg, 'kernel-monitor');
+  w.exited(c, 137, 'OOMKilled');
+}
+
+/** Lets a just-started container behave as its image's scenario says. */
+export function runAs(w: PodWorker, c: Container, b: ImageBehaviour, env: Record<string, string>): void {
+  const readyAfter = w.host.cluster.scenario.readyAfterMs ?? 300;
+  const out = c.log.current();
+  const state = b.state ?? 'ready';
+  const toCompletion = c.kind === 'init' || (c.kind === 'main' && w.restartPolicy !== 'Always');
+  const write = (lines: string[]): void => {
+    for (const l of b.logs ? [b.logs] : lines) out?.write(l);
+  };
+  if (state === 'crash' || state === 'oom') {
+    if (b.logs) out?.write(b.logs);
+    w.later(b.runMs ?? 100, () => (state === 'oom' ? oomKill(w, c) : w.exited(c, b.exitCode ?? 1, 'Error')));
+    return;
+  }
+  if (state === 'hang' || (state === 'never-ready' && toCompletion)) {
+    out?.write(b.logs ?? `Waiting for dependencies of ${c.name}...`);
+    return;
+  }
+  // Init containers and the containers of run-to-completion pods finish at once by default.
+  if (state === 'complete' || (toCompletion && (c.kind === 'init' || !isPostgresImage(c.image)))) {
+    write(startupLines(c.spec, true));
+    w.later(b.runMs ?? (c.kind === 'init' ? 50 : Math.min(readyAfter, 300)), () =>
+      w.exited(c, 0, 'Completed'),
+    );
+    return;
+  }
+  if (state === 'never-ready') {
+    write(startupLines(c.spec, false));
+    unhealthy(w, c);
+    return;
+  }
+  if (isPostgresImage(c.image)) {
+    const run = c.containerID;
+    w.host.startPostgres(w, c, env).then(
+      () => w.later(readyAfter / 3, () => c.containerID === run && markReady(w, c)),
+      (err: unknown) => {
+        if (c.containerID !== run || !c.running()) return;
+        out?.write(err instanceof Error ? err.message : String(err));
+        w.exited(c, 1, 'Error');
+      },
+    );
+    return;
+  }
+  write(startupLines(c.spec, false));
+  w.later(readyAfter, () => markReady(w, c));
+}
+
+/** An image that cannot be pulled: ErrImagePull, then ImagePullBackOff, retried with back-off. */
+export function failPull(w: PodWorker, c: Container, attempt: number): void {
+  const ref = `docker.io/${c.image.includes('/') ? c.image : `library/${c.image}`}`;
+  const why = `failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed`;
+  w.event('Normal', 'Pulling', `Pulling image "${c.image}"`, c);
+  w.event('Warning', 'Failed', `Failed to pull image "${c.image}": ${why}`, c);
+  w.event('Warning', 'Failed', 'Error: ErrImagePull', c);
+  c.markWaiting('ErrImagePull', `rpc error: code = Unknown desc = ${why}`);
+  w.sync();
+  w.later(150, () => {
+    c.markWaiting('ImagePullBackOff', `Back-off pulling image "${c.image}": ErrImagePull: ${why}`);
+    w.event('Normal', 'BackOff', `Back-off pulling image "${c.image}"`, c);
+    w.event('Warning', 'Failed', 'Error: ImagePullBackOff', c);
+    w.sync();
+    w.later(backoff(attempt + 1), () => failPull(w, c, attempt + 1));
+  });
+}
