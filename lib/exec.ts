@@ -81,7 +81,7 @@ export class Runner {
 
   /** Starts a long-running command and returns at once. */
   start(argv: string[], opts: RunOptions = {}): Started {
-    const p = this.#spawn(argv, opts);
+    const p = this.#spawn(argv, opts, TAIL_BYTES);
     const exited = (async (): Promise<number | null> => {
       const o = await p;
       this.#children.delete(p);
@@ -141,7 +141,7 @@ export class Runner {
     return this.#children.size;
   }
 
-  #spawn(argv: string[], opts: RunOptions): ProcessPromise {
+  #spawn(argv: string[], opts: RunOptions, keepBytes?: number): ProcessPromise {
     if (argv.length === 0) throw new Error('empty command');
     if (opts.stdin instanceof Secret) registerSecrets(opts.stdin);
     this.calls.push({ argv, startedAt: Date.now() });
@@ -161,6 +161,16 @@ export class Runner {
       postfix: '',
       timeout: opts.timeoutMs,
       timeoutSignal: 'SIGKILL',
+      // A long-running child (a port-forward left for days) keeps only the tail of its output.
+      ...(keepBytes === undefined
+        ? {}
+        : {
+            store: {
+              stdout: tailChunks(keepBytes),
+              stderr: tailChunks(keepBytes),
+              stdall: tailChunks(keepBytes),
+            },
+          }),
     })`${argv}`;
     this.#children.add(p);
     return p;
@@ -179,6 +189,24 @@ async function stopChild(p: ProcessPromise, exited: Promise<unknown>): Promise<v
     signalPid(pid, 'SIGKILL');
     await exited.catch(() => undefined);
   }
+}
+
+/** Output kept in memory for a long-running child: the last 64 KiB of each stream. */
+const TAIL_BYTES = 64 * 1024;
+
+/** A chunk array whose push drops the oldest chunks beyond a byte budget (zx reads it as an array). */
+export function tailChunks(maxBytes: number): (string | Buffer)[] {
+  const arr: (string | Buffer)[] = [];
+  let bytes = 0;
+  arr.push = (...items: (string | Buffer)[]): number => {
+    for (const c of items) {
+      Array.prototype.push.call(arr, c);
+      bytes += c.length;
+    }
+    while (bytes > maxBytes && arr.length > 1) bytes -= arr.shift()?.length ?? 0;
+    return arr.length;
+  };
+  return arr;
 }
 
 function signalPid(pid: number, signal: NodeJS.Signals): void {

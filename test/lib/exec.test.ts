@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Runner, quoteForDisplay } from '../../lib/exec.ts';
+import { Runner, tailChunks, quoteForDisplay } from '../../lib/exec.ts';
 import { Secret } from '../../lib/secrets.ts';
 
 describe('Runner', () => {
@@ -78,3 +78,22 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+describe('tailChunks', () => {
+  it('keeps only the newest output within its budget', () => {
+    const t = tailChunks(10);
+    t.push('aaaa', 'bbbb');
+    t.push('cccc');
+    expect(t.join('')).toBe('bbbbcccc');
+    expect(t.at(-1)).toBe('cccc');
+  });
+
+  it('a long-running child with a bounded store still streams all its output', async () => {
+    const r = new Runner();
+    const s = r.start(['sh', '-c', 'head -c 1000000 /dev/zero | tr "\\0" x; echo END']);
+    let seen = 0;
+    s.stdout.on('data', (d: Buffer) => (seen += d.length));
+    await s.exited;
+    expect(seen).toBe(1_000_004);
+  });
+});
