@@ -57,7 +57,15 @@ function world(sc: Scenario) {
                 },
               ],
             }
-          : { phase: state === 'Failed' ? 'Failed' : 'Running' },
+          : state === 'Failed'
+            ? {
+                phase: 'Failed',
+                initContainerStatuses: [{ name: 'wait-for-db', state: { terminated: { exitCode: 0 } } }],
+                containerStatuses: [
+                  { name: 'migrate', state: { terminated: { exitCode: 1, reason: 'Error' } } },
+                ],
+              }
+            : { phase: 'Running' },
     };
     return [
       {
@@ -210,6 +218,10 @@ describe('npm run migrate (fake cluster)', () => {
       `hint: inspect: kubectl describe job/${name} -n tf; kubectl logs job/${name} -n tf (kept for inspection)`,
     );
     expect(r.runner.find('delete')).toHaveLength(0);
+    // The logs are those of the container that failed, not of the init container before it.
+    const logsCall = r.runner.find('logs').find((c) => !c.started);
+    expect(logsCall?.argv).toEqual(expect.arrayContaining(['-c', 'migrate']));
+    expect(logsCall?.argv).not.toContain('--all-containers=true');
     const doc = JSON.parse(r.stdout) as MigrateReport;
     expect(doc).toMatchObject({
       ok: false,

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MigrateReport } from '../../lib/migrate/migrate.ts';
+import { type SimRelease, simRelease } from './sim-release.ts';
+
+const CRASH_LOG = 'drizzle: relation "organization" already exists';
+
+describe('npm run migrate on the simulated cluster', () => {
+  let r: SimRelease;
+  beforeAll(async () => {
+    r = await simRelease({
+      ns: 'tf-migrate',
+      scenario: {
+        images: { 'fail/migrate': { state: 'crash', exitCode: 1, logs: CRASH_LOG } },
+        readyAfterMs: 150,
+      },
+    });
+  }, 180_000);
+  afterAll(async () => r?.stop());
+
+  const manualJobs = async (): Promise<string[]> =>
+    (
+      await r.kubectl([
+        'get',
+        'jobs',
+        '-l',
+        'taskflow/manual-migration',
+        '-o',
+        'jsonpath={.items[*].metadata.name}',
+      ])
+    ).stdout
+      .split(/\s+/)
+      .filter(Boolean);
+
+  it('sso: a Job from cronjob/sso-migrate runs to completion, its output prefixed, then it is deleted', async () => {
+    const res = await r.run('run-migrations', ['sso']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toMatch(
+      /\[sso\] started job\/sso-migrate-manual-\d{8}-\d{6}-[0-9a-f]{4} from cronjob\/sso-migrate/,
+    );
+    expect(res.stdout).toMatch(/✓ sso: job\/sso-migrate-manual-\S+ completed in \d+\.\ds/);
+    expect(await manualJobs()).toEqual([]);
+  });
+
+  it('all: sso as a Job and api as a restart of taskflow-api, concurrently, one JSON document', async () => {
+    const res = await r.run('run-migrations', ['all', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const doc = JSON.parse(res.stdout) as MigrateReport;
+    expect(doc).toMatchObject({ ok: true, release: 'taskflow', namespace: 'tf-migrate' });
+    expect(doc.targets.map((t) => [t.target, t.ok, t.method])).toEqual([
+      ['sso', true, 'job'],
+      ['api', true, 'restart'],
+    ]);
+    expect(res.stderr).toContain('[api] ');
+    expect(res.stderr).toContain('[sso] ');
+  });
+
+  it('a failing migration: exit 1 with its logs; the newest failed Job is kept, older ones go', async () => {
+    const patch = await r.kubectl([
+      'patch',
+      'cronjob',
+      'sso-migrate',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"replace","path":"/spec/jobTemplate/spec/template/spec/containers/0/image","value":"fail/migrate:1"}]',
+    ]);
+    expect(patch.code, patch.stderr).toBe(0);
+    const first = await r.run('run-migrations', ['sso']);
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/✗ sso migration failed: /);
+    expect(first.stdout).toContain(`[sso] ${CRASH_LOG}`);
+    const kept = await manualJobs();
+    expect(kept).toHaveLength(1);
+    expect(first.stdout).toContain(`kubectl logs job/${kept[0]} -n tf-migrate (kept for inspection)`);
+
+    const second = await r.run('run-migrations', ['sso', '--json']);
+    expect(second.code).toBe(1);
+    const doc = JSON.parse(second.stdout) as MigrateReport;
+    expect(doc.targets[0]?.logs).toContain(CRASH_LOG);
+    expect(doc.cleanup.deleted).toEqual(kept);
+    expect(await manualJobs()).toEqual(doc.cleanup.kept);
+  });
+
+  it('a release that is not deployed: exit 1, one line naming the next step', async () => {
+    const res = await r.run('run-migrations', ['sso', '-n', 'nowhere']);
+    expect(res.code).toBe(1);
+    expect(res.stdout.split('\n')[0]).toBe(
+      '✗ release taskflow is not deployed in namespace nowhere; run npm run deploy',
+    );
+  });
+});
