@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type CommandResult, type Scenario, startKubeSim } from '../kube-sim/index.ts';
+import type { ToolsetName } from '../support/tools.ts';
 import { type ScriptEnv, type ScriptResult, runScript, scriptEnv } from '../support/e2e.ts';
 
 /** A simulated cluster with the release deployed by `npm run deploy`, and helpers to run and inspect. */
@@ -25,10 +26,12 @@ export async function simRelease(opts: {
   ns: string;
   scenario?: Scenario;
   envFile?: string;
+  toolset?: ToolsetName;
 }): Promise<SimRelease> {
   const sim = await startKubeSim({ ...(opts.scenario && { scenario: opts.scenario }) });
   const se = scriptEnv({
     kubeconfig: sim.kubeconfigPath,
+    ...(opts.toolset && { toolset: opts.toolset }),
     envFile: `TASKFLOW_NAMESPACE=${opts.ns}\n${opts.envFile ?? ''}`,
   });
   const deployed = await runScript('deploy-one-command', ['--json', '--timeout', '2m'], se, {
@@ -41,8 +44,11 @@ export async function simRelease(opts: {
     run: (script, args, o = {}) => runScript(script, args, se, { timeoutMs: 90_000, ...o }),
     // Asynchronous on purpose: the simulated API server runs in this very process.
     kubectl: (args, stdin) =>
-      sim.kubectl(['-n', opts.ns, ...args], { ...(stdin !== undefined && { input: stdin }) }),
-    helm: (args) => sim.helm(['-n', opts.ns, ...args]),
+      sim.kubectl(['-n', opts.ns, ...args], {
+        ...(opts.toolset && { toolset: opts.toolset }),
+        ...(stdin !== undefined && { input: stdin }),
+      }),
+    helm: (args) => sim.helm(['-n', opts.ns, ...args], { ...(opts.toolset && { toolset: opts.toolset }) }),
     secret: async (name, key) => {
       const r = await release.kubectl(['get', 'secret', name, '-o', `jsonpath={.data.${key}}`]);
       return Buffer.from(r.stdout, 'base64').toString('utf8');
