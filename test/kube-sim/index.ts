@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { toolset, type ToolsetName } from '../support/tools.ts';
+import { serveProxy } from './api/proxy.ts';
 import { bootstrap, syncStorageClasses } from './bootstrap.ts';
 import { Cluster } from './cluster.ts';
 import { startControllers } from './controllers/index.ts';
@@ -102,6 +103,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
     server = await startApiServer(cluster, {
       ...(opts.port !== undefined && { port: opts.port }),
       logs: (req, res, ns, name, q) => kubelet.serveLogs(req, res, ns, name, q),
+      proxy: (req, res, m) => serveProxy(cluster, (pod, port) => kubelet.connectPort(pod, port), req, res, m),
       upgrade: (req, socket, head) => handleStreamUpgrade(req, socket, head, kubelet),
       debug: opts.debug ?? process.env.KUBE_SIM_DEBUG === '1',
     });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { handleResource } from './api/handlers.ts';
 import { sendError, sendJson } from './api/http.ts';
+import { PROXY_PATH } from './api/proxy.ts';
 import { parseResourcePath } from './api/request.ts';
 import type { Cluster } from './cluster.ts';
 import {
@@ -29,6 +30,12 @@ export type LogHandler = (
   pod: string,
   q: URLSearchParams,
 ) => void;
+/** Serves a proxy subresource request (services/pods .../proxy/...). */
+export type ProxyHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  match: RegExpExecArray,
+) => Promise<void>;
 /** Takes an upgrade request (exec, attach, portforward); false when it is not one of those. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
@@ -81,7 +88,7 @@ const LOG_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/;
 /** Starts the API server on 127.0.0.1 (port 0 picks a free one). */
 export async function startApiServer(
   cluster: Cluster,
-  opts: { port?: number; logs: LogHandler; upgrade: UpgradeHandler; debug?: boolean },
+  opts: { port?: number; logs: LogHandler; proxy: ProxyHandler; upgrade: UpgradeHandler; debug?: boolean },
 ): Promise<ApiServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://kube-sim');
@@ -100,6 +107,8 @@ export async function startApiServer(
         url.searchParams,
       );
     }
+    const proxied = PROXY_PATH.exec(url.pathname);
+    if (proxied) return opts.proxy(req, res, proxied);
     const p = parseResourcePath(url.pathname);
     if (!p) throw new KubeSimError(404, 'the server could not find the requested resource');
     await handleResource(cluster, req, res, p, url.searchParams);
