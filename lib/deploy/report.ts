@@ -1,4 +1,4 @@
-import { APPS } from '../components.ts';
+import { APPS, DATABASES } from '../components.ts';
 import type { Settings } from '../env.ts';
 import { redact } from '../redact.ts';
 import type { DetailedFailure } from './failure-details.ts';
@@ -54,6 +54,16 @@ export const FAILURE_HINTS: Record<string, string> = {
     'the pod is ready but its health endpoint fails: npm run doctor, then kubectl logs deploy/<name>',
 };
 
+/** The hint of a failure id, naming the database when the failing pod is one of its consumers or its own. */
+export function hintFor(id: string, podOrObject: string): string | undefined {
+  const hint = FAILURE_HINTS[id];
+  const name = podOrObject.replace(/^\w+\//, '');
+  const db = Object.values(DATABASES).find(
+    (d) => name.startsWith(`${d.statefulSet}-`) || d.consumers.some((c) => name.startsWith(`${c}-`)),
+  );
+  return db && hint ? hint.replace('<sso|api>', db.db) : hint;
+}
+
 /** The human-visible detail: message, Warning events, and the next step. */
 export function failureDetail(message: string, events: string[], hint: string | undefined): string {
   const parts = [message];
@@ -69,7 +79,7 @@ export function fromRollout(f: DetailedFailure): ReportFailure {
     object: f.object,
     container: f.container ?? null,
     reason: f.reason,
-    detail: failureDetail(f.message, f.events, FAILURE_HINTS[f.id]),
+    detail: failureDetail(f.message, f.events, hintFor(f.id, f.pod ?? f.object)),
     logs: f.logs.trim() === '' ? null : redact(f.logs),
   };
 }
@@ -81,7 +91,7 @@ export function fromVerify(f: VerifyFailure): ReportFailure {
     object: f.object,
     container: f.container ?? null,
     reason: f.reason,
-    detail: failureDetail(f.message, [], FAILURE_HINTS[f.id]),
+    detail: failureDetail(f.message, [], hintFor(f.id, f.object)),
     logs: null,
   };
 }

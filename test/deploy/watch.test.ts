@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { watchRollout } from '../../lib/deploy/watch.ts';
 import { collectDetails, warningsByObject } from '../../lib/deploy/failure-details.ts';
 import { Kubectl } from '../../lib/kubectl.ts';
+import { hintFor } from '../../lib/deploy/report.ts';
 import { FakeRunner, json } from './fake-runner.ts';
 
 const labels = (c: string) => ({ 'app.kubernetes.io/instance': 'tf', 'app.kubernetes.io/component': c });
@@ -187,6 +188,12 @@ describe('failure details', () => {
       },
     ]);
     expect(runner.recorded.map((c) => c.argv[3])).toEqual(['get']);
+  });
+
+  it('hints name the database of the failing pod', () => {
+    expect(hintFor('pods.crashloop', 'taskflow-api-5d9f-x')).toMatch(/reset-db-password -- api$/);
+    expect(hintFor('db.auth', 'pod/sso-postgres-0')).toMatch(/reset-db-password -- sso$/);
+    expect(hintFor('pods.crashloop', 'web-dashboard-1-x')).toMatch(/<sso\|api>/);
   });
 
   it('warningsByObject groups and orders', () => {

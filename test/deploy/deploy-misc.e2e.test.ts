@@ -1,0 +1,92 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeSim } from '../kube-sim/index.ts';
+import { deployEnv, doc, envValues, type DeployEnv } from './e2e-support.ts';
+
+type Sim = Awaited<ReturnType<typeof startKubeSim>>;
+
+describe('deploy without a cluster', () => {
+  const envs: DeployEnv[] = [];
+  afterAll(() => envs.forEach((e) => e.cleanup()));
+  const env = (envFile: string, extra: NodeJS.ProcessEnv = {}) => {
+    const se = deployEnv({ envFile, env: extra });
+    envs.push(se);
+    return se;
+  };
+
+  it('bad settings exit 2, a missing tool exits 3, an unreachable cluster exits 3', async () => {
+    const bad = await env('TASKFLOW_NAMESPACE=Not_A_Name\nSMTP_PORT=abc\n').deploy(['--json']);
+    expect(bad.code).toBe(2);
+    expect(doc(bad).failures[0]?.detail).toMatch(/TASKFLOW_NAMESPACE[\s\S]*SMTP_PORT/);
+    const noHelm = await env('', { HELM: '/nonexistent/helm' }).deploy(['--json']);
+    expect(noHelm.code).toBe(3);
+    expect(doc(noHelm).failures[0]).toMatchObject({ id: 'tools.helm' });
+    const down = await env('').deploy(['--json']);
+    expect(down.code).toBe(3);
+    expect(doc(down).failures[0]).toMatchObject({
+      id: 'cluster.reachable',
+      detail: expect.stringMatching(/minikube start/),
+    });
+  });
+
+  it('--dry-run renders and validates with no cluster, secrets masked, nothing written', async () => {
+    const se = env('POSTGRES_SSO_PASSWORD=0123456789abcdef0123456789abcdef\n');
+    const r = await se.deploy(['--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/helm upgrade taskflow|upgrade taskflow/);
+    expect(r.stdout).toMatch(/StatefulSet: api-postgres, sso-postgres/);
+    expect(r.stdout).toMatch(/chart renders and every object is valid/);
+    expect(r.stdout).not.toContain('0123456789abcdef0123456789abcdef');
+    expect(se.envFile()).toBe('POSTGRES_SSO_PASSWORD=0123456789abcdef0123456789abcdef\n');
+    expect(se.calls().every((c) => c.tool === 'helm')).toBe(true);
+  });
+});
+
+describe('deploy with helm 3, and --fresh', () => {
+  let sim: Sim;
+  let se: DeployEnv;
+  beforeAll(async () => {
+    sim = await startKubeSim({ scenario: { readyAfterMs: 200 } });
+    se = deployEnv({ kubeconfig: sim.kubeconfigPath, toolset: 'v33', envFile: 'TASKFLOW_NAMESPACE=tf-h3\n' });
+  });
+  afterAll(async () => {
+    se?.cleanup();
+    await sim?.stop();
+  });
+
+  it('installs with helm 3 and kubectl 1.33', async () => {
+    const r = await se.deploy(['--json', '--pgadmin']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = doc(r);
+    expect(d).toMatchObject({ ok: true, namespace: 'tf-h3', revision: 1 });
+    expect(d.services.find((s) => s.name === 'pgadmin')).toEqual({
+      name: 'pgadmin',
+      ready: true,
+      url: 'http://localhost:5050',
+    });
+  });
+
+  it('--fresh without --yes and without a terminal refuses; with --yes it backs up, wipes and redeploys', async () => {
+    const refused = await se.deploy(['--fresh', '--json']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/add --yes/);
+    const before = envValues(se.envFile());
+    const r = await se.deploy(['--fresh', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(doc(r)).toMatchObject({ ok: true, revision: 1 });
+    const backups = readdirSync(path.join(se.cwd, 'backups'));
+    expect(backups.sort()).toEqual([
+      expect.stringMatching(/^taskflow-api-.*\.sql$/),
+      expect.stringMatching(/^taskflow-sso-.*\.sql$/),
+    ]);
+    for (const b of backups) {
+      expect(statSync(path.join(se.cwd, 'backups', b)).mode & 0o777).toBe(0o600);
+      expect(readFileSync(path.join(se.cwd, 'backups', b), 'utf8')).toMatch(
+        /PostgreSQL database dump complete/,
+      );
+    }
+    // The env file's passwords initialised the new databases: still the same values.
+    expect(envValues(se.envFile())).toEqual(before);
+  });
+});

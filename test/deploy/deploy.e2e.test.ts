@@ -1,0 +1,202 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeSim } from '../kube-sim/index.ts';
+import { alive, deployEnv, doc, envValues, type DeployEnv } from './e2e-support.ts';
+
+type Sim = Awaited<ReturnType<typeof startKubeSim>>;
+
+interface PodInfo {
+  metadata: { name: string; uid: string };
+  spec: { containers: { image: string }[] };
+  status?: { containerStatuses?: { restartCount?: number }[] };
+}
+
+const SECRET_KEYS = ['POSTGRES_SSO_PASSWORD', 'POSTGRES_API_PASSWORD', 'BETTER_AUTH_SECRET'];
+const POLL = 'pods,replicasets,deployments,statefulsets,jobs,pvc';
+
+describe('deploy on the simulated cluster (helm 4)', () => {
+  let sim: Sim;
+  const envs: DeployEnv[] = [];
+  beforeAll(async () => {
+    // progressDeadlineScale 1: a never-ready pod must not end the Ctrl+C test's rollout early.
+    sim = await startKubeSim({
+      scenario: {
+        images: { 'fail/never': { state: 'never-ready' } },
+        readyAfterMs: 200,
+        progressDeadlineScale: 1,
+      },
+    });
+  });
+  afterAll(async () => {
+    for (const e of envs) e.cleanup();
+    await sim?.stop();
+  });
+  const env = (ns: string, extra: NodeJS.ProcessEnv = {}): DeployEnv => {
+    const se = deployEnv({
+      kubeconfig: sim.kubeconfigPath,
+      envFile: `TASKFLOW_NAMESPACE=${ns}\n`,
+      env: extra,
+    });
+    envs.push(se);
+    return se;
+  };
+  const podList = (se: DeployEnv, ns: string) =>
+    (JSON.parse(se.kubectl(['get', 'pods', '-n', ns, '-o', 'json']).stdout) as { items: PodInfo[] }).items;
+  const pods = (se: DeployEnv, ns: string) =>
+    podList(se, ns)
+      .map(
+        (p) =>
+          `${p.metadata.name}/${p.metadata.uid}/${(p.status?.containerStatuses ?? []).map((c) => c.restartCount ?? 0).join(',')}`,
+      )
+      .sort();
+  const secretData = (se: DeployEnv, ns: string) =>
+    se.kubectl([
+      'get',
+      'secrets',
+      'sso-postgres',
+      'api-postgres',
+      'sso-platform',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={.items[*].data}',
+    ]).stdout;
+
+  let main: DeployEnv;
+  it('installs, prints reachable URLs, keeps secrets out of argv and output; a second run changes nothing', async () => {
+    main = env('tf-main');
+    const first = await main.deploy(['--json']);
+    const d1 = doc(first);
+    expect(first.code, first.stderr).toBe(0);
+    expect(d1).toMatchObject({
+      ok: true,
+      release: 'taskflow',
+      namespace: 'tf-main',
+      revision: 1,
+      failures: [],
+    });
+    expect(d1.services).toEqual([
+      { name: 'web-dashboard', ready: true, url: 'http://localhost:3000' },
+      { name: 'sso-platform', ready: true, url: 'http://localhost:3001' },
+      { name: 'taskflow-api', ready: true, url: 'http://localhost:8000' },
+      { name: 'mcp-server', ready: true, url: 'http://localhost:8001' },
+    ]);
+    expect(first.stderr).toMatch(/databases accept their passwords; health endpoints answer/);
+    expect(first.stderr).toMatch(/npm run port-forward/);
+    // The URLs are reachable: the health checks went through the API server's service proxy.
+    expect(
+      main.calls().filter((c) => c.args.some((a) => /\/services\/[\w-]+:\d+\/proxy\//.test(a))),
+    ).toHaveLength(4);
+    // Secrets were generated, written back to the env file, and never shown nor put in argv.
+    const values = envValues(main.envFile());
+    const secrets = SECRET_KEYS.map((k) => values[k] ?? '');
+    for (const s of secrets) expect(s).toMatch(/^[0-9a-f]{32}$/);
+    for (const s of secrets) {
+      expect(main.argvText()).not.toContain(s);
+      expect(first.stdout + first.stderr).not.toContain(s);
+    }
+    expect(
+      main.calls().some((c) => c.tool === 'helm' && c.args[0] === 'upgrade' && c.args.includes('-')),
+    ).toBe(true);
+    expect(main.calls().some((c) => c.args.includes('--set'))).toBe(false);
+
+    const before = { pods: pods(main, 'tf-main'), secrets: secretData(main, 'tf-main'), env: main.envFile() };
+    const second = await main.deploy(['--json']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(doc(second)).toMatchObject({ ok: true, revision: 2 });
+    expect(pods(main, 'tf-main')).toEqual(before.pods);
+    expect(secretData(main, 'tf-main')).toBe(before.secrets);
+    expect(main.envFile()).toBe(before.env);
+    for (const s of secrets) expect(main.argvText() + second.stdout + second.stderr).not.toContain(s);
+  });
+
+  it('the drift guard stops before touching the cluster', async () => {
+    const se = main;
+    const helmRevisions = () =>
+      se.kubectl(['get', 'secrets', '-n', 'tf-main', '-l', 'owner=helm', '-o', 'name']).stdout;
+    const before = {
+      revisions: helmRevisions(),
+      secrets: secretData(se, 'tf-main'),
+      pods: pods(se, 'tf-main'),
+    };
+    const changed = se
+      .envFile()
+      .replace(/^POSTGRES_API_PASSWORD=.*$/m, 'POSTGRES_API_PASSWORD=0123456789abcdef0123456789abcdef');
+    writeFileSync(path.join(se.cwd, '.env'), changed);
+    const upgradesBefore = se.calls().filter((c) => c.args[0] === 'upgrade').length;
+    const r = await se.deploy(['--json']);
+    expect(r.code).toBe(1);
+    const d = doc(r);
+    expect(d.ok).toBe(false);
+    expect(d.failures).toEqual([
+      expect.objectContaining({
+        id: 'db.password-drift',
+        object: 'pvc/data-api-postgres-0',
+        detail: expect.stringContaining('npm run reset-db-password -- api'),
+      }),
+    ]);
+    expect(r.stderr).toMatch(/stopped before changing anything/);
+    expect(se.calls().filter((c) => c.args[0] === 'upgrade').length).toBe(upgradesBefore);
+    expect(helmRevisions()).toBe(before.revisions);
+    expect(secretData(se, 'tf-main')).toBe(before.secrets);
+    expect(pods(se, 'tf-main')).toEqual(before.pods);
+    expect(r.stdout + r.stderr + se.argvText()).not.toContain('0123456789abcdef0123456789abcdef');
+  });
+
+  it('--build builds the five images by content tag; a redeploy without --build keeps them and restarts nothing', async () => {
+    const se = env('tf-build');
+    const fakeBin = path.join(se.cwd, 'fakebin');
+    mkdirSync(fakeBin);
+    const log = path.join(se.cwd, 'minikube.log');
+    writeFileSync(path.join(fakeBin, 'minikube'), `#!/bin/sh\necho "$*" >> '${log}'\n`);
+    chmodSync(path.join(fakeBin, 'minikube'), 0o755);
+    const src = path.join(se.cwd, 'src');
+    for (const d of ['sso-platform', 'api', 'mcp-server', 'web-dashboard']) {
+      mkdirSync(path.join(src, d), { recursive: true });
+      writeFileSync(path.join(src, d, 'Dockerfile'), `FROM scratch\n# ${d}\n`);
+    }
+    se.env.PATH = `${fakeBin}:${se.env.PATH ?? ''}`;
+    const r = await se.deploy(['--json', '--build', '--src', src]);
+    expect(r.code, r.stderr).toBe(0);
+    const builds = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('image build'));
+    expect(builds).toHaveLength(5);
+    expect(builds.join('\n')).toContain('--build-opt=build-arg=NEXT_PUBLIC_SSO_URL=http://localhost:3001');
+    const images = () =>
+      podList(se, 'tf-build')
+        .flatMap((p) => p.spec.containers.map((c) => c.image))
+        .filter((i) => i.startsWith('taskflow/'))
+        .sort();
+    expect(images()).toEqual([
+      expect.stringMatching(/^taskflow\/api:[0-9a-f]{12}$/),
+      expect.stringMatching(/^taskflow\/mcp-server:[0-9a-f]{12}$/),
+      expect.stringMatching(/^taskflow\/sso-platform:[0-9a-f]{12}$/),
+      expect.stringMatching(/^taskflow\/web-dashboard:[0-9a-f]{12}$/),
+    ]);
+    const before = { images: images(), pods: pods(se, 'tf-build') };
+    const again = await se.deploy(['--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(images()).toEqual(before.images);
+    expect(pods(se, 'tf-build')).toEqual(before.pods);
+  });
+
+  it('Ctrl+C during the rollout exits 130 and leaves no child process behind', async () => {
+    const se = env('tf-int');
+    const never = path.join(se.cwd, 'never.yaml');
+    writeFileSync(never, 'mcp:\n  image:\n    repository: fail/never\n');
+    let pid = 0;
+    const run = se.deploy(['--timeout', '60s', '-f', never], { onStarted: (p) => (pid = p) });
+    for (let i = 0; i < 300 && !se.calls().some((c) => c.args.includes(POLL)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(se.calls().some((c) => c.args.includes(POLL))).toBe(true);
+    process.kill(pid, 'SIGINT');
+    const r = await run;
+    expect(r.code).toBe(130);
+    expect(r.stdout + r.stderr).toMatch(/interrupted/);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(se.calls().filter((c) => alive(c.pid))).toEqual([]);
+  });
+});
