@@ -72,6 +72,8 @@ async function main(): Promise<void> {
       ...(args.scenario !== undefined && { scenario: args.scenario }),
       kubeconfigPath,
       debug: args.debug,
+      // This process is the cluster: no need for a thread of its own.
+      inProcess: true,
     });
   } catch (err) {
     console.error(`sim: cannot start: ${err instanceof Error ? err.message : String(err)}`);

@@ -328,14 +328,14 @@ describe('failure injection', () => {
   });
 
   it('scenario changes at run time apply to new containers', async () => {
-    sim.setScenario({ readyAfterMs: 100, images: { 'demo/flaky': { state: 'crash' } } });
+    await sim.setScenario({ readyAfterMs: 100, images: { 'demo/flaky': { state: 'crash' } } });
     await k(['run', 'flaky', '--image=demo/flaky:1', '-n', ns]);
     await waitFor(
       async () => ((await status('flaky')).containerStatuses?.[0]?.restartCount ?? 0) >= 1,
       5_000,
       'a crash',
     );
-    sim.setScenario({ readyAfterMs: 100 });
+    await sim.setScenario({ readyAfterMs: 100 });
     expect((await k(['wait', '--for=condition=Ready', 'pod/flaky', '-n', ns, '--timeout=10s'])).code).toBe(0);
   });
 });

@@ -16,6 +16,7 @@ import { loadScenario, type Scenario } from './scenario.ts';
 import { startApiServer } from './server.ts';
 import type { Store } from './store.ts';
 import { handleStreamUpgrade } from './streams/index.ts';
+import { startThreaded } from './thread.ts';
 
 export type { ImageBehaviour, ImageState, Scenario } from './scenario.ts';
 export type { Cluster } from './cluster.ts';
@@ -29,6 +30,12 @@ export interface KubeSimOptions {
   kubeconfigPath?: string;
   /** Log every request to stderr. */
   debug?: boolean;
+  /**
+   * Run in the calling thread (default: a worker thread of its own). In-process instances
+   * expose `cluster` and `store`, but stop serving while the caller blocks its thread, e.g. in
+   * spawnSync.
+   */
+  inProcess?: boolean;
 }
 
 export interface CommandResult {
@@ -45,11 +52,11 @@ export interface KubeSim {
   dir: string;
   /** The environment for kubectl/helm children: process env plus this cluster's KUBECONFIG, KUBECACHEDIR and helm dirs. */
   env: NodeJS.ProcessEnv;
-  /** The cluster state (store, watches, events) for assertions. */
-  cluster: Cluster;
-  store: Store;
+  /** The cluster state (store, watches, events) for assertions: in-process instances only. */
+  cluster: Cluster | undefined;
+  store: Store | undefined;
   /** Changes the injected failures from now on (new containers and restarts see it). */
-  setScenario(scenario: Scenario | string): void;
+  setScenario(scenario: Scenario | string): Promise<void>;
   /** Runs the real kubectl of a toolset (default v35) against this cluster. */
   kubectl(
     args: string[],
@@ -88,8 +95,44 @@ function run(
   });
 }
 
-/** Starts a simulated cluster; resolves once it serves. */
+function toolEnv(dir: string, kubeconfigPath: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KUBECONFIG: kubeconfigPath,
+    KUBECACHEDIR: path.join(dir, 'kube-cache'),
+    HELM_CACHE_HOME: path.join(dir, 'helm', 'cache'),
+    HELM_CONFIG_HOME: path.join(dir, 'helm', 'config'),
+    HELM_DATA_HOME: path.join(dir, 'helm', 'data'),
+  };
+}
+
+/** Starts a simulated cluster (in a worker thread unless `inProcess`); resolves once it serves. */
 export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> {
+  if (!opts.inProcess) {
+    // Scenario errors surface here, in the caller's thread, with a stack that points at it.
+    loadScenario(opts.scenario);
+    const t = await startThreaded(opts);
+    const env = toolEnv(t.dir, t.kubeconfigPath);
+    return {
+      url: t.url,
+      port: t.port,
+      kubeconfigPath: t.kubeconfigPath,
+      dir: t.dir,
+      env,
+      cluster: undefined,
+      store: undefined,
+      setScenario: (s) => t.setScenario(s),
+      kubectl: (args, o = {}) =>
+        run(toolset(o.toolset ?? 'v35').kubectl, args, env, o.input, o.timeoutMs ?? 60_000),
+      helm: (args, o = {}) =>
+        run(toolset(o.toolset ?? 'v35').helm, args, env, o.input, o.timeoutMs ?? 120_000),
+      stop: () => t.stop(),
+    };
+  }
+  return startInProcess(opts);
+}
+
+async function startInProcess(opts: KubeSimOptions): Promise<KubeSim> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-'));
   const cluster = new Cluster(loadScenario(opts.scenario));
   const kubelet = new Kubelet(cluster, path.join(dir, 'pg'));
@@ -115,14 +158,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
   }
   const kubeconfigPath = opts.kubeconfigPath ?? path.join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfigPath, server.url);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    KUBECONFIG: kubeconfigPath,
-    KUBECACHEDIR: path.join(dir, 'kube-cache'),
-    HELM_CACHE_HOME: path.join(dir, 'helm', 'cache'),
-    HELM_CONFIG_HOME: path.join(dir, 'helm', 'config'),
-    HELM_DATA_HOME: path.join(dir, 'helm', 'data'),
-  };
+  const env = toolEnv(dir, kubeconfigPath);
   let stopped: Promise<void> | undefined;
   const srv = server;
   return {
@@ -136,6 +172,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
     setScenario(s) {
       cluster.scenario = loadScenario(s);
       syncStorageClasses(cluster);
+      return Promise.resolve();
     },
     kubectl: (args, o = {}) =>
       run(toolset(o.toolset ?? 'v35').kubectl, args, env, o.input, o.timeoutMs ?? 60_000),
