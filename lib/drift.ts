@@ -13,9 +13,17 @@ export interface DriftResult {
   hint?: string;
 }
 
-/** The two ways out of a password drift, for one database. */
-export function driftHint(db: DbInfo): string {
-  return `make the database take the new password: npm run reset-db-password -- ${db.db}; or keep the old one: remove ${db.envKey} from the env file (the value in the cluster is then reused)`;
+/**
+ * The ways out of a password drift. `secretAgrees`: the password being deployed is the one in the
+ * database's Secret, so only the database diverged and a sync (database := Secret) fixes it. Otherwise
+ * the env file brings a new value: keep the old one, or rotate (new password in database, release and
+ * env file alike).
+ */
+export function driftHint(db: DbInfo, secretAgrees = false): string {
+  if (secretAgrees) {
+    return `make the database take the password of Secret ${db.secret} (the one being deployed): npm run reset-db-password -- ${db.db}`;
+  }
+  return `keep the database's password: remove ${db.envKey} from the env file (deploy then reuses the one in the cluster); or change it everywhere: npm run reset-db-password -- ${db.db} --rotate (then deploy again)`;
 }
 
 /** Whether the database pod's postgres container is running (so a login can be tried in it). */
@@ -48,10 +56,11 @@ export async function checkPasswordDrift(
     if (login.status === 'ok')
       return { status: 'match', detail: `${db.pod} accepts the password for user "${db.user}"` };
     if (login.status === 'rejected') {
+      const inSecret = await kubectl.secretValue(db.secret, db.secretKey);
       return {
         status: 'mismatch',
         detail: `the ${db.db} database (volume ${db.pvc}) rejects the password about to be deployed (${login.detail})`,
-        hint: driftHint(db),
+        hint: driftHint(db, inSecret === password.reveal()),
       };
     }
     loginDetail = ` (login check inside ${db.pod} failed: ${login.detail})`;

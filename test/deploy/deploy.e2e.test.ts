@@ -133,7 +133,9 @@ describe('deploy on the simulated cluster (helm 4)', () => {
       expect.objectContaining({
         id: 'db.password-drift',
         object: 'pvc/data-api-postgres-0',
-        detail: expect.stringContaining('npm run reset-db-password -- api'),
+        detail: expect.stringMatching(
+          /remove POSTGRES_API_PASSWORD from the env file.*npm run reset-db-password -- api --rotate/,
+        ),
       }),
     ]);
     expect(r.stderr).toMatch(/stopped before changing anything/);
@@ -142,6 +144,11 @@ describe('deploy on the simulated cluster (helm 4)', () => {
     expect(secretData(se, 'tf-main')).toBe(before.secrets);
     expect(pods(se, 'tf-main')).toEqual(before.pods);
     expect(r.stdout + r.stderr + se.argvText()).not.toContain('0123456789abcdef0123456789abcdef');
+    // Following the hint (drop the new value) deploys again with the cluster's password.
+    writeFileSync(path.join(se.cwd, '.env'), changed.replace(/^POSTGRES_API_PASSWORD=.*\n/m, ''));
+    const after = await se.deploy(['--json']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(secretData(se, 'tf-main')).toBe(before.secrets);
   });
 
   it('--build builds the five images by content tag; a redeploy without --build keeps them and restarts nothing', async () => {

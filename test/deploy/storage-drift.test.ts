@@ -108,11 +108,21 @@ describe('checkPasswordDrift', () => {
     for (const c of runner.recorded) expect(c.argv.join(' ')).not.toContain(PASSWORD);
   });
 
-  it('pod running, password rejected: mismatch with both ways out', async () => {
+  it('pod running, the database alone diverged from its Secret: sync', async () => {
     const r = await check(cluster({ pvc: true, pod: runningPod, login: 'rejected', secret: PASSWORD }));
     expect(r.status).toBe('mismatch');
-    expect(r.hint).toContain('npm run reset-db-password -- sso');
+    expect(r.hint).toBe(
+      'make the database take the password of Secret sso-postgres (the one being deployed): npm run reset-db-password -- sso',
+    );
+  });
+
+  it('pod running, the env file brings a new password: keep the old one or rotate', async () => {
+    const r = await check(
+      cluster({ pvc: true, pod: runningPod, login: 'rejected', secret: 'old-password-0123456789' }),
+    );
+    expect(r.status).toBe('mismatch');
     expect(r.hint).toContain('remove POSTGRES_SSO_PASSWORD from the env file');
+    expect(r.hint).toContain('npm run reset-db-password -- sso --rotate');
   });
 
   it.each([
