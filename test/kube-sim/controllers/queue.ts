@@ -11,7 +11,11 @@ export class WorkQueue {
 
   constructor(
     private readonly fn: (key: string) => void,
-    private readonly onError: (key: string, err: unknown) => void = () => undefined,
+    // A controller bug must not pass silently: tests would only see objects that never change.
+    private readonly onError: (key: string, err: unknown) => void = (key, err) =>
+      process.stderr.write(
+        `[kube-sim] reconciling ${key} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      ),
   ) {}
 
   /** Queues a key to run soon. */
