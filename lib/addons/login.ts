@@ -37,7 +37,10 @@ export function pgadminServers(values: Record<string, unknown>): ServerInfo[] {
   return [server(DATABASES.sso, 'SSO database'), server(DATABASES.api, 'API database')];
 }
 
-/** pgAdmin's URL and admin login (the point of the add-on); database passwords only when asked. */
+/**
+ * pgAdmin's URL and the login its sign-in page asks for (server mode: `pgadmin.email` and the generated
+ * admin password), the point of the add-on; database passwords only when asked.
+ */
 export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
   const { kubectl } = input.session;
   const url = input.urls.web;
@@ -46,9 +49,10 @@ export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
   const servers = pgadminServers(input.values);
   const lines = [
     `pgAdmin:  ${url ?? '(not forwarded)'}`,
-    `  login:    ${typeof email === 'string' ? email : '(pgadmin.email)'} / ${password ?? '(Secret pgadmin not found)'}`,
+    `  login:    ${typeof email === 'string' ? email : '(pgadmin.email)'} / ${password ?? `(Secret ${PGADMIN_SECRET.name} not found)`}`,
+    `            (the sign-in page's e-mail and password; Secret ${PGADMIN_SECRET.name}, key ${PGADMIN_SECRET.key})`,
     `  servers:  ${servers.map((s) => `${s.name} (${s.database} as ${s.user} on ${s.host})`).join(', ')}`,
-    '            pre-configured, no password prompt',
+    "            pre-configured from the databases' Secrets: no database password prompt",
   ];
   const dbPasswords: Record<string, string | undefined> = {};
   const secretLines: string[] = [];

@@ -13,6 +13,12 @@ const SMTP = {
   SMTP_PASS: 'smtp-pass-abcdef123456',
 };
 
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
+}
+
 interface AddonDoc {
   ok: boolean;
   action: string;
@@ -40,6 +46,22 @@ describe('npm run addon / pgadmin on the simulated cluster', () => {
         data: Record<string, string>;
       }
     ).data;
+
+  /** The admin login the pgAdmin Deployment in the cluster starts with (env, and the Secret it refers to). */
+  const pgadminLogin = async () => {
+    const d = JSON.parse(await k('get', 'deployment', 'pgadmin', '-o', 'json')) as {
+      spec: { template: { spec: { containers: { name: string; env: EnvVar[] }[] } } };
+    };
+    const env = d.spec.template.spec.containers.find((c) => c.name === 'pgadmin')?.env ?? [];
+    const get = (n: string) => env.find((e) => e.name === n);
+    const ref = get('PGADMIN_DEFAULT_PASSWORD')?.valueFrom?.secretKeyRef;
+    const b64 = ref ? await k('get', 'secret', ref.name, '-o', `jsonpath={.data.${ref.key}}`) : '';
+    return {
+      serverMode: get('PGADMIN_CONFIG_SERVER_MODE')?.value,
+      email: get('PGADMIN_DEFAULT_EMAIL')?.value,
+      password: Buffer.from(b64, 'base64').toString(),
+    };
+  };
 
   beforeAll(async () => {
     sim = await startKubeSim({ scenario: { readyAfterMs: 100 } });
@@ -72,6 +94,12 @@ describe('npm run addon / pgadmin on the simulated cluster', () => {
     expect(doc).toMatchObject({ ok: true, action: 'enabled', revision: 2, forward: { mode: 'none' } });
     expect(doc.login.email).toBe('admin@example.com');
     expect(doc.login.password).toMatch(/^\S{12,}$/);
+    // The printed login is the one pgAdmin (server mode) was started with: its e-mail and Secret.
+    expect(await pgadminLogin()).toEqual({
+      serverMode: 'True',
+      email: doc.login.email,
+      password: doc.login.password,
+    });
     expect(doc.login.servers?.every((s) => s.password === undefined)).toBe(true);
     expect(await secrets()).toBe(before);
     expect(await k('get', 'deployment', 'pgadmin', '-o', 'name')).toBe('deployment.apps/pgadmin');

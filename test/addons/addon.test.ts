@@ -12,7 +12,14 @@ const ADMIN = 'pgadmin-admin-pass-123';
 const SSO_DB = 'sso-db-password-0123456789';
 
 /** A fake release: helm status/values/upgrade, the add-on Secrets, Deployments and the SSO ConfigMap. */
-function fakeCluster(opts: { installed?: boolean; pgadmin?: boolean; mailpit?: boolean } = {}) {
+function fakeCluster(
+  opts: {
+    installed?: boolean;
+    pgadmin?: boolean;
+    mailpit?: boolean;
+    /** a Secret not there */ missing?: string;
+  } = {},
+) {
   const state = { pgadmin: opts.pgadmin ?? false, mailpit: opts.mailpit ?? false, revision: 1 };
   const runner = new ScriptedRunner(
     (args, stdin): Reply => {
@@ -26,7 +33,7 @@ function fakeCluster(opts: { installed?: boolean; pgadmin?: boolean; mailpit?: b
       if (v0 === 'get' && v1 === 'values') {
         return {
           stdout: JSON.stringify({
-            pgadmin: { enabled: state.pgadmin, email: 'admin@taskflow.local' },
+            pgadmin: { enabled: state.pgadmin, email: 'admin@example.com' },
             mailpit: { enabled: state.mailpit },
             sso: { database: { name: 'sso_db' } },
           }),
@@ -44,7 +51,8 @@ function fakeCluster(opts: { installed?: boolean; pgadmin?: boolean; mailpit?: b
           'sso-postgres': { password: b64(SSO_DB) },
           'api-postgres': { password: b64('api-db-password-9876543210') },
         };
-        return { stdout: data[v2 ?? ''] ? JSON.stringify({ data: data[v2 ?? ''] }) : '' };
+        const found = v2 !== opts.missing && data[v2 ?? ''];
+        return { stdout: found ? JSON.stringify({ data: found }) : '' };
       }
       if (v0 === 'get' && v1 === 'deployment') {
         return { stdout: JSON.stringify({ spec: { selector: { matchLabels: { app: v2 } } } }) };
@@ -110,12 +118,38 @@ describe('npm run addon / pgadmin (fake cluster)', () => {
       'rollout status deployment/pgadmin --timeout=300s',
     ]);
     expect(r.logged).toContain('✓ pgAdmin is ready (release revision 2)');
-    expect(r.logged).toContain(`  login:    admin@taskflow.local / ${ADMIN}`);
+    // The login pgAdmin's sign-in page asks for (server mode): pgadmin.email and the pgadmin Secret.
+    expect(r.logged).toContain('pgAdmin:  (not forwarded)');
+    expect(r.logged).toContain(`  login:    admin@example.com / ${ADMIN}\n`);
+    expect(r.logged).toContain("(the sign-in page's e-mail and password; Secret pgadmin, key password)");
     expect(r.logged).toContain(
       '  servers:  SSO database (sso_db as sso_user on sso-postgres), API database (taskflow_db as taskflow_user on api-postgres)',
     );
+    expect(r.logged).toContain("pre-configured from the databases' Secrets: no database password prompt");
     expect(r.logged).toContain('database passwords: add --show-passwords to print them');
     expect(r.logged + r.stdout).not.toContain(SSO_DB);
+    expect(r.logged + r.stdout).not.toContain('api-db-password-9876543210');
+  });
+
+  it('prints the database passwords, after the admin login, only with --show-passwords', async () => {
+    const r = await addon('pgadmin', { 'no-forward': true, 'show-passwords': true });
+    expect(r.code).toBe(0);
+    const out = r.logged + r.stdout;
+    expect(out).toContain(`  login:    admin@example.com / ${ADMIN}\n`);
+    expect(r.stdout).toContain(`  sso_user password: ${SSO_DB}\n`);
+    expect(r.stdout).toContain('  taskflow_user password: api-db-password-9876543210\n');
+    expect(out).not.toContain('add --show-passwords');
+  });
+
+  it('says so when the pgadmin Secret is missing instead of printing a login that does not exist', async () => {
+    const r = await addon(
+      'pgadmin',
+      { 'no-forward': true },
+      fakeCluster({ pgadmin: true, missing: 'pgadmin' }),
+    );
+    expect(r.code).toBe(0);
+    expect(r.logged).toContain('  login:    admin@example.com / (Secret pgadmin not found)');
+    expect(r.logged + r.stdout).not.toContain(ADMIN);
   });
 
   it('is idempotent: already on means no upgrade', async () => {
@@ -135,7 +169,7 @@ describe('npm run addon / pgadmin (fake cluster)', () => {
       revision: 2,
       forward: { mode: 'none' },
       login: {
-        email: 'admin@taskflow.local',
+        email: 'admin@example.com',
         password: ADMIN,
         servers: [
           { name: 'SSO database', user: 'sso_user', password: SSO_DB },

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -9,7 +9,8 @@ import { findObject, renderChart, secretData, type K8sObject } from '../support/
 import { freePort, startPg, type PgServer } from '../support/embedded-pg.ts';
 import type { ToolsetName } from '../support/tools.ts';
 import { SERVER_DRY_RUN, startStubApiServer, type StubApiServer } from './stub-apiserver.ts';
-import { container } from './workloads.ts';
+import { mountOf, pgadminPassFile, pgadminPod, pgadminServers } from './pgadmin.ts';
+import { container, resolveEnv } from './workloads.ts';
 
 // Every character that broke the old URLs, plus a space (Go's urlquery writes it as "+") and a
 // backslash (pgpass needs it escaped). Such passwords reach the chart from the cluster (lookup):
@@ -159,26 +160,32 @@ function runScript(
 }
 
 describe('scripts of the init containers, run for real', () => {
-  test("pgAdmin's pgpass file (from the databases' Secrets) logs psql in without a prompt", async () => {
+  test("pgAdmin's pgpass file (from the databases' Secrets) sits where each PassFile resolves and logs psql in", async () => {
     const objects = await renderAgainstPg('v35');
-    const init = container(findObject(objects, 'Deployment', 'pgadmin'), 'pgpass');
-    const file = path.join(tmp, 'pgpass');
-    const script = init.command![2]!.replaceAll('/var/lib/pgadmin/pgpass', file);
-    const r = await runScript(script, [], { SSO_DB_PASSWORD: SSO_PASSWORD, API_DB_PASSWORD: API_PASSWORD });
+    const { init } = pgadminPod(objects);
+    const email = resolveEnv(objects, pgadminPod(objects).main).get('PGADMIN_DEFAULT_EMAIL')!.value!;
+    const inPod = resolveEnv(objects, init).get('PGPASSFILE')!.value!;
+    // The pod's data volume becomes a temporary directory; the script runs as written.
+    const root = path.join(tmp, 'pgadmin-data');
+    const local = (p: string): string => path.join(root, path.posix.relative(mountOf(init, 'data')!, p));
+    const file = local(inPod);
+    const r = await runScript(init.command![2]!, [], {
+      PGPASSFILE: file,
+      SSO_DB_PASSWORD: SSO_PASSWORD,
+      API_DB_PASSWORD: API_PASSWORD,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    // servers.json points pgAdmin at exactly these hosts, ports and users, with this PassFile.
-    const servers = JSON.parse(
-      (findObject(objects, 'ConfigMap', 'pgadmin-servers').data as Record<string, string>)['servers.json']!,
-    ) as {
-      Servers: Record<
-        string,
-        { Host: string; Port: number; Username: string; MaintenanceDB: string; PassFile: string }
-      >;
-    };
-    for (const s of Object.values(servers.Servers)) {
-      expect(s.PassFile).toBe('/var/lib/pgadmin/pgpass');
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    // Owned by the user that ran the script: in the pod, uid 5050 (the pgadmin test checks the pod's user).
+    expect(statSync(file).uid).toBe(process.getuid!());
+    const servers = pgadminServers(objects);
+    expect(servers.map((s) => s.Username)).toEqual(['sso_user', 'taskflow_user']);
+    for (const s of servers) {
+      // pgAdmin (server mode) opens the PassFile inside the login's storage directory: psql reads that.
+      const passFile = local(pgadminPassFile(email, s.PassFile));
+      expect(existsSync(passFile)).toBe(true);
       const psql = await new Promise<{ code: number | null; out: string }>((resolve) => {
         const child = spawn(
           'psql',
@@ -198,7 +205,7 @@ describe('scripts of the init containers, run for real', () => {
             '-c',
             'select current_user',
           ],
-          { env: { PATH: process.env.PATH, HOME: tmp, PGPASSFILE: file } },
+          { env: { PATH: process.env.PATH, HOME: tmp, PGPASSFILE: passFile } },
         );
         let out = '';
         child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
