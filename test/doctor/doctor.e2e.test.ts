@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport, CheckResult } from '../../lib/checks.ts';
 import { startKubeSim } from '../kube-sim/index.ts';
-import { type ScriptEnv, runScript, scriptEnv } from '../support/e2e.ts';
-import { repoRoot, toolset } from '../support/tools.ts';
+import { runScript, scriptEnv } from '../support/e2e.ts';
+import { repoRoot } from '../support/tools.ts';
 
 type Sim = Awaited<ReturnType<typeof startKubeSim>>;
 
@@ -20,27 +19,18 @@ const ENV = (sso: string) =>
   `POSTGRES_SSO_PASSWORD=${sso}\nPOSTGRES_API_PASSWORD=${PW.api}\nBETTER_AUTH_SECRET=${PW.auth}\n`;
 
 let sim: Sim;
-let base: ScriptEnv;
 
 /** Installs the chart with helm itself (values on stdin), without waiting. */
-function install(ns: string, extraValues = ''): void {
+async function install(ns: string, extraValues = ''): Promise<void> {
   const values = `sso:\n  database:\n    password: ${PW.sso}\n  auth:\n    secret: ${PW.auth}\napi:\n  database:\n    password: ${PW.api}\n${extraValues}`;
-  const res = spawnSync(
-    toolset('v35').helm,
+  const res = await sim.helm(
     ['upgrade', '--install', 'taskflow', CHART, '-n', ns, '--create-namespace', '-f', '-'],
     {
       input: values,
-      env: base.env,
-      encoding: 'utf8',
+      timeoutMs: 60_000,
     },
   );
-  if (res.status !== 0) throw new Error(`helm install in ${ns} failed: ${res.stderr}`);
-}
-
-function kubectl(args: string[], input?: string): string {
-  const res = spawnSync(toolset('v35').kubectl, args, { input, env: base.env, encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${res.stderr}`);
-  return res.stdout;
+  if (res.code !== 0) throw new Error(`helm install in ${ns} failed: ${res.stderr}`);
 }
 
 /** Runs a script with --json until `done` holds for its document (or the deadline passes). */
@@ -80,10 +70,8 @@ beforeAll(async () => {
       readyAfterMs: 200,
     },
   });
-  base = scriptEnv({ kubeconfig: sim.kubeconfigPath });
 });
 afterAll(async () => {
-  base?.cleanup();
   await sim?.stop();
 });
 
@@ -121,7 +109,7 @@ describe('doctor and validate on the simulated cluster', () => {
   });
 
   it('a missing storage class: validate fails cluster.storageclass, doctor pods.pending', async () => {
-    install('nostorage', 'global:\n  storageClass: fast\n');
+    await install('nostorage', 'global:\n  storageClass: fast\n');
     const v = await until('preflight', ['-n', 'nostorage'], () => true, {
       envFile: `${ENV(PW.sso)}TASKFLOW_STORAGE_CLASS=fast\n`,
     });
@@ -137,7 +125,7 @@ describe('doctor and validate on the simulated cluster', () => {
   });
 
   it('password drift: validate db.password-drift, then doctor db.auth, fail with the reset hint', async () => {
-    install('drift');
+    await install('drift');
     const healthy = await until('doctor', ['-n', 'drift'], (d) => d.ok && is('db.auth', 'pass')(d), {
       timeoutMs: 90_000,
     });
@@ -164,15 +152,15 @@ describe('doctor and validate on the simulated cluster', () => {
     });
     for (const s of Object.values(PW)) expect(v.output).not.toContain(s);
 
-    kubectl(
-      ['-n', 'drift', 'apply', '-f', '-'],
-      JSON.stringify({
+    const patched = await sim.kubectl(['-n', 'drift', 'apply', '-f', '-'], {
+      input: JSON.stringify({
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: { name: 'sso-postgres' },
         stringData: { password: PW.other },
       }),
-    );
+    });
+    expect(patched.code).toBe(0);
     const d = await until('doctor', ['-n', 'drift'], is('db.auth', 'fail'));
     expect(check(d.doc, 'db.auth')).toMatchObject({
       status: 'fail',
