@@ -132,7 +132,7 @@ const EVENT_WINDOW_MS = 60 * 60 * 1000;
 const eventsWarnings: Check<DoctorContext> = {
   id: 'events.warnings',
   title: 'Warning events',
-  run: ({ snap }) => {
+  run: ({ snap, target }) => {
     const names = releaseNames(snap.objects);
     const recent = snap.events.filter((e) => {
       const t = eventTime(e);
@@ -149,7 +149,7 @@ const eventsWarnings: Check<DoctorContext> = {
     const more = recent.length > 10 ? [`… ${recent.length - 10} more`] : [];
     return warn(
       [`${recent.length} in the last hour (newest first):`, ...lines, ...more].join('\n'),
-      'kubectl get events -n <namespace> --field-selector type=Warning',
+      `kubectl get events -n ${target.namespace} --field-selector type=Warning`,
     );
   },
 };
