@@ -89,8 +89,10 @@ spec:
   volumeClaimTemplates:
     - metadata:
         name: data
+        # volumeClaimTemplates are immutable: only labels that never change on upgrade.
         labels:
-          {{- include "taskflow.labels" (dict "root" .root "component" $component) | nindent 10 }}
+          app.kubernetes.io/name: taskflow
+          {{- include "taskflow.selectorLabels" (dict "root" .root "component" $component) | nindent 10 }}
       spec:
         accessModes:
           - ReadWriteOnce
