@@ -1,5 +1,7 @@
 import type { DbInfo } from './components.ts';
 import type { Kubectl } from './kubectl.ts';
+import { verifierMatches } from './pg-verifier.ts';
+import { registerSecrets } from './redact.ts';
 import type { Secret } from './secrets.ts';
 
 export type LoginResult =
@@ -18,8 +20,46 @@ export function loginCommand(info: DbInfo): string[] {
   return ['sh', '-c', TCP_LOGIN_SCRIPT, 'login-check', info.user, info.database];
 }
 
-/** Tries a TCP login with `password` inside the database's pod. */
+/**
+ * psql inside the postgres container over its trusted local socket, as the image's superuser
+ * (POSTGRES_USER of the pod), SQL read from stdin: no password is needed and none is in argv.
+ */
+export const PSQL_SOCKET_SCRIPT =
+  'exec psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$@"';
+
+/** argv (after `kubectl exec -i POD -c postgres --`) of psql over the local socket; `extra` are psql flags. */
+export function psqlCommand(extra: string[] = []): string[] {
+  return ['sh', '-c', PSQL_SOCKET_SCRIPT, 'psql', ...extra];
+}
+
+/** The query that reads a role's stored verifier (SCRAM or md5), one value per line. */
+export function verifierSql(role: string): string {
+  return `SELECT coalesce(rolpassword, '') FROM pg_authid WHERE rolname = ${sqlLiteral(role)};\n`;
+}
+
+/**
+ * Whether the database accepts `password`. The official image trusts TCP logins from 127.0.0.1, so
+ * a login inside the pod alone would pass with any password on a real cluster: the role's stored
+ * verifier (read over the socket) is compared first, and a mismatch is a rejection. The TCP login
+ * then confirms the path the applications take; when the verifier cannot be read, it decides alone.
+ */
 export async function checkDbLogin(kubectl: Kubectl, info: DbInfo, password: Secret): Promise<LoginResult> {
+  const read = await kubectl.exec(info.pod, info.container, psqlCommand(['-tA']), {
+    stdin: verifierSql(info.user),
+    timeoutMs: 30_000,
+  });
+  const stored = read.exitCode === 0 ? read.stdout.trim() : '';
+  if (stored !== '') {
+    registerSecrets(stored);
+    if (verifierMatches(stored, info.user, password.reveal()) === 'mismatch') {
+      return { status: 'rejected', detail: `password authentication failed for user "${info.user}"` };
+    }
+  }
+  return tcpLogin(kubectl, info, password);
+}
+
+/** A TCP login with `password` inside the database's pod, the password on stdin. */
+export async function tcpLogin(kubectl: Kubectl, info: DbInfo, password: Secret): Promise<LoginResult> {
   const res = await kubectl.exec(info.pod, info.container, loginCommand(info), {
     stdin: password,
     timeoutMs: 30_000,

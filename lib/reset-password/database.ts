@@ -8,7 +8,7 @@ import type { Pod } from '../pod-status.ts';
 import { redact, registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
 import { alterRoleSql, psqlCommand, verifierSql } from './sql.ts';
-import { verifierMatches } from './verifier.ts';
+import { verifierMatches } from '../pg-verifier.ts';
 
 /** One database as this release runs it: the role to fix and where its password lives. */
 export interface DbTarget {

@@ -103,7 +103,7 @@ describe('checkPasswordDrift', () => {
   it('pod running: logs in over TCP with the password on stdin only', async () => {
     const runner = cluster({ pvc: true, pod: runningPod, login: 'ok' });
     expect((await check(runner)).status).toBe('match');
-    const exec = runner.recorded.find((c) => c.argv.includes('exec'));
+    const exec = runner.recorded.find((c) => c.argv.includes('exec') && c.argv.includes('login-check'));
     expect(exec?.stdin).toBe(PASSWORD);
     for (const c of runner.recorded) expect(c.argv.join(' ')).not.toContain(PASSWORD);
   });

@@ -92,7 +92,9 @@ describe('cluster checks', () => {
       ),
       hint: expect.stringContaining('npm run reset-db-password -- sso'),
     });
-    expect(runner.recorded.find((r) => r.argv.includes('exec'))?.stdin).toBe(SSO_PW);
+    expect(
+      runner.recorded.find((r) => r.argv.includes('exec') && r.argv.includes('login-check'))?.stdin,
+    ).toBe(SSO_PW);
     expect(runner.recorded.map((r) => r.argv.join(' ')).join('\n')).not.toContain(SSO_PW);
     expect(JSON.stringify(rs)).not.toContain(SSO_PW);
   });
@@ -117,7 +119,9 @@ describe('cluster checks', () => {
     expect(byId(rs, 'db.password-drift')?.detail).toContain(
       '(password from Secret sso-postgres (POSTGRES_SSO_PASSWORD not set))',
     );
-    expect(runner.recorded.find((r) => r.argv.includes('exec'))?.stdin).toBe(SSO_PW);
+    expect(
+      runner.recorded.find((r) => r.argv.includes('exec') && r.argv.includes('login-check'))?.stdin,
+    ).toBe(SSO_PW);
   });
 
   it('skip when no cluster answers, and fail when one was asked for', async () => {

@@ -7,7 +7,7 @@ import { OperationError } from '../../lib/errors.ts';
 import { sqlLiteral } from '../../lib/db.ts';
 import { type ResetOptions } from '../../lib/reset-password/spec.ts';
 import { resetPassword } from '../../lib/reset-password/reset.ts';
-import { verifierMatches } from '../../lib/reset-password/verifier.ts';
+import { verifierMatches } from '../../lib/pg-verifier.ts';
 import { type PgServer, startPg } from '../support/embedded-pg.ts';
 import { type LocalCluster, localCluster } from './local-cluster.ts';
 
