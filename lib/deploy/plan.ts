@@ -92,6 +92,9 @@ export function deployValues(input: PlanInput): Values {
   let values = deepMerge(sticky, settingsToValues(input.settings, input.secrets));
   if (input.pgadmin) values = deepMerge(values, { pgadmin: { enabled: true } });
   if (input.images) values = deepMerge(values, input.images);
+  // While Mailpit is on it is the SSO's one mail target (the chart refuses both), as `npm run addon` sets it.
+  if (getPath(values, 'mailpit.enabled') === true)
+    values = deepMerge(values, { sso: { smtp: { host: '' } } });
   return values;
 }
 

@@ -8,6 +8,7 @@ import { parseSettings } from '../../lib/env.ts';
 import { Secret } from '../../lib/secrets.ts';
 import type { ResolvedSecrets } from '../../lib/secret-resolution.ts';
 import { Readable, Writable } from 'node:stream';
+import { renderChart } from '../support/chart.ts';
 
 const settings = parseSettings(
   { path: '.env', exists: false, entries: new Map(), duplicates: new Map() },
@@ -90,6 +91,26 @@ describe('deploy values', () => {
     expect(rebuilt).toMatchObject({ pgadmin: { enabled: true }, web: { image: { tag: 'def' } } });
     const tagged = { ...settings, imageTag: '1.2.3' };
     expect(deployValues({ settings: tagged, secrets, pgadmin: false, previous }).web).toBeUndefined();
+  });
+
+  it('send no SMTP host while Mailpit stays on (the chart allows one mail target), a regression', async () => {
+    const withSmtp = parseSettings(
+      { path: '.env', exists: false, entries: new Map(), duplicates: new Map() },
+      {
+        SMTP_HOST: 'smtp.example.com',
+        SMTP_USER: 'u',
+        SMTP_PASS: 'smtp-pass-0123456789',
+        EMAIL_FROM: 'a@example.com',
+      },
+    ).settings;
+    const previous = { mailpit: { enabled: true } };
+    const v = deployValues({ settings: withSmtp, secrets, pgadmin: false, previous });
+    expect(v).toMatchObject({ mailpit: { enabled: true }, sso: { smtp: { host: '' } } });
+    const objs = await renderChart({ values: v });
+    expect(objs.some((o) => o.kind === 'Deployment' && o.metadata.name === 'mailpit')).toBe(true);
+    expect(deployValues({ settings: withSmtp, secrets, pgadmin: false })).toMatchObject({
+      sso: { smtp: { host: 'smtp.example.com' } },
+    });
   });
 
   it('print with every secret masked', () => {
