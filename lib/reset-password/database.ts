@@ -1,5 +1,5 @@
 import type { DbInfo } from '../components.ts';
-import { checkDbLogin, type LoginResult } from '../db.ts';
+import { type LoginResult, tcpLogin as tcpLoginInPod } from '../db.ts';
 import { isDbPodRunning } from '../drift.ts';
 import { OperationError } from '../errors.ts';
 import type { Helm } from '../helm.ts';
@@ -138,7 +138,7 @@ export async function compareWithDatabase(
     return { status: 'out-of-sync', detail: `${where} has another password than Secret ${t.secret}` };
   }
   return fromLogin(
-    await checkDbLogin(kubectl, { ...t.info, user: t.user, database: t.database }, password),
+    await tcpLoginInPod(kubectl, { ...t.info, user: t.user, database: t.database }, password),
     t,
   );
 }
@@ -156,5 +156,5 @@ function fromLogin(login: LoginResult, t: DbTarget): Agreement {
 
 /** A TCP login with the password inside the pod: the path the applications take (rejected means broken). */
 export function tcpLogin(kubectl: Kubectl, t: DbTarget, password: Secret): Promise<LoginResult> {
-  return checkDbLogin(kubectl, { ...t.info, user: t.user, database: t.database }, password);
+  return tcpLoginInPod(kubectl, { ...t.info, user: t.user, database: t.database }, password);
 }
