@@ -1,4 +1,5 @@
 import { APPS, DATABASES } from '../components.ts';
+import { ADDONS } from '../addons/registry.ts';
 import type { Settings } from '../env.ts';
 import { redact } from '../redact.ts';
 import type { DetailedFailure } from './failure-details.ts';
@@ -114,12 +115,6 @@ export function fromError(
   };
 }
 
-/** Local URLs in port-forward mode (platform.md); the add-ons' pgAdmin/Mailpit web ports. */
-const ADDONS = [
-  { component: 'pgadmin', name: 'pgadmin', localPort: 5050 },
-  { component: 'mailpit', name: 'mailpit', localPort: 8025 },
-];
-
 /** The browser URL of each app: localhost ports for port-forward, the configured origins behind an ingress. */
 export function serviceUrl(
   name: string,
@@ -127,7 +122,7 @@ export function serviceUrl(
   ingressHosts: Record<string, string>,
 ): string | null {
   const app = APPS.find((a) => a.name === name);
-  const local = app?.localPort ?? ADDONS.find((a) => a.name === name)?.localPort;
+  const local = app?.localPort ?? ADDONS.find((a) => a.service === name)?.ports[0]?.local;
   if (settings.access === 'port-forward') return local === undefined ? null : `http://localhost:${local}`;
   const host = ingressHosts[name];
   if (host) return host;
@@ -162,7 +157,7 @@ export function serviceEntries(
   ingressHosts: Record<string, string> = {},
 ): ServiceEntry[] {
   const workloads = snapshot?.workloads ?? [];
-  const names = [...APPS.map((a) => a.name), ...ADDONS.map((a) => a.name)];
+  const names = [...APPS.map((a) => a.name), ...ADDONS.map((a) => a.service)];
   return names
     .filter((n) => APPS.some((a) => a.name === n) || workloads.some((w) => w.name === n))
     .filter((n) => snapshot === undefined || workloads.some((w) => w.name === n))
