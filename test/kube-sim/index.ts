@@ -1,7 +1,7 @@
 // The simulated Kubernetes cluster: an in-memory API server that the real kubectl and helm
 // talk to, with controllers, a kubelet, failure injection and real PostgreSQL for postgres
 // pods. `startKubeSim()` starts an isolated instance (own port, kubeconfig, caches).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,6 +71,12 @@ export interface KubeSim {
   stop(): Promise<void>;
 }
 
+/** kubectl/helm children still running: killed by pid if the test process exits before they do. */
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of liveChildren) c.kill('SIGKILL');
+});
+
 function run(
   bin: string,
   args: string[],
@@ -80,6 +86,7 @@ function run(
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    liveChildren.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -90,6 +97,7 @@ function run(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      liveChildren.delete(child);
       resolve({ code, stdout, stderr });
     });
   });
