@@ -12,4 +12,9 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The launcher is plain JavaScript (it runs before any TypeScript can be compiled) on Node.
+    files: ['scripts/*.mjs'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
 );

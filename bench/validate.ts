@@ -1,12 +1,13 @@
 /**
  * Benchmark: wall time of an offline `npm run validate -- --json` (no cluster reachable), median of N
  * runs, against `helm template` alone on the same chart with the same values. Also shows where the
- * time goes: the same script through tsx without npm, and the checks in-process (no process start).
+ * time goes: npm's own start-up (an empty npm script), the same command without npm (the launcher
+ * directly), and the checks in-process (no process start at all).
  *
  *   npx tsx bench/validate.ts [--runs N]
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -103,16 +104,19 @@ try {
   const npm = await series('npm run validate', () =>
     timed(['npm', 'run', '-s', 'validate', '--', ...validateArgs], { ok: [0, 1] }),
   );
-  const tsx = await series('tsx scripts/preflight.ts', () =>
-    timed(
-      [
-        path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
-        path.join(repoRoot, 'scripts', 'preflight.ts'),
-        ...validateArgs,
-      ],
-      { ok: [0, 1] },
-    ),
+  const direct = await series('node -- scripts/run.mjs preflight', () =>
+    timed([process.execPath, '--', path.join(repoRoot, 'scripts', 'run.mjs'), 'preflight', ...validateArgs], {
+      ok: [0, 1],
+    }),
   );
+  // npm's floor: the same npm running a script that does nothing.
+  const emptyPkg = path.join(dir, 'empty-package');
+  mkdirSync(emptyPkg);
+  writeFileSync(
+    path.join(emptyPkg, 'package.json'),
+    JSON.stringify({ name: 'empty', scripts: { noop: 'true' } }),
+  );
+  const npmFloor = await series('npm run noop', () => timed(['npm', 'run', '-s', 'noop'], { cwd: emptyPkg }));
   const inProcess = await series('in-process checks', async () => {
     const started = performance.now();
     await runCommand(VALIDATE_SPEC, runValidate, {
@@ -126,14 +130,17 @@ try {
   });
 
   const ratio = median(npm) / median(helm);
+  const directRatio = median(direct) / median(helm);
   const lines = [
     '',
-    `helm template alone:               ${fmt(helm)}`,
-    `npm run validate -- --json:        ${fmt(npm)}`,
-    `  tsx scripts/preflight.ts (no npm): ${fmt(tsx)}`,
-    `  checks in-process (no start-up):   ${fmt(inProcess)}`,
+    `helm template alone:                    ${fmt(helm)}`,
+    `npm run validate -- --json:             ${fmt(npm)}`,
+    `  without npm (node -- scripts/run.mjs): ${fmt(direct)}`,
+    `  checks in-process (no start-up):       ${fmt(inProcess)}`,
+    `  npm run of an empty script:            ${fmt(npmFloor)}`,
     '',
-    `validate / helm template: ${ratio.toFixed(2)}x (target < 2x: ${ratio < 2 ? 'met' : 'not met'})`,
+    `validate / helm template: ${ratio.toFixed(2)}x (target < 2x: ${ratio < 2 ? 'met' : 'not met'}); without npm ${directRatio.toFixed(2)}x`,
+    `npm's own start-up / helm template: ${(median(npmFloor) / median(helm)).toFixed(2)}x (the floor of any npm script)`,
     `validate under 2 s: ${median(npm) < 2000 ? 'met' : 'not met'} (${median(npm).toFixed(0)} ms)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,6 +1,6 @@
 import type chalk from 'chalk';
 import { Chalk } from 'chalk';
-import ora, { type Ora } from 'ora';
+import type { Ora, default as oraFn } from 'ora';
 import { redact } from './redact.ts';
 
 export interface LoggerOptions {
@@ -29,6 +29,10 @@ export class Logger {
   readonly #interactive: boolean;
   readonly #c: typeof chalk;
   #spinner: Ora | undefined;
+  /** The spinner library, loaded only for a terminal (a pipe, CI or --json never pays its import). */
+  #ora: typeof oraFn | undefined;
+  /** What progress() was asked to show before the spinner library had loaded. */
+  #pending: string | undefined;
 
   constructor(opts: LoggerOptions = {}) {
     this.json = opts.json ?? false;
@@ -37,6 +41,15 @@ export class Logger {
     this.#interactive = opts.interactive ?? isInteractive(this.#out);
     const color = opts.color ?? (this.#interactive && !process.env.NO_COLOR);
     this.#c = new Chalk({ level: color ? 1 : 0 });
+    if (this.#interactive) {
+      void import('ora').then(
+        (m) => {
+          this.#ora = m.default;
+          if (this.#pending !== undefined) this.progress(this.#pending);
+        },
+        () => undefined, // no spinner then: progress stays pending until done()
+      );
+    }
   }
 
   get c(): typeof chalk {
@@ -73,8 +86,11 @@ export class Logger {
   progress(text: string): void {
     const t = redact(text);
     if (this.#interactive) {
-      if (!this.#spinner) this.#spinner = ora({ text: t, stream: this.#out as NodeJS.WriteStream }).start();
-      else this.#spinner.text = t;
+      this.#pending = undefined;
+      if (this.#spinner) this.#spinner.text = t;
+      else if (this.#ora)
+        this.#spinner = this.#ora({ text: t, stream: this.#out as NodeJS.WriteStream }).start();
+      else this.#pending = t;
     } else if (t !== this.#lastProgress) {
       this.#lastProgress = t;
       this.#write(`… ${t}\n`);
@@ -84,6 +100,7 @@ export class Logger {
 
   /** Ends the current progress display. */
   done(): void {
+    this.#pending = undefined;
     this.#spinner?.stop();
     this.#spinner = undefined;
   }

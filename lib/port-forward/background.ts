@@ -22,8 +22,8 @@ import {
 import type { ForwardStatus } from './forward.ts';
 import type { PortAssignment } from './ports.ts';
 
-/** The script a detached run re-launches (its command line carries DETACHED_MARK). */
-export const PORT_FORWARD_SCRIPT = path.join(REPO_ROOT, 'scripts', 'port-forward-all.ts');
+/** The entry every npm script runs (scripts/run.mjs); a detached run re-launches port-forward-all through it. */
+export const LAUNCHER = path.join(REPO_ROOT, 'scripts', 'run.mjs');
 
 /** The `.taskflow/` folder of the working directory. */
 export function stateDir(cwd = process.cwd()): string {
@@ -48,7 +48,7 @@ export function isAlive(pid: number): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** argv of the background child: this same Node (and its TypeScript loader) running the port-forward script. */
+/** argv of the background child: this same Node running the port-forward script through the launcher. */
 export function detachedArgv(
   target: HelmTarget,
   assignments: readonly PortAssignment[],
@@ -56,8 +56,9 @@ export function detachedArgv(
 ): string[] {
   return [
     process.execPath,
-    ...process.execArgv,
-    PORT_FORWARD_SCRIPT,
+    '--',
+    LAUNCHER,
+    'port-forward-all',
     '-n',
     target.namespace,
     '--release',

@@ -85,26 +85,3 @@ export function helmFindings(output: string, max = 8): string[] {
   const uniq = [...new Set(lines)];
   return uniq.length > max ? [...uniq.slice(0, max), `… ${uniq.length - max} more`] : uniq;
 }
-
-/** The kinds the chart renders: their schema modules are what validation imports. */
-const SCHEMA_KINDS = [
-  'apps/v1/Deployment',
-  'apps/v1/StatefulSet',
-  'batch/v1/CronJob',
-  'v1/Service',
-  'v1/ConfigMap',
-  'v1/Secret',
-  'v1/Pod',
-  'networking.k8s.io/v1/NetworkPolicy',
-  'networking.k8s.io/v1/Ingress',
-];
-
-/**
- * Starts importing the Kubernetes schema modules (about 200 ms of loading) while helm runs in its own
- * processes, so validating the render later finds them loaded. Missing modules are ignored.
- */
-export function prewarmSchemas(): Promise<void> {
-  return Promise.all(SCHEMA_KINDS.map((k) => import(`kubernetes-models/${k}`).catch(() => undefined))).then(
-    () => undefined,
-  );
-}

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type Check, reportChecks, runChecks } from '../checks.ts';
 import { type CommandContext, flag, list, str } from '../cli.ts';
 import { CHART_PATH } from '../context.ts';
+import { prewarmSchemas } from '../deploy/render.ts';
 import { ExitCode } from '../errors.ts';
 import { ACCESS_CHECKS } from './checks-access.ts';
 import { CHART_CHECKS } from './checks-chart.ts';
@@ -9,7 +10,6 @@ import { CLUSTER_CHECKS } from './checks-cluster.ts';
 import { COMPOSE_CHECKS } from './checks-compose.ts';
 import { SETTINGS_CHECKS } from './checks-settings.ts';
 import { type PreflightContext, type PreflightOptions, createPreflight } from './context.ts';
-import { prewarmSchemas } from './render.ts';
 
 /** Every validate check, in the order of the CLI contract; each always reports (pass/warn/fail/skip). */
 export const VALIDATE_CHECKS: readonly Check<PreflightContext>[] = [

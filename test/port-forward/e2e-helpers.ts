@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { isAlive } from '../../lib/port-forward/background.ts';
-import { type ScriptEnv, type ScriptResult, runScript } from '../support/e2e.ts';
+import { type ScriptEnv, type ScriptResult, runScript, scriptArgv } from '../support/e2e.ts';
 import { repoRoot, toolset } from '../support/tools.ts';
 
 /** Runs a tool to completion without blocking (the simulated cluster serves from this same process). */
@@ -99,11 +99,9 @@ export interface Running {
   exited: Promise<number | null>;
 }
 
-const TSX = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
-
-/** Starts `scripts/<name>.ts` and returns at once (the pid is tsx's; it relays SIGINT/SIGTERM to the script). */
+/** Starts `scripts/<name>.ts` and returns at once (the pid is the script's own Node process). */
 export function startScript(name: string, args: string[], se: Pick<ScriptEnv, 'cwd' | 'env'>): Running {
-  const child = spawn(TSX, [path.join(repoRoot, 'scripts', `${name}.ts`), ...args], {
+  const child = spawn(...scriptArgv(name, args), {
     cwd: se.cwd,
     env: se.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../lib/checks.ts';
-import { runCommand } from '../../lib/cli.ts';
-import { VALIDATE_SPEC } from '../../lib/preflight/spec.ts';
-import { VALIDATE_IDS, runValidate } from '../../lib/preflight/validate.ts';
-import { runScript, scriptEnv } from '../support/e2e.ts';
+import { VALIDATE_IDS } from '../../lib/preflight/validate.ts';
+import { runNpm, runScript, scriptEnv } from '../support/e2e.ts';
 import { repoRoot } from '../support/tools.ts';
 
 const FIX = path.join(repoRoot, 'test', 'fixtures');
@@ -95,22 +92,15 @@ describe('npm run validate (real helm, no cluster)', () => {
     for (const v of secretsOf(env)) expect(r.stdout + r.stderr).not.toContain(v);
   });
 
-  // In-process: Node 20 itself rejects `--env-file <missing>` anywhere on its command line (exit 9)
-  // before any script runs, so the child-process form cannot reach our code on this Node version.
+  // Node 20 reads `--env-file` anywhere on its own command line unless `--` ends its options; the npm
+  // scripts run `node -- scripts/run.mjs`, so the missing file reaches validate (exit 2), not Node (9).
   it.concurrent('exits 2 when the named env file is missing, still listing every check', async () => {
     const se = scriptEnv({});
-    const out = new PassThrough();
-    let stdout = '';
-    out.on('data', (d: Buffer) => (stdout += d.toString()));
-    const code = await runCommand(VALIDATE_SPEC, runValidate, {
-      argv: ['--json', '--offline', '--env-file', path.join(se.cwd, 'nope.env')],
-      env: se.env,
-      stdout: out,
-      stderr: new PassThrough(),
-      exit: () => undefined,
-    }).finally(() => se.cleanup());
-    const doc = JSON.parse(stdout) as CheckReport;
-    expect(code).toBe(2);
+    const r = await runScript('preflight', ['--json', '--offline', '--env-file', 'nope.env'], se).finally(
+      () => se.cleanup(),
+    );
+    const doc = JSON.parse(r.stdout) as CheckReport;
+    expect(r.code).toBe(2);
     expect(doc.checks.map((c) => c.id)).toEqual(CONTRACT_IDS);
     expect(doc.checks[0]).toMatchObject({
       id: 'env.file',
@@ -118,6 +108,20 @@ describe('npm run validate (real helm, no cluster)', () => {
       detail: expect.stringMatching(/nope\.env does not exist$/),
     });
   });
+
+  it.concurrent(
+    'through npm as a user runs it: `npm run validate -- --env-file missing.env` exits 2',
+    async () => {
+      const se = scriptEnv({});
+      const r = await runNpm(
+        ['run', '-s', 'validate', '--', '--offline', '--env-file', `missing-${process.pid}.env`],
+        se,
+      ).finally(() => se.cleanup());
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/✗ Env file: .*missing-\d+\.env does not exist/);
+      expect(r.stderr).not.toMatch(/node: missing\.env: not found/);
+    },
+  );
 
   it.concurrent(
     'proves the flow through the real chart: a values override breaks BETTER_AUTH_URL',

@@ -46,22 +46,52 @@ export function scriptEnv(
   return { cwd, env, cleanup: () => rmSync(cwd, { recursive: true, force: true }) };
 }
 
-const TSX = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
+/**
+ * The command line `npm run <command>` runs for scripts/<name>.ts, minus npm: this Node, `--` (so
+ * Node 20 leaves `--env-file` to the script), the launcher, the script's name and its arguments.
+ */
+export function scriptArgv(name: string, args: readonly string[]): [string, string[]] {
+  return [process.execPath, ['--', path.join(repoRoot, 'scripts', 'run.mjs'), name, ...args]];
+}
+
+interface RunOpts {
+  stdin?: string;
+  timeoutMs?: number;
+  onStarted?: (pid: number) => void;
+}
 
 /** Runs `scripts/<name>.ts` with args as a child process and collects its output. */
 export function runScript(
   name: string,
   args: string[],
   se: Pick<ScriptEnv, 'cwd' | 'env'>,
-  opts: { stdin?: string; timeoutMs?: number; onStarted?: (pid: number) => void } = {},
+  opts: RunOpts = {},
+): Promise<ScriptResult> {
+  return run(...scriptArgv(name, args), se.cwd, se.env, opts);
+}
+
+/**
+ * Runs npm itself from the repository root, as a user does (`npm run validate -- ...`), with the
+ * environment of `se` (its HOME keeps npm's own files out of the user's).
+ */
+export function runNpm(
+  args: string[],
+  se: Pick<ScriptEnv, 'env'>,
+  opts: RunOpts = {},
+): Promise<ScriptResult> {
+  return run('npm', args, repoRoot, se.env, opts);
+}
+
+function run(
+  bin: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  opts: RunOpts,
 ): Promise<ScriptResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(repoRoot, 'scripts', `${name}.ts`), ...args], {
-      cwd: se.cwd,
-      env: se.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(bin, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     if (child.pid) opts.onStarted?.(child.pid);
     let stdout = '';
     let stderr = '';
