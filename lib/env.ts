@@ -10,6 +10,9 @@ import {
   textOf,
 } from './envfile.ts';
 
+import { type KnownKey, KNOWN_KEYS, didYouMean, isRecognisedKey } from './env-keys.ts';
+
+export { type KnownKey, KNOWN_KEYS, TOOL_KEYS, didYouMean, isRecognisedKey } from './env-keys.ts';
 export {
   type EnvEntry,
   type EnvFile,
@@ -21,29 +24,6 @@ export {
   readEnvFile,
   textOf,
 } from './envfile.ts';
-
-/** Every env key the suite reads (the settings table of the CLI contract). */
-export const KNOWN_KEYS = [
-  'POSTGRES_SSO_PASSWORD',
-  'POSTGRES_API_PASSWORD',
-  'BETTER_AUTH_SECRET',
-  'BETTER_AUTH_URL',
-  'ALLOWED_ORIGINS',
-  'NODE_ENV',
-  'SMTP_HOST',
-  'SMTP_PORT',
-  'SMTP_USER',
-  'SMTP_PASS',
-  'SMTP_SECURE',
-  'EMAIL_FROM',
-  'OPENAI_API_KEY',
-  'TASKFLOW_NAMESPACE',
-  'TASKFLOW_RELEASE',
-  'TASKFLOW_ACCESS',
-  'TASKFLOW_IMAGE_TAG',
-  'TASKFLOW_STORAGE_CLASS',
-] as const;
-export type KnownKey = (typeof KNOWN_KEYS)[number];
 
 /** Where a setting's value came from; `option` is a command-line flag such as `--namespace`. */
 export type SettingSource = 'env-file' | 'process-env' | 'default' | 'generated' | 'cluster' | 'option';
@@ -135,50 +115,6 @@ export function isHttpUrl(s: string): boolean {
   } catch {
     return false;
   }
-}
-
-const ALIASES: Readonly<Record<string, KnownKey>> = {
-  SMTP_PASSWORD: 'SMTP_PASS',
-  SMTP_USERNAME: 'SMTP_USER',
-  SMTP_FROM: 'EMAIL_FROM',
-  SMTP_TLS: 'SMTP_SECURE',
-  POSTGRES_PASSWORD_SSO: 'POSTGRES_SSO_PASSWORD',
-  POSTGRES_PASSWORD_API: 'POSTGRES_API_PASSWORD',
-  CORS_ORIGINS: 'ALLOWED_ORIGINS',
-  AUTH_SECRET: 'BETTER_AUTH_SECRET',
-  AUTH_URL: 'BETTER_AUTH_URL',
-  OPENAI_KEY: 'OPENAI_API_KEY',
-};
-
-// Optimal string alignment distance: Levenshtein plus transposition of neighbours (PASWSORD).
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The known key an unknown key was probably meant to be, if any. */
-export function didYouMean(key: string): string | undefined {
-  const upper = key.toUpperCase();
-  if ((KNOWN_KEYS as readonly string[]).includes(key)) return undefined;
-  if (ALIASES[upper]) return ALIASES[upper];
-  if ((KNOWN_KEYS as readonly string[]).includes(upper)) return upper;
-  const limit = Math.min(3, Math.max(1, Math.floor(upper.length / 5)));
-  let best: { key: string; d: number } | undefined;
-  for (const known of KNOWN_KEYS) {
-    const d = editDistance(upper, known);
-    if (d <= limit && (best === undefined || d < best.d)) best = { key: known, d };
-  }
-  return best?.key;
 }
 
 function unknownKey(key: string, line: number | undefined, source: 'env-file' | 'process-env'): Problem {
@@ -280,7 +216,7 @@ export function parseSettings(
   const known = new Set<string>(KNOWN_KEYS);
   for (const entry of file.entries.values()) {
     if (known.has(entry.key)) raw.set(entry.key, entry);
-    else problems.push(unknownKey(entry.key, entry.line, 'env-file'));
+    else if (!isRecognisedKey(entry.key)) problems.push(unknownKey(entry.key, entry.line, 'env-file'));
   }
   for (const [key, lines] of file.duplicates) {
     const message = `set on lines ${lines.join(', ')}; the last one wins`;
@@ -302,7 +238,7 @@ export function parseSettings(
   }
   // From the process environment only our own prefix is worth a warning: PATH, HOME... are not ours.
   for (const key of Object.keys(processEnv)) {
-    if (key.startsWith('TASKFLOW_') && !known.has(key) && didYouMean(key)) {
+    if (key.startsWith('TASKFLOW_') && !isRecognisedKey(key) && didYouMean(key)) {
       problems.push(unknownKey(key, undefined, 'process-env'));
     }
   }

@@ -246,6 +246,13 @@ describe('parseSettings', () => {
       'warn process-env:- TASKFLOW_NAMESPCE: unknown key, ignored (did you mean TASKFLOW_NAMESPACE?)',
     ]);
   });
+
+  it('knows the keys only the tools read (TASKFLOW_SRC for deploy --build) and suggests them for typos', () => {
+    expect(settingsOf('TASKFLOW_SRC=../taskflow\n', { TASKFLOW_SRC: '/src' }).problems).toEqual([]);
+    expect(settingsOf('TASKFLOW_SOURCE=../taskflow\n').problems.map(brief)).toEqual([
+      'warn env-file:1 TASKFLOW_SOURCE: unknown key, ignored (did you mean TASKFLOW_SRC?)',
+    ]);
+  });
 });
 
 describe('assertNoErrors', () => {
