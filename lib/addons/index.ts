@@ -1,6 +1,5 @@
 import { type CommandContext, str } from '../cli.ts';
 import { CHART_PATH, type ClusterSession, openSession } from '../context.ts';
-import { deepMerge, getPath } from '../deploy/plan.ts';
 import { ExitCode } from '../errors.ts';
 import { printJson } from '../log.ts';
 import { launchBackground, stopBackground } from '../port-forward/background.ts';
@@ -9,11 +8,12 @@ import { assertReleaseInstalled, planForwards } from '../port-forward/plan.ts';
 import type { PortAssignment } from '../port-forward/ports.ts';
 import { reportMoves, superviseForwards } from '../port-forward/supervise.ts';
 import { FORWARD_TARGETS } from '../port-forward/targets.ts';
-import { confirm } from '../reset-password/confirm.ts';
 import { type AddonOptions, parseAddonOptions } from './options.ts';
 export { parseAddonOptions, type AddonOptions } from './options.ts';
 import type { Addon, LoginInfo } from './registry.ts';
 import { waitForRollouts } from './wait.ts';
+import { deepMerge, getPath } from '../values.ts';
+import { confirm } from '../confirm.ts';
 
 export { ADDON_SPEC, PGADMIN_SPEC } from './options.ts';
 export { ADDONS, ADDON_NAMES, findAddon, type Addon } from './registry.ts';

@@ -1,9 +1,9 @@
 import { DATABASES, type DbInfo } from '../components.ts';
 import type { ClusterSession } from '../context.ts';
-import { getPath } from '../deploy/plan.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { Secret } from '../secrets.ts';
 import type { LoginInfo, LoginInput } from './registry.ts';
+import { getPath } from '../values.ts';
 
 /** The pgAdmin Secret and its admin login key (chart contract). */
 export const PGADMIN_SECRET = { name: 'pgadmin', key: 'password' } as const;

@@ -1,8 +1,8 @@
 import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
-import { parseDuration } from '../deploy/options.ts';
 import { parsePort } from '../env.ts';
 import { UsageError } from '../errors.ts';
 import { ADDON_NAMES, type Addon, findAddon } from './registry.ts';
+import { parseDuration } from '../time.ts';
 
 /** What one `npm run addon` run is asked to do. */
 export interface AddonOptions {

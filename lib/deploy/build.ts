@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Settings } from '../env.ts';
 import { NotReadyError, OperationError, UsageError } from '../errors.ts';
 import type { Runner } from '../exec.ts';
-import { type Values, atPath, deepMerge } from './plan.ts';
+import { type Values } from './plan.ts';
+import { atPath, deepMerge } from '../values.ts';
 
 export type Builder = 'minikube' | 'docker';
 

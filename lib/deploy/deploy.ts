@@ -18,7 +18,7 @@ import { runDryRun } from './dry-run.ts';
 import { collectDetails } from './failure-details.ts';
 import { backupDatabases, confirmFresh, teardown } from './fresh.ts';
 import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
-import { type Values, deployValues, getPath } from './plan.ts';
+import { type Values, deployValues } from './plan.ts';
 import { assertStorage, batchedSecretReader, driftGuard, managedDatabases } from './preflight.ts';
 import {
   type DeployReport,
@@ -33,6 +33,7 @@ import { printFailures, printSummary } from './summary.ts';
 import { readValuesFiles } from './values-files.ts';
 import { verifyAll } from './verify.ts';
 import { progressLine, watchRollout } from './watch.ts';
+import { getPath } from '../values.ts';
 
 /** StatefulSets get at most this long (they have no progress deadline of their own). */
 const STATEFULSET_DEADLINE_MS = 5 * 60_000;

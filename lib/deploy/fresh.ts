@@ -1,19 +1,19 @@
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { pipeline } from 'node:stream/promises';
 import { DATABASES, type DbInfo, releaseSelector } from '../components.ts';
 import { isDbPodRunning } from '../drift.ts';
-import { OperationError, UsageError } from '../errors.ts';
+import { confirm } from '../confirm.ts';
+import { OperationError } from '../errors.ts';
 import type { Helm } from '../helm.ts';
 import type { Kubectl } from '../kubectl.ts';
 import type { Pod } from '../pod-status.ts';
 import { redact } from '../redact.ts';
-import { abortableSleep } from './watch.ts';
+import { abortableSleep } from '../time.ts';
 
 /**
- * Asks before deleting data: `--yes` answers for scripts; without a TTY and without `--yes` it is a
- * usage error (exit 2), never a silent yes.
+ * Asks before deleting data: the namespace's name must be typed; `--yes` answers for scripts; without a
+ * TTY and without `--yes` it is a usage error (exit 2), never a silent yes.
  */
 export async function confirmFresh(opts: {
   namespace: string;
@@ -21,21 +21,17 @@ export async function confirmFresh(opts: {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   prompt: NodeJS.WritableStream;
 }): Promise<void> {
-  if (opts.yes) return;
-  if (!opts.stdin.isTTY) {
-    throw new UsageError(
-      `--fresh deletes namespace "${opts.namespace}" and both databases: add --yes to confirm without a terminal`,
-    );
-  }
-  const rl = createInterface({ input: opts.stdin, output: opts.prompt });
-  try {
-    const answer = await rl.question(
-      `This deletes namespace "${opts.namespace}" with both databases (backed up first unless --no-backup). Type the namespace name to go on: `,
-    );
-    if (answer.trim() !== opts.namespace) throw new UsageError('not confirmed: nothing was deleted');
-  } finally {
-    rl.close();
-  }
+  await confirm(
+    opts,
+    `This deletes namespace "${opts.namespace}" with both databases (backed up first unless --no-backup).`,
+    `--fresh deletes namespace "${opts.namespace}" and both databases`,
+    'npm run deploy -- --fresh --yes (the backups go to backups/ first)',
+    {
+      prompt: 'Type the namespace name to go on:',
+      accept: (answer) => answer === opts.namespace,
+      refused: 'not confirmed: nothing was deleted',
+    },
+  );
 }
 
 /** `backups/<release>-<db>-<timestamp>.sql` (the timestamp without colons, safe on every filesystem). */

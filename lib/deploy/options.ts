@@ -2,6 +2,7 @@ import path from 'node:path';
 import { CLUSTER_OPTIONS, type OptionSpec, type ParsedValues, flag, str } from '../cli.ts';
 import type { EnvFile } from '../env.ts';
 import { UsageError } from '../errors.ts';
+import { parseDuration } from '../time.ts';
 
 /** What `npm run deploy` was asked to do (besides the shared cluster options). */
 export interface DeployOptions {
@@ -67,18 +68,6 @@ export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
   },
   ...CLUSTER_OPTIONS,
 };
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses a Go/helm-style duration (`90s`, `10m`, `1h30m`, `500ms`; a bare number is seconds) into ms. */
-export function parseDuration(text: string): number | undefined {
-  const t = text.trim();
-  if (/^\d+$/.test(t)) return Number(t) * 1000;
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(t)) return undefined;
-  let ms = 0;
-  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 0);
-  return ms > 0 ? Math.round(ms) : undefined;
-}
 
 /** Reads deploy's options; contradictions are usage errors (exit 2). */
 export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): DeployOptions {

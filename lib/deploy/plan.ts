@@ -5,37 +5,9 @@ import type { ResolvedSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { SECRET_MASK } from '../secrets.ts';
 
-export type Values = Record<string, unknown>;
+import { type Values, atPath, deepMerge, getPath, isObject } from '../values.ts';
 
-const isObject = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Merges `over` into `base` (objects recursively, everything else replaced); returns a new object. */
-export function deepMerge(base: Values, over: Values): Values {
-  const out: Values = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = isObject(b) && isObject(v) ? deepMerge(b, v) : v;
-  }
-  return out;
-}
-
-/** The value at a dotted path, if any. */
-export function getPath(values: Values, path: string): unknown {
-  let cur: unknown = values;
-  for (const p of path.split('.')) {
-    if (!isObject(cur)) return undefined;
-    cur = cur[p];
-  }
-  return cur;
-}
-
-/** An object holding `value` at a dotted path. */
-export function atPath(path: string, value: unknown): Values {
-  return path
-    .split('.')
-    .reverse()
-    .reduce<unknown>((acc, key) => ({ [key]: acc }), value) as Values;
-}
+export type { Values } from '../values.ts';
 
 /** Add-on switches an earlier deploy (--pgadmin) or `npm run addon` turned on: a plain redeploy keeps them. */
 export const STICKY_SWITCHES = ['pgadmin.enabled', 'mailpit.enabled'];

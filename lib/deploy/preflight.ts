@@ -6,7 +6,8 @@ import type { ClusterSecretReader, ResolvedSecrets } from '../secret-resolution.
 import { SECRET_LOCATIONS } from '../secret-resolution.ts';
 import type { Secret } from '../secrets.ts';
 import { type StorageClassStatus, storageClassStatus } from '../storage.ts';
-import { type Values, getPath } from './plan.ts';
+import { type Values } from './plan.ts';
+import { getPath } from '../values.ts';
 
 /**
  * A reader for resolveSecrets that fetches every Secret it may need in one kubectl call (the first

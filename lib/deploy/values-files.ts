@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { UsageError } from '../errors.ts';
-import { type Values, deepMerge } from './plan.ts';
+import { type Values } from './plan.ts';
+import { deepMerge } from '../values.ts';
 
 /**
  * The user's `-f` values files merged in order (as helm merges them), read only to learn what the

@@ -3,7 +3,7 @@ import { checkDbLogin } from '../db.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { redact, registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
-import { abortableSleep } from './watch.ts';
+import { abortableSleep } from '../time.ts';
 
 /** A failed verification: `db.auth` or `service.health`. */
 export interface VerifyFailure {

@@ -10,6 +10,7 @@ import {
   progressDeadlineFailures,
   timeoutFailure,
 } from './snapshot.ts';
+import { abortableSleep } from '../time.ts';
 
 export interface WatchOptions {
   release: string;
@@ -104,20 +105,4 @@ export function progressLine(s: Snapshot): string {
   const total = s.workloads.length;
   const head = `rollout: ${ready.length}/${total} ready`;
   return waiting.length > 0 ? `${head}; waiting for ${waiting.join(', ')}` : head;
-}
-
-/** A sleep that ends early (rejecting) when the signal aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError('interrupted'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new InterruptedError('interrupted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,6 +1,6 @@
 import type { Kubectl } from '../kubectl.ts';
 import type { Started } from '../exec.ts';
-import { abortableSleep } from '../deploy/watch.ts';
+import { abortableSleep } from '../time.ts';
 
 /** Calls `onLine` for each complete line of a stream (and the unterminated rest at its end). */
 export function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<void> {

@@ -1,10 +1,10 @@
-import { abortableSleep } from '../deploy/watch.ts';
 import { InterruptedError } from '../errors.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import type { Pod, PodFailure } from '../pod-status.ts';
 import { podFailures } from '../pod-status.ts';
 import { forEachLine } from './follow.ts';
 import { describe, failureLogs } from './failure.ts';
+import { abortableSleep } from '../time.ts';
 
 export interface RestartOptions {
   /** Give up at this instant (ms since epoch). */

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { abortableSleep } from '../deploy/watch.ts';
 import { InterruptedError } from '../errors.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Pod, type PodFailure, podFailures } from '../pod-status.ts';
@@ -15,6 +14,7 @@ import {
   renderJobArgs,
 } from './job.ts';
 import type { MigrateTarget } from './targets.ts';
+import { abortableSleep } from '../time.ts';
 
 /** How one target's migration went. */
 export interface TargetResult {

@@ -1,6 +1,6 @@
 import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, str } from '../cli.ts';
-import { parseDuration } from '../deploy/options.ts';
 import { UsageError } from '../errors.ts';
+import { parseDuration } from '../time.ts';
 
 /** `npm run migrate`: options, help text and examples. */
 export const MIGRATE_SPEC: CommandSpec = {

@@ -1,6 +1,5 @@
 import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
 import type { DbInfo } from '../components.ts';
-import { getPath, deepMerge } from '../deploy/plan.ts';
 import { batchedSecretReader, managedDatabases } from '../deploy/preflight.ts';
 import { checkPasswordDrift } from '../drift.ts';
 import type { Kubectl } from '../kubectl.ts';
@@ -10,6 +9,7 @@ import { Secret } from '../secrets.ts';
 import { storageClassStatus } from '../storage.ts';
 import type { PreflightContext } from './context.ts';
 import type { ToolProbe } from './cluster.ts';
+import { getPath, deepMerge } from '../values.ts';
 
 const toolOutcome = (name: string, t: ToolProbe): CheckOutcome =>
   t.info

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type Values, deepMerge } from '../deploy/plan.ts';
+import { type Values } from '../deploy/plan.ts';
 import { readValuesFiles } from '../deploy/values-files.ts';
 import type { Runner } from '../exec.ts';
 import type { HelmTarget } from '../helm.ts';
@@ -11,6 +11,7 @@ import { findTool } from '../tools.ts';
 import { type LenientEnv, loadEnvLeniently } from './load.ts';
 import { type ChartRun, lintChart, renderChart, type Render } from './render.ts';
 import { type ClusterState, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
+import { deepMerge } from '../values.ts';
 
 /** What `npm run validate` was asked to check. */
 export interface PreflightOptions {

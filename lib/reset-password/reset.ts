@@ -7,7 +7,6 @@ import type { Kubectl } from '../kubectl.ts';
 import { type Logger, printJson } from '../log.ts';
 import { assertDeployed } from '../migrate/migrate.ts';
 import type { Secret } from '../secrets.ts';
-import { type ConfirmIo, assertCanConfirm, confirm } from './confirm.ts';
 import { restartConsumers, staleUrls } from './consumers.ts';
 import {
   type DbTarget,
@@ -21,6 +20,7 @@ import {
 import { type EnvFileState, rotatePassword } from './rotate.ts';
 import { type ResetOptions, parseResetOptions } from './spec.ts';
 import { verifyPassword } from './verify.ts';
+import { type ConfirmIo, assertCanConfirm, confirm } from '../confirm.ts';
 
 /** What the command works with (tests build it around a fake runner). */
 export interface ResetDeps {

@@ -1,7 +1,7 @@
 import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
 import { type DbName, isDbName } from '../components.ts';
-import { parseDuration } from '../deploy/options.ts';
 import { UsageError } from '../errors.ts';
+import { parseDuration } from '../time.ts';
 
 /** `npm run reset-db-password`: options, help text and examples. */
 export const RESET_SPEC: CommandSpec = {

@@ -3,13 +3,13 @@ import { parseAllDocuments } from 'yaml';
 import { switchValues } from '../../lib/addons/index.ts';
 import { findAddon } from '../../lib/addons/registry.ts';
 import { CHART_PATH, type ClusterSession } from '../../lib/context.ts';
-import { deepMerge } from '../../lib/deploy/plan.ts';
 import { Runner } from '../../lib/exec.ts';
 import { Helm } from '../../lib/helm.ts';
 import { Secret } from '../../lib/secrets.ts';
 import { settingsToValues } from '../../lib/settings-values.ts';
 import { toolset } from '../support/tools.ts';
 import { testSession } from '../port-forward/fakes.ts';
+import { deepMerge } from '../../lib/values.ts';
 
 interface Obj {
   kind: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseDeployOptions } from '../../lib/deploy/options.ts';
+import { parseDeployOptions } from '../../lib/deploy/options.ts';
 import { deployValues, maskedValuesYaml, stickyValues } from '../../lib/deploy/plan.ts';
 import { checkObjects, parseManifests, validateSchemas } from '../../lib/deploy/render.ts';
 import { backupFile, confirmFresh, dumpCommand } from '../../lib/deploy/fresh.ts';
@@ -9,6 +9,7 @@ import { Secret } from '../../lib/secrets.ts';
 import type { ResolvedSecrets } from '../../lib/secret-resolution.ts';
 import { Readable, Writable } from 'node:stream';
 import { renderChart } from '../support/chart.ts';
+import { parseDuration } from '../../lib/time.ts';
 
 const settings = parseSettings(
   { path: '.env', exists: false, entries: new Map(), duplicates: new Map() },

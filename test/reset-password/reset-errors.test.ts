@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, OperationError, TaskflowError, UsageError } from '../../lib/errors.ts';
-import { assertCanConfirm } from '../../lib/reset-password/confirm.ts';
 import { urlPassword } from '../../lib/reset-password/consumers.ts';
 import { resetPassword } from '../../lib/reset-password/reset.ts';
 import { type ResetOptions, parseResetOptions } from '../../lib/reset-password/spec.ts';
@@ -8,6 +7,7 @@ import { PSQL_SOCKET_SCRIPT, alterRoleSql, psqlCommand, verifierSql } from '../.
 import { Secret } from '../../lib/secrets.ts';
 import type { PgServer } from '../support/embedded-pg.ts';
 import { localCluster } from './local-cluster.ts';
+import { assertCanConfirm } from '../../lib/confirm.ts';
 
 // These cases stop before any SQL runs: no server behind the pod.
 const noServer = { dataDir: '/nonexistent/data', port: 1 } as PgServer;

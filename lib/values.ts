@@ -1,0 +1,34 @@
+/** Helm values as plain objects: merging, reading and building by dotted path. */
+
+export type Values = Record<string, unknown>;
+
+/** A values object (not an array, not null). */
+export const isObject = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Merges `over` into `base` (objects recursively, everything else replaced); returns a new object. */
+export function deepMerge(base: Values, over: Values): Values {
+  const out: Values = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isObject(b) && isObject(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+/** The value at a dotted path, if any. */
+export function getPath(values: Values, path: string): unknown {
+  let cur: unknown = values;
+  for (const p of path.split('.')) {
+    if (!isObject(cur)) return undefined;
+    cur = cur[p];
+  }
+  return cur;
+}
+
+/** An object holding `value` at a dotted path. */
+export function atPath(path: string, value: unknown): Values {
+  return path
+    .split('.')
+    .reverse()
+    .reduce<unknown>((acc, key) => ({ [key]: acc }), value) as Values;
+}
