@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { findObject, renderChart, type K8sObject } from '../support/chart.ts';
-import { NAMESPACE, RELEASE, render, type ProfileName } from './profiles.ts';
+import { NAMESPACE, PROFILES as CHART_PROFILES, RELEASE, render, type ProfileName } from './profiles.ts';
 import { allContainers, container, podTemplate, workloads, type Container } from './workloads.ts';
 
 const PROFILES: ProfileName[] = ['default', 'prod', 'pgadmin', 'mailpit', 'existingSecret'];
@@ -296,5 +296,29 @@ describe('config changes roll the pods', () => {
     expect(diff('taskflow-api', 'checksum/secret')).toBe(true);
     expect(diff('mcp-server', 'checksum/config')).toBe(true);
     expect(diff('web-dashboard', 'checksum/config')).toBe(false);
+    // pgAdmin's pgpass comes from the database Secrets: the API password changed.
+    expect(diff('pgadmin', 'checksum/secret')).toBe(true);
+    expect(diff('pgadmin', 'checksum/config')).toBe(false);
+  });
+
+  test('a rotated database password restarts pgAdmin (its pgpass is written from the Secret at start)', async () => {
+    const [a, b] = await Promise.all(
+      ['first-sso-password-0123', 'other-sso-password-0123'].map((password) =>
+        renderChart({
+          release: RELEASE,
+          namespace: NAMESPACE,
+          values: {
+            ...CHART_PROFILES.given.values,
+            sso: { ...CHART_PROFILES.given.values.sso, database: { password } },
+          },
+        }),
+      ),
+    );
+    expect(annotations(a!, 'pgadmin')['checksum/secret']).not.toBe(
+      annotations(b!, 'pgadmin')['checksum/secret'],
+    );
+    expect(annotations(a!, 'web-dashboard')['checksum/secret']).toBe(
+      annotations(b!, 'web-dashboard')['checksum/secret'],
+    );
   });
 });
