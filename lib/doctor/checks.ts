@@ -2,9 +2,9 @@ import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '..
 import { secretsInConfigMaps } from '../env-flow/scan.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { KubeObject } from '../kubectl.ts';
-import type { PodFailureId } from '../pod-status.ts';
 import { type Diagnosed, type DoctorSnapshot, eventTime, warningsByObject } from './collect.ts';
 import { failureHint } from './hints.ts';
+import type { DoctorFailureId } from './workloads.ts';
 
 /** What the doctor checks judge: one snapshot of the release and its target. */
 export interface DoctorContext {
@@ -67,17 +67,19 @@ function describe(f: Diagnosed): string {
   return lines.join('\n');
 }
 
-const PASS_TEXT: Record<PodFailureId, string> = {
+const PASS_TEXT: Record<DoctorFailureId, string> = {
   'pods.crashloop': 'no container in CrashLoopBackOff',
   'pods.image': 'every image was pulled',
   'pods.config': 'every container found its Secret and ConfigMap keys',
   'pods.init': 'no init container failing or stuck',
   'pods.pending': 'every pod scheduled and every volume bound',
   'pods.oom': 'no container OOMKilled',
+  'pods.not-ready': 'every running container is ready (or still within its start-up time)',
+  'jobs.failed': 'no migration Job whose latest run failed',
 };
 
 function podCheck(
-  id: PodFailureId,
+  id: DoctorFailureId,
   title: string,
   extra?: (ctx: DoctorContext) => CheckOutcome[],
 ): Check<DoctorContext> {
@@ -206,7 +208,7 @@ const secretsInConfigmap: Check<DoctorContext> = {
   },
 };
 
-/** Every doctor check, in the order of the CLI contract. */
+/** Every doctor check: those of the CLI contract in its order, then the ones added since. */
 export const DOCTOR_CHECKS: readonly Check<DoctorContext>[] = [
   releaseStatus,
   podCheck('pods.crashloop', 'Crashing containers'),
@@ -218,4 +220,6 @@ export const DOCTOR_CHECKS: readonly Check<DoctorContext>[] = [
   eventsWarnings,
   dbAuth,
   secretsInConfigmap,
+  podCheck('pods.not-ready', 'Readiness'),
+  podCheck('jobs.failed', 'Migration Jobs'),
 ];

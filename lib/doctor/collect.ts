@@ -5,6 +5,7 @@ import { findWorkload, podSpecOf, containersOf, resolveEnv } from '../env-flow/r
 import type { Helm, ReleaseStatus } from '../helm.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Pod, type PodFailure, pendingInitContainer, podFailures } from '../pod-status.ts';
+import { type Finding, failedJobs, notReady } from './workloads.ts';
 import { registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
 import { secretValues } from '../env-flow/scan.ts';
@@ -26,8 +27,8 @@ export interface KubeEvent {
   metadata?: { creationTimestamp?: string };
 }
 
-/** A pod failure with what the user needs to fix it. */
-export interface Diagnosed extends PodFailure {
+/** A pod or Job failure with what the user needs to fix it. */
+export interface Diagnosed extends Finding {
   /** the failing container's last log lines (previous instance for a crash), redacted */
   logs: string;
   events: string[];
@@ -64,7 +65,7 @@ export interface DoctorSnapshot {
 /** How long an init container may run before doctor calls the pod stuck. */
 export const INIT_STUCK_MS = 60_000;
 
-const LOGS_FOR = new Set(['pods.crashloop', 'pods.oom', 'pods.init']);
+const LOGS_FOR = new Set(['pods.crashloop', 'pods.oom', 'pods.init', 'pods.not-ready', 'jobs.failed']);
 
 /** Reads the release in one pass: one list, the events, helm status, the Secrets; then logs and logins. */
 export async function collect(
@@ -86,7 +87,12 @@ export async function collect(
   const secretTexts = secretValues(all);
   registerSecrets(...secretTexts);
   const pods = objects.filter((o): o is Pod => o.kind === 'Pod');
-  const found = pods.flatMap((p) => [...podFailures(p), ...stuckInit(p, now)]);
+  const podFound: Finding[] = pods.flatMap((p) => [...podFailures(p), ...stuckInit(p, now)]);
+  const found = [
+    ...podFound,
+    ...notReady(pods, events, now, new Set(podFound.map((f) => f.pod))),
+    ...failedJobs(objects, pods),
+  ];
   const byName = warningsByObject(events);
   const [failures, dbAuth] = await Promise.all([
     Promise.all(
@@ -97,7 +103,7 @@ export async function collect(
         )?.image;
         return {
           ...f,
-          logs: LOGS_FOR.has(f.id) ? await logsOf(kubectl, f) : '',
+          logs: LOGS_FOR.has(f.id) && f.pod !== '' ? await logsOf(kubectl, f) : '',
           events: (byName.get(f.pod) ?? []).slice(-5),
           minikube: pod?.spec?.nodeName === 'minikube',
           ...(image !== undefined && { image }),
@@ -131,7 +137,7 @@ export function stuckInit(pod: Pod, now: number): PodFailure[] {
   ];
 }
 
-async function logsOf(kubectl: Kubectl, f: PodFailure): Promise<string> {
+async function logsOf(kubectl: Kubectl, f: Finding): Promise<string> {
   const base = { ...(f.container !== undefined && { container: f.container }), tail: 20 };
   const logs = await kubectl.logs(f.pod, { ...base, previous: f.previousLogs });
   // A container that crashed once may have no previous instance yet: its current output is the crash.

@@ -1,6 +1,7 @@
 import { DATABASES, type DbName } from '../components.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { Diagnosed } from './collect.ts';
+import { migrateTargetOf } from './workloads.ts';
 
 /** The database a failure is about: from the user named in the logs, else from the pod's component. */
 export function databaseOf(f: Pick<Diagnosed, 'pod' | 'logs'>): DbName | undefined {
@@ -55,6 +56,13 @@ export function failureHint(f: Diagnosed, target: HelmTarget): string {
         return `it cannot reach a dependency (log lines above); check the database pods: kubectl get pods -n ${ns}`;
       }
       return `read the log lines above; more with: kubectl logs ${f.pod} -c ${f.container ?? ''} --previous -n ${ns}`;
+    case 'pods.not-ready':
+      return `its readiness probe keeps failing: read the log lines above; kubectl describe pod ${f.pod} -n ${ns} shows the probe and its last answers`;
+    case 'jobs.failed': {
+      const job = f.object.replace(/^job\//, '');
+      const logs = f.pod ? '(log lines above)' : `(kubectl logs job/${job} -n ${ns})`;
+      return `the migration failed ${logs}: fix the cause, then npm run migrate -- ${migrateTargetOf(job) ?? db ?? '<sso|api>'}`;
+    }
   }
   return `kubectl describe pod ${f.pod} -n ${ns}`;
 }

@@ -6,6 +6,8 @@ import { type Diagnosed, type DoctorSnapshot, stuckInit } from '../../lib/doctor
 import type { ReleaseStatus } from '../../lib/helm.ts';
 import type { KubeObject } from '../../lib/kubectl.ts';
 import { type Pod, podFailures } from '../../lib/pod-status.ts';
+import { NOT_READY_MS, failedJobs, notReady } from '../../lib/doctor/workloads.ts';
+import type { KubeEvent } from '../../lib/doctor/collect.ts';
 import * as P from '../fixtures/pods.ts';
 
 const target = { namespace: 'taskflow', release: 'taskflow' };
@@ -77,6 +79,8 @@ describe('doctor checks', () => {
       'events.warnings',
       'db.auth',
       'secrets.in-configmap',
+      'pods.not-ready',
+      'jobs.failed',
     ]);
     expect(rs.every((r) => r.status === 'pass')).toBe(true);
     expect(byId(rs, 'release.status')?.detail).toBe(
@@ -293,5 +297,93 @@ describe('doctor checks', () => {
     });
     expect(JSON.stringify(rs)).not.toContain('x-0123456789-secret-text');
     expect(statuses(rs)['pods.crashloop']).toBe('pass');
+  });
+
+  describe('pods.not-ready: running, never ready', () => {
+    const at = (msAgo: number) => new Date(NOW - msAgo).toISOString();
+    const unhealthy = (count: number): KubeEvent => ({
+      type: 'Warning',
+      involvedObject: { kind: 'Pod', name: 'web-dashboard-5c6d7-unrdy' },
+      reason: 'Unhealthy',
+      message: 'Readiness probe failed: HTTP probe failed with statuscode: 503',
+      count,
+    });
+    const judge = (pod: Pod, events: KubeEvent[] = [], logs = '') =>
+      doctor(
+        snap({
+          events,
+          failures: notReady([pod], events, NOW, new Set()).map((f) => ({
+            ...f,
+            logs,
+            events: [],
+            minikube: false,
+          })),
+        }),
+      );
+
+    it('fails with the logs and a probe hint once the start-up time is over', async () => {
+      const rs = await judge(P.unreadyWeb(at(NOT_READY_MS + 60_000)), [], 'GET /api/health 503\n');
+      expect(byId(rs, 'pods.not-ready')).toMatchObject({
+        status: 'fail',
+        detail:
+          'pod/web-dashboard-5c6d7-unrdy container web-dashboard: NotReady: running for 180s but not ready: it gets no traffic\n  logs:\n    | GET /api/health 503',
+        hint: 'its readiness probe keeps failing: read the log lines above; kubectl describe pod web-dashboard-5c6d7-unrdy -n taskflow shows the probe and its last answers',
+      });
+      expect(statuses(rs)['pods.crashloop']).toBe('pass');
+    });
+
+    it('fails sooner when its readiness probe has failed again and again', async () => {
+      const rs = await judge(P.unreadyWeb(at(20_000)), [unhealthy(4)]);
+      expect(byId(rs, 'pods.not-ready')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining('running for 20s but not ready (4 failed readiness probes)'),
+      });
+    });
+
+    it('passes a container still starting, and leaves pods failing otherwise to their own check', async () => {
+      expect(byId(await judge(P.unreadyWeb(at(20_000)), [unhealthy(1)]), 'pods.not-ready')?.status).toBe(
+        'pass',
+      );
+      const old = P.unreadyWeb(at(NOT_READY_MS * 2));
+      expect(notReady([old], [], NOW, new Set([old.metadata.name]))).toEqual([]);
+    });
+  });
+
+  describe('jobs.failed: the latest migration run', () => {
+    const failed = P.migrationRun(
+      'sso-migrate-manual-20250601-110000-aaaa',
+      '2025-06-01T11:00:00Z',
+      'failed',
+    );
+    const later = P.migrationRun(
+      'sso-migrate-manual-20250601-113000-bbbb',
+      '2025-06-01T11:30:00Z',
+      'complete',
+    );
+    const judge = (runs: { job: KubeObject; pod: Pod }[], logs = '') =>
+      doctor(
+        snap({
+          objects: runs.flatMap((r) => [r.job, r.pod]),
+          failures: failedJobs(
+            runs.map((r) => r.job),
+            runs.map((r) => r.pod),
+          ).map((f) => ({ ...f, logs, events: [], minikube: false })),
+        }),
+      );
+
+    it("fails with the job's pod logs and npm run migrate for its database", async () => {
+      const rs = await judge([failed], 'relation "user" already exists\n');
+      expect(byId(rs, 'jobs.failed')).toMatchObject({
+        status: 'fail',
+        detail:
+          'job/sso-migrate-manual-20250601-110000-aaaa container migrate: BackoffLimitExceeded: Job has reached the specified backoff limit\n  logs:\n    | relation "user" already exists',
+        hint: 'the migration failed (log lines above): fix the cause, then npm run migrate -- sso',
+      });
+    });
+
+    it('passes when a later run of the same migration succeeded', async () => {
+      expect(byId(await judge([later, failed]), 'jobs.failed')?.status).toBe('pass');
+      expect(byId(await judge([failed, later]), 'jobs.failed')?.status).toBe('pass');
+    });
   });
 });

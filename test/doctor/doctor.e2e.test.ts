@@ -65,6 +65,7 @@ beforeAll(async () => {
       images: {
         'fail/crash': { state: 'crash', exitCode: 1, logs: CRASH_LOG },
         'fail/pull': { state: 'pull-error' },
+        'fail/never': { state: 'never-ready' },
       },
       storageClasses: ['standard'],
       readyAfterMs: 200,
@@ -86,7 +87,7 @@ describe('doctor and validate on the simulated cluster', () => {
   });
 
   it('doctor: a crash shows its previous logs and the reset hint; a pull error is pods.image', async () => {
-    install(
+    await install(
       'broken',
       'api:\n  image:\n    repository: fail/crash\nweb:\n  image:\n    repository: fail/pull\n',
     );
@@ -170,5 +171,36 @@ describe('doctor and validate on the simulated cluster', () => {
       'sso: sso-postgres-0 rejects the password in Secret sso-postgres key password',
     );
     for (const s of Object.values(PW)) expect(d.output).not.toContain(s);
+  });
+
+  it('doctor: a pod that never gets ready is pods.not-ready; a failed migration run is jobs.failed', async () => {
+    await install(
+      'stalled',
+      'web:\n  image:\n    repository: fail/never\nsso:\n  migrations:\n    image:\n      repository: fail/crash\n',
+    );
+    const se = scriptEnv({ kubeconfig: sim.kubeconfigPath, envFile: ENV(PW.sso) });
+    const migrate = await runScript(
+      'run-migrations',
+      ['sso', '-n', 'stalled', '--timeout', '60s'],
+      se,
+    ).finally(() => se.cleanup());
+    expect(migrate.code).toBe(1);
+    const r = await until(
+      'doctor',
+      ['-n', 'stalled'],
+      (d) => is('pods.not-ready', 'fail')(d) && is('jobs.failed', 'fail')(d),
+    );
+    expect(check(r.doc, 'pods.not-ready')?.detail).toMatch(
+      /^pod\/web-dashboard-\S+ container web-dashboard: NotReady: running for \d+s but not ready \(\d+ failed readiness probes\)/,
+    );
+    expect(check(r.doc, 'jobs.failed')).toMatchObject({
+      detail: expect.stringMatching(/^job\/sso-migrate-manual-\S+ container \S+: /),
+      // The simulated crash logs "password authentication failed for user taskflow_user": that hint wins.
+      hint: 'the database rejects the password the app was given: npm run reset-db-password -- api',
+    });
+    expect(check(r.doc, 'jobs.failed')?.detail).toContain(`    | ${CRASH_LOG}`);
+    expect(check(r.doc, 'pods.crashloop')?.status).toBe('pass');
+    expect(r.code).toBe(1);
+    for (const s of Object.values(PW)) expect(r.output).not.toContain(s);
   });
 });
