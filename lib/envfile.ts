@@ -115,6 +115,19 @@ function scan(text: string): { assignments: Assignment[]; invalid: Problem[] } {
   for (const a of assignments) {
     const v = a.rawValue.trim();
     const quote = v[0];
+    // `KEY=abc#def`: dotenv ends an unquoted value at any #, docker compose only at " #": a pasted
+    // secret containing # would be cut short here without a word. Never show the value.
+    const glued = text[a.valueEnd] === '#' && !/\s$/.test(a.rawValue);
+    if (v !== '' && quote !== '"' && quote !== "'" && quote !== '`' && glued) {
+      invalid.push({
+        key: a.key,
+        line: a.line,
+        source: 'env-file',
+        severity: 'error',
+        message: 'the value has a # right after it: dotenv would cut it there (the rest reads as a comment)',
+        hint: `quote the whole value (${a.key}="...#..."), or put a space before # if it is a comment`,
+      });
+    }
     if ((quote === '"' || quote === "'" || quote === '`') && (v.length === 1 || !v.endsWith(quote))) {
       invalid.push({
         key: a.key,

@@ -105,6 +105,18 @@ describe('parseEnvText', () => {
     expect(JSON.stringify(problems)).not.toContain('hunter2');
     expect(JSON.stringify(problems)).not.toContain('another');
   });
+
+  it('reports a # glued to an unquoted value (dotenv cuts it there), but not a comment or a quoted #', () => {
+    const text = 'PASS=abc123#def456\nA=b # a comment\nB="x#y"\nC=\'x#y\'\nD=plain\n';
+    const { file, problems } = parseEnvText('.env', text);
+    expect(problems.map((p) => `${p.line} ${p.key}`)).toEqual(['1 PASS']);
+    expect(problems[0]?.hint).toBe(
+      'quote the whole value (PASS="...#..."), or put a space before # if it is a comment',
+    );
+    expect(JSON.stringify(problems)).not.toContain('abc123');
+    expect(textOf(file.entries.get('A')?.value ?? '')).toBe('b');
+    expect(textOf(file.entries.get('B')?.value ?? '')).toBe('x#y');
+  });
 });
 
 describe('readEnvFile', () => {
