@@ -13,6 +13,9 @@ export interface KeyFinding {
 // scheme://user:password@host: credentials inside a URL.
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^@\s/]+@/i;
 
+/** Secrets at least this long are looked for inside values, not just as whole values. */
+const LONG_SECRET = 12;
+
 /**
  * Secret-looking entries of ConfigMaps: a key named like a secret, a variable the map marks secret, a URL
  * with a password, or the text of a known secret value. Used by validate (`env.flow`) and doctor.
@@ -22,12 +25,17 @@ export function secretsInConfigMaps(
   knownSecrets: readonly string[] = [],
 ): KeyFinding[] {
   const out: KeyFinding[] = [];
-  const secrets = knownSecrets.filter((s) => s.length >= 6);
+  // A long secret is found anywhere in a value; a short one (which secrets.strength already fails) only
+  // as the whole value: "taskflow" as a password must not flag every URL that names taskflow-api.
+  const long = knownSecrets.filter((s) => s.length >= LONG_SECRET);
+  const short = new Set(knownSecrets.filter((s) => s.length >= 6 && s.length < LONG_SECRET));
+  const holdsSecret = (value: string): boolean =>
+    short.has(value.trim()) || long.some((s) => value.includes(s));
   for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
     const data = objectData(objects, 'ConfigMap', cm.metadata.name) ?? new Map<string, string>();
     for (const [key, value] of data) {
       const object = `ConfigMap ${cm.metadata.name}`;
-      if (secrets.some((s) => value.includes(s)))
+      if (holdsSecret(value))
         out.push({ object, key, why: 'holds the value of a secret' });
       else if (URL_WITH_PASSWORD.test(value.trim()))
         out.push({ object, key, why: 'holds a URL with a password' });

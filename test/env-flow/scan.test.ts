@@ -26,6 +26,16 @@ describe('secretsInConfigMaps', () => {
     ]);
   });
 
+  it('finds a short secret (already failed by secrets.strength) only as a whole value, not inside URLs', () => {
+    const objects = contractRender();
+    // "taskflow" as a password: every URL naming taskflow-api contains it, none of them holds it.
+    expect(secretsInConfigMaps(objects, ['taskflow', 'example'])).toEqual([]);
+    setKey(objects, 'ConfigMap', 'mcp-server', 'NOTE', 'taskflow');
+    expect(secretsInConfigMaps(objects, ['taskflow'])).toEqual([
+      { object: 'ConfigMap mcp-server', key: 'NOTE', why: 'holds the value of a secret' },
+    ]);
+  });
+
   it('ignores an empty secret-named key', () => {
     const objects = contractRender();
     setKey(objects, 'ConfigMap', 'sso-platform', 'SMTP_PASS', '');
