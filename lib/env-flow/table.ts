@@ -49,6 +49,19 @@ const LIVE_TEXT: Record<LiveStatus, string> = {
   unknown: 'not comparable',
 };
 
+/**
+ * The live cell of a link. A database's own POSTGRES_PASSWORD differing is not something a redeploy
+ * fixes: the volume keeps the password it was initialised with.
+ */
+function liveText(l: LinkResult, status: LiveStatus): string {
+  const t = l.target;
+  const db =
+    t?.workload.kind === 'StatefulSet' ? /^(sso|api)-postgres$/.exec(t.workload.name)?.[1] : undefined;
+  if (status === 'differs' && db && t?.type === 'env' && t.envVar === 'POSTGRES_PASSWORD')
+    return `differs (the database keeps its password: npm run reset-db-password -- ${db})`;
+  return LIVE_TEXT[status];
+}
+
 /** Pads columns to a table (the last column is not padded). */
 export function formatTable(rows: string[][]): string[] {
   const widths: number[] = [];
@@ -76,7 +89,7 @@ export function settingBlock(
     ['', 'Secret/ConfigMap key', 'container env', ...(live ? ['live'] : []), 'note'],
   ];
   for (const l of links) {
-    const liveCell = live ? [l.target ? LIVE_TEXT[live.get(l) ?? 'unknown'] : ''] : [];
+    const liveCell = live ? [l.target ? liveText(l, live.get(l) ?? 'unknown') : ''] : [];
     const note = l.status === 'ok' ? '' : `${l.status}: ${l.detail}`;
     table.push([MARK[l.status], l.via ?? '-', l.where ?? '-', ...liveCell, note]);
   }

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { FLOW } from '../../lib/env-flow/map.ts';
+import type { LinkResult } from '../../lib/env-flow/prove.ts';
+import { targetLabel } from '../../lib/env-flow/prove.ts';
+import { settingBlock } from '../../lib/env-flow/table.ts';
+import type { LiveStatus } from '../../lib/env-flow/live.ts';
+
+const row = FLOW.find((r) => r.key === 'POSTGRES_SSO_PASSWORD')!;
+const links: LinkResult[] = row.targets.map((target) => ({
+  setting: row,
+  target,
+  status: 'ok',
+  via: 'Secret sso-postgres key password',
+  where: targetLabel(target),
+  detail: '',
+}));
+
+describe('settingBlock live column', () => {
+  it("says a differing database password is the reset tool's job, not a redeploy's", () => {
+    const live = new Map<LinkResult, LiveStatus>(links.map((l, i) => [l, i < 2 ? 'differs' : 'same']));
+    const lines = settingBlock(row, '.env:1', links, live).join('\n');
+    expect(lines).toContain('differs (the database keeps its password: npm run reset-db-password -- sso)');
+    // The app's DATABASE_URL is rebuilt by a redeploy.
+    expect(lines).toMatch(/container sso-platform env DATABASE_URL\s+differs \(redeploy applies it\)/);
+  });
+});
