@@ -35,8 +35,7 @@ export function secretsInConfigMaps(
     const data = objectData(objects, 'ConfigMap', cm.metadata.name) ?? new Map<string, string>();
     for (const [key, value] of data) {
       const object = `ConfigMap ${cm.metadata.name}`;
-      if (holdsSecret(value))
-        out.push({ object, key, why: 'holds the value of a secret' });
+      if (holdsSecret(value)) out.push({ object, key, why: 'holds the value of a secret' });
       else if (URL_WITH_PASSWORD.test(value.trim()))
         out.push({ object, key, why: 'holds a URL with a password' });
       else if ((SECRET_ENV_VARS.has(key) || isSecretKey(key)) && value.trim() !== '') {

@@ -44,7 +44,7 @@ const MARK: Record<LinkStatus, string> = {
 const LIVE_TEXT: Record<LiveStatus, string> = {
   same: 'same',
   differs: 'differs (redeploy applies it)',
-  missing: 'missing in the live pod',
+  missing: 'missing in the live workload',
   'not-deployed': 'not deployed',
   unknown: 'not comparable',
 };

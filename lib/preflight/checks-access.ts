@@ -4,6 +4,7 @@ import { DEFAULTS, parseOrigins } from '../env.ts';
 import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../env-flow/resolve.ts';
 import type { PreflightContext } from './context.ts';
 import { errorsFor, rawText, whereSet } from './load.ts';
+import { deepMerge, getPath } from '../values.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const SERVICE_NAMES = new Set([
@@ -26,9 +27,23 @@ export function isInClusterHost(host: string, portForward: boolean): boolean {
   return portForward && host.endsWith('.local');
 }
 
-/** The web dashboard's origin as the browser sees it, when the settings tell. */
+/**
+ * The web dashboard's origin as the browser sees it: localhost in port-forward mode; with ingress, the
+ * web host of the values (-f files included), https when a TLS entry names it (as the chart decides).
+ */
 export function webOrigin(ctx: PreflightContext): string | undefined {
-  return ctx.env.settings.access === 'port-forward' ? localOrigin('web') : undefined;
+  if (ctx.env.settings.access === 'port-forward') return localOrigin('web');
+  const values = deepMerge(ctx.values, ctx.userValues ?? {});
+  const host = getPath(values, 'ingress.hosts.web');
+  if (typeof host !== 'string' || host === '') return undefined;
+  const tls = getPath(values, 'ingress.tls');
+  const secure =
+    Array.isArray(tls) &&
+    tls.some(
+      (t) =>
+        Array.isArray((t as { hosts?: unknown }).hosts) && (t as { hosts: unknown[] }).hosts.includes(host),
+    );
+  return `${secure ? 'https' : 'http'}://${host}`;
 }
 
 const authUrl: Check<PreflightContext> = {
@@ -74,6 +89,14 @@ const authUrl: Check<PreflightContext> = {
         ),
       );
     }
+    if (portForward && local && url.protocol === 'https:') {
+      out.push(
+        fail(
+          `${url.origin}: npm run port-forward serves the SSO over plain http on localhost, so https there cannot connect`,
+          `set BETTER_AUTH_URL=${localOrigin('sso')} (browsers accept its Secure cookies on localhost)`,
+        ),
+      );
+    }
     if (url.protocol === 'http:' && local && settings.sso.nodeEnv === 'production') {
       out.push(
         warn(
@@ -113,6 +136,10 @@ function originProblems(origins: string[], required: { origin: string; what: str
   if (origins.includes('*'))
     out.push(fail('"*" is not allowed: credentialed requests need explicit origins'));
   for (const o of origins.filter((x) => x !== '*')) {
+    if (o.includes('*')) {
+      out.push(fail(`"${o}" has a wildcard: origins are compared exactly, list each one`));
+      continue;
+    }
     let u: URL | undefined;
     try {
       u = new URL(o);
@@ -208,6 +235,9 @@ const apiCors: Check<PreflightContext> = {
   },
 };
 
+/** A DNS host name or an IPv4 address, as the chart's schema accepts for SMTP_HOST. */
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
 const EMAIL = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>".]+$/;
 
 /** An address (`a@b.c`) or a display-name form (`Name <a@b.c>`). */
@@ -265,11 +295,20 @@ const smtpConfig: Check<PreflightContext> = {
         ),
       );
     }
-    if (smtp.port === 587 && smtp.secure) {
+    if ((smtp.port === 587 || smtp.port === 25) && smtp.secure) {
       out.push(
         fail(
-          'port 587 starts in plain text (STARTTLS) but SMTP_SECURE is true',
-          'set SMTP_SECURE=false for port 587 (or use port 465 with SMTP_SECURE=true)',
+          `port ${smtp.port} starts in plain text (STARTTLS) but SMTP_SECURE is true`,
+          `set SMTP_SECURE=false for port ${smtp.port} (or use port 465 with SMTP_SECURE=true)`,
+        ),
+      );
+    }
+    if (!HOSTNAME.test(smtp.host)) {
+      const hostOnly = /^(?:[a-z]+:\/\/)?([^:/]+)/i.exec(smtp.host)?.[1] ?? 'smtp.example.com';
+      out.push(
+        fail(
+          `SMTP_HOST "${smtp.host}" is not a host name (no scheme, port or path)`,
+          `set SMTP_HOST=${hostOnly} and the port in SMTP_PORT`,
         ),
       );
     }

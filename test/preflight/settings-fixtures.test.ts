@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACCESS_CHECKS } from '../../lib/preflight/checks-access.ts';
@@ -114,5 +114,26 @@ describe('messages', () => {
     expect(r?.hint).toBe(
       'use a hex password: openssl rand -hex 16 (or remove the line to have one generated)',
     );
+  });
+
+  it('in ingress mode takes the web origin from the values (https when a TLS entry names the host)', async () => {
+    const t = tempEnv(
+      'TASKFLOW_ACCESS=ingress\nBETTER_AUTH_URL=https://sso.example.com\nALLOWED_ORIGINS=https://sso.example.com,https://other.example.com\n',
+    );
+    cleanups.push(t.cleanup);
+    const values = path.join(t.dir, 'ingress.yaml');
+    writeFileSync(
+      values,
+      'ingress:\n  enabled: true\n  hosts:\n    web: app.example.com\n    sso: sso.example.com\n  tls:\n    - secretName: web-tls\n      hosts: [app.example.com]\n',
+    );
+    const results = await check(CHECKS, options(t.dir, { valuesFiles: [values] }));
+    expect(results.find((r) => r.id === 'auth.origins')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('misses the web dashboard origin https://app.example.com'),
+    });
+    expect(results.find((r) => r.id === 'api.cors')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('miss the web origin https://app.example.com'),
+    });
   });
 });
