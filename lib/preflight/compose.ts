@@ -137,6 +137,14 @@ export function counterpartOf(s: ComposeService): Counterpart | undefined {
     ?.part;
 }
 
+/**
+ * Variables the chart sets only under some settings, so the parity render (SMTP on) does not show
+ * them: their compose counterpart is a note, not a gap.
+ */
+const CONDITIONAL_VARIABLES: Readonly<Record<string, string>> = {
+  DISABLE_EMAIL_VERIFICATION: 'set by the chart while SMTP is off (no SMTP_HOST, Mailpit off)',
+};
+
 /** The comparison: `gaps` are compose things without a counterpart; `notes` explain deliberate differences. */
 export interface Parity {
   gaps: string[];
@@ -188,6 +196,8 @@ export function compareCompose(services: ComposeService[], objects: readonly Kub
       if (chartNames.has(name)) continue;
       if (DEAD_VARIABLES.includes(name))
         notes.push(`service ${s.name}: ${name} dropped on purpose (no application reads it)`);
+      else if (CONDITIONAL_VARIABLES[name])
+        notes.push(`service ${s.name}: ${name} is ${CONDITIONAL_VARIABLES[name]}`);
       else if (name.startsWith('NEXT_PUBLIC_'))
         notes.push(`service ${s.name}: ${name} is a build argument, not a run-time variable`);
       else

@@ -99,6 +99,19 @@ describe('compareCompose', () => {
     );
   });
 
+  it('notes a variable the chart sets only under other settings instead of calling it a gap', () => {
+    const services = parseCompose(
+      'services:\n  sso-platform:\n    image: taskflow/sso-platform\n    environment:\n      DISABLE_EMAIL_VERIFICATION: "true"\n',
+      'compose.yaml',
+    );
+    expect(compareCompose(services, withAddons())).toEqual({
+      gaps: [],
+      notes: [
+        'service sso-platform: DISABLE_EMAIL_VERIFICATION is set by the chart while SMTP is off (no SMTP_HOST, Mailpit off)',
+      ],
+    });
+  });
+
   it('reports pgAdmin missing from the chart', () => {
     const { gaps } = compareCompose(read('compose.yaml'), contractRender());
     expect(gaps).toContain('service pgadmin: the chart renders no Deployment pgadmin (pgAdmin add-on)');
