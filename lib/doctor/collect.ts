@@ -32,7 +32,7 @@ export interface Diagnosed extends Finding {
   /** the failing container's last log lines (previous instance for a crash), redacted */
   logs: string;
   events: string[];
-  /** on a node named minikube (image hints differ) */
+  /** on a minikube node (image hints differ) */
   minikube: boolean;
   /** the failing container's image */
   image?: string;
@@ -105,7 +105,7 @@ export async function collect(
           ...f,
           logs: LOGS_FOR.has(f.id) && f.pod !== '' ? await logsOf(kubectl, f) : '',
           events: (byName.get(f.pod) ?? []).slice(-5),
-          minikube: pod?.spec?.nodeName === 'minikube',
+          minikube: isMinikubeNode(pod?.spec?.nodeName),
           ...(image !== undefined && { image }),
         };
       }),
@@ -113,6 +113,11 @@ export async function collect(
     checkLogins(kubectl, all, pods),
   ]);
   return { ...(release && { release }), objects, events, failures, dbAuth, secretTexts, now };
+}
+
+/** A node of the default minikube profile: `minikube`, or `minikube-m02`… in a multi-node one. */
+export function isMinikubeNode(name: string | undefined): boolean {
+  return name !== undefined && /^minikube(-m\d+)?$/.test(name);
 }
 
 /** A pod whose init container has been running (not failing) for longer than INIT_STUCK_MS. */

@@ -1,11 +1,11 @@
 import { type CheckResult, printChecks, reportChecks, runChecks, summarize } from '../checks.ts';
 import { type CommandContext, flag, str } from '../cli.ts';
 import { openSession } from '../context.ts';
-import { UsageError } from '../errors.ts';
+import { ExitCode, NotReadyError, UsageError } from '../errors.ts';
 import { DOCTOR_CHECKS } from './checks.ts';
 import { type DoctorSnapshot, collect } from './collect.ts';
 import type { HelmTarget } from '../helm.ts';
-import type { Logger } from '../log.ts';
+import { type Logger, printJson } from '../log.ts';
 
 /** Waits, or rejects with the abort reason when the user interrupts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -77,17 +77,46 @@ export async function doctorLoop(d: DoctorLoop): Promise<number> {
 export async function runDoctor(ctx: CommandContext): Promise<number> {
   const v = ctx.args.values;
   const intervalMs = watchInterval(str(v, 'interval'));
-  const s = await openSession(ctx);
-  // One clear "cannot reach the cluster" (exit 3) before the batched reads, instead of their noise.
-  await s.kubectl.assertReachable();
+  const json = flag(v, 'json');
+  let s: Awaited<ReturnType<typeof openSession>>;
+  try {
+    s = await openSession(ctx);
+    // One clear "cannot reach the cluster" (exit 3) before the batched reads, instead of their noise.
+    await s.kubectl.assertReachable();
+  } catch (err) {
+    if (!json || !(err instanceof NotReadyError)) throw err;
+    return notReadyReport(err, ctx);
+  }
   return doctorLoop({
     read: () => collect(s.kubectl, s.helm, { release: s.target.release }),
     target: s.target,
     log: ctx.log,
     stdout: ctx.stdout,
-    json: flag(v, 'json'),
+    json,
     watch: flag(v, 'watch'),
     intervalMs,
     signal: ctx.signal,
   });
+}
+
+/**
+ * With --json and no cluster (or no kubectl): the contract's document all the same, every check
+ * skipped with the reason, plus the error; exit 3.
+ */
+function notReadyReport(err: NotReadyError, ctx: CommandContext): number {
+  const hint = err.hint ? { hint: err.hint } : {};
+  const checks: CheckResult[] = DOCTOR_CHECKS.map((c) => ({
+    id: c.id,
+    status: 'skip',
+    title: c.title,
+    detail: `not checked: ${err.message}`,
+    ...hint,
+  }));
+  printJson(
+    { ok: false, checks, error: { message: err.message, ...hint, exitCode: ExitCode.NotReady } },
+    ctx.stdout,
+  );
+  ctx.log.error(err.message);
+  if (err.hint) ctx.log.hint(err.hint);
+  return ExitCode.NotReady;
 }

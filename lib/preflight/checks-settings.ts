@@ -22,7 +22,7 @@ export const OLD_DEFAULTS: readonly string[] = [
 const TOPICAL_KEYS = ['BETTER_AUTH_URL', 'ALLOWED_ORIGINS', 'SMTP_PORT', 'SMTP_SECURE'];
 
 const line = (p: Problem, path: string) =>
-  `${p.key === '' ? '' : `${p.key} (${problemLocation(p, path)}): `}${p.message}`;
+  `${p.key === '' ? `${problemLocation(p, path)}: ` : `${p.key} (${problemLocation(p, path)}): `}${p.message}`;
 
 const envFile: Check<PreflightContext> = {
   id: 'env.file',

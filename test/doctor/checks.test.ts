@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CheckResult, runChecks } from '../../lib/checks.ts';
 import { DATABASES } from '../../lib/components.ts';
 import { DOCTOR_CHECKS } from '../../lib/doctor/checks.ts';
-import { type Diagnosed, type DoctorSnapshot, stuckInit } from '../../lib/doctor/collect.ts';
+import { type Diagnosed, type DoctorSnapshot, isMinikubeNode, stuckInit } from '../../lib/doctor/collect.ts';
 import type { ReleaseStatus } from '../../lib/helm.ts';
 import type { KubeObject } from '../../lib/kubectl.ts';
 import { type Pod, podFailures } from '../../lib/pod-status.ts';
@@ -25,7 +25,7 @@ function diagnose(pod: Pod, logs = '', events: string[] = []): Diagnosed[] {
     ...f,
     logs,
     events,
-    minikube: pod.spec?.nodeName === 'minikube',
+    minikube: isMinikubeNode(pod.spec?.nodeName),
     image:
       ((pod.spec?.containers as { name: string; image?: string }[] | undefined) ?? []).find(
         (c) => c.name === f.container,
@@ -385,5 +385,15 @@ describe('doctor checks', () => {
       expect(byId(await judge([later, failed]), 'jobs.failed')?.status).toBe('pass');
       expect(byId(await judge([failed, later]), 'jobs.failed')?.status).toBe('pass');
     });
+  });
+
+  it('knows the nodes of a minikube cluster, multi-node ones included', () => {
+    expect(['minikube', 'minikube-m02', 'minikube-m10'].map(isMinikubeNode)).toEqual([true, true, true]);
+    expect(['kind-control-plane', 'minikube2', 'node-minikube', undefined].map(isMinikubeNode)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });

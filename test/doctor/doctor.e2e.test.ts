@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport, CheckResult } from '../../lib/checks.ts';
+import { DOCTOR_CHECKS } from '../../lib/doctor/checks.ts';
 import { startKubeSim } from '../kube-sim/index.ts';
 import { runScript, scriptEnv } from '../support/e2e.ts';
 import { repoRoot } from '../support/tools.ts';
@@ -74,6 +75,24 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sim?.stop();
+});
+
+describe('doctor without a cluster', () => {
+  it('--json still prints the checks document (every check skipped, with the reason) and exits 3', async () => {
+    const se = scriptEnv({});
+    const r = await runScript('doctor', ['--json'], se).finally(() => se.cleanup());
+    expect(r.code).toBe(3);
+    const doc = JSON.parse(r.stdout) as CheckReport & { error: { message: string; exitCode: number } };
+    expect(doc.ok).toBe(false);
+    expect(doc.checks.map((c) => c.id)).toEqual(DOCTOR_CHECKS.map((c) => c.id));
+    expect(
+      doc.checks.every((c) => c.status === 'skip' && c.detail?.startsWith('not checked: cannot reach')),
+    ).toBe(true);
+    expect(doc.error).toMatchObject({
+      exitCode: 3,
+      message: expect.stringMatching(/^cannot reach the cluster/),
+    });
+  });
 });
 
 describe('doctor and validate on the simulated cluster', () => {

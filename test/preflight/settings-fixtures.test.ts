@@ -100,6 +100,7 @@ describe('messages', () => {
       /half-configured: SMTP_HOST is set but SMTP_USER, SMTP_PASS, EMAIL_FROM are not/,
     ],
     ['ALLOWED_ORIGINS=http://localhost:3001\n', 'api.cors', /miss the web origin http:\/\/localhost:3000/],
+    ['A=1\nthis line is not dotenv\n', 'env.file', /\.env:2: not a KEY=value line/],
   ])('%j → %s', async (text, id, detail) => {
     const t = tempEnv(text);
     cleanups.push(t.cleanup);
