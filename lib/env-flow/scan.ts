@@ -1,7 +1,14 @@
 import { isSecretKey } from '../env.ts';
 import type { KubeObject } from '../kubectl.ts';
 import { DEAD_VARIABLES, SECRET_ENV_VARS } from './map.ts';
-import { containerEnvNames, containersOf, objectData, podSpecOf, referencedObjects } from './resolve.ts';
+import {
+  containerEnvNames,
+  containersOf,
+  objectData,
+  podSpecOf,
+  referencedObjects,
+  resolveEnv,
+} from './resolve.ts';
 
 /** A finding about one object key or container variable (never carries a value). */
 export interface KeyFinding {
@@ -100,4 +107,70 @@ export function secretValues(objects: readonly KubeObject[]): string[] {
         .filter(([k]) => isSecretKey(k) || SECRET_ENV_VARS.has(k))
         .map(([, v]) => v),
     );
+}
+
+/**
+ * Database URLs that do not match the in-cluster database they point at: for every container variable
+ * named `DATABASE_URL` or `*_DATABASE_URL` whose host is one of the release's PostgreSQL StatefulSets,
+ * the user and database name must be the ones that StatefulSet creates (POSTGRES_USER, POSTGRES_DB)
+ * and the port one its Service serves. A values override that renames one side only fails here
+ * instead of as "role does not exist" at run time. Never carries a value but names.
+ */
+export function databaseUrlMismatches(objects: readonly KubeObject[]): KeyFinding[] {
+  const databases = new Map<string, { user?: string; db?: string; ports: number[] }>();
+  for (const sts of objects.filter((o) => o.kind === 'StatefulSet')) {
+    const pg = containersOf(podSpecOf(sts), false).find((c) => resolveEnv(c, 'POSTGRES_USER', objects).found);
+    if (!pg) continue;
+    const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === sts.metadata.name);
+    const ports = ((svc?.spec as { ports?: { port?: number }[] } | undefined)?.ports ?? []).flatMap((p) =>
+      p.port === undefined ? [] : [p.port],
+    );
+    const user = resolveEnv(pg, 'POSTGRES_USER', objects).value;
+    const db = resolveEnv(pg, 'POSTGRES_DB', objects).value ?? user;
+    databases.set(sts.metadata.name, {
+      ...(user !== undefined && { user }),
+      ...(db !== undefined && { db }),
+      ports,
+    });
+  }
+  const out: KeyFinding[] = [];
+  for (const w of objects.filter((o) => ['Deployment', 'StatefulSet', 'CronJob', 'Job'].includes(o.kind))) {
+    const spec = podSpecOf(w);
+    for (const [init, c] of [
+      ...containersOf(spec, true).map((x) => [true, x] as const),
+      ...containersOf(spec, false).map((x) => [false, x] as const),
+    ]) {
+      for (const name of containerEnvNames(c, objects).filter((n) => /(^|_)DATABASE_URL$/.test(n))) {
+        const url = resolveEnv(c, name, objects).value;
+        if (url === undefined || !URL.canParse(url)) continue;
+        const u = new URL(url);
+        const target = databases.get(u.hostname.split('.')[0] ?? '');
+        if (!target) continue; // an external database
+        const object = `${w.kind} ${w.metadata.name} ${init ? 'init container' : 'container'} ${c.name}`;
+        const user = decodeURIComponent(u.username);
+        const db = decodeURIComponent(u.pathname.replace(/^\//, ''));
+        const port = Number(u.port || '5432');
+        const sts = u.hostname.split('.')[0] ?? '';
+        if (target.user !== undefined && user !== target.user)
+          out.push({
+            object,
+            key: name,
+            why: `connects as "${user}", but StatefulSet ${sts} creates user "${target.user}"`,
+          });
+        if (target.db !== undefined && db !== target.db)
+          out.push({
+            object,
+            key: name,
+            why: `opens database "${db}", but StatefulSet ${sts} creates "${target.db}"`,
+          });
+        if (target.ports.length > 0 && !target.ports.includes(port))
+          out.push({
+            object,
+            key: name,
+            why: `uses port ${port}, but Service ${sts} serves ${target.ports.join(', ')}`,
+          });
+      }
+    }
+  }
+  return out;
 }

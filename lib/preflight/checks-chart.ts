@@ -1,7 +1,7 @@
 import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
 import { checkObjects, validateSchemas } from '../deploy/render.ts';
 import { BAD_LINKS, proveFlow } from '../env-flow/prove.ts';
-import { deadVariables, secretsInConfigMaps, unusedKeys } from '../env-flow/scan.ts';
+import { databaseUrlMismatches, deadVariables, secretsInConfigMaps, unusedKeys } from '../env-flow/scan.ts';
 import type { PreflightContext } from './context.ts';
 import { helmFindings } from './render.ts';
 
@@ -64,6 +64,8 @@ const envFlow: Check<PreflightContext> = {
     for (const l of links.filter((x) => BAD_LINKS.has(x.status))) {
       out.push(fail(`${l.setting.key} → ${l.where ?? ''}: ${l.detail}`));
     }
+    for (const f of databaseUrlMismatches(render.objects))
+      out.push(fail(`${f.object} env ${f.key} ${f.why}`));
     for (const f of secretsInConfigMaps(render.objects, ctx.secretTexts)) {
       out.push(fail(`${f.object} key ${f.key} ${f.why}: secrets belong in a Secret`));
     }

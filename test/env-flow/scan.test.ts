@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEnv, type Container } from '../../lib/env-flow/resolve.ts';
-import { deadVariables, secretsInConfigMaps, unusedKeys } from '../../lib/env-flow/scan.ts';
+import {
+  databaseUrlMismatches,
+  deadVariables,
+  secretsInConfigMaps,
+  unusedKeys,
+} from '../../lib/env-flow/scan.ts';
 import { FIX, contractRender, setKey } from '../fixtures/render.ts';
 
 describe('secretsInConfigMaps', () => {
@@ -40,6 +45,49 @@ describe('secretsInConfigMaps', () => {
     const objects = contractRender();
     setKey(objects, 'ConfigMap', 'sso-platform', 'SMTP_PASS', '');
     expect(secretsInConfigMaps(objects)).toEqual([]);
+  });
+});
+
+describe('databaseUrlMismatches', () => {
+  it('finds none in the contract render', () => {
+    expect(databaseUrlMismatches(contractRender())).toEqual([]);
+  });
+
+  it('names a URL whose user, database or port is not the one its StatefulSet and Service create', () => {
+    const objects = contractRender();
+    setKey(
+      objects,
+      'Secret',
+      'sso-platform',
+      'DATABASE_URL',
+      'postgresql://sso:pw@sso-postgres:5433/sso?sslmode=disable',
+    );
+    expect(
+      databaseUrlMismatches(objects).filter((f) => f.object.startsWith('Deployment sso-platform container')),
+    ).toEqual([
+      {
+        object: 'Deployment sso-platform container sso-platform',
+        key: 'DATABASE_URL',
+        why: 'connects as "sso", but StatefulSet sso-postgres creates user "sso_user"',
+      },
+      {
+        object: 'Deployment sso-platform container sso-platform',
+        key: 'DATABASE_URL',
+        why: 'opens database "sso", but StatefulSet sso-postgres creates "sso_db"',
+      },
+      {
+        object: 'Deployment sso-platform container sso-platform',
+        key: 'DATABASE_URL',
+        why: 'uses port 5433, but Service sso-postgres serves 5432',
+      },
+    ]);
+    expect(JSON.stringify(databaseUrlMismatches(objects))).not.toContain('pw@');
+  });
+
+  it('leaves an external database alone', () => {
+    const objects = contractRender();
+    setKey(objects, 'Secret', 'sso-platform', 'DATABASE_URL', 'postgresql://other:pw@db.example.com:6543/x');
+    expect(databaseUrlMismatches(objects)).toEqual([]);
   });
 });
 
