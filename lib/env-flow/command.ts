@@ -10,7 +10,7 @@ import { resolveSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { detectTool } from '../tools.ts';
 import { renderChart, helmFindings } from '../preflight/render.ts';
-import { type LiveStatus, liveStatus, readLive } from './live.ts';
+import { type LiveStatus, liveStatus, readLive, readPodEnvs } from './live.ts';
 import { selectFlow } from './map.ts';
 import { BAD_LINKS, type LinkResult, proveFlow } from './prove.ts';
 import { deadVariables, unusedKeys } from './scan.ts';
@@ -76,8 +76,9 @@ export async function runEnvFlow(ctx: CommandContext): Promise<number> {
     );
   }
   const links = proveFlow(render.objects, s.settings, secrets, rows);
+  const podEnvs = live && kubectl ? await readPodEnvs(kubectl, links, live) : undefined;
   const liveMap = live
-    ? new Map<LinkResult, LiveStatus>(links.map((l) => [l, liveStatus(l, live)]))
+    ? new Map<LinkResult, LiveStatus>(links.map((l) => [l, liveStatus(l, live, podEnvs)]))
     : undefined;
   const all = ctx.args.positionals.length === 0;
   const unused = all ? unusedKeys(render.objects) : [];

@@ -6,15 +6,18 @@ import type { LinkResult } from './prove.ts';
 import { secretValues } from './scan.ts';
 import { containersOf, findWorkload, podSpecOf, referencedObjects, resolveEnv } from './resolve.ts';
 
-/** How the live release compares with what the settings would deploy now (never a value). */
-export type LiveStatus = 'same' | 'differs' | 'missing' | 'not-deployed' | 'unknown';
+/**
+ * How the live release compares with what the settings would deploy now (never a value). `stale`: the
+ * live Secret or ConfigMap already holds the value, but the running pod started with another one.
+ */
+export type LiveStatus = 'same' | 'differs' | 'stale' | 'missing' | 'not-deployed' | 'unknown';
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** The release's live workloads, ConfigMaps and the Secrets they reference (two kubectl calls). */
 export async function readLive(kubectl: Kubectl, release: string): Promise<KubeObject[]> {
   const objects = await kubectl.list(
-    ['deployments', 'statefulsets', 'cronjobs', 'configmaps'],
+    ['deployments', 'statefulsets', 'cronjobs', 'configmaps', 'pods'],
     releaseSelector(release),
   );
   const names = [
@@ -35,8 +38,84 @@ export async function readLive(kubectl: Kubectl, release: string): Promise<KubeO
   return all;
 }
 
-/** Whether the live pod template gets the same value as the render for this link (compared by sha256). */
-export function liveStatus(link: LinkResult, live: readonly KubeObject[]): LiveStatus {
+/** The environment of running containers, by `pod/container` (undefined: could not be read). */
+export type PodEnvs = Map<string, Map<string, string> | undefined>;
+
+/** A running, not terminating pod of a Deployment or StatefulSet (by its selector's labels). */
+export function runningPodOf(workload: KubeObject, live: readonly KubeObject[]): KubeObject | undefined {
+  const sel = (workload.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector
+    ?.matchLabels;
+  if (!sel || Object.keys(sel).length === 0) return undefined;
+  return live.find(
+    (p) =>
+      p.kind === 'Pod' &&
+      (p.status as { phase?: string } | undefined)?.phase === 'Running' &&
+      !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp &&
+      Object.entries(sel).every(([k, v]) => p.metadata.labels?.[k] === v),
+  );
+}
+
+/** The running pod and container a link's value reaches, for env targets of Deployments and StatefulSets. */
+function podTarget(
+  link: LinkResult,
+  live: readonly KubeObject[],
+): { key: string; pod: string; container: string } | undefined {
+  const t = link.target;
+  if (!t || t.type !== 'env' || t.init || t.container === '*' || t.workload.kind === 'CronJob')
+    return undefined;
+  const workload = findWorkload(live, t.workload);
+  const pod = workload ? runningPodOf(workload, live) : undefined;
+  return pod
+    ? { key: `${pod.metadata.name}/${t.container}`, pod: pod.metadata.name, container: t.container }
+    : undefined;
+}
+
+/**
+ * Reads the environment each running container was started with (`env -0` in it, one exec per
+ * container, all at once). Values stay in memory for hashing; a container without `env` is undefined.
+ */
+export async function readPodEnvs(
+  kubectl: Kubectl,
+  links: readonly LinkResult[],
+  live: readonly KubeObject[],
+): Promise<PodEnvs> {
+  const wanted = new Map<string, { pod: string; container: string }>();
+  for (const l of links) {
+    const p = podTarget(l, live);
+    if (p) wanted.set(p.key, p);
+  }
+  const out: PodEnvs = new Map();
+  await Promise.all(
+    [...wanted].map(async ([key, p]) => {
+      const res = await kubectl.exec(p.pod, p.container, ['env', '-0'], { timeoutMs: 15_000 });
+      if (res.exitCode !== 0) return out.set(key, undefined);
+      const env = new Map<string, string>();
+      for (const entry of res.stdout.split('\0')) {
+        const eq = entry.indexOf('=');
+        if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+      }
+      out.set(key, env);
+    }),
+  );
+  return out;
+}
+
+/**
+ * Whether the live release gets the same value as the render for this link (compared by sha256): the
+ * running pod's environment when it could be read, else the live pod template and its Secrets.
+ */
+export function liveStatus(link: LinkResult, live: readonly KubeObject[], podEnvs?: PodEnvs): LiveStatus {
+  const template = templateStatus(link, live);
+  const p = podTarget(link, live);
+  const env = p ? podEnvs?.get(p.key) : undefined;
+  if (!env || link.value === undefined || link.target?.type !== 'env') return template;
+  const running = env.get(link.target.envVar);
+  if (running === undefined) return 'missing';
+  if (hash(running) === hash(link.value)) return 'same';
+  return template === 'same' ? 'stale' : 'differs';
+}
+
+function templateStatus(link: LinkResult, live: readonly KubeObject[]): LiveStatus {
   const t = link.target;
   if (!t || link.value === undefined) return 'unknown';
   const workload = findWorkload(live, t.workload);

@@ -44,7 +44,8 @@ const MARK: Record<LinkStatus, string> = {
 const LIVE_TEXT: Record<LiveStatus, string> = {
   same: 'same',
   differs: 'differs (redeploy applies it)',
-  missing: 'missing in the live workload',
+  stale: 'stale: the pod started with an older value (kubectl rollout restart applies it)',
+  missing: 'missing in the live pod',
   'not-deployed': 'not deployed',
   unknown: 'not comparable',
 };
@@ -57,8 +58,12 @@ function liveText(l: LinkResult, status: LiveStatus): string {
   const t = l.target;
   const db =
     t?.workload.kind === 'StatefulSet' ? /^(sso|api)-postgres$/.exec(t.workload.name)?.[1] : undefined;
-  if (status === 'differs' && db && t?.type === 'env' && t.envVar === 'POSTGRES_PASSWORD')
-    return `differs (the database keeps its password: npm run reset-db-password -- ${db})`;
+  if (db && t?.type === 'env' && t.envVar === 'POSTGRES_PASSWORD') {
+    if (status === 'differs')
+      return `differs (the database keeps its password: npm run reset-db-password -- ${db})`;
+    if (status === 'stale')
+      return `stale (read only when the volume is first initialised; npm run doctor checks the database itself)`;
+  }
   return LIVE_TEXT[status];
 }
 

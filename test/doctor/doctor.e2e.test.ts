@@ -189,6 +189,23 @@ describe('doctor and validate on the simulated cluster', () => {
     expect(check(d.doc, 'db.auth')?.detail).toContain(
       'sso: sso-postgres-0 rejects the password in Secret sso-postgres key password',
     );
+
+    // env-flow with the new password: the live Secret holds it, the running database pod started with
+    // the old one (stale), and the SSO's DATABASE_URL Secret still carries the old one (differs).
+    const fe2 = scriptEnv({ kubeconfig: sim.kubeconfigPath, envFile: ENV(PW.other) });
+    const flow2 = await runScript(
+      'env-flow',
+      ['-n', 'drift', 'POSTGRES_SSO_PASSWORD', '--json'],
+      fe2,
+    ).finally(() => fe2.cleanup());
+    const live2 = new Map(
+      (
+        JSON.parse(flow2.stdout) as { settings: { links: { target: string; live: string }[] }[] }
+      ).settings[0]?.links.map((l) => [l.target, l.live]) ?? [],
+    );
+    expect(live2.get('StatefulSet sso-postgres container postgres env POSTGRES_PASSWORD')).toBe('stale');
+    expect(live2.get('Deployment sso-platform container sso-platform env DATABASE_URL')).toBe('differs');
+    for (const s of Object.values(PW)) expect(flow2.stdout + flow2.stderr).not.toContain(s);
     for (const s of Object.values(PW)) expect(d.output).not.toContain(s);
   });
 

@@ -264,6 +264,48 @@ describe.each<ToolsetName>(['v35', 'v33'])('workloads with kubectl %s', (ts) => 
     expect(notRunning.code).toBe(1);
   });
 
+  it('exec sees the environment the container started with: a Secret changed later needs a restart', async () => {
+    await apply(ts, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'word', namespace: ns },
+      stringData: { w: 'old' },
+    });
+    await k([
+      'run',
+      'reader',
+      '--image=demo/reader:1',
+      '-n',
+      ns,
+      '--overrides',
+      JSON.stringify({
+        spec: {
+          containers: [
+            {
+              name: 'reader',
+              image: 'demo/reader:1',
+              env: [{ name: 'W', valueFrom: { secretKeyRef: { name: 'word', key: 'w' } } }],
+            },
+          ],
+        },
+      }),
+    ]);
+    await waitFor(
+      async () =>
+        (await k(['get', 'pod', 'reader', '-n', ns, '-o', 'jsonpath={.status.phase}'])).stdout === 'Running',
+      10_000,
+      'reader running',
+    );
+    await apply(ts, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'word', namespace: ns },
+      stringData: { w: 'new' },
+    });
+    const r = await k(['exec', 'reader', '-n', ns, '--', 'sh', '-c', 'echo "$W"']);
+    expect(r.stdout).toBe('old\n');
+  });
+
   it('port-forwards a service and a pod: several connections, large transfers intact', async () => {
     const svc = startKubectl(sim, ['port-forward', '-n', ns, 'svc/web', ':80'], ts);
     try {

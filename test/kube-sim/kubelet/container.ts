@@ -27,6 +27,8 @@ export class Container {
   started = false;
   restartCount = 0;
   containerID: string | undefined;
+  /** The environment this run started with: fixed for its lifetime, as a real container's is. */
+  env: Record<string, string> | undefined;
   readonly log = new ContainerLog();
 
   constructor(

@@ -185,7 +185,8 @@ export class Kubelet implements PodRuntime, WorkerHost {
   /** Runs a command in a running container (PodRuntime). */
   async exec(req: ExecRequest): Promise<number> {
     const { w, c } = this.running(req.pod, req.container);
-    const env = resolveEnv(this.cluster.store, w.object, c.spec);
+    // What the container started with: a Secret changed since reaches it only after a restart.
+    const env = c.env ?? resolveEnv(this.cluster.store, w.object, c.spec);
     const pg = isPostgresImage(c.image) && w.pgKey ? this.pgEndpoints.get(w.pgKey) : undefined;
     const info: PodProcessInfo = {
       pod: req.pod,

@@ -258,6 +258,7 @@ export class PodWorker {
     this.event('Normal', 'Created', `Created container: ${c.name}`, c);
     this.event('Normal', 'Started', `Started container ${c.name}`, c);
     c.markRunning();
+    c.env = env;
     this.sync();
     runAs(this, c, b, env);
   }
