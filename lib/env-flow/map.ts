@@ -245,6 +245,24 @@ export const FLOW: readonly FlowSetting[] = [
   wiring('TASKFLOW_SSO_URL', MCP, 'mcp-server', 'sso-platform', 3001),
   wiring('SERVER_API_URL', WEB, 'web-dashboard', 'taskflow-api', 8000),
   wiring('SERVER_SSO_URL', WEB, 'web-dashboard', 'sso-platform', 3001),
+  // The MCP must listen on every interface (its Service reaches it through the pod IP) on the port its
+  // Service targets.
+  {
+    key: 'TASKFLOW_MCP_HOST',
+    kind: 'chart',
+    secret: false,
+    values: [],
+    targets: [env(MCP, 'mcp-server', 'TASKFLOW_MCP_HOST')],
+    expected: () => '0.0.0.0',
+  },
+  {
+    key: 'TASKFLOW_MCP_PORT',
+    kind: 'chart',
+    secret: false,
+    values: [],
+    targets: [env(MCP, 'mcp-server', 'TASKFLOW_MCP_PORT')],
+    expected: () => '8001',
+  },
 ];
 
 function wiring(

@@ -140,6 +140,14 @@ describe('proveFlow on the contract render', () => {
       /points at api:8000, not the Service taskflow-api:8000/,
     ],
     [
+      'the MCP listening on loopback only',
+      (o) => setKey(o, 'ConfigMap', 'mcp-server', 'TASKFLOW_MCP_HOST', '127.0.0.1'),
+      'TASKFLOW_MCP_HOST',
+      'mcp-server',
+      'mismatch',
+      /holds "127\.0\.0\.1" instead of the setting "0\.0\.0\.0"/,
+    ],
+    [
       'the web dashboard disabled',
       (o) => o.splice(o.indexOf(obj(o, 'Deployment', 'web-dashboard')), 1),
       'SERVER_API_URL',

@@ -40,9 +40,7 @@ function withAddons(): KubeObject[] {
     },
     { kind: 'Service', metadata: { name: 'pgadmin' }, spec: { ports: [{ port: 80, targetPort: 'http' }] } },
   );
-  // The MCP's own listen settings and the API's flags, as the chart passes them.
-  for (const [k, v] of Object.entries({ TASKFLOW_MCP_HOST: '0.0.0.0', TASKFLOW_MCP_PORT: '8001' }))
-    setKey(objects, 'ConfigMap', 'mcp-server', k, v);
+  // The API's flags, as the chart passes them.
   for (const [k, v] of Object.entries({ DEBUG: 'false', LOG_LEVEL: 'INFO', DEV_MODE: 'false' }))
     setKey(objects, 'ConfigMap', 'taskflow-api', k, v);
   return objects;
