@@ -247,23 +247,21 @@ export const FLOW: readonly FlowSetting[] = [
   wiring('SERVER_SSO_URL', WEB, 'web-dashboard', 'sso-platform', 3001),
   // The MCP must listen on every interface (its Service reaches it through the pod IP) on the port its
   // Service targets.
-  {
-    key: 'TASKFLOW_MCP_HOST',
-    kind: 'chart',
-    secret: false,
-    values: [],
-    targets: [env(MCP, 'mcp-server', 'TASKFLOW_MCP_HOST')],
-    expected: () => '0.0.0.0',
-  },
-  {
-    key: 'TASKFLOW_MCP_PORT',
-    kind: 'chart',
-    secret: false,
-    values: [],
-    targets: [env(MCP, 'mcp-server', 'TASKFLOW_MCP_PORT')],
-    expected: () => '8001',
-  },
+  fixed('TASKFLOW_MCP_HOST', MCP, 'mcp-server', '0.0.0.0'),
+  fixed('TASKFLOW_MCP_PORT', MCP, 'mcp-server', '8001'),
 ];
+
+/** A variable the chart sets to one fixed value the application needs. */
+function fixed(envVar: string, workload: WorkloadRef, container: string, value: string): FlowSetting {
+  return {
+    key: envVar,
+    kind: 'chart',
+    secret: false,
+    values: [],
+    targets: [env(workload, container, envVar)],
+    expected: () => value,
+  };
+}
 
 function wiring(
   envVar: string,
