@@ -67,6 +67,7 @@ beforeAll(async () => {
         'fail/crash': { state: 'crash', exitCode: 1, logs: CRASH_LOG },
         'fail/pull': { state: 'pull-error' },
         'fail/never': { state: 'never-ready' },
+        'fail/oom': { state: 'oom' },
       },
       storageClasses: ['standard'],
       readyAfterMs: 200,
@@ -224,7 +225,11 @@ describe('doctor and validate on the simulated cluster', () => {
     const r = await until(
       'doctor',
       ['-n', 'stalled'],
-      (d) => is('pods.not-ready', 'fail')(d) && is('jobs.failed', 'fail')(d),
+      (d) => is('pods.not-ready', 'fail')(d) && is('jobs.failed', 'fail')(d) && is('pods.init', 'fail')(d),
+    );
+    // The SSO pod runs the same crashing migrations image as its init container.
+    expect(check(r.doc, 'pods.init')?.detail).toMatch(
+      /^pod\/sso-platform-\S+ init container migrate: CrashLoopBackOff: .*\n {2}logs \(previous instance\):\n/,
     );
     expect(check(r.doc, 'pods.not-ready')?.detail).toMatch(
       /^pod\/web-dashboard-\S+ container web-dashboard: NotReady: running for \d+s but not ready \(\d+ failed readiness probes\)/,
@@ -238,5 +243,25 @@ describe('doctor and validate on the simulated cluster', () => {
     expect(check(r.doc, 'pods.crashloop')?.status).toBe('pass');
     expect(r.code).toBe(1);
     for (const s of Object.values(PW)) expect(r.output).not.toContain(s);
+  });
+
+  it('doctor: a missing Secret is pods.config naming it; an OOM-killed container is pods.oom', async () => {
+    await install('config', 'sso:\n  existingSecret: my-auth\nmcp:\n  image:\n    repository: fail/oom\n');
+    const r = await until(
+      'doctor',
+      ['-n', 'config'],
+      (d) => is('pods.config', 'fail')(d) && is('pods.oom', 'fail')(d),
+    );
+    expect(check(r.doc, 'pods.config')).toMatchObject({
+      detail: expect.stringMatching(
+        /^pod\/sso-platform-\S+ (init )?container \S+: CreateContainerConfigError: .*my-auth/,
+      ),
+      hint: expect.stringMatching(/^Secret my-auth does not exist: /),
+    });
+    expect(check(r.doc, 'pods.oom')).toMatchObject({
+      detail: expect.stringMatching(/^pod\/mcp-server-\S+ container mcp-server: OOMKilled/),
+      hint: expect.stringContaining('mcp.resources.limits.memory'),
+    });
+    expect(r.code).toBe(1);
   });
 });
