@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../lib/checks.ts';
@@ -143,6 +144,34 @@ describe('npm run validate (real helm, no cluster)', () => {
       expect(r.code).toBe(1);
     },
   );
+
+  it.concurrent('fails env.flow when a chart puts a secret in a ConfigMap, without showing it', async () => {
+    // The bundled chart with one line of an old chart's habit: the auth secret in the SSO ConfigMap.
+    const chart = mkdtempSync(path.join(os.tmpdir(), 'tf-leaky-chart-'));
+    cpSync(path.join(repoRoot, 'charts', 'taskflow'), chart, { recursive: true });
+    const cm = path.join(chart, 'templates', 'sso', 'configmap.yaml');
+    writeFileSync(
+      cm,
+      readFileSync(cm, 'utf8').replace(
+        '  HOSTNAME: "0.0.0.0"\n',
+        '  HOSTNAME: "0.0.0.0"\n  AUTH_SECRET_COPY: {{ include "taskflow.sso.authSecret" . | quote }}\n',
+      ),
+    );
+    try {
+      const r = await validate(CLEAN, ['--json', '--offline', '--chart', chart]);
+      expect(r.doc?.checks.find((c) => c.id === 'env.flow')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining(
+          'ConfigMap sso-platform key AUTH_SECRET_COPY holds the value of a secret: secrets belong in a Secret',
+        ),
+      });
+      expect(status(r.doc)).toMatchObject({ 'chart.lint': 'pass', 'chart.render': 'pass' });
+      for (const v of secretsOf(CLEAN)) expect(r.stdout + r.stderr).not.toContain(v);
+      expect(r.code).toBe(1);
+    } finally {
+      rmSync(chart, { recursive: true, force: true });
+    }
+  });
 
   it.concurrent('fails lint and render of a broken chart, and skips the flow proof', async () => {
     const r = await validate(CLEAN, ['--json', '--offline', '--chart', path.join(FIX, 'charts', 'broken')]);
