@@ -185,7 +185,11 @@ const passwordCharset: Check<PreflightContext> = {
       .filter((s) => !isUrlSafePassword(s.text))
       .map((s) => {
         const chars = [...new Set(s.text.replace(/[A-Za-z0-9._~-]/g, ''))].map((c) =>
-          c === ' ' ? 'space' : c,
+          c === ' '
+            ? 'space'
+            : /[\p{Cc}\p{Cf}\p{Z}]/u.test(c) // control, format and other blank characters: by code point
+              ? `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+              : c,
         );
         // Only the offending characters are named (never the password): they are what breaks the URL.
         return `${s.key} (${s.where}) contains ${chars.join(' ')}: outside A-Za-z0-9._~- it breaks postgresql:// URLs unless percent-encoded`;

@@ -101,6 +101,11 @@ describe('messages', () => {
     ],
     ['ALLOWED_ORIGINS=http://localhost:3001\n', 'api.cors', /miss the web origin http:\/\/localhost:3000/],
     ['A=1\nthis line is not dotenv\n', 'env.file', /\.env:2: not a KEY=value line/],
+    [
+      'POSTGRES_API_PASSWORD="abc\tdef\u00a0ghi jkl0123456789"\n',
+      'password.charset',
+      /POSTGRES_API_PASSWORD \(.*:1\) contains U\+0009 U\+00A0 space: /,
+    ],
   ])('%j → %s', async (text, id, detail) => {
     const t = tempEnv(text);
     cleanups.push(t.cleanup);
