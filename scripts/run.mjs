@@ -22,7 +22,15 @@
  * Falls back to compiling on the fly (tsx) when the cache folder cannot be written.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -166,7 +174,7 @@ function save(compiled, manifestPath) {
 async function ensureBuilt(name) {
   const bundlePath = path.join(CACHE, `${name}.mjs`);
   const manifestPath = path.join(CACHE, `${name}.json`);
-  if (isFresh(manifestPath)) return pathToFileURL(bundlePath).href;
+  if (existsSync(bundlePath) && isFresh(manifestPath)) return pathToFileURL(bundlePath).href;
   let compiled;
   try {
     compiled = await compile(name, bundlePath);

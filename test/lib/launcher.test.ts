@@ -76,6 +76,12 @@ describe('scripts/run.mjs', () => {
     expect(hello().value).toBe(1);
   });
 
+  it('rebuilds a compiled module that went missing while its manifest stayed', () => {
+    hello();
+    rmSync(path.join(cache, 'hello.mjs'));
+    expect(hello().value).toBe(1);
+  });
+
   it('compiles ahead with --prepare, silently', () => {
     const r = launch(['--prepare', 'hello']);
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
