@@ -104,44 +104,48 @@ async function compile(name, bundlePath) {
   const esbuild = await import('esbuild');
   /** @type {Record<string, string>} */
   const inputs = {};
-  const result = await esbuild.build({
-    entryPoints: [path.join(SCRIPTS, `${name}.ts`)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: `node${process.versions.node.split('.')[0]}`,
-    // CommonJS packages inside an ES module bundle still need a require of their own.
-    banner: {
-      js: "import { createRequire as __taskflowRequire } from 'node:module';\nconst require = __taskflowRequire(import.meta.url);",
-    },
-    write: false,
-    outfile: bundlePath,
-    sourcemap: 'linked',
-    sourcesContent: false,
-    logLevel: 'silent',
-    define: { 'import.meta.url': META_URL },
-    plugins: [
-      {
-        name: 'taskflow-sources',
-        setup(b) {
-          // Every file is read here: its signature goes into the manifest (of exactly the text
-          // compiled), and a module that uses import.meta.url gets its own file's URL.
-          b.onLoad({ filter: /\.([cm]?[jt]s|json)$/ }, (args) => {
-            const text = readFileSync(args.path, 'utf8');
-            const rel = path.relative(ROOT, args.path);
-            inputs[rel] = signature(rel, text);
-            const loader = /** @type {'ts' | 'js' | 'json'} */ (
-              args.path.endsWith('.json') ? 'json' : /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js'
-            );
-            const contents = text.includes('import.meta.url')
-              ? `const ${META_URL} = ${JSON.stringify(pathToFileURL(args.path).href)};\n${text}`
-              : text;
-            return { contents, loader };
-          });
-        },
+  // esbuild works in a service process of its own: stopped once the build is done (or failed), so a
+  // long-running command (port-forward) does not keep it for hours.
+  const result = await esbuild
+    .build({
+      entryPoints: [path.join(SCRIPTS, `${name}.ts`)],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: `node${process.versions.node.split('.')[0]}`,
+      // CommonJS packages inside an ES module bundle still need a require of their own.
+      banner: {
+        js: "import { createRequire as __taskflowRequire } from 'node:module';\nconst require = __taskflowRequire(import.meta.url);",
       },
-    ],
-  });
+      write: false,
+      outfile: bundlePath,
+      sourcemap: 'linked',
+      sourcesContent: false,
+      logLevel: 'silent',
+      define: { 'import.meta.url': META_URL },
+      plugins: [
+        {
+          name: 'taskflow-sources',
+          setup(b) {
+            // Every file is read here: its signature goes into the manifest (of exactly the text
+            // compiled), and a module that uses import.meta.url gets its own file's URL.
+            b.onLoad({ filter: /\.([cm]?[jt]s|json)$/ }, (args) => {
+              const text = readFileSync(args.path, 'utf8');
+              const rel = path.relative(ROOT, args.path);
+              inputs[rel] = signature(rel, text);
+              const loader = /** @type {'ts' | 'js' | 'json'} */ (
+                args.path.endsWith('.json') ? 'json' : /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js'
+              );
+              const contents = text.includes('import.meta.url')
+                ? `const ${META_URL} = ${JSON.stringify(pathToFileURL(args.path).href)};\n${text}`
+                : text;
+              return { contents, loader };
+            });
+          },
+        },
+      ],
+    })
+    .finally(() => esbuild.stop());
   return { files: result.outputFiles, inputs };
 }
 

@@ -30,6 +30,23 @@ write(
   "import { fileURLToPath } from 'node:url';\nexport const here = fileURLToPath(import.meta.url);\n",
 );
 write('scripts/broken.ts', 'const x: number = ;\n');
+// Prints the names of its own child processes (from /proc), to show the compiler is not kept running.
+write(
+  'scripts/kids.ts',
+  [
+    "import { readFileSync, readdirSync } from 'node:fs';",
+    'const kids = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).flatMap((p) => {',
+    '  try {',
+    '    const stat = readFileSync(`/proc/${p}/stat`, "utf8");',
+    '    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);',
+    '    return ppid === process.pid ? [stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))] : [];',
+    '  } catch {',
+    '    return [];',
+    '  }',
+    '});',
+    'console.log(JSON.stringify(kids));',
+  ].join('\n'),
+);
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -82,6 +99,12 @@ describe('scripts/run.mjs', () => {
     expect(hello().value).toBe(1);
   });
 
+  it('stops the compiler before the script runs (no esbuild process kept beside a long command)', () => {
+    const r = launch(['kids']); // first run: compiles, then runs
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+
   it('compiles ahead with --prepare, silently', () => {
     const r = launch(['--prepare', 'hello']);
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
@@ -97,7 +120,7 @@ describe('scripts/run.mjs', () => {
     const r = launch(['nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown script "nope"/);
-    expect(r.stderr).toMatch(/scripts: broken, hello/);
+    expect(r.stderr).toMatch(/scripts: broken, hello, kids/);
   });
 
   it('compiles on the fly when the cache folder cannot be written', () => {
