@@ -9,8 +9,10 @@ import { containersOf, findWorkload, podSpecOf, referencedObjects, resolveEnv } 
 /**
  * How the live release compares with what the settings would deploy now (never a value). `stale`: the
  * live Secret or ConfigMap already holds the value, but the running pod started with another one.
+ * `drifting`: the running pod has the value, but the live Secret or ConfigMap now holds another one
+ * (the next restart would take that).
  */
-export type LiveStatus = 'same' | 'differs' | 'stale' | 'missing' | 'not-deployed' | 'unknown';
+export type LiveStatus = 'same' | 'differs' | 'stale' | 'drifting' | 'missing' | 'not-deployed' | 'unknown';
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -111,7 +113,7 @@ export function liveStatus(link: LinkResult, live: readonly KubeObject[], podEnv
   if (!env || link.value === undefined || link.target?.type !== 'env') return template;
   const running = env.get(link.target.envVar);
   if (running === undefined) return 'missing';
-  if (hash(running) === hash(link.value)) return 'same';
+  if (hash(running) === hash(link.value)) return template === 'differs' ? 'drifting' : 'same';
   return template === 'same' ? 'stale' : 'differs';
 }
 

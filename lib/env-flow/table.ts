@@ -45,6 +45,8 @@ const LIVE_TEXT: Record<LiveStatus, string> = {
   same: 'same',
   differs: 'differs (redeploy applies it)',
   stale: 'stale: the pod started with an older value (kubectl rollout restart applies it)',
+  drifting:
+    'same in the pod, but the live Secret/ConfigMap holds another value (the next restart takes it; npm run deploy restores it)',
   missing: 'missing in the live pod',
   'not-deployed': 'not deployed',
   unknown: 'not comparable',
@@ -63,6 +65,8 @@ function liveText(l: LinkResult, status: LiveStatus): string {
       return `differs (the database keeps its password: npm run reset-db-password -- ${db})`;
     if (status === 'stale')
       return `stale (read only when the volume is first initialised; npm run doctor checks the database itself)`;
+    if (status === 'drifting')
+      return `same in the pod, but its Secret now holds another password (npm run doctor checks which one the database accepts)`;
   }
   return LIVE_TEXT[status];
 }

@@ -207,6 +207,17 @@ describe('doctor and validate on the simulated cluster', () => {
     expect(live2.get('StatefulSet sso-postgres container postgres env POSTGRES_PASSWORD')).toBe('stale');
     expect(live2.get('Deployment sso-platform container sso-platform env DATABASE_URL')).toBe('differs');
     for (const s of Object.values(PW)) expect(flow2.stdout + flow2.stderr).not.toContain(s);
+
+    // With the original password: the database pod still runs with it, its Secret holds another one.
+    const fe3 = scriptEnv({ kubeconfig: sim.kubeconfigPath, envFile: ENV(PW.sso) });
+    const flow3 = await runScript('env-flow', ['-n', 'drift', 'POSTGRES_SSO_PASSWORD'], fe3).finally(() =>
+      fe3.cleanup(),
+    );
+    expect(flow3.stdout).toMatch(
+      /StatefulSet sso-postgres container postgres env POSTGRES_PASSWORD\s+same in the pod, but its Secret now holds another password/,
+    );
+    expect(flow3.stdout).toMatch(/Deployment sso-platform container sso-platform env DATABASE_URL\s+same\b/);
+    for (const s of Object.values(PW)) expect(flow3.stdout + flow3.stderr).not.toContain(s);
     for (const s of Object.values(PW)) expect(d.output).not.toContain(s);
   });
 
