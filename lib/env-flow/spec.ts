@@ -24,5 +24,6 @@ export const ENV_FLOW_SPEC: CommandSpec = {
   ],
   notes: [
     'Values are never printed: the live column compares sha256 digests. ✓ arrives, ✗ broken (missing, wrong, or a secret in a ConfigMap), ~ from an object outside the release, - unused. Exit 1 when a link is broken.',
+    'Live column (with a cluster): the value each running container started with (read with env inside it), else the live pod template and its Secrets. same; differs (a redeploy applies it); stale (the Secret has it, the pod started before: restart it); drifting (the pod has it, its Secret was changed since); missing; not deployed.',
   ],
 };
