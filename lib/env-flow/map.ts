@@ -1,3 +1,4 @@
+import type { KubeObject } from '../kubectl.ts';
 import type { Settings } from '../env.ts';
 import type { ResolvedSecrets } from '../secret-resolution.ts';
 import { CHART_VALUE_PATHS } from '../settings-values.ts';
@@ -53,7 +54,7 @@ export interface FlowSetting {
   values: readonly string[];
   targets: readonly FlowTarget[];
   /** Why the setting does not travel with these settings (SMTP off, key unset), or undefined when it does. */
-  off?: (s: Settings) => string | undefined;
+  off?: (s: Settings, objects: readonly KubeObject[]) => string | undefined;
   /** The value the container must see (undefined: only presence is proven). Reveals secrets: compare only. */
   expected?: (s: Settings, secrets: ResolvedSecrets) => string | undefined;
 }
@@ -245,6 +246,21 @@ export const FLOW: readonly FlowSetting[] = [
   wiring('TASKFLOW_SSO_URL', MCP, 'mcp-server', 'sso-platform', 3001),
   wiring('SERVER_API_URL', WEB, 'web-dashboard', 'taskflow-api', 8000),
   wiring('SERVER_SSO_URL', WEB, 'web-dashboard', 'sso-platform', 3001),
+  // Without SMTP (and without Mailpit) new users could sign up but never verify, so never sign in.
+  {
+    key: 'DISABLE_EMAIL_VERIFICATION',
+    kind: 'chart',
+    secret: false,
+    values: [],
+    targets: [ssoEnv('DISABLE_EMAIL_VERIFICATION')],
+    off: (s, objects) =>
+      s.sso.smtp
+        ? 'SMTP is configured: e-mail verification stays on'
+        : objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'mailpit')
+          ? 'Mailpit catches the mail: e-mail verification stays on'
+          : undefined,
+    expected: () => 'true',
+  },
   // The MCP must listen on every interface (its Service reaches it through the pod IP) on the port its
   // Service targets.
   fixed('TASKFLOW_MCP_HOST', MCP, 'mcp-server', '0.0.0.0'),

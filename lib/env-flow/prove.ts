@@ -53,7 +53,7 @@ export function proveFlow(
 ): LinkResult[] {
   const out: LinkResult[] = [];
   for (const setting of rows) {
-    const off = setting.off?.(settings);
+    const off = setting.off?.(settings, objects);
     if (off !== undefined || setting.targets.length === 0) {
       out.push({ setting, status: 'off', detail: off ?? 'not used by any container' });
       continue;

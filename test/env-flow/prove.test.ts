@@ -46,6 +46,25 @@ describe('proveFlow on the contract render', () => {
     });
   });
 
+  it('without SMTP proves the SSO gets DISABLE_EMAIL_VERIFICATION=true (unless Mailpit takes the mail)', async () => {
+    const noSmtp = 'BETTER_AUTH_URL=http://localhost:3001\n';
+    const objects = contractRender();
+    expect(statusOf(await prove(objects, noSmtp), 'DISABLE_EMAIL_VERIFICATION', 'sso-platform')).toBe(
+      'missing',
+    );
+    setKey(objects, 'ConfigMap', 'sso-platform', 'DISABLE_EMAIL_VERIFICATION', 'true');
+    expect(statusOf(await prove(objects, noSmtp), 'DISABLE_EMAIL_VERIFICATION', 'sso-platform')).toBe('ok');
+    const link = (await prove(objects)).find((l) => l.setting.key === 'DISABLE_EMAIL_VERIFICATION');
+    expect(link).toMatchObject({ status: 'off', detail: 'SMTP is configured: e-mail verification stays on' });
+    objects.push({ kind: 'Deployment', metadata: { name: 'mailpit' } });
+    expect(
+      (await prove(objects, noSmtp)).find((l) => l.setting.key === 'DISABLE_EMAIL_VERIFICATION'),
+    ).toMatchObject({
+      status: 'off',
+      detail: 'Mailpit catches the mail: e-mail verification stays on',
+    });
+  });
+
   const cases: [string, (o: KubeObject[]) => void, string, string, LinkStatus, RegExp][] = [
     [
       'SMTP_PASS missing from the Secret',
