@@ -3,6 +3,9 @@ import type { CheckResult } from '../../lib/checks.ts';
 import { CLUSTER_CHECKS } from '../../lib/preflight/checks-cluster.ts';
 import { FakeRunner, type Reply, json, notFound, versionReply } from '../fixtures/fake-runner.ts';
 import { check, options, tempEnv } from './support.ts';
+import { missingKubeconfig } from '../../lib/preflight/cluster.ts';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 const SSO_PW = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
 const TOOLS = { KUBECTL: '/bin/true', HELM: '/bin/true', PATH: '' };
@@ -145,5 +148,41 @@ describe('cluster checks', () => {
       detail: 'kubectl not found: KUBECTL=/nonexistent/kubectl is not an executable',
     });
     expect(rs.slice(2).map((r) => r.status)).toEqual(['skip', 'skip', 'skip']);
+  });
+});
+
+describe('missingKubeconfig', () => {
+  it('is certain only when every kubeconfig file kubectl would read is missing', () => {
+    const t = tempEnv();
+    cleanups.push(t.cleanup);
+    const present = path.join(t.dir, 'config');
+    writeFileSync(present, 'apiVersion: v1\n');
+    const gone = path.join(t.dir, 'gone');
+    expect(missingKubeconfig({ KUBECONFIG: gone })).toBe(
+      `no kubeconfig: KUBECONFIG names ${gone}, which does not exist`,
+    );
+    expect(missingKubeconfig({ KUBECONFIG: `${gone}:${present}` })).toBeUndefined();
+    expect(missingKubeconfig({ HOME: t.dir })).toBe(
+      `no kubeconfig: ${path.join(t.dir, '.kube', 'config')} does not exist and KUBECONFIG is not set`,
+    );
+    expect(missingKubeconfig({ KUBECONFIG: gone, KUBERNETES_SERVICE_HOST: '10.0.0.1' })).toBeUndefined();
+    expect(missingKubeconfig({})).toBeUndefined(); // no HOME: kubectl decides
+  });
+
+  it('skips the cluster checks without starting kubectl for the probe', async () => {
+    const runner = cluster();
+    const rs = await run(runner, '', { env: { ...TOOLS, KUBECONFIG: '/nonexistent/kubeconfig' } });
+    expect(byId(rs, 'cluster.reachable')).toMatchObject({
+      status: 'skip',
+      detail: expect.stringContaining('no kubeconfig: KUBECONFIG names /nonexistent/kubeconfig'),
+    });
+    expect(runner.lines().some((l) => l.startsWith('get --raw'))).toBe(false);
+    // Asked for a cluster (--context): the same reason fails instead.
+    const asked = await run(cluster(), '', {
+      env: { ...TOOLS, KUBECONFIG: '/nonexistent/kubeconfig' },
+      requireCluster: true,
+      context: 'prod',
+    });
+    expect(byId(asked, 'cluster.reachable')?.status).toBe('fail');
   });
 });
