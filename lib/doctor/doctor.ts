@@ -2,26 +2,11 @@ import { type CheckResult, printChecks, reportChecks, runChecks, summarize } fro
 import { type CommandContext, flag, str } from '../cli.ts';
 import { openSession } from '../context.ts';
 import { ExitCode, NotReadyError, UsageError } from '../errors.ts';
+import { abortableSleep } from '../time.ts';
 import { DOCTOR_CHECKS } from './checks.ts';
 import { type DoctorSnapshot, collect } from './collect.ts';
 import type { HelmTarget } from '../helm.ts';
 import { type Logger, printJson } from '../log.ts';
-
-/** Waits, or rejects with the abort reason when the user interrupts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason as Error);
-      },
-      { once: true },
-    );
-  });
-}
 
 /** The --interval option in milliseconds (default 5 s). */
 export function watchInterval(text: string | undefined): number {
@@ -51,7 +36,7 @@ export interface DoctorLoop {
 
 /** Runs the checks once, or with `watch` round after round until none fails; returns the exit code. */
 export async function doctorLoop(d: DoctorLoop): Promise<number> {
-  const wait = d.wait ?? sleep;
+  const wait = d.wait ?? abortableSleep;
   for (let round = 1; ; round++) {
     if (!d.json) d.log.progress(`reading release "${d.target.release}" in namespace "${d.target.namespace}"`);
     const snap = await d.read();
