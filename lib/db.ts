@@ -82,3 +82,13 @@ export function sqlLiteral(value: string): string {
 export function sqlIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/** The password a postgresql:// URL carries (percent-decoded), or undefined when it has none or does not parse. */
+export function urlPassword(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return u.password === '' ? undefined : decodeURIComponent(u.password);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import { DATABASES, type DbInfo, releaseSelector } from '../components.ts';
-import { type LoginResult, checkDbLogin } from '../db.ts';
+import { type LoginResult, checkDbLogin, urlPassword } from '../db.ts';
 import { isDbPodRunning } from '../drift.ts';
 import { findWorkload, podSpecOf, containersOf, resolveEnv } from '../env-flow/resolve.ts';
 import type { Helm, ReleaseStatus } from '../helm.ts';
@@ -199,13 +199,8 @@ function urlMismatches(db: DbInfo, all: KubeObject[], password: string | undefin
     );
     const url = c ? resolveEnv(c, 'DATABASE_URL', all).value : undefined;
     if (url === undefined || !URL.canParse(url)) return [];
-    let inUrl: string;
-    try {
-      inUrl = decodeURIComponent(new URL(url).password);
-    } catch {
-      return [name];
-    }
-    return inUrl === password ? [] : [name];
+    // No password in it, or one that does not decode: not the Secret's either.
+    return urlPassword(url) === password ? [] : [name];
   });
 }
 

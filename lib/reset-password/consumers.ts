@@ -1,4 +1,5 @@
 import type { DbName } from '../components.ts';
+import { urlPassword } from '../db.ts';
 import { OperationError } from '../errors.ts';
 import type { Kubectl } from '../kubectl.ts';
 import type { Logger } from '../log.ts';
@@ -11,16 +12,6 @@ export const URL_KEYS: Record<DbName, { secret: string; keys: string[] }> = {
   sso: { secret: 'sso-platform', keys: ['DATABASE_URL'] },
   api: { secret: 'taskflow-api', keys: ['DATABASE_URL', 'TASKFLOW_CHATKIT_DATABASE_URL'] },
 };
-
-/** The password a postgresql:// URL carries (percent-decoded), or undefined when it has none or does not parse. */
-export function urlPassword(url: string): string | undefined {
-  try {
-    const u = new URL(url);
-    return u.password === '' ? undefined : decodeURIComponent(u.password);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * `Secret/key` names of the connection URLs that carry another password than `password`: the chart

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, OperationError, TaskflowError, UsageError } from '../../lib/errors.ts';
-import { urlPassword } from '../../lib/reset-password/consumers.ts';
+import { urlPassword } from '../../lib/db.ts';
 import { resetPassword } from '../../lib/reset-password/reset.ts';
 import { type ResetOptions, parseResetOptions } from '../../lib/reset-password/spec.ts';
 import { PSQL_SOCKET_SCRIPT, alterRoleSql, psqlCommand, verifierSql } from '../../lib/reset-password/sql.ts';
