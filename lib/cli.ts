@@ -210,8 +210,9 @@ function reportError(err: unknown, log: Logger, json: boolean, world: World): vo
   const message = redact(err instanceof Error ? err.message : String(err));
   const hint = err instanceof TaskflowError && err.hint ? redact(err.hint) : undefined;
   if (json) {
+    const report = err instanceof TaskflowError ? err.report : undefined;
     printJson(
-      { ok: false, error: { message, ...(hint ? { hint } : {}), exitCode: exitCodeOf(err) } },
+      { ok: false, ...report, error: { message, ...(hint ? { hint } : {}), exitCode: exitCodeOf(err) } },
       world.stdout,
     );
   }

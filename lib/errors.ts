@@ -11,16 +11,20 @@ export interface ErrorOptions {
   /** The next thing the user should do, e.g. a command to run. */
   hint?: string;
   cause?: unknown;
+  /** Fields of the command's --json document that still apply when it fails (printed beside `error`). */
+  report?: Record<string, unknown>;
 }
 
 /** Base of every error the suite throws on purpose: a message, a hint and an exit code. */
 export class TaskflowError extends Error {
   readonly hint: string | undefined;
+  readonly report: Record<string, unknown> | undefined;
   readonly exitCode: ExitCode = ExitCode.Failed;
   constructor(message: string, opts: ErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.hint = opts.hint;
+    this.report = opts.report;
   }
 }
 

@@ -1,12 +1,12 @@
-import { type CheckResult, printChecks, reportChecks, runChecks, summarize } from '../checks.ts';
+import { type CheckResult, printChecks, reportChecks, runChecks, skip, summarize } from '../checks.ts';
 import { type CommandContext, flag, str } from '../cli.ts';
 import { openSession } from '../context.ts';
-import { ExitCode, NotReadyError, UsageError } from '../errors.ts';
+import { NotReadyError, UsageError } from '../errors.ts';
 import { abortableSleep } from '../time.ts';
 import { DOCTOR_CHECKS } from './checks.ts';
 import { type DoctorSnapshot, collect } from './collect.ts';
 import type { HelmTarget } from '../helm.ts';
-import { type Logger, printJson } from '../log.ts';
+import type { Logger } from '../log.ts';
 
 /** The --interval option in milliseconds (default 5 s). */
 export function watchInterval(text: string | undefined): number {
@@ -69,8 +69,14 @@ export async function runDoctor(ctx: CommandContext): Promise<number> {
     // One clear "cannot reach the cluster" (exit 3) before the batched reads, instead of their noise.
     await s.kubectl.assertReachable();
   } catch (err) {
-    if (!json || !(err instanceof NotReadyError)) throw err;
-    return notReadyReport(err, ctx);
+    if (!(err instanceof NotReadyError)) throw err;
+    // --json still prints the contract's document: every check skipped, with the reason (exit 3).
+    const reason = skip(`not checked: ${err.message}`, err.hint);
+    const checks = await runChecks(
+      DOCTOR_CHECKS.map((c) => ({ ...c, run: () => reason })),
+      undefined,
+    );
+    throw new NotReadyError(err.message, { hint: err.hint, cause: err, report: { checks } });
   }
   return doctorLoop({
     read: () => collect(s.kubectl, s.helm, { release: s.target.release }),
@@ -82,26 +88,4 @@ export async function runDoctor(ctx: CommandContext): Promise<number> {
     intervalMs,
     signal: ctx.signal,
   });
-}
-
-/**
- * With --json and no cluster (or no kubectl): the contract's document all the same, every check
- * skipped with the reason, plus the error; exit 3.
- */
-function notReadyReport(err: NotReadyError, ctx: CommandContext): number {
-  const hint = err.hint ? { hint: err.hint } : {};
-  const checks: CheckResult[] = DOCTOR_CHECKS.map((c) => ({
-    id: c.id,
-    status: 'skip',
-    title: c.title,
-    detail: `not checked: ${err.message}`,
-    ...hint,
-  }));
-  printJson(
-    { ok: false, checks, error: { message: err.message, ...hint, exitCode: ExitCode.NotReady } },
-    ctx.stdout,
-  );
-  ctx.log.error(err.message);
-  if (err.hint) ctx.log.hint(err.hint);
-  return ExitCode.NotReady;
 }
