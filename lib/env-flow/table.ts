@@ -1,3 +1,4 @@
+import { DATABASES } from '../components.ts';
 import type { Settings } from '../env.ts';
 import { type ResolvedSecrets, SECRET_KEYS, SECRET_LOCATIONS, type SecretKey } from '../secret-resolution.ts';
 import type { LiveStatus } from './live.ts';
@@ -59,7 +60,9 @@ const LIVE_TEXT: Record<LiveStatus, string> = {
 function liveText(l: LinkResult, status: LiveStatus): string {
   const t = l.target;
   const db =
-    t?.workload.kind === 'StatefulSet' ? /^(sso|api)-postgres$/.exec(t.workload.name)?.[1] : undefined;
+    t?.workload.kind === 'StatefulSet'
+      ? Object.values(DATABASES).find((d) => d.statefulSet === t.workload.name)?.db
+      : undefined;
   if (db && t?.type === 'env' && t.envVar === 'POSTGRES_PASSWORD') {
     if (status === 'differs')
       return `differs (the database keeps its password: npm run reset-db-password -- ${db})`;
