@@ -162,6 +162,14 @@ export class Kubectl {
   }
 }
 
+/** Whether labels satisfy an equality selector (matchLabels, a Service's selector); empty selects nothing. */
+export function matchesLabels(
+  selector: Record<string, string>,
+  labels: Record<string, string> = {},
+): boolean {
+  return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
 /** The few fields of a Kubernetes object the suite reads generically. */
 export interface KubeObject {
   apiVersion?: string;

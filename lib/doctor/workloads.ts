@@ -36,7 +36,7 @@ export function notReady(pods: Pod[], events: KubeEvent[], now: number, failing:
   for (const pod of pods) {
     const name = pod.metadata.name;
     if (pod.status?.phase !== 'Running' || failing.has(name)) continue;
-    if ((pod.metadata as { deletionTimestamp?: string }).deletionTimestamp) continue;
+    if (pod.metadata.deletionTimestamp) continue;
     for (const cs of pod.status.containerStatuses ?? []) {
       const started = Date.parse(cs.state?.running?.startedAt ?? '');
       if (cs.ready !== false || Number.isNaN(started)) continue;

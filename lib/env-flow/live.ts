@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { releaseSelector } from '../components.ts';
-import type { KubeObject, Kubectl } from '../kubectl.ts';
+import { type KubeObject, type Kubectl, matchesLabels } from '../kubectl.ts';
 import { registerSecrets } from '../redact.ts';
 import type { LinkResult } from './prove.ts';
 import { secretValues } from './scan.ts';
@@ -47,13 +47,12 @@ export type PodEnvs = Map<string, Map<string, string> | undefined>;
 export function runningPodOf(workload: KubeObject, live: readonly KubeObject[]): KubeObject | undefined {
   const sel = (workload.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector
     ?.matchLabels;
-  if (!sel || Object.keys(sel).length === 0) return undefined;
   return live.find(
     (p) =>
       p.kind === 'Pod' &&
-      (p.status as { phase?: string } | undefined)?.phase === 'Running' &&
-      !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp &&
-      Object.entries(sel).every(([k, v]) => p.metadata.labels?.[k] === v),
+      p.status?.phase === 'Running' &&
+      !p.metadata.deletionTimestamp &&
+      matchesLabels(sel ?? {}, p.metadata.labels),
   );
 }
 

@@ -2,7 +2,7 @@ import { findAddon } from '../addons/registry.ts';
 import { releaseSelector } from '../components.ts';
 import type { ClusterSession } from '../context.ts';
 import { OperationError } from '../errors.ts';
-import type { KubeObject } from '../kubectl.ts';
+import { type KubeObject, matchesLabels } from '../kubectl.ts';
 import { assignPorts, type PortAssignment, type PortCheckOptions } from './ports.ts';
 import { FORWARD_TARGETS, type ForwardTarget, findTarget, withPorts } from './targets.ts';
 
@@ -29,13 +29,10 @@ export async function assertReleaseInstalled(session: ClusterSession): Promise<v
   });
 }
 
-const matches = (selector: Record<string, string>, labels: Record<string, string> = {}): boolean =>
-  Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
-
 /** The live (not terminating) pods behind a Service, by its selector. */
 export function podsBehind(service: KubeObject, pods: readonly KubeObject[]): KubeObject[] {
   const selector = (service.spec?.selector ?? {}) as Record<string, string>;
-  return pods.filter((p) => !p.metadata.deletionTimestamp && matches(selector, p.metadata.labels));
+  return pods.filter((p) => !p.metadata.deletionTimestamp && matchesLabels(selector, p.metadata.labels));
 }
 
 /**
