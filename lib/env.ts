@@ -43,7 +43,6 @@ export interface SmtpSettings {
   user?: string;
   password?: Secret;
   secure: boolean;
-  from?: string;
 }
 
 /** Every setting, typed, after defaults; secrets stay `Secret`. */
@@ -60,6 +59,8 @@ export interface Settings {
     allowedOrigins: string[];
     nodeEnv: 'development' | 'production';
     smtp?: SmtpSettings;
+    /** EMAIL_FROM: the sender of every mail, also Mailpit's (the chart's default sender applies when unset) */
+    emailFrom?: string;
   };
   api: { dbPassword?: Secret; openaiApiKey?: Secret; allowedOrigins: string[] };
   /** env key -> where its value came from (absent: not set and no default) */
@@ -330,9 +331,9 @@ export function parseSettings(
     const smtp: SmtpSettings = { host, port: p, secure: or('SMTP_SECURE', secure, p === 465) };
     if (user !== undefined) smtp.user = user;
     if (password !== undefined) smtp.password = password;
-    if (from !== undefined) smtp.from = from;
     settings.sso.smtp = smtp;
   }
+  if (from !== undefined) settings.sso.emailFrom = from;
   return { settings, problems: problems.sort(byPlace) };
 }
 

@@ -49,9 +49,11 @@ export function settingsToValues(
       secure: smtp.secure,
       ...(smtp.user !== undefined && { user: smtp.user }),
       ...(smtp.password !== undefined && { password: smtp.password.reveal() }),
-      ...(smtp.from !== undefined && { from: smtp.from }),
     };
   }
+  // The sender travels on its own: Mailpit's SMTP (no SMTP_HOST) needs it as much as a real server.
+  if (settings.sso.emailFrom !== undefined)
+    sso.smtp = { ...(sso.smtp as object | undefined), from: settings.sso.emailFrom };
   const api: Record<string, unknown> = {
     database: { password: secrets.apiDbPassword.reveal() },
     allowedOrigins: [...settings.api.allowedOrigins],

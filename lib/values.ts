@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
 /** Helm values as plain objects: merging, reading and building by dotted path. */
 
 export type Values = Record<string, unknown>;
@@ -31,4 +35,20 @@ export function atPath(path: string, value: unknown): Values {
     .split('.')
     .reverse()
     .reduce<unknown>((acc, key) => ({ [key]: acc }), value) as Values;
+}
+
+/**
+ * The values helm would use: the chart's own values.yaml, then each layer in the order helm applies
+ * them (deploy passes its generated values first on stdin, then the user's -f files, which win).
+ */
+export function chartValues(chartDir: string, ...layers: Values[]): Values {
+  let out: Values = {};
+  try {
+    const doc: unknown = parse(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8'));
+    if (isObject(doc)) out = doc;
+  } catch {
+    // A chart without a readable values.yaml: the layers alone (helm itself reports the chart).
+  }
+  for (const l of layers) out = deepMerge(out, l);
+  return out;
 }

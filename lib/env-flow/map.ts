@@ -1,13 +1,16 @@
 import type { KubeObject } from '../kubectl.ts';
 import type { Settings } from '../env.ts';
 import type { ResolvedSecrets } from '../secret-resolution.ts';
+import { type ContractVar, appTargets, contractApp, loadContract } from '../app-contract.ts';
 import { CHART_VALUE_PATHS } from '../settings-values.ts';
 import type { Secret } from '../secrets.ts';
 
 /**
  * THE map of where each setting travels: env key -> chart value -> (Secret or ConfigMap key, found in
- * the render) -> the container env var of the application that reads it (platform.md). validate's
- * `env.flow`, `npm run env-flow` and doctor's `secrets.in-configmap` all read this one table.
+ * the render) -> the container env var of the application that reads it. Which container variable
+ * carries which setting is the app contract's (charts/taskflow/app-contract.yaml); this module adds how
+ * each setting's expected value follows from the settings. validate's `env.flow`, `npm run env-flow`
+ * and doctor's `secrets.in-configmap` all read this one table.
  */
 
 /** A workload of the chart (chart contract names). */
@@ -65,151 +68,133 @@ const SSO = DEPLOY('sso-platform');
 const API = DEPLOY('taskflow-api');
 const MCP = DEPLOY('mcp-server');
 const WEB = DEPLOY('web-dashboard');
-
-const env = (
-  workload: WorkloadRef,
-  container: string,
-  envVar: string,
-  match: Match = 'equal',
-  init = false,
-) => ({ type: 'env', workload, container, envVar, match, ...(init && { init }) }) as const;
-const ssoEnv = (envVar: string, match: Match = 'equal') => env(SSO, 'sso-platform', envVar, match);
 const reveal = (s: Secret | undefined) => s?.reveal();
 
+const contract = loadContract();
+
+const mailpitOn = (objects: readonly KubeObject[]) =>
+  objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'mailpit');
 const smtpOff = (s: Settings) =>
   s.sso.smtp ? undefined : 'SMTP is off (SMTP_HOST is not set): the SSO gets no SMTP settings';
 const smtpUnset = (key: string, has: (s: Settings) => boolean) => (s: Settings) =>
   smtpOff(s) ?? (has(s) ? undefined : `${key} is not set`);
 
-const values = (key: string) => CHART_VALUE_PATHS[key] ?? [];
+/** The sender the chart gives the SSO when EMAIL_FROM is not set (the contract's, as the chart reads it). */
+export const DEFAULT_SENDER = (contractApp(contract, 'sso').facts?.mail as { defaultSender: string })
+  .defaultSender;
 
-/** The settings that reach containers, each with every place it must arrive. */
-export const FLOW: readonly FlowSetting[] = [
-  {
-    key: 'POSTGRES_SSO_PASSWORD',
-    kind: 'settings',
-    secret: true,
-    values: values('POSTGRES_SSO_PASSWORD'),
-    targets: [
-      env(STS('sso-postgres'), 'postgres', 'POSTGRES_PASSWORD'),
-      ssoEnv('DATABASE_URL', 'db-url'),
-      env(SSO, 'migrate', 'DATABASE_URL', 'db-url', true),
-      env({ kind: 'CronJob', name: 'sso-migrate' }, '*', 'DATABASE_URL', 'db-url'),
-    ],
-    expected: (_s, x) => x.ssoDbPassword.reveal(),
-  },
-  {
-    key: 'POSTGRES_API_PASSWORD',
-    kind: 'settings',
-    secret: true,
-    values: values('POSTGRES_API_PASSWORD'),
-    targets: [
-      env(STS('api-postgres'), 'postgres', 'POSTGRES_PASSWORD'),
-      env(API, 'taskflow-api', 'DATABASE_URL', 'db-url'),
-      env(API, 'taskflow-api', 'TASKFLOW_CHATKIT_DATABASE_URL', 'db-url'),
-    ],
-    expected: (_s, x) => x.apiDbPassword.reveal(),
-  },
-  {
-    key: 'BETTER_AUTH_SECRET',
-    kind: 'settings',
-    secret: true,
-    values: values('BETTER_AUTH_SECRET'),
-    targets: [ssoEnv('BETTER_AUTH_SECRET')],
-    expected: (_s, x) => x.authSecret.reveal(),
-  },
-  {
-    key: 'BETTER_AUTH_URL',
-    kind: 'settings',
-    secret: false,
-    values: values('BETTER_AUTH_URL'),
-    targets: [ssoEnv('BETTER_AUTH_URL')],
-    expected: (s) => s.sso.authUrl,
-  },
-  {
-    key: 'ALLOWED_ORIGINS',
-    kind: 'settings',
-    secret: false,
-    values: values('ALLOWED_ORIGINS'),
-    targets: [ssoEnv('ALLOWED_ORIGINS', 'origins'), env(API, 'taskflow-api', 'ALLOWED_ORIGINS', 'origins')],
-    expected: (s) => s.sso.allowedOrigins.join(','),
-  },
-  {
-    key: 'NODE_ENV',
-    kind: 'settings',
-    secret: false,
-    values: values('NODE_ENV'),
-    targets: [ssoEnv('NODE_ENV')],
-    expected: (s) => s.sso.nodeEnv,
-  },
-  {
-    key: 'SMTP_HOST',
-    kind: 'settings',
-    secret: false,
-    values: values('SMTP_HOST'),
-    targets: [ssoEnv('SMTP_HOST')],
-    off: smtpOff,
-    expected: (s) => s.sso.smtp?.host,
-  },
-  {
-    key: 'SMTP_PORT',
-    kind: 'settings',
-    secret: false,
-    values: values('SMTP_PORT'),
-    targets: [ssoEnv('SMTP_PORT')],
-    off: smtpOff,
-    expected: (s) => (s.sso.smtp ? String(s.sso.smtp.port) : undefined),
-  },
-  {
-    key: 'SMTP_USER',
-    kind: 'settings',
-    secret: false,
-    values: values('SMTP_USER'),
-    targets: [ssoEnv('SMTP_USER')],
+/**
+ * How each setting applies: when it does not travel (`off`) and the value its containers must see.
+ * Where it goes is the app contract's: every variable that names the setting.
+ */
+const SETTING_RULES: Readonly<Record<string, Pick<FlowSetting, 'off' | 'expected'>>> = {
+  POSTGRES_SSO_PASSWORD: { expected: (_s, x) => x.ssoDbPassword.reveal() },
+  POSTGRES_API_PASSWORD: { expected: (_s, x) => x.apiDbPassword.reveal() },
+  BETTER_AUTH_SECRET: { expected: (_s, x) => x.authSecret.reveal() },
+  BETTER_AUTH_URL: { expected: (s) => s.sso.authUrl },
+  ALLOWED_ORIGINS: { expected: (s) => s.sso.allowedOrigins.join(',') },
+  NODE_ENV: { expected: (s) => s.sso.nodeEnv },
+  SMTP_HOST: { off: smtpOff, expected: (s) => s.sso.smtp?.host },
+  SMTP_PORT: { off: smtpOff, expected: (s) => (s.sso.smtp ? String(s.sso.smtp.port) : undefined) },
+  SMTP_USER: {
     off: smtpUnset('SMTP_USER', (s) => s.sso.smtp?.user !== undefined),
     expected: (s) => s.sso.smtp?.user,
   },
-  {
-    key: 'SMTP_PASS',
-    kind: 'settings',
-    secret: true,
-    values: values('SMTP_PASS'),
-    targets: [ssoEnv('SMTP_PASS')],
+  SMTP_PASS: {
     off: smtpUnset('SMTP_PASS', (s) => s.sso.smtp?.password !== undefined),
     expected: (s) => reveal(s.sso.smtp?.password),
   },
-  {
-    key: 'SMTP_SECURE',
-    kind: 'settings',
-    secret: false,
-    values: values('SMTP_SECURE'),
-    targets: [ssoEnv('SMTP_SECURE')],
-    off: smtpOff,
-    expected: (s) => (s.sso.smtp ? String(s.sso.smtp.secure) : undefined),
+  SMTP_SECURE: { off: smtpOff, expected: (s) => (s.sso.smtp ? String(s.sso.smtp.secure) : undefined) },
+  // Whenever SMTP reaches the SSO (its own or Mailpit's) it needs a sender: the setting, else the default.
+  EMAIL_FROM: {
+    off: (s, objects) =>
+      s.sso.smtp || mailpitOn(objects)
+        ? undefined
+        : 'SMTP is off (no SMTP_HOST, no Mailpit): the SSO sends no mail, so it needs no sender',
+    expected: (s) => s.sso.emailFrom ?? DEFAULT_SENDER,
   },
-  {
-    key: 'EMAIL_FROM',
-    kind: 'settings',
-    secret: false,
-    values: values('EMAIL_FROM'),
-    targets: [ssoEnv('EMAIL_FROM')],
-    off: smtpUnset('EMAIL_FROM', (s) => s.sso.smtp?.from !== undefined),
-    expected: (s) => s.sso.smtp?.from,
-  },
-  {
-    key: 'OPENAI_API_KEY',
-    kind: 'settings',
-    secret: true,
-    values: values('OPENAI_API_KEY'),
-    targets: [env(API, 'taskflow-api', 'OPENAI_API_KEY')],
+  OPENAI_API_KEY: {
     off: (s) => (s.api.openaiApiKey ? undefined : 'OPENAI_API_KEY is not set (optional)'),
     expected: (s) => reveal(s.api.openaiApiKey),
   },
+};
+
+/** Chart-wired variables that apply only in some configurations. */
+const WIRING_OFF: Readonly<Record<string, FlowSetting['off']>> = {
+  // Without SMTP (and without Mailpit) new users could sign up but never verify, so never sign in.
+  DISABLE_EMAIL_VERIFICATION: (s, objects) =>
+    s.sso.smtp
+      ? 'SMTP is configured: e-mail verification stays on'
+      : mailpitOn(objects)
+        ? 'Mailpit catches the mail: e-mail verification stays on'
+        : undefined,
+};
+
+/** Every container target of the contract's variables that pass a test, StatefulSets (the databases) first. */
+function contractTargets(test: (v: ContractVar) => boolean): FlowTarget[] {
+  const out: FlowTarget[] = [];
+  for (const app of contract.apps) {
+    for (const v of app.runtime.filter(test)) {
+      for (const t of appTargets(app)) {
+        out.push({
+          type: 'env',
+          workload: t.workload,
+          container: t.container,
+          ...(t.init && { init: true }),
+          envVar: v.name,
+          match: v.wiring && 'service' in v.wiring ? { ...v.wiring } : (v.match ?? 'equal'),
+        });
+      }
+    }
+  }
+  const rank = (t: FlowTarget) => (t.workload.kind === 'StatefulSet' ? 0 : 1);
+  return out.sort((a, b) => rank(a) - rank(b));
+}
+
+/** A setting's row: the contract's targets, this module's rules. */
+function settingRow(key: string): FlowSetting {
+  const vars = contract.apps.flatMap((a) => a.runtime.filter((v) => v.setting === key));
+  return {
+    key,
+    kind: 'settings',
+    secret: vars.some((v) => v.secret === true),
+    values: CHART_VALUE_PATHS[key] ?? [],
+    targets: contractTargets((v) => v.setting === key),
+    ...SETTING_RULES[key],
+  };
+}
+
+/** The chart-wired variables of the contract (in-cluster URLs and fixed values), one row per name. */
+function wiringRows(): FlowSetting[] {
+  const names = [
+    ...new Set(
+      contract.apps.flatMap((a) => a.runtime.filter((v) => v.wiring !== undefined).map((v) => v.name)),
+    ),
+  ];
+  return names.map((name): FlowSetting => {
+    const vars = contract.apps.flatMap((a) => a.runtime.filter((v) => v.name === name && v.wiring));
+    const fixed = vars.map((v) => v.wiring).find((w) => w && 'value' in w && !w.value.includes('{'));
+    const off = WIRING_OFF[name];
+    return {
+      key: name,
+      kind: 'chart',
+      secret: false,
+      values: [],
+      targets: contractTargets((v) => v.name === name && v.wiring !== undefined),
+      ...(off && { off }),
+      ...(fixed && 'value' in fixed && { expected: () => fixed.value }),
+    };
+  });
+}
+
+/** The settings that reach containers, each with every place it must arrive. */
+export const FLOW: readonly FlowSetting[] = [
+  ...Object.keys(SETTING_RULES).map(settingRow),
   {
     key: 'TASKFLOW_IMAGE_TAG',
     kind: 'settings',
     secret: false,
-    values: values('TASKFLOW_IMAGE_TAG'),
+    values: CHART_VALUE_PATHS.TASKFLOW_IMAGE_TAG ?? [],
     targets: [
       { type: 'image', workload: SSO, container: 'sso-platform' },
       { type: 'image', workload: API, container: 'taskflow-api' },
@@ -223,7 +208,7 @@ export const FLOW: readonly FlowSetting[] = [
     key: 'TASKFLOW_STORAGE_CLASS',
     kind: 'settings',
     secret: false,
-    values: values('TASKFLOW_STORAGE_CLASS'),
+    values: CHART_VALUE_PATHS.TASKFLOW_STORAGE_CLASS ?? [],
     targets: [
       { type: 'storage', workload: STS('sso-postgres') },
       { type: 'storage', workload: STS('api-postgres') },
@@ -240,74 +225,11 @@ export const FLOW: readonly FlowSetting[] = [
     targets: [],
     off: () => 'read by the scripts only (no container reads it)',
   })),
-  wiring('SSO_URL', API, 'taskflow-api', 'sso-platform', 3001),
-  wiring('MCP_SERVER_URL', API, 'taskflow-api', 'mcp-server', 8001, '/mcp'),
-  wiring('TASKFLOW_API_URL', MCP, 'mcp-server', 'taskflow-api', 8000),
-  wiring('TASKFLOW_SSO_URL', MCP, 'mcp-server', 'sso-platform', 3001),
-  wiring('SERVER_API_URL', WEB, 'web-dashboard', 'taskflow-api', 8000),
-  wiring('SERVER_SSO_URL', WEB, 'web-dashboard', 'sso-platform', 3001),
-  // Without SMTP (and without Mailpit) new users could sign up but never verify, so never sign in.
-  {
-    key: 'DISABLE_EMAIL_VERIFICATION',
-    kind: 'chart',
-    secret: false,
-    values: [],
-    targets: [ssoEnv('DISABLE_EMAIL_VERIFICATION')],
-    off: (s, objects) =>
-      s.sso.smtp
-        ? 'SMTP is configured: e-mail verification stays on'
-        : objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'mailpit')
-          ? 'Mailpit catches the mail: e-mail verification stays on'
-          : undefined,
-    expected: () => 'true',
-  },
-  // The MCP must listen on every interface (its Service reaches it through the pod IP) on the port its
-  // Service targets.
-  fixed('TASKFLOW_MCP_HOST', MCP, 'mcp-server', '0.0.0.0'),
-  fixed('TASKFLOW_MCP_PORT', MCP, 'mcp-server', '8001'),
+  ...wiringRows(),
 ];
 
-/** A variable the chart sets to one fixed value the application needs. */
-function fixed(envVar: string, workload: WorkloadRef, container: string, value: string): FlowSetting {
-  return {
-    key: envVar,
-    kind: 'chart',
-    secret: false,
-    values: [],
-    targets: [env(workload, container, envVar)],
-    expected: () => value,
-  };
-}
-
-function wiring(
-  envVar: string,
-  workload: WorkloadRef,
-  container: string,
-  service: string,
-  port: number,
-  path?: string,
-): FlowSetting {
-  return {
-    key: envVar,
-    kind: 'chart',
-    secret: false,
-    values: [],
-    targets: [env(workload, container, envVar, { service, port, ...(path !== undefined && { path }) })],
-  };
-}
-
-/** Env vars the old chart injected that no application reads (platform.md): carrying them over is a smell. */
-export const DEAD_VARIABLES: readonly string[] = [
-  'JWT_SECRET',
-  'MCP_API_KEY',
-  'DATABASE_PASSWORD',
-  'DATABASE_HOST',
-  'DATABASE_PORT',
-  'DATABASE_NAME',
-  'DATABASE_USER',
-  'ENV',
-  'CORS_ORIGINS',
-];
+/** Env vars the old chart injected that no application reads (the app contract): carrying them over is a smell. */
+export const DEAD_VARIABLES: readonly string[] = contract.dead;
 
 /** Container env vars that carry secrets (from the map), plus any name that looks like one. */
 export const SECRET_ENV_VARS: ReadonlySet<string> = new Set(

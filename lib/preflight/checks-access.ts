@@ -238,14 +238,6 @@ const apiCors: Check<PreflightContext> = {
 /** A DNS host name or an IPv4 address, as the chart's schema accepts for SMTP_HOST. */
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
-const EMAIL = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>".]+$/;
-
-/** An address (`a@b.c`) or a display-name form (`Name <a@b.c>`). */
-export function isEmailAddress(s: string): boolean {
-  const m = /^[^<>]*<([^<>]+)>$/.exec(s.trim());
-  return EMAIL.test(m ? (m[1] ?? '') : s.trim());
-}
-
 const smtpConfig: Check<PreflightContext> = {
   id: 'smtp.config',
   title: 'SMTP',
@@ -255,7 +247,8 @@ const smtpConfig: Check<PreflightContext> = {
       fail(`${p.key}: ${p.message}`, p.hint),
     );
     const smtp = settings.sso.smtp;
-    const setKeys = ['SMTP_PORT', 'SMTP_USER', 'SMTP_PASS', 'SMTP_SECURE', 'EMAIL_FROM'].filter(
+    // EMAIL_FROM alone is no half-configuration: Mailpit's SMTP uses it too (smtp.sender checks it).
+    const setKeys = ['SMTP_PORT', 'SMTP_USER', 'SMTP_PASS', 'SMTP_SECURE'].filter(
       (k) => (rawText(settings, k) ?? '').trim() !== '',
     );
     if (!smtp) {
@@ -263,7 +256,7 @@ const smtpConfig: Check<PreflightContext> = {
         out.push(
           fail(
             `half-configured: ${setKeys.join(', ')} set but SMTP_HOST is not, so none of them reaches the SSO`,
-            'set SMTP_HOST (and SMTP_USER, SMTP_PASS, EMAIL_FROM), or remove the SMTP lines',
+            'set SMTP_HOST (and SMTP_USER, SMTP_PASS), or remove the SMTP lines',
           ),
         );
       }
@@ -277,7 +270,6 @@ const smtpConfig: Check<PreflightContext> = {
     const missing = [
       smtp.user === undefined && 'SMTP_USER',
       smtp.password === undefined && 'SMTP_PASS',
-      smtp.from === undefined && 'EMAIL_FROM',
     ].filter((k): k is string => k !== false);
     if (missing.length > 0) {
       out.push(
@@ -312,18 +304,7 @@ const smtpConfig: Check<PreflightContext> = {
         ),
       );
     }
-    if (smtp.from !== undefined && !isEmailAddress(smtp.from)) {
-      out.push(
-        fail(
-          `EMAIL_FROM "${smtp.from}" is not an email address`,
-          'use an address such as no-reply@example.com or "TaskFlow <no-reply@example.com>"',
-        ),
-      );
-    }
-    return worst(
-      out,
-      pass(`${smtp.host}:${smtp.port} (${smtp.secure ? 'TLS' : 'STARTTLS'}), from ${smtp.from ?? ''}`),
-    );
+    return worst(out, pass(`${smtp.host}:${smtp.port} (${smtp.secure ? 'TLS' : 'STARTTLS'})`));
   },
 };
 

@@ -11,7 +11,7 @@ import { findTool } from '../tools.ts';
 import { type LenientEnv, loadEnvLeniently } from './load.ts';
 import { type ChartRun, lintChart, renderChart, type Render } from './render.ts';
 import { type ClusterState, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
-import { deepMerge } from '../values.ts';
+import { chartValues, deepMerge } from '../values.ts';
 
 /** What `npm run validate` was asked to check. */
 export interface PreflightOptions {
@@ -25,6 +25,8 @@ export interface PreflightOptions {
   chart: string;
   /** `--compose FILE`; else one found in cwd or TASKFLOW_SRC */
   compose?: string;
+  /** the platform sources (`--src`, else TASKFLOW_SRC from the environment or the env file) */
+  src?: string;
   cwd: string;
   /** `--offline`: skip every cluster check */
   offline: boolean;
@@ -48,6 +50,10 @@ export interface PreflightContext {
   values: Values;
   /** the user's -f files merged (undefined when one cannot be read: chart.render reports it) */
   userValues?: Values;
+  /** what helm would use: the chart's values.yaml, then `values`, then the -f files */
+  chartValues: Values;
+  /** the platform source folder, when one is named */
+  src?: string;
   target: HelmTarget;
   helm: () => Promise<ToolProbe>;
   kubectl: () => Promise<ToolProbe>;
@@ -100,6 +106,12 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
   const helmPath = findTool('helm', opts.env);
   const helmBin = () => Promise.resolve(helmPath);
   const composeRenders = new Map<boolean, Promise<Render | undefined>>();
+  const fromFile = env.file.entries.get('TASKFLOW_SRC');
+  const src =
+    opts.src ??
+    (fromFile && typeof fromFile.value === 'string' && fromFile.value.trim() !== ''
+      ? fromFile.value.trim()
+      : undefined);
   const ctx: PreflightContext = {
     opts,
     env,
@@ -107,6 +119,8 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
     secretTexts,
     values,
     ...(userValues !== undefined && { userValues }),
+    chartValues: chartValues(opts.chart, values, userValues ?? {}),
+    ...(src !== undefined && { src: path.resolve(opts.cwd, src) }),
     target,
     helm,
     kubectl,

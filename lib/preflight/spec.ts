@@ -13,6 +13,12 @@ export const VALIDATE_SPEC: CommandSpec = {
       arg: 'FILE',
       description: 'docker-compose file to compare with (default: one found in . or TASKFLOW_SRC)',
     },
+    src: {
+      type: 'string',
+      arg: 'PATH',
+      description:
+        "the platform sources: auth.redirect reads the SSO's trusted OAuth clients there (default: TASKFLOW_SRC, else the facts of charts/taskflow/app-contract.yaml)",
+    },
     offline: { type: 'boolean', description: 'skip the cluster checks even when a cluster is reachable' },
     cluster: {
       type: 'boolean',
@@ -28,6 +34,7 @@ export const VALIDATE_SPEC: CommandSpec = {
     'npm run validate',
     'npm run validate -- --env-file .env.staging -n staging',
     'npm run validate -- --compose ../taskflow/compose.yaml',
+    'npm run validate -- --src ../taskforce -f my-prod.yaml',
     'npm run validate -- --json > validate.json',
   ],
   notes: [

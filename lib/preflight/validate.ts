@@ -9,12 +9,14 @@ import { CHART_CHECKS } from './checks-chart.ts';
 import { CLUSTER_CHECKS } from './checks-cluster.ts';
 import { COMPOSE_CHECKS } from './checks-compose.ts';
 import { SETTINGS_CHECKS } from './checks-settings.ts';
+import { SOURCE_CHECKS } from './checks-source.ts';
 import { type PreflightContext, type PreflightOptions, createPreflight } from './context.ts';
 
 /** Every validate check, in the order of the CLI contract; each always reports (pass/warn/fail/skip). */
 export const VALIDATE_CHECKS: readonly Check<PreflightContext>[] = [
   ...SETTINGS_CHECKS,
   ...ACCESS_CHECKS,
+  ...SOURCE_CHECKS,
   ...CHART_CHECKS,
   ...COMPOSE_CHECKS,
   ...CLUSTER_CHECKS,
@@ -31,6 +33,7 @@ export function preflightOptions(ctx: CommandContext, cwd = process.cwd()): Pref
   const namespace = str(v, 'namespace');
   const release = str(v, 'release');
   const compose = str(v, 'compose');
+  const src = str(v, 'src') ?? (ctx.env.TASKFLOW_SRC?.trim() || undefined);
   return {
     envFile: path.resolve(cwd, envFile ?? '.env'),
     explicitEnvFile: envFile !== undefined,
@@ -41,6 +44,7 @@ export function preflightOptions(ctx: CommandContext, cwd = process.cwd()): Pref
     valuesFiles: list(v, 'values').map((f) => path.resolve(cwd, f)),
     chart: path.resolve(cwd, str(v, 'chart') ?? CHART_PATH),
     ...(compose !== undefined && { compose }),
+    ...(src !== undefined && { src: path.resolve(cwd, src) }),
     cwd,
     offline: flag(v, 'offline'),
     requireCluster: context !== undefined || flag(v, 'cluster'),

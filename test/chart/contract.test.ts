@@ -14,6 +14,7 @@ const COMPONENTS = [
   'mailpit',
   'sso-migrate',
   'api-migrate',
+  'helm-test',
 ];
 
 // The chart contract: names the scripts hard-code (notes/chart-contract.md).
@@ -221,9 +222,17 @@ describe('object names (chart contract)', () => {
   });
 
   test('a helm test pod checks the SSO and API health URLs the web dashboard calls', async () => {
-    const pod = findObject(await render('default'), 'Pod', 'taskflow-test');
+    const objects = await render('default');
+    const pod = findObject(objects, 'Pod', 'taskflow-test');
     expect(pod.metadata.annotations?.['helm.sh/hook']).toBe('test');
-    expect(pod.metadata.labels?.['app.kubernetes.io/component']).toBe('web');
+    // Its own component: with the web's labels it would match the web Service and receive its traffic.
+    expect(pod.metadata.labels?.['app.kubernetes.io/component']).toBe('helm-test');
+    for (const svc of objects.filter((o) => o.kind === 'Service')) {
+      const selector = (svc.spec as { selector: Record<string, string> }).selector;
+      const labels = pod.metadata.labels ?? {};
+      const matches = Object.entries(selector).every(([k, v]) => labels[k] === v);
+      expect(matches, `Service/${svc.metadata.name} selects the helm test pod`).toBe(false);
+    }
     const c = podTemplate(pod).spec.containers[0]!;
     expect(c.command?.slice(-2)).toEqual([
       'http://sso-platform:3001/api/health',

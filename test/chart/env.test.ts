@@ -2,59 +2,22 @@ import { describe, expect, test } from 'vitest';
 import { findObject, secretData, type K8sObject } from '../support/chart.ts';
 import { render, type ProfileName } from './profiles.ts';
 import { envOf, resolveEnv, container, type EnvSource } from './workloads.ts';
+import { loadContract } from '../../lib/app-contract.ts';
 
-/** What each application reads (platform.md), plus HOSTNAME, which Next.js standalone binds to. */
-const READS: Record<string, string[]> = {
-  'sso-platform': [
-    'DATABASE_URL',
-    'BETTER_AUTH_SECRET',
-    'BETTER_AUTH_URL',
-    'ALLOWED_ORIGINS',
-    'SMTP_HOST',
-    'SMTP_PORT',
-    'SMTP_USER',
-    'SMTP_PASS',
-    'SMTP_SECURE',
-    'EMAIL_FROM',
-    'DISABLE_EMAIL_VERIFICATION',
-    'NODE_ENV',
-    'HOSTNAME',
-  ],
-  'taskflow-api': [
-    'DATABASE_URL',
-    'SSO_URL',
-    'ALLOWED_ORIGINS',
-    'MCP_SERVER_URL',
-    'OPENAI_API_KEY',
-    'TASKFLOW_CHATKIT_DATABASE_URL',
-    'DEBUG',
-    'LOG_LEVEL',
-    'DEV_MODE',
-  ],
-  'mcp-server': [
-    'TASKFLOW_API_URL',
-    'TASKFLOW_SSO_URL',
-    'TASKFLOW_MCP_HOST',
-    'TASKFLOW_MCP_PORT',
-    'TASKFLOW_DEV_MODE',
-    'TASKFLOW_API_TIMEOUT',
-  ],
-  'web-dashboard': ['SERVER_API_URL', 'SERVER_SSO_URL', 'HOSTNAME'],
-};
-/** Read by the database drivers, and the source of $(PGPASSWORD) in URLs built from an existingSecret. */
+/**
+ * What each application reads: the app contract (charts/taskflow/app-contract.yaml), keyed by the
+ * Deployment of its main container, plus PGPASSWORD, which the drivers read and which is the source of
+ * $(PGPASSWORD) in URLs built from an existingSecret.
+ */
+const contract = loadContract();
+const READS: Record<string, string[]> = Object.fromEntries(
+  contract.apps
+    .filter((a) => a.workload.kind === 'Deployment' && a.container === a.workload.name)
+    .map((a) => [a.workload.name, a.runtime.map((v) => v.name)]),
+);
 const DRIVER_VARS = ['PGPASSWORD'];
-/** What the old chart injected although nothing reads it (platform.md). */
-const DEAD = [
-  'JWT_SECRET',
-  'MCP_API_KEY',
-  'DATABASE_PASSWORD',
-  'DATABASE_HOST',
-  'DATABASE_PORT',
-  'DATABASE_NAME',
-  'DATABASE_USER',
-  'ENV',
-  'CORS_ORIGINS',
-];
+/** What the old chart injected although nothing reads it. */
+const DEAD = contract.dead;
 const SECRET_NAME = /PASS|SECRET|_KEY$|DATABASE_URL/;
 
 function env(objects: K8sObject[], app: string): Map<string, EnvSource> {
@@ -74,6 +37,9 @@ describe('every variable an application reads reaches it, and nothing else', () 
     'given',
     'existingSecret',
     'externalDb',
+    'externalPlain',
+    'smtpNoSender',
+    'mailpitSender',
   ];
   test.each(profiles)('%s: only variables the apps read, never the dead ones', async (profile) => {
     const objects = await render(profile);
@@ -141,6 +107,7 @@ describe('every variable an application reads reaches it, and nothing else', () 
       /^postgresql:\/\/taskflow_user:[0-9a-f]{32}@api-postgres:5432\/taskflow_db\?sslmode=disable$/,
     );
     expect(api.TASKFLOW_CHATKIT_DATABASE_URL).toBe(api.DATABASE_URL);
+    expect(api).not.toHaveProperty('PGSSLROOTCERT');
     expect(api).not.toHaveProperty('OPENAI_API_KEY');
 
     expect(values(env(objects, 'mcp-server'))).toEqual({
@@ -154,6 +121,7 @@ describe('every variable an application reads reaches it, and nothing else', () 
     expect(values(env(objects, 'web-dashboard'))).toEqual({
       SERVER_API_URL: 'http://taskflow-api:8000',
       SERVER_SSO_URL: 'http://sso-platform:3001',
+      NEXT_PUBLIC_APP_URL: 'http://localhost:3000',
       HOSTNAME: '0.0.0.0',
     });
   });
@@ -164,7 +132,7 @@ describe('every variable an application reads reaches it, and nothing else', () 
     expect(migrate.command).toEqual([
       'sh',
       '-c',
-      'pnpm exec drizzle-kit push --config=drizzle.config.ts && pnpm seed:setup',
+      './node_modules/.bin/drizzle-kit push --config=drizzle.config.ts && ./node_modules/.bin/tsx scripts/seed-setup.ts',
     ]);
     expect(migrate.workingDir).toBe('/app');
     const menv = resolveEnv(dev, migrate);
@@ -176,7 +144,7 @@ describe('every variable an application reads reaches it, and nothing else', () 
     expect(menv.get('DATABASE_URL')?.value).toBe(env(dev, 'sso-platform').get('DATABASE_URL')?.value);
     const prod = await render('prod');
     expect(container(findObject(prod, 'CronJob', 'sso-migrate'), 'migrate').command?.[2]).toBe(
-      'pnpm exec drizzle-kit push --config=drizzle.config.ts && pnpm seed:prod',
+      './node_modules/.bin/drizzle-kit push --config=drizzle.config.ts && ./node_modules/.bin/tsx scripts/seed-setup.ts --prod',
     );
   });
 
@@ -188,6 +156,7 @@ describe('every variable an application reads reaches it, and nothing else', () 
       NODE_ENV: 'production',
     });
     expect(values(env(objects, 'taskflow-api')).ALLOWED_ORIGINS).toBe('https://taskflow.example.com');
+    expect(values(env(objects, 'web-dashboard')).NEXT_PUBLIC_APP_URL).toBe('https://taskflow.example.com');
   });
 
   test('given values: OPENAI_API_KEY reaches the API from its Secret', async () => {
@@ -218,6 +187,19 @@ describe('SMTP', () => {
     expect(sso.has('DISABLE_EMAIL_VERIFICATION')).toBe(false);
   });
 
+  test("SMTP without a sender: the chart's default sender reaches the SSO", async () => {
+    const sso = values(env(await render('smtpNoSender'), 'sso-platform'));
+    expect(sso).toMatchObject({
+      SMTP_HOST: 'smtp.example.com',
+      EMAIL_FROM: 'TaskFlow <no-reply@taskflow.local>',
+    });
+  });
+
+  test("mailpit on with sso.smtp.from: the user's sender, not the default", async () => {
+    const sso = values(env(await render('mailpitSender'), 'sso-platform'));
+    expect(sso).toMatchObject({ SMTP_HOST: 'mailpit', EMAIL_FROM: 'Dev <dev@example.com>' });
+  });
+
   test('no SMTP: DISABLE_EMAIL_VERIFICATION=true so sign-in still works', async () => {
     expect(env(await render('default'), 'sso-platform').get('DISABLE_EMAIL_VERIFICATION')?.value).toBe(
       'true',
@@ -231,6 +213,8 @@ describe('SMTP', () => {
     expect(sso.SMTP_USER).not.toBe('');
     expect(sso.SMTP_PASS).not.toBe('');
     expect(sso).not.toHaveProperty('DISABLE_EMAIL_VERIFICATION');
+    // The SSO sends nothing without a sender and has no default of its own.
+    expect(sso.EMAIL_FROM).toBe('TaskFlow <no-reply@taskflow.local>');
     const mp = values(envOf(objects, 'Deployment', 'mailpit'));
     expect(mp).toEqual({ MP_SMTP_AUTH_ACCEPT_ANY: '1', MP_SMTP_AUTH_ALLOW_INSECURE: '1' });
   });
@@ -276,12 +260,21 @@ describe('existingSecret and external databases', () => {
     const objects = await render('externalDb');
     const sso = values(env(objects, 'sso-platform'));
     expect(sso.DATABASE_URL).toBe(
-      'postgresql://sso_user:external-sso-pass@sso-db.example.com:5432/sso_db?sslmode=require',
+      'postgresql://sso_user:external-sso-pass@ep-quiet-bird-123456.eu-central-1.aws.neon.tech:5432/sso_db?sslmode=require',
     );
     const api = values(env(objects, 'taskflow-api'));
     expect(api.DATABASE_URL).toBe(
       'postgresql://taskflow_user:$(PGPASSWORD)@api-db.example.com:5432/taskflow_db?sslmode=verify-full',
     );
+    // The chat store converts only require/prefer/allow/disable: it gets asyncpg's own ssl= parameter.
+    expect(api.TASKFLOW_CHATKIT_DATABASE_URL).toBe(
+      'postgresql://taskflow_user:$(PGPASSWORD)@api-db.example.com:5432/taskflow_db?ssl=verify-full',
+    );
+    expect(api.PGSSLROOTCERT).toBe('/etc/taskflow/db-ca/ca.crt');
+    const pod = findObject(objects, 'Deployment', 'taskflow-api').spec as {
+      template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } };
+    };
+    expect(pod.template.spec.volumes.find((v) => v.name === 'db-ca')?.secret?.secretName).toBe('api-db-ca');
     const kinds = objects
       .filter((o) => /postgres/.test(o.metadata.name))
       .map((o) => `${o.kind}/${o.metadata.name}`);

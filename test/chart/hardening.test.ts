@@ -279,7 +279,7 @@ describe('config changes roll the pods', () => {
           auth: {
             secret: 'a'.repeat(48),
             url: 'http://127.0.0.1:3001',
-            allowedOrigins: ['http://127.0.0.1:3001'],
+            allowedOrigins: ['http://localhost:3000', 'http://127.0.0.1:3001'],
           },
           database: { password: 'given-sso-password-0123' },
         },

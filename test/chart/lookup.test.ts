@@ -54,9 +54,11 @@ describe.each(['v35', 'v33'] as const)('helm lookup with %s', (toolset) => {
   });
 
   test('an external database without a password is accepted when the cluster keeps one', async () => {
-    const objects = await render(toolset, { sso: { database: { host: 'db.example.com' } } });
+    const objects = await render(toolset, {
+      sso: { database: { host: 'ep-x-1.eu-central-1.aws.neon.tech' } },
+    });
     expect(secret(objects, 'sso-platform').DATABASE_URL).toBe(
-      'postgresql://sso_user:kept-sso-password-1234@db.example.com:5432/sso_db?sslmode=require',
+      'postgresql://sso_user:kept-sso-password-1234@ep-x-1.eu-central-1.aws.neon.tech:5432/sso_db?sslmode=require',
     );
     const err = await renderError({
       toolset,

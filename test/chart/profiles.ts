@@ -51,12 +51,44 @@ export const PROFILES = {
   externalDb: {
     valuesFiles: ['values-prod.yaml'],
     values: {
-      sso: { database: { host: 'sso-db.example.com', password: 'external-sso-pass' } },
+      sso: {
+        database: { host: 'ep-quiet-bird-123456.eu-central-1.aws.neon.tech', password: 'external-sso-pass' },
+      },
       api: {
-        database: { host: 'api-db.example.com', existingSecret: 'api-db-creds', sslmode: 'verify-full' },
+        database: {
+          host: 'api-db.example.com',
+          existingSecret: 'api-db-creds',
+          sslmode: 'verify-full',
+          caSecret: 'api-db-ca',
+        },
       },
       pgadmin: { enabled: true },
     },
+  },
+  /** An SSO database outside the cluster reached without TLS (the SSO's plain driver needs sslmode=disable). */
+  externalPlain: {
+    values: {
+      sso: { database: { host: 'pg.internal.example', password: 'external-sso-pass', sslmode: 'disable' } },
+      api: { database: { host: 'pg.internal.example', password: 'external-api-pass', sslmode: 'require' } },
+    },
+  },
+  /** SMTP on without a sender: the chart's default sender must reach the SSO. */
+  smtpNoSender: {
+    values: {
+      sso: {
+        smtp: {
+          host: 'smtp.example.com',
+          port: 465,
+          secure: true,
+          user: 'mailer',
+          password: 'smtp-pass-value',
+        },
+      },
+    },
+  },
+  /** Mailpit on with a sender of the user's. */
+  mailpitSender: {
+    values: { mailpit: { enabled: true }, sso: { smtp: { from: 'Dev <dev@example.com>' } } },
   },
 } satisfies Record<string, Pick<RenderOptions, 'values' | 'valuesFiles'>>;
 

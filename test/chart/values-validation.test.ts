@@ -104,7 +104,12 @@ const CROSS_CASES: { name: string; values: object; message: string }[] = [
   {
     name: 'plain http on a host other than localhost',
     values: {
-      sso: { auth: { url: 'http://sso.taskflow.local', allowedOrigins: ['http://sso.taskflow.local'] } },
+      sso: {
+        auth: {
+          url: 'http://sso.taskflow.local',
+          allowedOrigins: ['http://localhost:3000', 'http://sso.taskflow.local'],
+        },
+      },
     },
     message: 'sso.auth.url: http://sso.taskflow.local uses plain http on a host other than localhost',
   },
@@ -112,6 +117,23 @@ const CROSS_CASES: { name: string; values: object; message: string }[] = [
     name: "origins without the SSO's own",
     values: { sso: { auth: { allowedOrigins: ['http://localhost:3000'] } } },
     message: "sso.auth.allowedOrigins: misses the SSO's own origin http://localhost:3001",
+  },
+  {
+    name: 'origins without the web origin (web.url)',
+    values: { sso: { auth: { allowedOrigins: ['http://localhost:3001'] } } },
+    message: 'sso.auth.allowedOrigins: misses the web origin http://localhost:3000 (web.url)',
+  },
+  {
+    name: 'an external SSO database that is not Neon',
+    values: { sso: { database: { host: 'db.example.com', password: 'abc' } } },
+    message:
+      "sso.database.host: db.example.com is not a Neon host, and the SSO would talk to it with Neon's HTTP driver",
+  },
+  {
+    name: 'verify-full for the API without a CA',
+    values: { api: { database: { host: 'db.example.com', password: 'abc', sslmode: 'verify-full' } } },
+    message:
+      'api.database.sslmode: verify-full makes the API verify the server certificate, but no CA is given',
   },
   {
     name: 'SMTP without user and password',
@@ -138,8 +160,8 @@ const CROSS_CASES: { name: string; values: object; message: string }[] = [
   },
   {
     name: 'an external database without a password',
-    values: { sso: { database: { host: 'db.example.com' } } },
-    message: 'sso.database.host: the database is external (db.example.com) but no password is given',
+    values: { api: { database: { host: 'db.example.com' } } },
+    message: 'api.database.host: the database is external (db.example.com) but no password is given',
   },
   {
     name: 'ingress without hosts',
@@ -176,26 +198,31 @@ describe('validateValues', () => {
         '- sso.auth.allowedOrigins',
         '- sso.smtp',
         '- sso.smtp',
-        '- sso.auth.allowedOrigins',
-        '- api.allowedOrigins',
+        '- web.url',
       ]);
       expect(err).toContain(`VALUES VALIDATION: ${problems.length} problem(s)`);
     }
   });
 
-  test('an ingress web origin must be allowed by the SSO and the API', async () => {
-    const err = await renderError({
-      values: {
-        ingress: {
-          enabled: true,
-          hosts: { web: 'app.example.com' },
-          tls: [{ secretName: 't', hosts: ['app.example.com'] }],
-        },
-      },
-    });
+  test('an ingress web origin must be web.url, and allowed by the SSO and the API', async () => {
+    const ingress = {
+      enabled: true,
+      hosts: { web: 'app.example.com', api: 'api.example.com' },
+      tls: [{ secretName: 't', hosts: ['app.example.com'] }],
+    };
+    const err = await renderError({ values: { ingress } });
     expect(err).toContain(
-      'sso.auth.allowedOrigins: misses the web origin https://app.example.com (ingress.hosts.web)',
+      "web.url: http://localhost:3000 is not the dashboard's ingress origin https://app.example.com (ingress.hosts.web)",
     );
-    expect(err).toContain('api.allowedOrigins: misses the web origin https://app.example.com');
+    expect(err).toContain(
+      'api.url: http://localhost:8000 does not point at ingress.hosts.api (api.example.com)',
+    );
+    const err2 = await renderError({
+      values: { ingress, web: { url: 'https://app.example.com' }, api: { url: 'https://api.example.com' } },
+    });
+    expect(err2).toContain(
+      'sso.auth.allowedOrigins: misses the web origin https://app.example.com (web.url)',
+    );
+    expect(err2).toContain('api.allowedOrigins: misses the web origin https://app.example.com (web.url)');
   });
 });

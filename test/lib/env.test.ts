@@ -102,7 +102,7 @@ describe('parseSettings', () => {
     [
       'EMAIL_FROM',
       'TaskFlow <no-reply@example.com>',
-      (s) => s.sso.smtp?.from,
+      (s) => s.sso.emailFrom,
       'TaskFlow <no-reply@example.com>',
     ],
     ['OPENAI_API_KEY', 'sk-test', (s) => reveal(s.api.openaiApiKey), 'sk-test'],

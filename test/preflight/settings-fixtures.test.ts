@@ -97,7 +97,7 @@ describe('messages', () => {
     [
       'SMTP_HOST=smtp.example.com\n',
       'smtp.config',
-      /half-configured: SMTP_HOST is set but SMTP_USER, SMTP_PASS, EMAIL_FROM are not/,
+      /half-configured: SMTP_HOST is set but SMTP_USER, SMTP_PASS are not/,
     ],
     ['ALLOWED_ORIGINS=http://localhost:3001\n', 'api.cors', /miss the web origin http:\/\/localhost:3000/],
     ['A=1\nthis line is not dotenv\n', 'env.file', /\.env:2: not a KEY=value line/],

@@ -20,6 +20,10 @@ const CONTRACT_IDS = [
   'auth.origins',
   'api.cors',
   'smtp.config',
+  'smtp.sender',
+  'auth.redirect',
+  'db.sso-driver',
+  'db.chat-sslmode',
   'env.flow',
   'chart.lint',
   'chart.render',
@@ -54,7 +58,7 @@ describe('npm run validate (real helm, no cluster)', () => {
       const r = await validate(CLEAN, ['--json']);
       expect(r.doc?.checks.map((c) => c.id)).toEqual(CONTRACT_IDS);
       const s = status(r.doc);
-      for (const id of CONTRACT_IDS.slice(0, 13)) expect([id, s[id]]).toEqual([id, 'pass']);
+      for (const id of CONTRACT_IDS.slice(0, 17)) expect([id, s[id]]).toEqual([id, 'pass']);
       expect(s).toMatchObject({
         'compose.parity': 'skip',
         'tools.kubectl': 'pass',
@@ -86,7 +90,7 @@ describe('npm run validate (real helm, no cluster)', () => {
     expect(r.stdout).toMatch(/✗ Secrets are real values: .*\[secrets\.placeholder\]/);
     expect(r.stdout).toMatch(/✗ BETTER_AUTH_URL: http:\/\/sso-platform:3001 is an in-cluster name/);
     expect(r.stdout).toMatch(
-      /✗ SMTP: half-configured: SMTP_HOST is set but SMTP_USER, SMTP_PASS, EMAIL_FROM are not/,
+      /✗ SMTP: half-configured: SMTP_HOST is set but SMTP_USER, SMTP_PASS are not/,
     );
     expect(r.stdout).toMatch(/! Unknown keys: SMTP_PASSWORD .*\n {2}hint: rename SMTP_PASSWORD to SMTP_PASS/);
     expect(r.stdout).toMatch(/hint: use a hex password: openssl rand -hex 16/);

@@ -44,11 +44,18 @@ space as "+"; a literal "+" comes out as %2B, so any "+" left is a space, which 
 {{- urlquery . | replace "+" "%20" -}}
 {{- end -}}
 
-{{/* postgresql:// URL with the percent-encoded credentials; "password" in the dict overrides the encoded one. */}}
+{{/*
+postgresql:// URL with the percent-encoded credentials; "rawPassword" in the dict overrides the encoded one.
+"chat" true: the URL of the API's chat store, which turns only sslmode=require/prefer/allow/disable into
+asyncpg's ssl= (chatkit_store/config.py, see app-contract.yaml); verify-ca/verify-full are written as
+ssl= directly, which it passes through unchanged, instead of an sslmode asyncpg would reject.
+*/}}
 {{- define "taskflow.db.url" -}}
 {{- $cfg := (index .root.Values .db).database -}}
 {{- $pass := .rawPassword | default (include "taskflow.urlEncode" (include "taskflow.db.password" .)) -}}
-{{- printf "postgresql://%s:%s@%s:%d/%s?sslmode=%s" (include "taskflow.urlEncode" $cfg.user) $pass (include "taskflow.db.host" .) (int $cfg.port) (include "taskflow.urlEncode" $cfg.name) (include "taskflow.db.sslmode" .) -}}
+{{- $mode := include "taskflow.db.sslmode" . -}}
+{{- $param := ternary "ssl" "sslmode" (and (eq (toString .chat) "true") (has $mode (list "verify-ca" "verify-full"))) -}}
+{{- printf "postgresql://%s:%s@%s:%d/%s?%s=%s" (include "taskflow.urlEncode" $cfg.user) $pass (include "taskflow.db.host" .) (int $cfg.port) (include "taskflow.urlEncode" $cfg.name) $param $mode -}}
 {{- end -}}
 
 {{/*
@@ -64,10 +71,10 @@ Call with (dict "root" $ "db" "api" "names" (list "DATABASE_URL" ...)).
     secretKeyRef:
       name: {{ include "taskflow.db.secretName" . | quote }}
       key: {{ include "taskflow.db.secretKey" . | quote }}
-{{- $url := include "taskflow.db.url" (merge (dict "rawPassword" "$(PGPASSWORD)") .) }}
+{{- $ctx := . }}
 {{- range .names }}
 - name: {{ . }}
-  value: {{ $url | quote }}
+  value: {{ include "taskflow.db.url" (merge (dict "rawPassword" "$(PGPASSWORD)" "chat" (eq . "TASKFLOW_CHATKIT_DATABASE_URL")) (omit $ctx "names")) | quote }}
 {{- end }}
 {{- end }}
 {{- end -}}

@@ -190,9 +190,56 @@ envFrom:
       name: taskflow-api
   - secretRef:
       name: taskflow-api
-{{- if .Values.api.database.existingSecret }}
+{{- if or .Values.api.database.existingSecret .Values.api.database.caSecret }}
 env:
+  {{- with .Values.api.database.caSecret }}
+  # asyncpg reads the CA of sslmode verify-ca/verify-full from here (app-contract.yaml: api, PGSSLROOTCERT).
+  - name: PGSSLROOTCERT
+    value: {{ printf "/etc/taskflow/db-ca/%s" $.Values.api.database.caSecretKey | quote }}
+  {{- end }}
   {{- include "taskflow.db.urlEnv" (dict "root" . "db" "api" "names" (list "DATABASE_URL" "TASKFLOW_CHATKIT_DATABASE_URL")) | nindent 2 }}
 {{- end }}
 {{ include "taskflow.containerSecurityContext" (dict "readOnly" true) }}
+{{- end -}}
+
+{{/* The API containers' volume mounts: /tmp, and the database CA when api.database.caSecret is set. */}}
+{{- define "taskflow.api.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .Values.api.database.caSecret }}
+- name: db-ca
+  mountPath: /etc/taskflow/db-ca
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* The API pods' volumes matching taskflow.api.volumeMounts. */}}
+{{- define "taskflow.api.volumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 256Mi
+{{- with .Values.api.database.caSecret }}
+- name: db-ca
+  secret:
+    secretName: {{ . | quote }}
+    defaultMode: 0444
+{{- end }}
+{{- end -}}
+
+{{/*
+Replicas of the API. Each replica creates the tables and the chat schema at start-up without a lock, so
+replicas starting together on an empty database race (a lost race leaves chat off on that replica). Until
+the Deployment exists with a Ready replica (Helm lookup), one replica starts; `npm run deploy` then
+upgrades again and the configured count starts against a database that is already set up.
+*/}}
+{{- define "taskflow.api.replicas" -}}
+{{- $want := int .Values.api.replicaCount -}}
+{{- if le $want 1 -}}
+{{- $want -}}
+{{- else -}}
+{{- $live := lookup "apps/v1" "Deployment" .Release.Namespace "taskflow-api" -}}
+{{- $ready := int (dig "status" "readyReplicas" 0 ($live | default dict)) -}}
+{{- $had := int (dig "spec" "replicas" 0 ($live | default dict)) -}}
+{{- ternary $want 1 (or (ge $ready 1) (ge $had 2)) -}}
+{{- end -}}
 {{- end -}}

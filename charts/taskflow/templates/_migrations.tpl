@@ -4,16 +4,20 @@ the suspended CronJob sso-migrate, so an on-demand run is exactly what a deploy 
 */}}
 {{- define "taskflow.sso.migrateContainer" -}}
 {{- $db := dict "root" . "db" "sso" -}}
-{{- $seed := ternary "seed:prod" "seed:setup" (eq .Values.sso.nodeEnv "production") -}}
+{{- /* seed:setup is `npx tsx scripts/seed-setup.ts`, seed:prod adds --prod (sso package.json) */ -}}
+{{- $seed := ternary "scripts/seed-setup.ts --prod" "scripts/seed-setup.ts" (eq .Values.sso.nodeEnv "production") -}}
 - name: migrate
   {{- include "taskflow.imageLines" (dict "root" . "image" (include "taskflow.appImage" (dict "root" . "image" .Values.sso.migrations.image))) | nindent 2 }}
   workingDir: /app
+  # The binaries the builder stage installed, not pnpm: its pnpm was activated by corepack as root, so as
+  # this non-root user corepack would download pnpm again on every start (no internet: the pod fails).
+  # They are what `pnpm exec drizzle-kit push` and `pnpm seed:setup` / `seed:prod` run (package.json).
   command:
     - sh
     - -c
-    - pnpm exec drizzle-kit push --config=drizzle.config.ts && pnpm {{ $seed }}
+    - ./node_modules/.bin/drizzle-kit push --config=drizzle.config.ts && ./node_modules/.bin/tsx {{ $seed }}
   env:
-    # pnpm and tsx keep their caches under HOME and the temp dir: both on the writable emptyDir.
+    # tsx keeps its cache under HOME and the temp dir: both on the writable emptyDir.
     - name: HOME
       value: /tmp
     {{- if .Values.sso.database.existingSecret }}

@@ -42,11 +42,20 @@ annotations:
 {{- include "taskflow.keptValue" (dict "root" . "secret" "pgadmin" "key" "password" "value" .Values.pgadmin.password "length" 32) -}}
 {{- end -}}
 
-{{/* SMTP as the SSO sees it: Mailpit's while it is on, else sso.smtp; host empty means SMTP off. */}}
+{{/* The sender when sso.smtp.from is empty (from the app contract): the SSO has no default and sends nothing without one. */}}
+{{- define "taskflow.sso.defaultSender" -}}
+{{- (.Files.Get "app-contract.yaml" | fromYaml).apps.sso.facts.mail.defaultSender | required "app-contract.yaml: apps.sso.facts.mail.defaultSender is missing" -}}
+{{- end -}}
+
+{{/*
+SMTP as the SSO sees it: Mailpit's while it is on, else sso.smtp; host empty means SMTP off. The sender
+is never empty: the SSO sends mail only with EMAIL_FROM set (auth.ts, see app-contract.yaml).
+*/}}
 {{- define "taskflow.sso.smtp" -}}
+{{- $from := .Values.sso.smtp.from | default (include "taskflow.sso.defaultSender" .) -}}
 {{- if .Values.mailpit.enabled -}}
-{{- toYaml (dict "host" "mailpit" "port" 1025 "user" "taskflow" "password" "mailpit" "secure" false "from" (.Values.sso.smtp.from | default "")) -}}
+{{- toYaml (dict "host" "mailpit" "port" 1025 "user" "taskflow" "password" "mailpit" "secure" false "from" $from) -}}
 {{- else -}}
-{{- toYaml .Values.sso.smtp -}}
+{{- toYaml (merge (dict "from" $from) (omit .Values.sso.smtp "from")) -}}
 {{- end -}}
 {{- end -}}

@@ -47,6 +47,12 @@ then reported at once, each with a hint. Secret values never appear in a message
 {{- if and $cfg.password $cfg.existingSecret -}}
 {{- $msgs = append $msgs (printf "%s.database.password and %s.database.existingSecret are both set; a password has one source.\n  hint: keep one of them" $db $db) -}}
 {{- end -}}
+{{- if and (eq $db "sso") $cfg.host (not (hasSuffix ".neon.tech" (lower $cfg.host))) (ne (include "taskflow.db.sslmode" (dict "root" $ "db" $db)) "disable") -}}
+{{- $msgs = append $msgs (printf "sso.database.host: %s is not a Neon host, and the SSO would talk to it with Neon's HTTP driver: it uses plain PostgreSQL only when DATABASE_URL holds localhost, 127.0.0.1 or sslmode=disable (src/lib/db/index.ts and scripts/seed-setup.ts), so its migrations and every sign-in would fail.\n  hint: use a Neon database (host *.neon.tech, sslmode require), or set sso.database.sslmode: disable for a PostgreSQL reachable without TLS (inside your network only)" $cfg.host) -}}
+{{- end -}}
+{{- if and (eq $db "api") (has (include "taskflow.db.sslmode" (dict "root" $ "db" $db)) (list "verify-ca" "verify-full")) (not $v.api.database.caSecret) -}}
+{{- $msgs = append $msgs (printf "api.database.sslmode: %s makes the API verify the server certificate, but no CA is given; asyncpg then fails at start-up (root certificate file does not exist).\n  hint: set api.database.caSecret to a Secret holding the CA (key api.database.caSecretKey, default ca.crt), or use sslmode require" (include "taskflow.db.sslmode" (dict "root" $ "db" $db))) -}}
+{{- end -}}
 {{- if and $cfg.host (not $cfg.password) (not $cfg.existingSecret) -}}
 {{- $kept := lookup "v1" "Secret" $.Release.Namespace (printf "%s-postgres" $db) -}}
 {{- if not $kept -}}
@@ -58,6 +64,13 @@ then reported at once, each with a hint. Secret values never appear in a message
 
 {{- if and $v.pgadmin.enabled (hasSuffix ".local" (lower $v.pgadmin.email)) -}}
 {{- $msgs = append $msgs (printf "pgadmin.email: %s ends in .local, which pgAdmin rejects as a special-use domain (the pod would exit at start).\n  hint: use an address such as admin@example.com" $v.pgadmin.email) -}}
+{{- end -}}
+
+{{- if and $v.web.enabled $v.sso.enabled (not (has $v.web.url $v.sso.auth.allowedOrigins)) -}}
+{{- $msgs = append $msgs (printf "sso.auth.allowedOrigins: misses the web origin %s (web.url); sign-in from the dashboard fails with \"Invalid origin\".\n  hint: add %s to sso.auth.allowedOrigins (ALLOWED_ORIGINS), or set web.url to the URL the browser opens" $v.web.url $v.web.url) -}}
+{{- end -}}
+{{- if and $v.web.enabled $v.api.enabled (not (has $v.web.url $v.api.allowedOrigins)) -}}
+{{- $msgs = append $msgs (printf "api.allowedOrigins: misses the web origin %s (web.url); the browser's API calls fail CORS.\n  hint: add %s to api.allowedOrigins" $v.web.url $v.web.url) -}}
 {{- end -}}
 
 {{- if $v.ingress.enabled -}}
@@ -72,12 +85,12 @@ then reported at once, each with a hint. Secret values never appear in a message
 {{- $tls := false -}}
 {{- range $v.ingress.tls -}}{{- if has $hosts.web .hosts -}}{{- $tls = true -}}{{- end -}}{{- end -}}
 {{- $webOrigin := printf "%s://%s" (ternary "https" "http" $tls) $hosts.web -}}
-{{- if and $v.sso.enabled (not (has $webOrigin $v.sso.auth.allowedOrigins)) -}}
-{{- $msgs = append $msgs (printf "sso.auth.allowedOrigins: misses the web origin %s (ingress.hosts.web); sign-in from the dashboard fails with \"Invalid origin\".\n  hint: add %s to sso.auth.allowedOrigins" $webOrigin $webOrigin) -}}
+{{- if and $v.web.enabled (ne $v.web.url $webOrigin) -}}
+{{- $msgs = append $msgs (printf "web.url: %s is not the dashboard's ingress origin %s (ingress.hosts.web); after sign-in the browser is sent to web.url, and the OAuth redirect is built from it.\n  hint: set web.url to %s (and keep it in sso.auth.allowedOrigins and api.allowedOrigins)" $v.web.url $webOrigin $webOrigin) -}}
 {{- end -}}
-{{- if and $v.api.enabled (not (has $webOrigin $v.api.allowedOrigins)) -}}
-{{- $msgs = append $msgs (printf "api.allowedOrigins: misses the web origin %s (ingress.hosts.web); the browser's API calls fail CORS.\n  hint: add %s to api.allowedOrigins" $webOrigin $webOrigin) -}}
 {{- end -}}
+{{- if and $hosts.api $v.api.enabled (ne (urlParse $v.api.url).host $hosts.api) -}}
+{{- $msgs = append $msgs (printf "api.url: %s does not point at ingress.hosts.api (%s); the web image calls the API at api.url.\n  hint: set api.url to https://%s" $v.api.url $hosts.api $hosts.api) -}}
 {{- end -}}
 {{- end -}}
 
