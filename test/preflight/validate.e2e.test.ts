@@ -89,9 +89,7 @@ describe('npm run validate (real helm, no cluster)', () => {
     );
     expect(r.stdout).toMatch(/✗ Secrets are real values: .*\[secrets\.placeholder\]/);
     expect(r.stdout).toMatch(/✗ BETTER_AUTH_URL: http:\/\/sso-platform:3001 is an in-cluster name/);
-    expect(r.stdout).toMatch(
-      /✗ SMTP: half-configured: SMTP_HOST is set but SMTP_USER, SMTP_PASS are not/,
-    );
+    expect(r.stdout).toMatch(/✗ SMTP: half-configured: SMTP_HOST is set but SMTP_USER, SMTP_PASS are not/);
     expect(r.stdout).toMatch(/! Unknown keys: SMTP_PASSWORD .*\n {2}hint: rename SMTP_PASSWORD to SMTP_PASS/);
     expect(r.stdout).toMatch(/hint: use a hex password: openssl rand -hex 16/);
     for (const v of secretsOf(env)) expect(r.stdout + r.stderr).not.toContain(v);
