@@ -24,6 +24,17 @@ export const CHART_VALUE_PATHS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
+ * Behind an ingress, the dashboard's origin: the one allowed origin besides the SSO's own. In port-forward
+ * mode the chart's default (http://localhost:3000) is what the browser opens.
+ */
+export function ingressWebOrigin(settings: Settings): string | undefined {
+  if (settings.access !== 'ingress' || !URL.canParse(settings.sso.authUrl)) return undefined;
+  const sso = new URL(settings.sso.authUrl).origin;
+  const others = settings.sso.allowedOrigins.filter((o) => o.replace(/\/$/, '') !== sso);
+  return others.length === 1 ? others[0]?.replace(/\/$/, '') : undefined;
+}
+
+/**
  * The chart values for these settings: a plain object (secrets revealed) that goes to helm on stdin only.
  * Unset optional settings emit no key, so values from `-f` files or the chart defaults stay in force.
  */
@@ -60,6 +71,8 @@ export function settingsToValues(
   };
   if (settings.api.openaiApiKey) api.openaiApiKey = settings.api.openaiApiKey.reveal();
   const values: Record<string, unknown> = { sso, api };
+  const web = ingressWebOrigin(settings);
+  if (web) values.web = { url: web };
   const global = {
     ...(settings.imageTag !== undefined && { imageTag: settings.imageTag }),
     ...(settings.storageClass !== undefined && { storageClass: settings.storageClass }),

@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Settings } from '../env.ts';
+import {
+  type AppContract,
+  type AppFolder,
+  type BuildArg,
+  type LayoutName,
+  contractApp,
+  detectLayout,
+  fillTemplate,
+  loadContract,
+} from '../app-contract.ts';
 import { NotReadyError, OperationError, UsageError } from '../errors.ts';
 import type { Runner } from '../exec.ts';
 import { type Values } from './plan.ts';
@@ -9,38 +18,35 @@ import { atPath, deepMerge } from '../values.ts';
 
 export type Builder = 'minikube' | 'docker';
 
-/** One of the five images built from the platform sources (platform.md). */
+/** One of the five images built from the platform sources (the app contract's `images`). */
 export interface ImageSpec {
   image: string;
-  /** Folder of the build context under the source root. */
-  dir: string;
+  /** The application whose folder is the build context (its path depends on the source layout). */
+  app: AppFolder;
   target?: string;
   /** Where its repository/tag go in the chart values. */
   valuesPath: string;
-  kind: 'sso' | 'web' | 'plain';
+  /** The application's build arguments (NEXT_PUBLIC_* baked in at build time). */
+  args: readonly BuildArg[];
 }
 
-export const IMAGES: readonly ImageSpec[] = [
-  {
-    image: 'taskflow/sso-platform',
-    dir: 'sso-platform',
-    target: 'runner',
-    valuesPath: 'sso.image',
-    kind: 'sso',
-  },
-  {
-    image: 'taskflow/sso-platform-migrations',
-    dir: 'sso-platform',
-    target: 'builder',
-    valuesPath: 'sso.migrations.image',
-    kind: 'sso',
-  },
-  { image: 'taskflow/api', dir: 'api', valuesPath: 'api.image', kind: 'plain' },
-  { image: 'taskflow/mcp-server', dir: 'mcp-server', valuesPath: 'mcp.image', kind: 'plain' },
-  { image: 'taskflow/web-dashboard', dir: 'web-dashboard', valuesPath: 'web.image', kind: 'web' },
-];
+/** The images the contract names, with their apps' build arguments. */
+export function imageSpecs(contract: AppContract = loadContract()): ImageSpec[] {
+  return (['sso', 'api', 'mcp', 'web'] as const).flatMap((id) => {
+    const app = contractApp(contract, id);
+    return (app.images ?? []).map((img) => ({
+      image: img.repository,
+      app: id,
+      ...(img.target !== undefined && { target: img.target }),
+      valuesPath: img.values,
+      args: app.build ?? [],
+    }));
+  });
+}
 
-/** Folders never part of a build context's identity (dependencies, caches, VCS). */
+/**
+ * Folders never part of a build context's identity (dependencies, caches, VCS).
+ */
 const SKIP_DIRS = new Set([
   '.git',
   'node_modules',
@@ -52,40 +58,54 @@ const SKIP_DIRS = new Set([
   'coverage',
 ]);
 
-/** Browser-facing URLs baked into the images at build time (NEXT_PUBLIC_*). */
-export function buildArgs(
-  spec: ImageSpec,
-  settings: Settings,
-  env: NodeJS.ProcessEnv,
-): Record<string, string> {
-  const sso = settings.sso.authUrl.replace(/\/$/, '');
-  const ssoOrigin = new URL(sso).origin;
-  const web = settings.sso.allowedOrigins.find((o) => o !== ssoOrigin) ?? 'http://localhost:3000';
-  if (spec.kind === 'sso') return { NEXT_PUBLIC_BETTER_AUTH_URL: sso };
-  if (spec.kind !== 'web') return {};
-  return {
-    NEXT_PUBLIC_SSO_URL: sso,
-    NEXT_PUBLIC_API_URL: env.NEXT_PUBLIC_API_URL ?? 'http://localhost:8000',
-    NEXT_PUBLIC_OAUTH_CLIENT_ID: 'taskflow-sso-public-client',
-    NEXT_PUBLIC_OAUTH_REDIRECT_URI: `${web.replace(/\/$/, '')}/api/auth/callback`,
-    NEXT_PUBLIC_OAUTH_SCOPE: 'openid profile email',
-  };
+/**
+ * The build arguments of an image, filled from the values the release gets (the chart's defaults, the
+ * deploy's values, then the -f files), so the browser URLs baked in are the ones the chart serves.
+ */
+export function buildArgs(spec: ImageSpec, values: Values): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of spec.args) {
+    const v = fillTemplate(a.value, values);
+    if (v === undefined) {
+      throw new UsageError(
+        `cannot build ${spec.image}: ${a.name} needs ${a.value}, which the values do not set`,
+        {
+          hint: 'set the value named in braces in a values file (-f), or restore it in charts/taskflow/values.yaml',
+        },
+      );
+    }
+    out[a.name] = v;
+  }
+  return out;
 }
 
-/** The build context folder of an image: `<src>/<dir>`, else `<src>/apps/<dir>` or `<src>/packages/<dir>`. */
+/** The source layout of a folder, or a UsageError naming the Dockerfiles each layout needs. */
+export function sourceLayout(
+  src: string,
+  contract: AppContract = loadContract(),
+  exists: (p: string) => boolean = existsSync,
+): LayoutName {
+  const layout = detectLayout(src, contract, exists);
+  if (layout) return layout;
+  const expected = (Object.keys(contract.source.layouts) as LayoutName[]).map(
+    (l) =>
+      `${l} (${contract.source.layouts[l].commit}): ${(['sso', 'api', 'mcp', 'web'] as const)
+        .map((a) => `${contract.source.layouts[l][a]}/Dockerfile`)
+        .join(', ')}`,
+  );
+  throw new UsageError(`${src} holds neither TaskFlow source layout`, {
+    hint: `expected ${expected.join('; or ')} (set TASKFLOW_SRC or --src to the platform sources)`,
+  });
+}
+
+/** The build context folder of an image in a source folder of the given layout. */
 export function contextDir(
   src: string,
   spec: ImageSpec,
-  exists: (p: string) => boolean = existsSync,
+  layout: LayoutName,
+  contract: AppContract = loadContract(),
 ): string {
-  const candidates = [spec.dir, `apps/${spec.dir}`, `packages/${spec.dir}`].map((d) => path.join(src, d));
-  const found = candidates.find((c) => exists(path.join(c, 'Dockerfile')));
-  if (!found) {
-    throw new UsageError(`no Dockerfile for ${spec.image} under ${src}`, {
-      hint: `expected one of: ${candidates.map((c) => path.join(c, 'Dockerfile')).join(', ')} (set TASKFLOW_SRC or --src to the platform sources)`,
-    });
-  }
-  return found;
+  return path.join(src, contract.source.layouts[layout][spec.app]);
 }
 
 /** Every file of a build context, relative and sorted (dependency and cache folders skipped). */
@@ -179,12 +199,12 @@ export interface PlannedBuild {
   argv: string[];
 }
 
-/** Works out every build (content tags, argv) without running anything. */
+/** Works out every build (layout, content tags, argv) without running anything. */
 export function planBuilds(opts: {
   src: string;
   builder: Builder;
-  settings: Settings;
-  env: NodeJS.ProcessEnv;
+  /** the values the release gets, chart defaults included (chartValues) */
+  values: Values;
   profile?: string;
 }): PlannedBuild[] {
   if (!existsSync(opts.src) || !statSync(opts.src).isDirectory()) {
@@ -192,9 +212,11 @@ export function planBuilds(opts: {
       hint: 'set TASKFLOW_SRC (or --src) to the platform sources',
     });
   }
-  return IMAGES.map((spec) => {
-    const dir = contextDir(opts.src, spec);
-    const args = buildArgs(spec, opts.settings, opts.env);
+  const contract = loadContract();
+  const layout = sourceLayout(opts.src, contract);
+  return imageSpecs(contract).map((spec) => {
+    const dir = contextDir(opts.src, spec, layout, contract);
+    const args = buildArgs(spec, opts.values);
     const tag = contentTag(dir, spec.target, args);
     const ref = `${spec.image}:${tag}`;
     return { spec, ref, tag, argv: buildArgv(opts.builder, ref, dir, spec.target, args, opts.profile) };

@@ -33,7 +33,7 @@ import { printFailures, printSummary } from './summary.ts';
 import { readValuesFiles } from './values-files.ts';
 import { verifyAll } from './verify.ts';
 import { progressLine, watchRollout } from './watch.ts';
-import { getPath } from '../values.ts';
+import { chartValues, getPath } from '../values.ts';
 
 /** StatefulSets get at most this long (they have no progress deadline of their own). */
 const STATEFULSET_DEADLINE_MS = 5 * 60_000;
@@ -184,7 +184,9 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   let images: Values | undefined;
   if (opts.build) {
     run.step = 'build';
-    images = await build(run, s);
+    // The browser URLs baked in come from the values the release gets: chart defaults, ours, then -f files.
+    const base = deployValues({ settings, secrets, pgadmin: opts.pgadmin, ...(previous && { previous }) });
+    images = await build(run, s, chartValues(opts.chart ?? CHART_PATH, base, userValues));
   }
 
   run.step = 'helm.upgrade';
@@ -313,7 +315,7 @@ async function freshStart(run: Run, s: ClusterSession): Promise<void> {
   ctx.log.success(`namespace ${s.target.namespace} deleted`);
 }
 
-async function build(run: Run, s: ClusterSession): Promise<Values> {
+async function build(run: Run, s: ClusterSession, values: Values): Promise<Values> {
   const { ctx, opts } = run;
   const src = buildSource(opts, s.envFile);
   if (!src) {
@@ -326,8 +328,7 @@ async function build(run: Run, s: ClusterSession): Promise<Values> {
   const builds = planBuilds({
     src: path.resolve(src),
     builder,
-    settings: s.settings,
-    env: ctx.env,
+    values,
     ...(profile && { profile }),
   });
   await runBuilds(ctx.runner, builds, {

@@ -13,6 +13,8 @@ import { deployValues, maskedValuesYaml } from './plan.ts';
 import { checkObjects, parseManifests, validateSchemas } from './render.ts';
 import { type DeployReport, fromError, serviceUrl } from './report.ts';
 import type { Values } from './plan.ts';
+import { readValuesFiles } from './values-files.ts';
+import { chartValues } from '../values.ts';
 
 /**
  * `--dry-run`: the offline part of the pre-flight, then render and validate the chart with the values
@@ -40,11 +42,11 @@ export async function runDryRun(
   if (opts.build) {
     const src = buildSource(opts, s.envFile);
     if (src) {
+      const base = deployValues({ settings: s.settings, secrets, pgadmin: opts.pgadmin });
       const builds = planBuilds({
         src,
         builder: opts.builder ?? 'minikube',
-        settings: s.settings,
-        env: ctx.env,
+        values: chartValues(opts.chart ?? CHART_PATH, base, readValuesFiles(s.valuesFiles)),
       });
       images = imageValues(builds);
       lines.push(

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,13 +10,24 @@ import {
   planBuilds,
   runBuilds,
 } from '../../lib/deploy/build.ts';
+import { CHART_PATH } from '../../lib/context.ts';
 import { parseSettings } from '../../lib/env.ts';
+import type { UsageError } from '../../lib/errors.ts';
+import { Secret } from '../../lib/secrets.ts';
+import { settingsToValues } from '../../lib/settings-values.ts';
+import { type Values, chartValues } from '../../lib/values.ts';
+import { makeSourceTree } from '../support/source-tree.ts';
 import { FakeRunner } from './fake-runner.ts';
 
 const settings = parseSettings(
   { path: '.env', exists: false, entries: new Map(), duplicates: new Map() },
   {},
 ).settings;
+const secrets = {
+  ssoDbPassword: new Secret('a'.repeat(32)),
+  apiDbPassword: new Secret('b'.repeat(32)),
+  authSecret: new Secret('c'.repeat(64)),
+} as unknown as Parameters<typeof settingsToValues>[1];
 
 describe('build argv', () => {
   it.each([
@@ -68,19 +78,25 @@ describe('build argv', () => {
 
 describe('content tags and the build plan', () => {
   let src: string;
+  const trees: { dir: string; cleanup: () => void }[] = [];
+  /** The values a plain deploy gives the release, over the chart's defaults. */
+  const values = (over: Values = {}) => chartValues(CHART_PATH, settingsToValues(settings, secrets), over);
   beforeAll(() => {
-    src = mkdtempSync(path.join(os.tmpdir(), 'tf-build-'));
-    for (const d of ['sso-platform', 'apps/api', 'mcp-server', 'web-dashboard']) {
+    const tree = makeSourceTree('phase4');
+    trees.push(tree);
+    src = tree.dir;
+    for (const d of ['sso-platform', 'packages/api', 'packages/mcp-server', 'web-dashboard']) {
       mkdirSync(path.join(src, d, 'node_modules'), { recursive: true });
-      writeFileSync(path.join(src, d, 'Dockerfile'), `FROM scratch # ${d}\n`);
       writeFileSync(path.join(src, d, 'main.txt'), 'v1');
       writeFileSync(path.join(src, d, 'node_modules', 'dep.js'), 'ignored');
     }
   });
-  afterAll(() => rmSync(src, { recursive: true, force: true }));
+  afterAll(() => {
+    for (const t of trees) t.cleanup();
+  });
 
   it('depends on contents, target and build args, not on dependency folders', () => {
-    const dir = path.join(src, 'mcp-server');
+    const dir = path.join(src, 'packages/mcp-server');
     const t1 = contentTag(dir, undefined, {});
     expect(t1).toMatch(/^[0-9a-f]{12}$/);
     expect(contentTag(dir, undefined, {})).toBe(t1);
@@ -93,7 +109,7 @@ describe('content tags and the build plan', () => {
   });
 
   it('plans five images with the browser URLs baked into SSO and web', () => {
-    const builds = planBuilds({ src, builder: 'docker', settings, env: {} });
+    const builds = planBuilds({ src, builder: 'docker', values: values() });
     expect(builds.map((b) => b.spec.image)).toEqual([
       'taskflow/sso-platform',
       'taskflow/sso-platform-migrations',
@@ -101,13 +117,14 @@ describe('content tags and the build plan', () => {
       'taskflow/mcp-server',
       'taskflow/web-dashboard',
     ]);
-    expect(builds[2]?.argv.at(-1)).toBe(path.join(src, 'apps/api'));
+    expect(builds[2]?.argv.at(-1)).toBe(path.join(src, 'packages/api'));
     expect(builds[0]?.argv).toContain('NEXT_PUBLIC_BETTER_AUTH_URL=http://localhost:3001');
     expect(builds[0]?.tag).not.toBe(builds[1]?.tag); // same folder, other target
     const web = builds[4]?.argv.join(' ') ?? '';
     for (const arg of [
       'NEXT_PUBLIC_SSO_URL=http://localhost:3001',
       'NEXT_PUBLIC_API_URL=http://localhost:8000',
+      'NEXT_PUBLIC_APP_URL=http://localhost:3000',
       'NEXT_PUBLIC_OAUTH_CLIENT_ID=taskflow-sso-public-client',
       'NEXT_PUBLIC_OAUTH_REDIRECT_URI=http://localhost:3000/api/auth/callback',
       'NEXT_PUBLIC_OAUTH_SCOPE=openid profile email',
@@ -123,14 +140,48 @@ describe('content tags and the build plan', () => {
     });
   });
 
-  it('a missing Dockerfile names the places it looked', () => {
+  it('finds the apps/ layout too', () => {
+    const mono = makeSourceTree('monorepo');
+    trees.push(mono);
+    const builds = planBuilds({ src: mono.dir, builder: 'docker', values: values() });
+    expect(builds.map((b) => path.relative(mono.dir, b.argv.at(-1) ?? ''))).toEqual([
+      'apps/sso',
+      'apps/sso',
+      'apps/api',
+      'apps/mcp-server',
+      'apps/web',
+    ]);
+  });
+
+  it('bakes the URLs of a values file, not the env defaults', () => {
+    const prod = values({
+      web: { url: 'https://app.example.com' },
+      api: { url: 'https://api.example.com' },
+      sso: { auth: { url: 'https://sso.example.com' } },
+    });
+    const builds = planBuilds({ src, builder: 'docker', values: prod });
+    const web = builds[4]?.argv.join(' ') ?? '';
+    expect(web).toContain('NEXT_PUBLIC_APP_URL=https://app.example.com');
+    expect(web).toContain('NEXT_PUBLIC_OAUTH_REDIRECT_URI=https://app.example.com/api/auth/callback');
+    expect(web).toContain('NEXT_PUBLIC_API_URL=https://api.example.com');
+    expect(web).toContain('NEXT_PUBLIC_SSO_URL=https://sso.example.com');
+    expect(builds[0]?.argv).toContain('NEXT_PUBLIC_BETTER_AUTH_URL=https://sso.example.com');
+  });
+
+  it('a folder of neither layout names the Dockerfiles each layout needs', () => {
     expect(() =>
-      planBuilds({ src: path.join(src, 'mcp-server'), builder: 'docker', settings, env: {} }),
-    ).toThrow(/no Dockerfile for taskflow\/sso-platform/);
+      planBuilds({ src: path.join(src, 'packages'), builder: 'docker', values: values() }),
+    ).toThrow(/holds neither TaskFlow source layout/);
+    try {
+      planBuilds({ src: path.join(src, 'packages'), builder: 'docker', values: values() });
+    } catch (err) {
+      expect((err as UsageError).hint).toContain('apps/sso/Dockerfile');
+      expect((err as UsageError).hint).toContain('sso-platform/Dockerfile');
+    }
   });
 
   it('builds two at a time and skips images already present', async () => {
-    const builds = planBuilds({ src, builder: 'minikube', settings, env: {} });
+    const builds = planBuilds({ src, builder: 'minikube', values: values() });
     let running = 0;
     let peak = 0;
     const runner = new FakeRunner(async (args) => {
@@ -148,7 +199,7 @@ describe('content tags and the build plan', () => {
   });
 
   it('a failed build stops with its output tail', async () => {
-    const builds = planBuilds({ src, builder: 'docker', settings, env: {} });
+    const builds = planBuilds({ src, builder: 'docker', values: values() });
     const runner = new FakeRunner((args) =>
       args[0] === 'image' ? {} : { exitCode: 1, stderr: 'step 3: npm ci failed' },
     );

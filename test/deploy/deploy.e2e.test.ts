@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
+import { makeSourceTree } from '../support/source-tree.ts';
 import { alive, deployEnv, doc, envValues, type DeployEnv } from './e2e-support.ts';
 
 type Sim = Awaited<ReturnType<typeof startKubeSim>>;
@@ -18,6 +19,7 @@ const POLL = 'pods,replicasets,deployments,statefulsets,jobs,pvc';
 describe('deploy on the simulated cluster (helm 4)', () => {
   let sim: Sim;
   const envs: DeployEnv[] = [];
+  const cleanups: (() => void)[] = [];
   beforeAll(async () => {
     // progressDeadlineScale 1: a never-ready pod must not end the Ctrl+C test's rollout early.
     sim = await startKubeSim({
@@ -30,6 +32,7 @@ describe('deploy on the simulated cluster (helm 4)', () => {
   });
   afterAll(async () => {
     for (const e of envs) e.cleanup();
+    for (const c of cleanups) c();
     await sim?.stop();
   });
   const env = (ns: string, extra: NodeJS.ProcessEnv = {}): DeployEnv => {
@@ -158,11 +161,9 @@ describe('deploy on the simulated cluster (helm 4)', () => {
     const log = path.join(se.cwd, 'minikube.log');
     writeFileSync(path.join(fakeBin, 'minikube'), `#!/bin/sh\necho "$*" >> '${log}'\n`);
     chmodSync(path.join(fakeBin, 'minikube'), 0o755);
-    const src = path.join(se.cwd, 'src');
-    for (const d of ['sso-platform', 'api', 'mcp-server', 'web-dashboard']) {
-      mkdirSync(path.join(src, d), { recursive: true });
-      writeFileSync(path.join(src, d, 'Dockerfile'), `FROM scratch\n# ${d}\n`);
-    }
+    const tree = makeSourceTree('phase4');
+    cleanups.push(tree.cleanup);
+    const src = tree.dir;
     se.env.PATH = `${fakeBin}:${se.env.PATH ?? ''}`;
     const r = await se.deploy(['--json', '--build', '--src', src]);
     expect(r.code, r.stderr).toBe(0);
@@ -171,6 +172,8 @@ describe('deploy on the simulated cluster (helm 4)', () => {
       .filter((l) => l.startsWith('image build'));
     expect(builds).toHaveLength(5);
     expect(builds.join('\n')).toContain('--build-opt=build-arg=NEXT_PUBLIC_SSO_URL=http://localhost:3001');
+    expect(builds.join('\n')).toContain('--build-opt=build-arg=NEXT_PUBLIC_APP_URL=http://localhost:3000');
+    expect(builds.filter((l) => l.endsWith(path.join(src, 'sso-platform')))).toHaveLength(2);
     const images = () =>
       podList(se, 'tf-build')
         .flatMap((p) => p.spec.containers.map((c) => c.image))
@@ -187,6 +190,74 @@ describe('deploy on the simulated cluster (helm 4)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(images()).toEqual(before.images);
     expect(pods(se, 'tf-build')).toEqual(before.pods);
+  });
+
+  it('--build on the apps/ layout bakes the URLs of a -f values file, with no secret in any argv', async () => {
+    const se = env('tf-build-mono');
+    const fakeBin = path.join(se.cwd, 'fakebin');
+    mkdirSync(fakeBin);
+    const log = path.join(se.cwd, 'docker.log');
+    // One line per docker process, its arguments separated by a unit separator.
+    writeFileSync(
+      path.join(fakeBin, 'docker'),
+      `#!/bin/sh\nfor a in "$@"; do printf '%s\\037' "$a"; done >> '${log}'\necho >> '${log}'\n`,
+    );
+    chmodSync(path.join(fakeBin, 'docker'), 0o755);
+    const tree = makeSourceTree('monorepo', {
+      redirectUris: ['https://app.example.com/api/auth/callback'],
+    });
+    cleanups.push(tree.cleanup);
+    const prod = path.join(se.cwd, 'my-prod.yaml');
+    writeFileSync(
+      prod,
+      [
+        'web:',
+        '  url: https://app.example.com',
+        'api:',
+        '  url: https://api.example.com',
+        '  allowedOrigins: [https://app.example.com]',
+        'sso:',
+        '  auth:',
+        '    url: https://sso.example.com',
+        '    allowedOrigins: [https://app.example.com, https://sso.example.com]',
+        '',
+      ].join('\n'),
+    );
+    se.env.PATH = `${fakeBin}:${se.env.PATH ?? ''}`;
+    const r = await se.deploy(['--json', '--build', '--builder', 'docker', '--src', tree.dir, '-f', prod]);
+    expect(r.code, r.stderr).toBe(0);
+    const calls = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\u001f').filter(Boolean));
+    const builds = calls.filter((c) => c[0] === 'build');
+    expect(builds.map((c) => path.relative(tree.dir, c.at(-1) ?? ''))).toEqual(
+      expect.arrayContaining(['apps/sso', 'apps/sso', 'apps/api', 'apps/mcp-server', 'apps/web']),
+    );
+    const web = builds.find((c) => c.at(-1) === path.join(tree.dir, 'apps/web')) ?? [];
+    const args = web.filter((_a, i) => web[i - 1] === '--build-arg');
+    expect(args).toEqual([
+      'NEXT_PUBLIC_API_URL=https://api.example.com',
+      'NEXT_PUBLIC_APP_URL=https://app.example.com',
+      'NEXT_PUBLIC_OAUTH_CLIENT_ID=taskflow-sso-public-client',
+      'NEXT_PUBLIC_OAUTH_REDIRECT_URI=https://app.example.com/api/auth/callback',
+      'NEXT_PUBLIC_OAUTH_SCOPE=openid profile email',
+      'NEXT_PUBLIC_SSO_URL=https://sso.example.com',
+    ]);
+    const sso = builds.filter((c) => c.at(-1) === path.join(tree.dir, 'apps/sso'));
+    for (const c of sso) expect(c).toContain('NEXT_PUBLIC_BETTER_AUTH_URL=https://sso.example.com');
+    expect(sso.map((c) => c[c.indexOf('--target') + 1]).sort()).toEqual(['builder', 'runner']);
+    // The web pod gets the same URL at run time (the Phase IV dashboard reads it there).
+    const cm = JSON.parse(
+      se.kubectl(['get', 'configmap', 'web-dashboard', '-n', 'tf-build-mono', '-o', 'json']).stdout,
+    ) as {
+      data: Record<string, string>;
+    };
+    expect(cm.data.NEXT_PUBLIC_APP_URL).toBe('https://app.example.com');
+    const secrets = Object.values(envValues(se.envFile())).filter((v) => v.length >= 16);
+    expect(secrets.length).toBeGreaterThanOrEqual(3);
+    const argv = readFileSync(log, 'utf8') + se.argvText();
+    for (const s of secrets) expect(argv).not.toContain(s);
   });
 
   it('Ctrl+C during the rollout exits 130 and leaves no child process behind', async () => {

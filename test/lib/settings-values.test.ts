@@ -87,6 +87,19 @@ describe('settingsToValues', () => {
     });
   });
 
+  it('passes EMAIL_FROM without SMTP_HOST: Mailpit needs a sender too', () => {
+    const values = settingsToValues(settingsOf('EMAIL_FROM=Dev <dev@example.com>\n'), secrets);
+    expect((values.sso as Record<string, unknown>).smtp).toEqual({ from: 'Dev <dev@example.com>' });
+  });
+
+  it('behind an ingress, the one origin besides the SSO is the web URL; port-forward keeps the default', () => {
+    const ingress = settingsOf(
+      'TASKFLOW_ACCESS=ingress\nBETTER_AUTH_URL=https://sso.example.com\nALLOWED_ORIGINS=https://app.example.com,https://sso.example.com\n',
+    );
+    expect(settingsToValues(ingress, secrets).web).toEqual({ url: 'https://app.example.com' });
+    expect(settingsToValues(settingsOf(FULL), secrets)).not.toHaveProperty('web');
+  });
+
   it('leaves out the SMTP fields that are not set', () => {
     const values = settingsToValues(settingsOf('SMTP_HOST=mailpit\nSMTP_PORT=1025\n'), secrets);
     expect((values.sso as Record<string, unknown>).smtp).toEqual({
