@@ -14,6 +14,7 @@ import { printJson } from '../log.ts';
 import { registerSecrets } from '../redact.ts';
 import { GENERATED_COMMENT, type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
+import { apiScaleUp } from './first-start.ts';
 import { runDryRun } from './dry-run.ts';
 import { collectDetails } from './failure-details.ts';
 import { backupDatabases, confirmFresh, teardown } from './fresh.ts';
@@ -32,7 +33,7 @@ import { handOver, rollBack } from './after.ts';
 import { printFailures, printSummary } from './summary.ts';
 import { readValuesFiles } from './values-files.ts';
 import { verifyAll } from './verify.ts';
-import { progressLine, watchRollout } from './watch.ts';
+import { type WatchResult, progressLine, watchRollout } from './watch.ts';
 import { chartValues, getPath } from '../values.ts';
 
 /** StatefulSets get at most this long (they have no progress deadline of their own). */
@@ -197,42 +198,59 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     ...(previous && { previous }),
     ...(images && { images }),
   });
-  const since = Date.now();
-  log.step(`helm upgrade --install ${s.target.release} (values on stdin)`);
-  const out = await helm.upgrade(values, {
-    chart: opts.chart ?? CHART_PATH,
-    valuesFiles: s.valuesFiles,
-    createNamespace: true,
-    timeout: opts.timeout,
-  });
-  report.revision =
-    Number(/^REVISION: (\d+)/m.exec(out)?.[1] ?? NaN) || ((await helm.status())?.version ?? null);
-  log.success(`release ${s.target.release} revision ${report.revision ?? '?'} applied; watching the rollout`);
-
-  run.step = 'rollout';
-  const watch = await watchRollout(kubectl, {
-    release: s.target.release,
-    since,
-    deadline: since + opts.timeoutMs,
-    statefulSetDeadline: since + Math.min(opts.timeoutMs, STATEFULSET_DEADLINE_MS),
-    ...(storage.classes.length > 0 && { storageClasses: storage.classes }),
-    signal: ctx.signal,
-    onProgress: (snap) => log.progress(progressLine(snap)),
-  });
-  log.done();
-  report.services = serviceEntries(watch.snapshot, settings, ingressHosts(userValues));
-  if (!watch.ok) {
-    const detailed = await collectDetails(kubectl, watch.failures);
-    report.failures.push(...detailed.map(fromRollout));
-    log.error(
-      `the rollout failed (${watch.failures.length} problem${watch.failures.length === 1 ? '' : 's'}):`,
+  const upgradeAndWatch = async (): Promise<WatchResult | number> => {
+    run.step = 'helm.upgrade';
+    const since = Date.now();
+    log.step(`helm upgrade --install ${s.target.release} (values on stdin)`);
+    const out = await helm.upgrade(values, {
+      chart: opts.chart ?? CHART_PATH,
+      valuesFiles: s.valuesFiles,
+      createNamespace: true,
+      timeout: opts.timeout,
+    });
+    report.revision =
+      Number(/^REVISION: (\d+)/m.exec(out)?.[1] ?? NaN) || ((await helm.status())?.version ?? null);
+    log.success(
+      `release ${s.target.release} revision ${report.revision ?? '?'} applied; watching the rollout`,
     );
-    printFailures(log, report.failures);
-    if (opts.rollbackOnFailure) log.warn(await rollBack(helm, report.revision));
-    else log.hint(`the release is left as it is for inspection: npm run doctor -n ${s.target.namespace}`);
-    return ExitCode.Failed;
+
+    run.step = 'rollout';
+    const watch = await watchRollout(kubectl, {
+      release: s.target.release,
+      since,
+      deadline: since + opts.timeoutMs,
+      statefulSetDeadline: since + Math.min(opts.timeoutMs, STATEFULSET_DEADLINE_MS),
+      ...(storage.classes.length > 0 && { storageClasses: storage.classes }),
+      signal: ctx.signal,
+      onProgress: (snap) => log.progress(progressLine(snap)),
+    });
+    log.done();
+    report.services = serviceEntries(watch.snapshot, settings, ingressHosts(userValues));
+    if (!watch.ok) {
+      const detailed = await collectDetails(kubectl, watch.failures);
+      report.failures.push(...detailed.map(fromRollout));
+      log.error(
+        `the rollout failed (${watch.failures.length} problem${watch.failures.length === 1 ? '' : 's'}):`,
+      );
+      printFailures(log, report.failures);
+      if (opts.rollbackOnFailure) log.warn(await rollBack(helm, report.revision));
+      else log.hint(`the release is left as it is for inspection: npm run doctor -n ${s.target.namespace}`);
+      return ExitCode.Failed;
+    }
+    log.success(progressLine(watch.snapshot));
+    return watch;
+  };
+  let watch = await upgradeAndWatch();
+  if (typeof watch === 'number') return watch;
+  // The API set up its tables on one replica; now the count the values ask for starts safely.
+  const scale = await apiScaleUp(kubectl, chartValues(opts.chart ?? CHART_PATH, values, userValues));
+  if (scale) {
+    log.info(
+      `taskflow-api: first start done on ${scale.from} replica (it creates its tables at start-up); scaling to ${scale.to}`,
+    );
+    watch = await upgradeAndWatch();
+    if (typeof watch === 'number') return watch;
   }
-  log.success(progressLine(watch.snapshot));
 
   run.step = 'verify';
   const running = new Set(watch.snapshot.workloads.map((w) => w.name));

@@ -10,7 +10,7 @@ import {
 } from '../../lib/app-contract.ts';
 import { findObject, hasObject, type K8sObject } from '../support/chart.ts';
 import { PROFILE_NAMES, render, type ProfileName } from './profiles.ts';
-import { container, resolveEnv, type EnvSource } from './workloads.ts';
+import { allContainers, container, resolveEnv, type EnvSource } from './workloads.ts';
 
 const contract = loadContract();
 
@@ -135,6 +135,38 @@ describe.each(PROFILE_NAMES)('profile %s meets the app contract', (profile: Prof
       }
     }
     if (web) expect(Object.keys(web.data ?? {})).toContain('NEXT_PUBLIC_APP_URL');
+  });
+});
+
+describe('no container depends on a download at start-up', () => {
+  test.each(PROFILE_NAMES)('%s: no command or args call pnpm, corepack or npx', async (profile) => {
+    const objects = await render(profile);
+    for (const w of objects.filter((o) => ['Deployment', 'StatefulSet', 'CronJob', 'Pod'].includes(o.kind))) {
+      for (const { container: c } of allContainers(w)) {
+        const argv = [...(c.command ?? []), ...(c.args ?? [])].join(' ');
+        expect(argv, `${profile}: ${w.kind}/${w.metadata.name} ${c.name}`).not.toMatch(
+          /\b(pnpm|corepack|npx)\b/,
+        );
+      }
+    }
+  });
+
+  test('the SSO migrations run the binaries the contract names, as in package.json', async () => {
+    const sso = contract.apps.find((a) => a.id === 'sso')!;
+    const m = sso.facts?.migrations as { push: string; seed: string; seedProdFlag: string };
+    for (const [profile, seed] of [
+      ['default', m.seed],
+      ['prod', `${m.seed} ${m.seedProdFlag}`],
+    ] as const) {
+      const objects = await render(profile);
+      for (const [kind, name] of [
+        ['Deployment', 'sso-platform'],
+        ['CronJob', 'sso-migrate'],
+      ] as const) {
+        const c = container(findObject(objects, kind, name), 'migrate');
+        expect(c.command, `${profile} ${kind}/${name}`).toEqual(['sh', '-c', `${m.push} && ${seed}`]);
+      }
+    }
   });
 });
 
