@@ -4,6 +4,7 @@ import type { Settings } from '../env.ts';
 import { redact } from '../redact.ts';
 import type { DetailedFailure } from './failure-details.ts';
 import type { Snapshot } from './snapshot.ts';
+import { defaultTagProblem } from '../images.ts';
 import type { VerifyFailure } from './verify.ts';
 
 /** One service in the deploy document. */
@@ -80,9 +81,19 @@ export function fromRollout(f: DetailedFailure): ReportFailure {
     object: f.object,
     container: f.container ?? null,
     reason: f.reason,
-    detail: failureDetail(f.message, f.events, hintFor(f.id, f.pod ?? f.object)),
+    detail: failureDetail(f.message, f.events, rolloutHint(f)),
     logs: f.logs.trim() === '' ? null : redact(f.logs),
   };
+}
+
+/** The hint of a rollout failure; an image with the chart's default tag gets the plain reason. */
+function rolloutHint(f: DetailedFailure): string | undefined {
+  if (f.id === 'pods.image') {
+    const image = /\btaskflow\/[\w.-]+:[\w.-]+/.exec(`${f.message} ${f.events.join(' ')}`)?.[0];
+    const unbuilt = image === undefined ? undefined : defaultTagProblem(image);
+    if (unbuilt) return unbuilt;
+  }
+  return hintFor(f.id, f.pod ?? f.object);
 }
 
 /** A verification failure as a document entry. */

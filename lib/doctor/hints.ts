@@ -1,6 +1,7 @@
 import { DATABASES, type DbName } from '../components.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { Diagnosed } from './collect.ts';
+import { defaultTagProblem } from '../images.ts';
 import { migrateTargetOf } from './workloads.ts';
 
 /** The database a failure is about: from the user named in the logs, else from the pod's component. */
@@ -69,6 +70,8 @@ export function failureHint(f: Diagnosed, target: HelmTarget): string {
 
 function imageHint(f: Diagnosed): string {
   const image = f.image ?? 'the image';
+  const unbuilt = f.image === undefined ? undefined : defaultTagProblem(f.image);
+  if (unbuilt && f.reason !== 'InvalidImageName') return unbuilt;
   if (f.reason === 'ErrImageNeverPull') {
     return f.minikube
       ? `${image} is not in minikube's image store (pull policy Never): build it there with npm run deploy -- --build (or: minikube image build -t ${image} <dir>)`

@@ -143,8 +143,16 @@ describe('doctor checks', () => {
       "taskflow/web-dashboard:abc is not in minikube's image store (pull policy Never): build it there with npm run deploy -- --build (or: minikube image build -t taskflow/web-dashboard:abc <dir>)",
     );
     const pull = await doctor(snap({ failures: diagnose(P.PULL_ERROR_MCP) }));
+    // 0.1.0 is the chart's appVersion: no build ever produces it, so the hint says so.
     expect(byId(pull, 'pods.image')?.hint).toBe(
-      'taskflow/mcp-server:0.1.0 cannot be pulled: build it into the cluster (npm run deploy -- --build), or fix TASKFLOW_IMAGE_TAG / mcp.image.repository',
+      "taskflow/mcp-server:0.1.0 carries the chart's default tag 0.1.0, which no build produces (the TaskFlow images are not published): build them into the cluster with npm run deploy -- --build (TASKFLOW_SRC set to your TaskFlow checkout), or set TASKFLOW_IMAGE_TAG to a tag you built and pushed",
+    );
+    const other = P.PULL_ERROR_MCP;
+    const tagged = JSON.parse(
+      JSON.stringify(other).replaceAll('taskflow/mcp-server:0.1.0', 'taskflow/mcp-server:v9'),
+    ) as typeof other;
+    expect(byId(await doctor(snap({ failures: diagnose(tagged) })), 'pods.image')?.hint).toBe(
+      'taskflow/mcp-server:v9 cannot be pulled: build it into the cluster (npm run deploy -- --build), or fix TASKFLOW_IMAGE_TAG / mcp.image.repository',
     );
   });
 

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { DetailedFailure } from '../../lib/deploy/failure-details.ts';
+import { fromRollout } from '../../lib/deploy/report.ts';
+import { chartAppVersion } from '../../lib/images.ts';
+
+const pull = (image: string): DetailedFailure => ({
+  id: 'pods.image',
+  object: 'pod/web-dashboard-abc',
+  pod: 'web-dashboard-abc',
+  container: 'web-dashboard',
+  reason: 'ImagePullBackOff',
+  message: `container web-dashboard: ImagePullBackOff: Back-off pulling image "${image}"`,
+  logs: '',
+  events: [],
+});
+
+describe('a rollout failure on an image', () => {
+  it("says plainly that the chart's default tag is built by nothing", () => {
+    const version = chartAppVersion();
+    expect(version).toBe('0.1.0');
+    const detail = fromRollout(pull(`taskflow/web-dashboard:${version}`)).detail;
+    expect(detail).toContain(
+      `hint: taskflow/web-dashboard:${version} carries the chart's default tag ${version}, which no build produces`,
+    );
+    expect(detail).toContain('npm run deploy -- --build');
+  });
+
+  it('keeps the general hint for any other tag', () => {
+    expect(fromRollout(pull('taskflow/web-dashboard:3f2a1b4c5d6e')).detail).toContain(
+      'hint: the image cannot be pulled: build it into the cluster',
+    );
+  });
+});
