@@ -11,6 +11,7 @@ const pull = (image: string): DetailedFailure => ({
   reason: 'ImagePullBackOff',
   message: `container web-dashboard: ImagePullBackOff: Back-off pulling image "${image}"`,
   logs: '',
+  previousLogs: false,
   events: [],
 });
 
