@@ -180,12 +180,18 @@ function seconds(ms: number): string {
 /** Success lines, then each failure with its reason, its logs and the next step. */
 function printOutcome(log: Logger, report: MigrateReport, target: HelmTarget): void {
   log.done();
+  const ns = target.namespace;
   for (const r of report.targets.filter((t) => t.ok)) {
     log.success(
       `${r.target}: ${r.method === 'job' ? `${r.object} completed` : `${r.object} restarted and ready`} in ${seconds(r.durationMs)}`,
     );
+    // The SSO looks up the seeded default organisation once, when it starts (app contract: sso).
+    if (r.target === 'sso') {
+      log.info(
+        `the running SSO read its default organisation when it started; if this run created it, restart the SSO so new users join it: kubectl rollout restart deployment/sso-platform -n ${ns}`,
+      );
+    }
   }
-  const ns = target.namespace;
   for (const r of report.targets.filter((t) => !t.ok)) {
     log.error(`${r.target} migration failed: ${r.reason ?? 'unknown reason'}`);
     if (r.logs?.trim()) {

@@ -12,6 +12,8 @@ export const PROFILES = {
   prod: { valuesFiles: ['values-prod.yaml'] },
   pgadmin: { values: { pgadmin: { enabled: true } } },
   mailpit: { values: { mailpit: { enabled: true } } },
+  /** Both add-ons at once, as `npm run pgadmin` then `npm run addon -- mailpit` leave a release. */
+  addons: { values: { pgadmin: { enabled: true }, mailpit: { enabled: true } } },
   smtp: {
     values: {
       sso: {

@@ -195,6 +195,10 @@ describe('npm run migrate (fake cluster)', () => {
     expect(r.out).toContain(`[sso] started job/${name} from cronjob/sso-migrate`);
     expect(r.out).toContain('[sso] drizzle push: done\n[sso] seed: ok\n');
     expect(r.out).toMatch(new RegExp(`✓ sso: job/${name} completed in \\d+\\.\\ds`));
+    // The SSO reads the seeded default organisation only when it starts.
+    expect(r.out).toContain(
+      'restart the SSO so new users join it: kubectl rollout restart deployment/sso-platform -n',
+    );
     expect(r.runner.find('delete', 'job')[0]?.argv).toEqual(
       expect.arrayContaining(['delete', 'job', name, '--ignore-not-found', '--wait=false']),
     );
