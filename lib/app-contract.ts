@@ -213,6 +213,11 @@ export function isNeonHost(host: string, contract: AppContract = loadContract())
   return host.toLowerCase().endsWith(driver.neonHostSuffix);
 }
 
+/** The sender the chart gives the SSO when none is set (the chart reads the same fact from the contract). */
+export function defaultSender(contract: AppContract = loadContract()): string {
+  return (contractApp(contract, 'sso').facts?.mail as { defaultSender: string }).defaultSender;
+}
+
 /** The sslmode values the API's chat store converts for asyncpg. */
 export function chatSslmodes(contract: AppContract = loadContract()): string[] {
   return contractApp(contract, 'api').facts?.chatSslmodes as string[];

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../kubectl.ts';
 import type { Settings } from '../env.ts';
 import type { ResolvedSecrets } from '../secret-resolution.ts';
-import { type ContractVar, appTargets, contractApp, loadContract } from '../app-contract.ts';
+import { type ContractVar, appTargets, defaultSender, loadContract } from '../app-contract.ts';
 import { CHART_VALUE_PATHS } from '../settings-values.ts';
 import type { Secret } from '../secrets.ts';
 
@@ -79,10 +79,6 @@ const smtpOff = (s: Settings) =>
 const smtpUnset = (key: string, has: (s: Settings) => boolean) => (s: Settings) =>
   smtpOff(s) ?? (has(s) ? undefined : `${key} is not set`);
 
-/** The sender the chart gives the SSO when EMAIL_FROM is not set (the contract's, as the chart reads it). */
-export const DEFAULT_SENDER = (contractApp(contract, 'sso').facts?.mail as { defaultSender: string })
-  .defaultSender;
-
 /**
  * How each setting applies: when it does not travel (`off`) and the value its containers must see.
  * Where it goes is the app contract's: every variable that names the setting.
@@ -111,7 +107,7 @@ const SETTING_RULES: Readonly<Record<string, Pick<FlowSetting, 'off' | 'expected
       s.sso.smtp || mailpitOn(objects)
         ? undefined
         : 'SMTP is off (no SMTP_HOST, no Mailpit): the SSO sends no mail, so it needs no sender',
-    expected: (s) => s.sso.emailFrom ?? DEFAULT_SENDER,
+    expected: (s) => s.sso.emailFrom ?? defaultSender(contract),
   },
   OPENAI_API_KEY: {
     off: (s) => (s.api.openaiApiKey ? undefined : 'OPENAI_API_KEY is not set (optional)'),

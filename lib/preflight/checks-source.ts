@@ -4,6 +4,7 @@ import {
   acceptedRedirects,
   chatSslmodes,
   contractApp,
+  defaultSender,
   describeSource,
   detectLayout,
   isNeonHost,
@@ -15,8 +16,7 @@ import {
   type SourceRef,
   type TrustedClientFacts,
 } from '../app-contract.ts';
-import { type Check, type CheckOutcome, fail, pass, skip, warn } from '../checks.ts';
-import { DEFAULT_SENDER } from '../env-flow/map.ts';
+import { type Check, fail, pass, skip, warn } from '../checks.ts';
 import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../env-flow/resolve.ts';
 import type { KubeObject } from '../kubectl.ts';
 import { getPath } from '../values.ts';
@@ -67,7 +67,7 @@ const smtpSender: Check<PreflightContext> = {
         return skip('the chart did not render (see chart.render); SMTP is off in the settings');
       return emailFrom
         ? pass(`mail from ${emailFrom}`)
-        : warn(`SMTP is on without EMAIL_FROM: the chart's default sender ${DEFAULT_SENDER} applies`, hint);
+        : warn(`SMTP is on without EMAIL_FROM: the chart's default sender ${defaultSender()} applies`, hint);
     }
     if (host.value === undefined || host.value === '') {
       return pass('SMTP is off: the SSO sends no mail, and e-mail verification is off so sign-in works');
@@ -81,9 +81,9 @@ const smtpSender: Check<PreflightContext> = {
     }
     const bad = ruleProblem('email-sender', sender);
     if (bad) return fail(`the SSO's EMAIL_FROM "${sender}" is ${bad}: ${rule}`, hint);
-    if (sender === DEFAULT_SENDER && host.value !== 'mailpit') {
+    if (sender === defaultSender() && host.value !== 'mailpit') {
       return warn(
-        `${host.value} gets the chart's default sender ${DEFAULT_SENDER}: a real SMTP server usually refuses (or files as spam) a sender outside your own domain`,
+        `${host.value} gets the chart's default sender ${defaultSender()}: a real SMTP server usually refuses (or files as spam) a sender outside your own domain`,
         hint,
       );
     }
@@ -91,45 +91,34 @@ const smtpSender: Check<PreflightContext> = {
   },
 };
 
-/** The taskflow client's redirect URIs: from the source folder when one is named, else the contract's. */
+/**
+ * The taskflow client's redirect URIs: read from the SSO source when a source folder is named, else the
+ * list the contract recorded for the default layout. `from` says where the list came from.
+ */
 function trustedClient(ctx: PreflightContext): {
   facts: TrustedClientFacts;
   from: string;
-  layout?: LayoutName;
+  layout: LayoutName;
   note?: string;
 } {
   const c = contract();
-  if (ctx.src !== undefined) {
-    const layout = detectLayout(ctx.src, c);
-    if (layout) {
-      const dir = path.join(ctx.src, c.source.layouts[layout][`sso`]);
-      const read = readTrustedClient(dir, c);
-      if (read)
-        return {
-          facts: read,
-          from: `${path.relative(ctx.opts.cwd, read.file) || read.file}:${read.source.split(':')[1] ?? ''}`,
-          layout,
-        };
-      const fallback = recordedTrustedClient(layout, c);
-      return {
-        facts: fallback,
-        from: `${c.source.layouts[layout].sso}/${fallback.source} (recorded: the client was not found in ${dir})`,
-        layout,
-      };
-    }
-    const facts = recordedTrustedClient(c.source.defaultLayout, c);
-    return {
-      facts,
-      from: `${c.source.layouts[c.source.defaultLayout].sso}/${facts.source} (recorded)`,
-      note: `${ctx.src} holds neither source layout (sso-platform/... or apps/sso/...)`,
-    };
+  const found = ctx.src === undefined ? undefined : detectLayout(ctx.src, c);
+  const layout = found ?? c.source.defaultLayout;
+  const ssoDir = c.source.layouts[layout].sso;
+  if (ctx.src !== undefined && found) {
+    const read = readTrustedClient(path.join(ctx.src, ssoDir), c);
+    if (read) return { facts: read, from: `${ssoDir}/${read.source} in ${ctx.src}`, layout };
   }
-  const layout = c.source.defaultLayout;
   const facts = recordedTrustedClient(layout, c);
+  const from = `${ssoDir}/${facts.source}, as recorded in the app contract`;
+  if (ctx.src === undefined) return { facts, from: `${from}; --src checks your checkout`, layout };
   return {
     facts,
-    from: `${c.source.layouts[layout].sso}/${facts.source} (recorded; --src checks your source)`,
+    from,
     layout,
+    note: found
+      ? `${path.join(ctx.src, ssoDir)}/src/lib/trusted-clients.ts has no taskflow-sso-public-client: the recorded list is used`
+      : `${ctx.src} holds neither source layout (sso-platform/... or apps/sso/...): the recorded list is used`,
   };
 }
 
@@ -143,11 +132,10 @@ const authRedirect: Check<PreflightContext> = {
     const tc = trustedClient(ctx);
     const accepted = acceptedRedirects(tc.facts);
     const clientId = (sso().facts?.trustedClients as { clientId: string }).clientId;
-    const out: CheckOutcome[] = [];
-    if (tc.note)
-      out.push(warn(tc.note, 'set --src (or TASKFLOW_SRC) to the folder holding the TaskFlow sources'));
     if (accepted.includes(redirect)) {
-      return out[0] ?? pass(`${redirect} is a redirect URI of ${clientId} (${tc.from})`);
+      return tc.note
+        ? warn(tc.note, 'set --src (or TASKFLOW_SRC) to the folder holding the TaskFlow sources')
+        : pass(`${redirect} is a redirect URI of ${clientId} (${tc.from})`);
     }
     const dropped = tc.facts.productionDropsLocalhost && tc.facts.redirectUris.includes(redirect);
     return fail(
@@ -156,7 +144,7 @@ const authRedirect: Check<PreflightContext> = {
           ? '; its production build drops localhost redirect URIs, and the image always runs in production'
           : '') +
         '. The list is in the SSO source, not in any setting.',
-      `add ${redirect} to the redirectUrls of ${clientId} in ${tc.layout ? contract().source.layouts[tc.layout].sso : 'the SSO'}/src/lib/trusted-clients.ts and rebuild the SSO (npm run deploy -- --build), or open the dashboard at one of the accepted URLs (web.url)`,
+      `add ${redirect} to the redirectUrls of ${clientId} in ${contract().source.layouts[tc.layout].sso}/src/lib/trusted-clients.ts and rebuild the SSO (npm run deploy -- --build), or open the dashboard at one of the accepted URLs (web.url)`,
     );
   },
 };

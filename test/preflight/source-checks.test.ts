@@ -150,6 +150,14 @@ describe('auth.redirect', () => {
     expect(r['auth.redirect']?.detail).toContain('sso-platform/src/lib/trusted-clients.ts:');
   });
 
+  it('warns when --src holds neither layout, and uses the recorded list', async () => {
+    const t = tempEnv();
+    cleanups.push(t.cleanup);
+    const r = await run(CLEAN, { src: t.dir });
+    expect(r['auth.redirect']).toMatchObject({ status: 'warn' });
+    expect(r['auth.redirect']?.detail).toContain('holds neither source layout');
+  });
+
   it('fails localhost against the apps/ layout, whose production build drops localhost', async () => {
     const src = makeSourceTree('monorepo', {
       redirectUris: ['http://localhost:3000/api/auth/callback', 'https://avixato.com/api/auth/callback'],
