@@ -149,8 +149,13 @@ export class Runner {
     const input = opts.stdin instanceof Secret ? opts.stdin.reveal() : opts.stdin;
     const env = { ...(this.#opts.env ?? process.env), ...opts.env };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    // zx runs each command inside an AsyncLocalStorage context holding its options, and code continuing
+    // from a child's events (a port-forward's "ready" line) inherits that context: every option a
+    // command could inherit is therefore given here, so it gets exactly its own (fresh output buffers,
+    // its own stdin, closed when it has none).
     const p = $({
-      input,
+      ...ISOLATED,
+      input: input ?? Buffer.alloc(0),
       env,
       cwd: opts.cwd,
       nothrow: true,
@@ -162,20 +167,30 @@ export class Runner {
       timeout: opts.timeoutMs,
       timeoutSignal: 'SIGKILL',
       // A long-running child (a port-forward left for days) keeps only the tail of its output.
-      ...(keepBytes === undefined
-        ? {}
-        : {
-            store: {
-              stdout: tailChunks(keepBytes),
-              stderr: tailChunks(keepBytes),
-              stdall: tailChunks(keepBytes),
-            },
-          }),
+      store:
+        keepBytes === undefined
+          ? undefined
+          : { stdout: tailChunks(keepBytes), stderr: tailChunks(keepBytes), stdall: tailChunks(keepBytes) },
     })`${argv}`;
     this.#children.add(p);
     return p;
   }
 }
+
+/** zx options a command must never inherit from the context it was started in (set per command above). */
+const ISOLATED = {
+  store: undefined,
+  input: undefined,
+  timeout: undefined,
+  signal: undefined,
+  ac: undefined,
+  halt: false,
+  detached: false,
+  stdio: 'pipe',
+  preferLocal: false,
+  sync: false,
+  delimiter: undefined,
+} as const;
 
 async function stopChild(p: ProcessPromise, exited: Promise<unknown>): Promise<void> {
   const pid = p.pid;

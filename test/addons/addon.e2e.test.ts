@@ -2,9 +2,32 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
 import { freePort } from '../support/embedded-pg.ts';
 import { type ScriptEnv, scriptEnv } from '../support/e2e.ts';
-import { alive, httpStatus, installRelease, kubectlOut, run } from '../port-forward/e2e-helpers.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+import {
+  alive,
+  httpStatus,
+  installRelease,
+  kubectlOut,
+  run,
+  startScript,
+} from '../port-forward/e2e-helpers.ts';
 
 type Sim = Awaited<ReturnType<typeof startKubeSim>>;
+
+/** The pids whose parent is `pid` (Linux /proc; the test machine's). */
+function childPids(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 const NS = 'tf-addon';
 const SMTP = {
   SMTP_HOST: 'smtp.example.com',
@@ -155,6 +178,52 @@ describe('npm run addon / pgadmin on the simulated cluster', () => {
       Buffer.from(SMTP.SMTP_PASS).toString('base64'),
     );
   });
+
+  it('pgadmin and mailpit in the foreground print their login while forwarding; Ctrl+C stops the forward by pid; port-forward then serves every port', async () => {
+    for (const [script, args, marker] of [
+      ['add-pgadmin', ['--yes'], '  login:    admin@example.com / '],
+      ['addon', ['mailpit'], 'the SSO sends its mail to mailpit:1025'],
+    ] as const) {
+      const port = await freePort();
+      const fg = startScript(script, [...args, '--port', String(port)], se);
+      let forwards: number[] = [];
+      try {
+        let exited = false;
+        void fg.exited.then(() => (exited = true));
+        // Until the login is printed, or the command died (then the output says why).
+        await expect
+          .poll(() => exited || fg.output().includes(marker), { timeout: 90_000, interval: 200 })
+          .toBe(true);
+        expect(fg.output()).toContain(marker);
+        // Regression: the login's own kubectl read used to get the forward's output buffers.
+        expect(fg.output()).not.toMatch(/SyntaxError|is not valid JSON|at Kubectl\./);
+        expect(await httpStatus(port)).toBe(200);
+        forwards = childPids(fg.pid);
+        expect(forwards.length, fg.output()).toBeGreaterThan(0);
+      } finally {
+        expect(await fg.stop('SIGINT')).toBe(130);
+      }
+      for (const pid of forwards) expect(alive(pid), `${script}: forward pid ${pid}`).toBe(false);
+      expect(await httpStatus(port, 300)).toBeUndefined();
+    }
+    const all = await run('port-forward-all', ['--auto-ports', '--detach', '--json'], se);
+    expect(all.code, all.stdout + all.stderr).toBe(0);
+    const doc = JSON.parse(all.stdout) as {
+      ok: boolean;
+      pid: number;
+      forwards: { name: string; localPort: number; state: string }[];
+    };
+    expect(doc.ok).toBe(true);
+    expect(doc.forwards.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['web', 'sso', 'api', 'mcp', 'pgadmin']),
+    );
+    for (const f of doc.forwards) expect([f.name, f.state]).toEqual([f.name, 'ready']);
+    const stopped = await run('port-forward-all', ['--stop', '--json'], se);
+    expect(stopped.code).toBe(0);
+    expect(alive(doc.pid)).toBe(false);
+    const off = await run('addon', ['mailpit', '--remove', '--yes'], se);
+    expect(off.code, off.stderr).toBe(0);
+  }, 240_000);
 
   it('helm 3 (--reuse-values): on and off again, values and secrets kept', async () => {
     const ns = 'tf-addon-h3';

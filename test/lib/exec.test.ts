@@ -97,3 +97,64 @@ describe('tailChunks', () => {
     expect(seen).toBe(1_000_004);
   });
 });
+
+describe('Runner isolation: a command started from a long-running child gets only its own options', () => {
+  /** Starts a chatty long-running child and resolves with what `inside` returns, called from its first output event. */
+  async function fromChildEvent<T>(
+    r: Runner,
+    opts: Parameters<Runner['start']>[1],
+    inside: () => Promise<T>,
+  ): Promise<T> {
+    const child = r.start(
+      [
+        'node',
+        '-e',
+        'process.stdin.resume(); setInterval(() => console.log("Forwarding from 127.0.0.1"), 20)',
+      ],
+      opts,
+    );
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        child.stdout.once('data', () => {
+          inside().then(resolve, reject);
+        });
+      });
+    } finally {
+      await child.stop();
+    }
+  }
+
+  it("returns only its own output, not the long-running child's buffers", async () => {
+    const r = new Runner();
+    const res = await fromChildEvent(r, {}, () =>
+      r.run(['node', '-e', 'process.stdout.write(JSON.stringify({ own: true }))']),
+    );
+    expect(res.stdout).toBe('{"own":true}');
+    expect(JSON.parse(res.stdout)).toEqual({ own: true });
+  });
+
+  it("does not get the long-running child's stdin", async () => {
+    const r = new Runner();
+    const res = await fromChildEvent(r, { stdin: 'input-of-the-forward' }, () =>
+      r.run(
+        [
+          'node',
+          '-e',
+          'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => process.stdout.write(`[${s}]`))',
+        ],
+        {
+          timeoutMs: 20_000,
+        },
+      ),
+    );
+    expect(res.stdout).toBe('[]');
+  });
+
+  it("does not get the long-running child's environment", async () => {
+    const r = new Runner();
+    const res = await fromChildEvent(r, { env: { TF_ONLY_THE_FORWARD: 'forward' } }, () =>
+      r.run(['node', '-e', 'process.stdout.write(process.env.TF_ONLY_THE_FORWARD ?? "unset")']),
+    );
+    expect(res.stdout).toBe('unset');
+  });
+});
