@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { reachableByOthers } from '../kube-sim/postgres/binaries.ts';
 import { startPg, type PgServer } from './embedded-pg.ts';
 
 describe('embedded PostgreSQL', () => {
@@ -31,5 +32,22 @@ describe('embedded PostgreSQL', () => {
       database: 'postgres',
     });
     await expect(bad.connect()).rejects.toThrow(/password authentication failed/);
+  });
+});
+
+describe('reaching the server programs as the postgres user', () => {
+  it('a folder closed to others anywhere above the programs makes them unreachable', () => {
+    const modes: Record<string, number> = {
+      '/': 0o755,
+      '/root': 0o700,
+      '/root/repo': 0o755,
+      '/root/repo/bin': 0o755,
+      '/srv': 0o755,
+      '/srv/repo': 0o755,
+      '/srv/repo/bin': 0o755,
+    };
+    const mode = (p: string) => modes[p] ?? 0o755;
+    expect(reachableByOthers('/root/repo/bin/postgres', mode)).toBe(false);
+    expect(reachableByOthers('/srv/repo/bin/postgres', mode)).toBe(true);
   });
 });

