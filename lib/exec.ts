@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { $, type ProcessPromise } from 'zx';
 import { Secret } from './secrets.ts';
@@ -75,6 +75,31 @@ export class Runner {
       exitCode: timedOut ? 124 : (out.exitCode ?? 1),
       stdout: out.stdout,
       stderr: out.stderr,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  /**
+   * Runs a small read-only command synchronously (ps, lsof: questions asked from synchronous code), with
+   * the runner's environment; never throws for a non-zero exit or a missing program (exit code 127).
+   */
+  runSync(argv: string[], opts: Pick<RunOptions, 'timeoutMs'> = {}): RunResult {
+    const [cmd, ...args] = argv;
+    if (cmd === undefined) throw new Error('empty command');
+    const started = Date.now();
+    this.calls.push({ argv, startedAt: started });
+    this.#opts.onCommand?.(redact(argv.map(quoteForDisplay).join(' ')));
+    const r = spawnSync(cmd, args, {
+      encoding: 'utf8',
+      env: this.#opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.timeoutMs !== undefined && { timeout: opts.timeoutMs, killSignal: 'SIGKILL' }),
+    });
+    return {
+      argv,
+      exitCode: r.error ? 127 : (r.status ?? 1),
+      stdout: r.stdout ?? '',
+      stderr: r.stderr ?? '',
       durationMs: Date.now() - started,
     };
   }

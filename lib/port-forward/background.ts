@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandContext } from '../cli.ts';
 import { REPO_ROOT } from '../context.ts';
@@ -20,6 +20,7 @@ import {
   writeAtomic,
 } from './detach.ts';
 import type { ForwardStatus } from './forward.ts';
+import { isZombie } from '../processes.ts';
 import type { PortAssignment } from './ports.ts';
 
 /** The entry every npm script runs (scripts/run.mjs); a detached run re-launches port-forward-all through it. */
@@ -37,13 +38,7 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-  try {
-    // /proc/<pid>/stat: "pid (comm) S ..."; the state letter follows the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+  return !isZombie(pid);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

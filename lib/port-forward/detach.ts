@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { commandLine } from '../processes.ts';
 import type { ForwardStatus } from './forward.ts';
 
 /** Where a detached port-forward keeps its pid, log and state (under `.taskflow/` of the working dir). */
@@ -63,15 +64,9 @@ export function writeAtomic(file: string, text: string): void {
 /** Whether `pid` is a live detached port-forward of this suite (never signal anyone else's process). */
 export function isDetachedForward(
   pid: number,
-  readCmdline: (pid: number) => string | undefined = (p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
+  readCommandLine: (pid: number) => string | undefined = (p) => commandLine(p),
 ): boolean {
-  const cmd = readCmdline(pid);
+  const cmd = readCommandLine(pid);
   return cmd !== undefined && cmd.includes(DETACHED_MARK);
 }
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { OperationError } from '../errors.ts';
-import { describeHolder, findPortHolder, type PortHolder } from './holder.ts';
+import { describeHolder, findPortHolder, type PortHolder } from '../processes.ts';
 import type { ForwardTarget } from './targets.ts';
 
 /** The address every forward listens on (and the bind test uses). */

@@ -22,6 +22,13 @@ describe('Runner', () => {
     expect(lines[1]).toBe('echo ••••••');
   });
 
+  it('runSync: output and exit code of a small tool; a missing program is 127, never a throw', () => {
+    const r = new Runner();
+    expect(r.runSync(['sh', '-c', 'echo out; exit 3'])).toMatchObject({ exitCode: 3, stdout: 'out\n' });
+    expect(r.runSync(['no-such-program-xyz']).exitCode).toBe(127);
+    expect(r.calls.map((c) => c.argv[0])).toEqual(['sh', 'no-such-program-xyz']);
+  });
+
   it('passes arguments verbatim, with no shell interpretation', async () => {
     const r = new Runner();
     const res = await r.run(['printf', '%s|', 'a b', '$(id)', "it's", '*']);

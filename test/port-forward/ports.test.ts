@@ -2,11 +2,13 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, OperationError } from '../../lib/errors.ts';
 import {
+  type ProcessSources,
+  commandLine,
   describeHolder,
   findPortHolder,
+  isZombie,
   listeningInodes,
-  type ProcFs,
-} from '../../lib/port-forward/holder.ts';
+} from '../../lib/processes.ts';
 import { assignPorts, findFreePort, isPortFree } from '../../lib/port-forward/ports.ts';
 import { FORWARD_TARGETS } from '../../lib/port-forward/targets.ts';
 
@@ -28,7 +30,7 @@ describe('who holds a port (/proc)', () => {
       '/proc/net/tcp': PROC_NET_TCP,
       '/proc/77/cmdline': ['/usr/bin/python3', '-m', 'http.server', '3000', ''].join('\0'),
     };
-    const fs: ProcFs = {
+    const fs: ProcessSources = {
       readFile: (p) => {
         const v = files[p];
         if (v === undefined) throw new Error('ENOENT');
@@ -36,10 +38,63 @@ describe('who holds a port (/proc)', () => {
       },
       readdir: (p) => ({ '/proc': ['1', '77', 'self', 'net'], '/proc/77/fd': ['0', '5'] })[p] ?? [],
       readlink: (p) => (p === '/proc/77/fd/5' ? 'socket:[11111]' : '/dev/null'),
+      exec: () => {
+        throw new Error('Linux answers from /proc');
+      },
     };
     expect(findPortHolder(3000, fs)).toEqual({ pid: 77, command: 'python3 -m http.server 3000' });
     expect(describeHolder(findPortHolder(3000, fs))).toBe('pid 77 (python3 -m http.server 3000)');
     expect(describeHolder(findPortHolder(8000, fs))).toBe('another process');
+  });
+
+  it('without /proc (macOS): lsof names the listener, ps its command line and state', () => {
+    const calls: string[][] = [];
+    const noProc: ProcessSources = {
+      readFile: () => {
+        throw new Error('ENOENT');
+      },
+      readdir: () => {
+        throw new Error('ENOENT');
+      },
+      readlink: () => {
+        throw new Error('ENOENT');
+      },
+      exec: (argv) => {
+        calls.push(argv);
+        if (argv[0] === 'lsof') return argv[2] === '-iTCP:3000' ? 'p4242\nf12\n' : undefined;
+        if (argv.join(' ') === 'ps -o command= -p 4242') return '/usr/local/bin/node server.js\n';
+        if (argv.join(' ') === 'ps -o stat= -p 4242') return 'Z+\n';
+        if (argv.join(' ') === 'ps -o stat= -p 4243') return 'S\n';
+        return undefined;
+      },
+    };
+    expect(findPortHolder(3000, noProc)).toEqual({ pid: 4242, command: 'node server.js' });
+    expect(calls[0]).toEqual(['lsof', '-nP', '-iTCP:3000', '-sTCP:LISTEN', '-Fp']);
+    expect(findPortHolder(8000, noProc)).toBeUndefined();
+    expect(commandLine(4242, noProc)).toBe('/usr/local/bin/node server.js');
+    expect(commandLine(1, noProc)).toBeUndefined();
+    expect(isZombie(4242, noProc)).toBe(true);
+    expect(isZombie(4243, noProc)).toBe(false);
+  });
+
+  it('on Linux the command line and state come from /proc', () => {
+    const proc: ProcessSources = {
+      readFile: (p) =>
+        ({
+          '/proc/9/cmdline': 'node\0scripts/run.mjs\0port-forward-all\0',
+          '/proc/9/stat': '9 (node) Z 1 9 9 0',
+        })[p] ??
+        (() => {
+          throw new Error('ENOENT');
+        })(),
+      readdir: () => [],
+      readlink: () => '',
+      exec: () => {
+        throw new Error('Linux answers from /proc');
+      },
+    };
+    expect(commandLine(9, proc)).toBe('node scripts/run.mjs port-forward-all');
+    expect(isZombie(9, proc)).toBe(true);
   });
 
   describe('on this machine', () => {
