@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kubectl.ts';
+import { jobState } from '../jobs.ts';
 import {
   type Pod,
   type PodFailure,
@@ -115,25 +116,23 @@ function statefulSetState(s: KubeObject): WorkloadState {
   return { ...base, ready, waitingFor: ready ? '' : `${st.readyReplicas ?? 0}/${want} ready` };
 }
 
-function jobState(j: KubeObject): { state: WorkloadState; failed?: RolloutFailure } {
-  const conds = status(j).conditions ?? [];
-  const complete = conds.some((c) => c.type === 'Complete' && c.status === 'True');
-  const failed = conds.find((c) => c.type === 'Failed' && c.status === 'True');
+function jobWorkload(j: KubeObject): { state: WorkloadState; failed?: RolloutFailure } {
+  const js = jobState(j);
   const state: WorkloadState = {
     kind: 'Job',
     name: j.metadata.name,
     component: componentOf(j) ?? j.metadata.name,
-    ready: complete,
-    waitingFor: complete ? '' : 'running',
+    ready: js.state === 'complete',
+    waitingFor: js.state === 'complete' ? '' : 'running',
   };
-  if (!failed) return { state };
+  if (js.state !== 'failed') return { state };
   return {
     state,
     failed: {
       id: 'job.failed',
       object: `job/${j.metadata.name}`,
-      reason: failed.reason ?? 'Failed',
-      message: failed.message ?? 'the Job failed',
+      reason: js.reason,
+      message: js.message,
       previousLogs: false,
     },
   };
@@ -177,7 +176,7 @@ export function judgeSnapshot(items: KubeObject[], opts: JudgeOptions): Snapshot
   }
   const jobNames = new Set<string>();
   for (const j of jobs) {
-    const { state, failed } = jobState(j);
+    const { state, failed } = jobWorkload(j);
     workloads.push(state);
     jobNames.add(j.metadata.name);
     if (failed) failures.push(failed);

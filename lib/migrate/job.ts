@@ -43,37 +43,7 @@ export function labelJob(job: KubeObject, target: MigrateTarget, release: string
   };
 }
 
-export type JobState =
-  { state: 'running' } | { state: 'complete' } | { state: 'failed'; reason: string; message: string };
-
-interface JobCondition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
-
-/** Where a Job is, from its conditions (Complete/SuccessCriteriaMet, Failed/FailureTarget). */
-export function jobState(job: KubeObject): JobState {
-  const conditions = (job.status?.conditions as JobCondition[] | undefined) ?? [];
-  const isTrue = (type: string): JobCondition | undefined =>
-    conditions.find((c) => c.type === type && c.status === 'True');
-  const failed = isTrue('Failed') ?? isTrue('FailureTarget');
-  if (failed) {
-    return {
-      state: 'failed',
-      reason: failed.reason ?? 'Failed',
-      message: failed.message ?? 'the Job failed',
-    };
-  }
-  if (isTrue('Complete') ?? isTrue('SuccessCriteriaMet')) return { state: 'complete' };
-  return { state: 'running' };
-}
-
-/** Whether a Job has finished either way. */
-export function isFinished(job: KubeObject): boolean {
-  return jobState(job).state !== 'running';
-}
+import { isFinished, jobState } from '../jobs.ts';
 
 /** The pods a Job started (by owner reference, else by the job-name labels), oldest first. */
 export function podsOfJob(pods: Pod[], jobName: string): Pod[] {

@@ -4,15 +4,8 @@ import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Pod, type PodFailure, podFailures } from '../pod-status.ts';
 import { describe, failureLogs } from './failure.ts';
 import { LogFollower } from './follow.ts';
-import {
-  MIGRATION_CRONJOBS,
-  type JobState,
-  jobState,
-  labelJob,
-  manualJobName,
-  podsOfJob,
-  renderJobArgs,
-} from './job.ts';
+import { type JobState, jobState } from '../jobs.ts';
+import { MIGRATION_CRONJOBS, labelJob, manualJobName, podsOfJob, renderJobArgs } from './job.ts';
 import type { MigrateTarget } from './targets.ts';
 import { abortableSleep } from '../time.ts';
 

@@ -214,6 +214,24 @@ describe('judgeSnapshot', () => {
     ]);
   });
 
+  it.each([
+    [[{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded' }], ['job.failed'], false],
+    [[{ type: 'SuccessCriteriaMet', status: 'True' }], [], true],
+    [[{ type: 'Complete', status: 'True' }], [], true],
+  ])(
+    'a Job with conditions %j: failures %j, ready %s (the same answer migrate and doctor give)',
+    (conditions, ids, ready) => {
+      const j: KubeObject = {
+        kind: 'Job',
+        metadata: { name: 'j', labels: labels('sso-migrate'), creationTimestamp: at(1) },
+        status: { conditions },
+      };
+      const s = judge([j]);
+      expect(s.failures.map((f) => f.id)).toEqual(ids);
+      expect(s.workloads.find((w) => w.name === 'j')?.ready).toBe(ready);
+    },
+  );
+
   it('a PVC asking for a storage class that does not exist fails at once', () => {
     const pvc: KubeObject = {
       kind: 'PersistentVolumeClaim',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.ts';
+import { jobState } from '../../lib/jobs.ts';
 import type { KubeObject } from '../../lib/kubectl.ts';
 import {
   MANUAL_RUN_LABEL,
-  jobState,
   labelJob,
   manualJobName,
   planCleanup,
