@@ -180,7 +180,9 @@ export class Runner {
     // its own stdin, closed when it has none).
     const p = $({
       ...ISOLATED,
-      input: input ?? Buffer.alloc(0),
+      input,
+      // Without input the child's stdin is /dev/null: it sees end-of-file at once, never a pipe left open.
+      stdio: input === undefined ? ['ignore', 'pipe', 'pipe'] : 'pipe',
       env,
       cwd: opts.cwd,
       nothrow: true,
@@ -197,6 +199,9 @@ export class Runner {
           ? undefined
           : { stdout: tailChunks(keepBytes), stderr: tailChunks(keepBytes), stdall: tailChunks(keepBytes) },
     })`${argv}`;
+    // A child that exits before reading its stdin (a tool failing on its arguments) makes the write fail
+    // with EPIPE; unhandled, that 'error' would end this process. Its exit code already tells the story.
+    p.child?.stdin?.on('error', () => undefined);
     this.#children.add(p);
     return p;
   }
@@ -211,7 +216,6 @@ const ISOLATED = {
   ac: undefined,
   halt: false,
   detached: false,
-  stdio: 'pipe',
   preferLocal: false,
   sync: false,
   delimiter: undefined,

@@ -29,6 +29,14 @@ describe('Runner', () => {
     expect(r.calls.map((c) => c.argv[0])).toEqual(['sh', 'no-such-program-xyz']);
   });
 
+  it('a child that exits without reading its stdin is an exit code, not a crash (EPIPE)', async () => {
+    const r = new Runner();
+    for (let i = 0; i < 5; i++) {
+      const res = await r.run(['sh', '-c', 'exit 4'], { stdin: 'x'.repeat(256 * 1024) });
+      expect(res.exitCode).toBe(4);
+    }
+  });
+
   it('passes arguments verbatim, with no shell interpretation', async () => {
     const r = new Runner();
     const res = await r.run(['printf', '%s|', 'a b', '$(id)', "it's", '*']);
