@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ExitCode, InterruptedError, TaskflowError, UsageError, exitCodeOf } from './errors.ts';
-import { Runner } from './exec.ts';
+import { Runner, type RunnerOptions } from './exec.ts';
 import { Logger, printJson } from './log.ts';
 import { redact } from './redact.ts';
 
@@ -157,9 +157,26 @@ export async function runCommand(
   const world = { ...defaultWorld(), ...worldOverrides };
   const wantsJson = world.argv.includes('--json');
   let log = new Logger({ json: wantsJson, out: wantsJson ? world.stderr : world.stdout });
-  const runner = new Runner({ env: world.env, onCommand: (line) => log.debug(`$ ${line}`) });
+  const runner = new Runner({
+    env: world.env,
+    onCommand: (line) => log.debug(`$ ${line}`),
+    ...crashInjection(world.env),
+  });
   const ac = new AbortController();
   let interrupted = false;
+  let crashed = false;
+  // A crash anywhere (an exception in an event handler, a promise nobody awaits) still goes through the
+  // error path: message, hint, the --json error document, every child stopped by pid, exit 1.
+  const onCrash = (err: unknown): void => {
+    if (crashed || interrupted) return;
+    crashed = true;
+    ac.abort(err);
+    log.done();
+    reportError(err, log, wantsJson, world);
+    void runner.stopAll().finally(() => world.exit(ExitCode.Failed));
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
@@ -202,8 +219,22 @@ export async function runCommand(
     await runner.stopAll();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
   }
   return code;
+}
+
+/**
+ * Fault injection for the crash tests: TASKFLOW_TEST_CRASH=start throws, outside any await, just after
+ * the first long-running child started; =N just after the N-th process. Unset in normal use.
+ */
+function crashInjection(env: NodeJS.ProcessEnv): Pick<RunnerOptions, 'crashAfter'> {
+  const v = env.TASKFLOW_TEST_CRASH;
+  if (v === undefined || v === '') return {};
+  if (v === 'start') return { crashAfter: 'start' };
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? { crashAfter: n } : {};
 }
 
 function reportError(err: unknown, log: Logger, json: boolean, world: World): void {

@@ -46,6 +46,8 @@ export interface RunnerOptions {
   /** Called with each command line (secrets masked) before it starts, e.g. for --verbose. */
   onCommand?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Fault injection (tests): throw an uncaught error after the first long-running child, or the N-th process. */
+  crashAfter?: 'start' | number;
 }
 
 /**
@@ -107,6 +109,7 @@ export class Runner {
   /** Starts a long-running command and returns at once. */
   start(argv: string[], opts: RunOptions = {}): Started {
     const p = this.#spawn(argv, opts, TAIL_BYTES);
+    if (this.#opts.crashAfter === 'start') this.#injectCrash(argv, 'start');
     const exited = (async (): Promise<number | null> => {
       const o = await p;
       this.#children.delete(p);
@@ -203,7 +206,20 @@ export class Runner {
     // with EPIPE; unhandled, that 'error' would end this process. Its exit code already tells the story.
     p.child?.stdin?.on('error', () => undefined);
     this.#children.add(p);
+    if (this.#opts.crashAfter === this.calls.length) this.#injectCrash(argv, this.calls.length);
     return p;
+  }
+
+  #crashed = false;
+
+  #injectCrash(argv: string[], when: 'start' | number): void {
+    if (this.#crashed) return;
+    this.#crashed = true;
+    setTimeout(() => {
+      throw new Error(
+        `injected crash (TASKFLOW_TEST_CRASH=${when}) after starting ${argv.slice(0, 2).join(' ')}`,
+      );
+    }, 100);
   }
 }
 
