@@ -61,6 +61,11 @@ export function helmUpgradeArgs(
   return args;
 }
 
+/** How every command says that a release is missing. */
+export function notInstalled(target: HelmTarget): string {
+  return `release "${target.release}" is not installed in namespace "${target.namespace}"`;
+}
+
 /** Turns helm's stderr into an error with the next step. */
 export function translateHelmError(stderr: string, target: HelmTarget, what: string): TaskflowError {
   const text = redact(stderr.trim());
@@ -142,6 +147,15 @@ export class Helm {
     const res = await this.run(args, { stdin: new Secret(valuesYaml(values)) });
     if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'render the chart');
     return res.stdout;
+  }
+
+  /** Throws (exit 1, naming `npm run deploy`) unless the release is installed: the one answer every command gives. */
+  async assertInstalled(): Promise<ReleaseStatus> {
+    const status = await this.status();
+    if (status) return status;
+    throw new OperationError(notInstalled(this.target), {
+      hint: 'run npm run deploy first (or pass -n NAMESPACE / --release NAME for another one)',
+    });
   }
 
   /** The release's status, or undefined when it is not installed. */

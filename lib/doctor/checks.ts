@@ -4,6 +4,7 @@ import type { HelmTarget } from '../helm.ts';
 import type { KubeObject } from '../kubectl.ts';
 import { type Diagnosed, type DoctorSnapshot, eventTime, warningsByObject } from './collect.ts';
 import { failureHint } from './hints.ts';
+import { notInstalled } from '../helm.ts';
 import type { DoctorFailureId } from './workloads.ts';
 
 /** What the doctor checks judge: one snapshot of the release and its target. */
@@ -20,7 +21,7 @@ const releaseStatus: Check<DoctorContext> = {
     const at = `release "${target.release}" in namespace "${target.namespace}"`;
     if (!r)
       return fail(
-        `${at} is not installed`,
+        notInstalled(target),
         `deploy it: npm run deploy${target.namespace === 'taskflow' ? '' : ` -- -n ${target.namespace}`}`,
       );
     const st = r.info.status;

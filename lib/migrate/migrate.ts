@@ -45,7 +45,7 @@ export async function migrate(
   const started = Date.now();
   const { log } = ctx;
   await s.kubectl.assertReachable();
-  await assertDeployed(s.helm, s.target);
+  await assertDeployed(s.helm);
   const plans = planTargets(targets, await s.kubectl.list(['cronjobs', 'deployments']), s.target);
   const deadline = started + opts.timeoutMs;
   for (const p of plans) {
@@ -79,14 +79,8 @@ export async function migrate(
 }
 
 /** Refuses to run against a release that is not installed (exit 1, with the command that fixes it). */
-export async function assertDeployed(helm: Helm, target: HelmTarget): Promise<void> {
-  const status = await helm.status();
-  if (status === undefined) {
-    throw new OperationError(
-      `release ${target.release} is not deployed in namespace ${target.namespace}; run npm run deploy`,
-      { hint: 'or pass -n NAMESPACE / --release NAME to address another release' },
-    );
-  }
+export async function assertDeployed(helm: Helm): Promise<void> {
+  await helm.assertInstalled();
 }
 
 /** Picks each target's method from what the release holds; a missing piece is an error naming it. */

@@ -22,11 +22,7 @@ export interface PlanOptions {
 
 /** Throws (exit 1, "deploy first") unless the release is installed. */
 export async function assertReleaseInstalled(session: ClusterSession): Promise<void> {
-  const { release, namespace } = session.target;
-  if (await session.helm.status()) return;
-  throw new OperationError(`release "${release}" is not installed in namespace "${namespace}"`, {
-    hint: `run npm run deploy first (or pass -n NAMESPACE / --release NAME for another one)`,
-  });
+  await session.helm.assertInstalled();
 }
 
 /** The live (not terminating) pods behind a Service, by its selector. */

@@ -81,7 +81,7 @@ function rotateQuestion(opts: ResetOptions): [question: string, what: string, re
 export async function resetPassword(deps: ResetDeps, opts: ResetOptions): Promise<number> {
   const { kubectl, helm, log } = deps;
   await kubectl.assertReachable();
-  await assertDeployed(helm, helm.target);
+  await assertDeployed(helm);
   const t = await resolveDbTarget(helm, DATABASES[opts.db]);
   assertInCluster(t);
   if (opts.mode === 'rotate' && t.existingSecret) {

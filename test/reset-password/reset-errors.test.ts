@@ -122,7 +122,7 @@ describe('reset-db-password: refusals', () => {
     const err = await failure(resetPassword(c.deps().deps, opts('sync')));
     expect(err).toBeInstanceOf(OperationError);
     expect(err.exitCode).toBe(ExitCode.Failed);
-    expect(err.message).toBe('release rel is not deployed in namespace tf; run npm run deploy');
+    expect(err.message).toBe('release "rel" is not installed in namespace "tf"');
   });
 
   it('the database pod is missing: exit 1 naming the pod and the namespace', async () => {

@@ -128,7 +128,7 @@ describe('npm run reset-db-password on the simulated cluster (real PostgreSQL be
     const missing = await r.run('reset-db-password', ['api', '--check', '-n', 'nowhere']);
     expect(missing.code).toBe(1);
     expect(missing.stdout.split('\n')[0]).toBe(
-      '✗ release taskflow is not deployed in namespace nowhere; run npm run deploy',
+      '✗ release "taskflow" is not installed in namespace "nowhere"',
     );
 
     expect((await r.kubectl(['scale', 'statefulset', 'api-postgres', '--replicas=0'])).code).toBe(0);
