@@ -237,7 +237,8 @@ describe('scripts of the init containers, run for real', () => {
       {},
     );
     expect(r.code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(8000);
+    // It gave up on its own 1 s limit (plus one probe), not at the test's timeout.
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(r.stderr).toContain(`wait-for-db: 127.0.0.1:${closed} did not accept connections within 1s.`);
     expect(r.stderr).toContain(
       'Check that the external database accepts connections from the cluster, or run: npm run doctor',

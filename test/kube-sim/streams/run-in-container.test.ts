@@ -101,7 +101,8 @@ describe('runInContainer', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(killCommandWriting(stdout)).toBe(true);
     expect(await done).toBe(137);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Killed, not finished: before the 30 s the command would take.
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(killCommandWriting(stdout)).toBe(false);
   });
 
