@@ -285,3 +285,24 @@ function sleep(ms: number): Promise<void> {
 export function quoteForDisplay(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
+
+/** Calls `onLine` for each complete line of a stream (and the unterminated rest at its end). */
+export function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<void> {
+  return new Promise((resolve) => {
+    let rest = '';
+    stream.on('data', (chunk: Buffer | string) => {
+      const text = rest + chunk.toString();
+      const lines = text.split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) onLine(l.replace(/\r$/, ''));
+    });
+    const end = (): void => {
+      if (rest !== '') onLine(rest);
+      rest = '';
+      resolve();
+    };
+    stream.on('end', end);
+    stream.on('close', end);
+    stream.on('error', end);
+  });
+}

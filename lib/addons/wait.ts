@@ -1,9 +1,7 @@
-import { ExitCode, InterruptedError, OperationError } from '../errors.ts';
+import { InterruptedError, OperationError } from '../errors.ts';
 import type { Kubectl } from '../kubectl.ts';
-import { type Pod, type PodFailure, podFailures } from '../pod-status.ts';
-
-/** Pod failures that waiting will not fix: stop at once instead of sitting out the timeout. */
-const HARD = new Set(['pods.crashloop', 'pods.image', 'pods.config', 'pods.oom']);
+import type { Pod } from '../pod-status.ts';
+import { waitForDeployment } from '../rollout.ts';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -24,19 +22,9 @@ async function podSelector(kubectl: Kubectl, deployment: string): Promise<string
     .join(',');
 }
 
-/** The first hard failure among a Deployment's pods, if any. */
-export function firstHardFailure(pods: readonly Pod[]): PodFailure | undefined {
-  for (const p of pods) {
-    if (p.metadata.deletionTimestamp) continue;
-    const f = podFailures(p).find((x) => HARD.has(x.id));
-    if (f) return f;
-  }
-  return undefined;
-}
-
 /**
- * Waits for each Deployment's rollout (`kubectl rollout status`), stopping early when one of its pods
- * fails in a way that will not fix itself (crash loop, image, config, OOM), with the reason.
+ * Waits for each Deployment's rollout (lib/rollout.ts), stopping early when one of its pods fails in a
+ * way that will not fix itself, with the reason.
  */
 export async function waitForRollouts(
   kubectl: Kubectl,
@@ -51,47 +39,26 @@ export async function waitForRollouts(
       });
     }
     const seconds = Math.max(1, Math.ceil(opts.timeoutMs / 1000));
-    const child = kubectl.start(['rollout', 'status', `deployment/${d}`, `--timeout=${seconds}s`]);
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    let stop = false;
-    const poll = (async (): Promise<PodFailure | undefined> => {
-      while (!stop && !opts.signal.aborted) {
-        await new Promise((r) => setTimeout(r, opts.pollMs ?? 2000).unref());
-        if (stop) return undefined;
-        const pods = await kubectl.list<Pod>(['pods'], selector, { timeoutMs: 15_000 }).catch(() => []);
-        const f = firstHardFailure(pods);
-        if (f) return f;
-      }
-      return undefined;
-    })();
-    const onAbort = (): void => void child.stop();
-    opts.signal.addEventListener('abort', onAbort, { once: true });
-    const first = await Promise.race([
-      child.exited.then((code) => ({ code })),
-      poll.then((failure) => ({ failure })),
-    ]);
-    stop = true;
-    opts.signal.removeEventListener('abort', onAbort);
-    await child.stop();
-    if (opts.signal.aborted) throw new InterruptedError('interrupted');
-    if ('failure' in first && first.failure) {
-      const f = first.failure;
+    const outcome = await waitForDeployment(kubectl, d, {
+      deadline: Date.now() + opts.timeoutMs,
+      signal: opts.signal,
+      pods: () => kubectl.list<Pod>(['pods'], selector, { timeoutMs: 15_000 }),
+      pollMs: opts.pollMs ?? 2000,
+    }).catch((err: unknown) => {
+      if (opts.signal.aborted) throw new InterruptedError('interrupted');
+      throw err;
+    });
+    if (outcome.ok) continue;
+    const f = outcome.failure;
+    if (f) {
       throw new OperationError(
         `${d} does not start: ${f.reason} in ${f.object}${f.container ? ` (container ${f.container})` : ''}: ${f.message}`,
-        {
-          hint: `details and logs: npm run doctor -n ${opts.namespace}`,
-        },
+        { hint: `details and logs: npm run doctor -n ${opts.namespace}` },
       );
     }
-    if ('code' in first && first.code !== ExitCode.Ok) {
-      const last = stderr.trim().split('\n').pop() ?? '';
-      throw new OperationError(
-        `${d} is not ready after ${seconds}s${last ? `: ${last.replace(/^error: /, '')}` : ''}`,
-        {
-          hint: `see why: npm run doctor -n ${opts.namespace}`,
-        },
-      );
-    }
+    throw new OperationError(
+      `${d} is not ready after ${seconds}s${outcome.statusError ? `: ${outcome.statusError}` : ''}`,
+      { hint: `see why: npm run doctor -n ${opts.namespace}` },
+    );
   }
 }

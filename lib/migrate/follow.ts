@@ -1,27 +1,6 @@
 import type { Kubectl } from '../kubectl.ts';
-import type { Started } from '../exec.ts';
+import { type Started, forEachLine } from '../exec.ts';
 import { abortableSleep } from '../time.ts';
-
-/** Calls `onLine` for each complete line of a stream (and the unterminated rest at its end). */
-export function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<void> {
-  return new Promise((resolve) => {
-    let rest = '';
-    stream.on('data', (chunk: Buffer | string) => {
-      const text = rest + chunk.toString();
-      const lines = text.split('\n');
-      rest = lines.pop() ?? '';
-      for (const l of lines) onLine(l.replace(/\r$/, ''));
-    });
-    const end = (): void => {
-      if (rest !== '') onLine(rest);
-      rest = '';
-      resolve();
-    };
-    stream.on('end', end);
-    stream.on('close', end);
-    stream.on('error', end);
-  });
-}
 
 export interface FollowOptions {
   /** Each line of the followed logs. */

@@ -326,4 +326,41 @@ describe('waiting for the add-on', () => {
       'json',
     ]);
   });
+
+  it('stops at once on a failing init container too, as migrate and deploy do (one rollout rule)', async () => {
+    const initFailing = {
+      kind: 'Pod',
+      metadata: { name: 'pgadmin-5d-x2' },
+      status: {
+        initContainerStatuses: [
+          {
+            name: 'pgpass',
+            restartCount: 2,
+            state: {
+              waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container' },
+            },
+            lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+          },
+        ],
+        containerStatuses: [
+          { name: 'pgadmin', restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } },
+        ],
+      },
+    };
+    const runner = new ScriptedRunner((args) =>
+      args[1] === 'deployment'
+        ? { stdout: JSON.stringify({ spec: { selector: { matchLabels: { app: 'pgadmin' } } } }) }
+        : { stdout: JSON.stringify({ items: [initFailing] }) },
+    );
+    const s = testSession(runner);
+    cleanups.push(s.cleanup);
+    const err = (await waitForRollouts(s.session.kubectl, ['pgadmin'], {
+      timeoutMs: 60_000,
+      signal: new AbortController().signal,
+      namespace: 'tf',
+      pollMs: 10,
+    }).catch((e: unknown) => e)) as TaskflowError;
+    expect(err.message).toMatch(/^pgadmin does not start: .* in pod\/pgadmin-5d-x2 \(container pgpass\)/);
+    expect(runner.children[0]?.stopped).toBe(true);
+  });
 });
