@@ -7,15 +7,15 @@ import { abortableSleep } from './time.ts';
 /**
  * Waiting for one Deployment's rollout, the same way for every command that waits for one (the add-ons,
  * migrate's API restart, reset-db-password's restarts): `kubectl rollout status` runs while its pods are
- * polled, and a pod failure that waiting will not fix ends the wait at once with the pod's reason.
+ * polled, and a pod failure ends the wait at once with the pod's reason.
  */
 
-/** Any pod failure but Pending (which a later node or volume may still cure) ends the wait. */
+/**
+ * Any pod failure ends the wait, an unschedulable pod included: the rule deploy's release watch applies
+ * to every pod of the release (deploy/snapshot.ts), so all three waits give one answer.
+ */
 export function rolloutFailure(pods: readonly Pod[]): PodFailure | undefined {
-  return pods
-    .filter((p) => !p.metadata.deletionTimestamp)
-    .flatMap(podFailures)
-    .find((f) => f.id !== 'pods.pending');
+  return pods.filter((p) => !p.metadata.deletionTimestamp).flatMap(podFailures)[0];
 }
 
 export interface RolloutWaitOptions {

@@ -327,6 +327,40 @@ describe('waiting for the add-on', () => {
     ]);
   });
 
+  it("stops at once on an unschedulable pod, as deploy's release watch does", async () => {
+    const pending = {
+      kind: 'Pod',
+      metadata: { name: 'pgadmin-5d-x3' },
+      status: {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/1 nodes are available: 1 Insufficient memory.',
+          },
+        ],
+      },
+    };
+    const runner = new ScriptedRunner((args) =>
+      args[1] === 'deployment'
+        ? { stdout: JSON.stringify({ spec: { selector: { matchLabels: { app: 'pgadmin' } } } }) }
+        : { stdout: JSON.stringify({ items: [pending] }) },
+    );
+    const s = testSession(runner);
+    cleanups.push(s.cleanup);
+    const err = (await waitForRollouts(s.session.kubectl, ['pgadmin'], {
+      timeoutMs: 60_000,
+      signal: new AbortController().signal,
+      namespace: 'tf',
+      pollMs: 10,
+    }).catch((e: unknown) => e)) as TaskflowError;
+    expect(err.message).toBe(
+      'pgadmin does not start: Unschedulable in pod/pgadmin-5d-x3: 0/1 nodes are available: 1 Insufficient memory.',
+    );
+  });
+
   it('stops at once on a failing init container too, as migrate and deploy do (one rollout rule)', async () => {
     const initFailing = {
       kind: 'Pod',
