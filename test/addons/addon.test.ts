@@ -280,6 +280,25 @@ describe('add-on options', () => {
 });
 
 describe('waiting for the add-on', () => {
+  /** Waits for pgAdmin while its one pod is `pod`; returns the error and the runner. */
+  const waitOn = async (pod: object) => {
+    const runner = new ScriptedRunner((args) =>
+      args[1] === 'deployment'
+        ? { stdout: JSON.stringify({ spec: { selector: { matchLabels: { app: 'pgadmin' } } } }) }
+        : { stdout: JSON.stringify({ items: [pod] }) },
+    );
+    const s = testSession(runner);
+    cleanups.push(s.cleanup);
+    const started = Date.now();
+    const err = (await waitForRollouts(s.session.kubectl, ['pgadmin'], {
+      timeoutMs: 60_000,
+      signal: new AbortController().signal,
+      namespace: 'tf',
+      pollMs: 10,
+    }).catch((e: unknown) => e)) as TaskflowError;
+    return { err, runner, ms: Date.now() - started };
+  };
+
   it('stops at once when its pod crash-loops, naming the reason (not after the timeout)', async () => {
     const crashing = {
       kind: 'Pod',
@@ -296,22 +315,9 @@ describe('waiting for the add-on', () => {
         ],
       },
     };
-    const runner = new ScriptedRunner((args) =>
-      args[1] === 'deployment'
-        ? { stdout: JSON.stringify({ spec: { selector: { matchLabels: { app: 'pgadmin' } } } }) }
-        : { stdout: JSON.stringify({ items: [crashing] }) },
-    );
-    const s = testSession(runner);
-    cleanups.push(s.cleanup);
-    const started = Date.now();
-    const err = (await waitForRollouts(s.session.kubectl, ['pgadmin'], {
-      timeoutMs: 60_000,
-      signal: new AbortController().signal,
-      namespace: 'tf',
-      pollMs: 10,
-    }).catch((e: unknown) => e)) as TaskflowError;
+    const { err, runner, ms } = await waitOn(crashing);
     // At the first crash, not at the 60 s timeout.
-    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(ms).toBeLessThan(60_000);
     expect([err.message, err.hint]).toEqual([
       'pgadmin does not start: CrashLoopBackOff in pod/pgadmin-5d-x1 (container pgadmin): container keeps crashing; restarted 3 time(s)',
       'details and logs: npm run doctor -n tf',
@@ -343,19 +349,7 @@ describe('waiting for the add-on', () => {
         ],
       },
     };
-    const runner = new ScriptedRunner((args) =>
-      args[1] === 'deployment'
-        ? { stdout: JSON.stringify({ spec: { selector: { matchLabels: { app: 'pgadmin' } } } }) }
-        : { stdout: JSON.stringify({ items: [pending] }) },
-    );
-    const s = testSession(runner);
-    cleanups.push(s.cleanup);
-    const err = (await waitForRollouts(s.session.kubectl, ['pgadmin'], {
-      timeoutMs: 60_000,
-      signal: new AbortController().signal,
-      namespace: 'tf',
-      pollMs: 10,
-    }).catch((e: unknown) => e)) as TaskflowError;
+    const { err } = await waitOn(pending);
     expect(err.message).toBe(
       'pgadmin does not start: Unschedulable in pod/pgadmin-5d-x3: 0/1 nodes are available: 1 Insufficient memory.',
     );
@@ -381,19 +375,7 @@ describe('waiting for the add-on', () => {
         ],
       },
     };
-    const runner = new ScriptedRunner((args) =>
-      args[1] === 'deployment'
-        ? { stdout: JSON.stringify({ spec: { selector: { matchLabels: { app: 'pgadmin' } } } }) }
-        : { stdout: JSON.stringify({ items: [initFailing] }) },
-    );
-    const s = testSession(runner);
-    cleanups.push(s.cleanup);
-    const err = (await waitForRollouts(s.session.kubectl, ['pgadmin'], {
-      timeoutMs: 60_000,
-      signal: new AbortController().signal,
-      namespace: 'tf',
-      pollMs: 10,
-    }).catch((e: unknown) => e)) as TaskflowError;
+    const { err, runner } = await waitOn(initFailing);
     expect(err.message).toMatch(/^pgadmin does not start: .* in pod\/pgadmin-5d-x2 \(container pgpass\)/);
     expect(runner.children[0]?.stopped).toBe(true);
   });

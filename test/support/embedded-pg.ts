@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { pgPrograms, serverRunAs } from '../kube-sim/postgres/binaries.ts';
+import { initdb, pgPrograms, serverRunAs } from '../kube-sim/postgres/binaries.ts';
 import { startPostmaster } from '../kube-sim/postgres/postmaster.ts';
 
-const run = promisify(execFile);
 
 export interface PgServer {
   port: number;
@@ -51,7 +48,7 @@ export interface StartPgOptions {
 export async function startPg(opts: StartPgOptions = {}): Promise<PgServer> {
   const port = opts.port ?? (await freePort());
   const fresh = !opts.dataDir;
-  const [{ initdb, postgres }, runAs] = await Promise.all([pgPrograms(), serverRunAs()]);
+  const [{ postgres }, runAs] = await Promise.all([pgPrograms(), serverRunAs()]);
   // As root, postgres runs as the `postgres` user: the folder (socket, data) must be writable by it.
   const base = opts.dataDir ? path.dirname(opts.dataDir) : mkdtempSync(path.join(os.tmpdir(), 'tf-pg-'));
   chmodSync(base, 0o777);
@@ -63,23 +60,7 @@ export async function startPg(opts: StartPgOptions = {}): Promise<PgServer> {
     writeFileSync(pwfile, `${superPassword}\n`, { mode: 0o600 });
     if (runAs.uid !== undefined && runAs.gid !== undefined) chownSync(pwfile, runAs.uid, runAs.gid);
     try {
-      await run(
-        initdb,
-        [
-          `--pgdata=${dataDir}`,
-          `--username=${superuser}`,
-          `--pwfile=${pwfile}`,
-          '--auth-local=trust',
-          '--auth-host=scram-sha-256',
-          '--encoding=UTF8',
-          '--locale=C',
-          '--no-sync',
-        ],
-        { ...runAs, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } },
-      );
-    } catch (err) {
-      const e = err as { stderr?: string; message?: string };
-      throw new Error(`initdb failed: ${e.stderr?.trim() || e.message}`);
+      await initdb(dataDir, superuser, pwfile);
     } finally {
       rmSync(pwfile, { force: true });
     }

@@ -112,3 +112,28 @@ export function serverRunAs(): Promise<RunAs> {
   })();
   return runAs;
 }
+
+/**
+ * Initialises a data directory like the official image: local socket connections trusted, TCP with
+ * scram-sha-256, `superuser` with the password in `pwfile` (readable by the server's user).
+ */
+export async function initdb(dataDir: string, superuser: string, pwfile: string): Promise<void> {
+  const [{ initdb: program }, ids] = await Promise.all([pgPrograms(), serverRunAs()]);
+  await run(
+    program,
+    [
+      `--pgdata=${dataDir}`,
+      `--username=${superuser}`,
+      `--pwfile=${pwfile}`,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+    ],
+    { ...ids, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } },
+  ).catch((err: unknown) => {
+    const e = err as { stderr?: string; message?: string };
+    throw new Error(`initdb failed: ${e.stderr?.trim() || e.message}`);
+  });
+}

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../support/tools.ts';
-import { pgPrograms, serverRunAs } from './binaries.ts';
+import { initdb, pgPrograms, serverRunAs } from './binaries.ts';
 
 const run = promisify(execFile);
 
@@ -30,7 +30,7 @@ export function templateDataDir(): Promise<string> {
 }
 
 async function buildTemplate(): Promise<string> {
-  const { initdb, version } = await pgPrograms();
+  const { version } = await pgPrograms();
   const cacheDir = path.join(repoRoot, '.cache', 'kube-sim');
   const final = path.join(cacheDir, `pg-template-${version}-r${TEMPLATE_REVISION}`);
   if (await exists(path.join(final, 'PG_VERSION'))) return final;
@@ -47,23 +47,7 @@ async function buildTemplate(): Promise<string> {
       await chown(pwfile, ids.uid, ids.gid);
     }
     const dataDir = path.join(work, 'data');
-    await run(
-      initdb,
-      [
-        `--pgdata=${dataDir}`,
-        `--username=${TEMPLATE_SUPERUSER}`,
-        `--pwfile=${pwfile}`,
-        '--auth-local=trust',
-        '--auth-host=scram-sha-256',
-        '--encoding=UTF8',
-        '--locale=C',
-        '--no-sync',
-      ],
-      { ...ids, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } },
-    ).catch((err: unknown) => {
-      const e = err as { stderr?: string; message?: string };
-      throw new Error(`initdb failed: ${e.stderr?.trim() || e.message}`);
-    });
+    await initdb(dataDir, TEMPLATE_SUPERUSER, pwfile);
     await mkdir(cacheDir, { recursive: true });
     // Copy under a private name then rename, so parallel builders never see half a template.
     const staging = `${final}.${process.pid}.${randomBytes(4).toString('hex')}`;
