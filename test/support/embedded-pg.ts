@@ -5,7 +5,6 @@ import path from 'node:path';
 import { initdb, pgPrograms, serverRunAs } from '../kube-sim/postgres/binaries.ts';
 import { startPostmaster } from '../kube-sim/postgres/postmaster.ts';
 
-
 export interface PgServer {
   port: number;
   host: string;
