@@ -4,7 +4,7 @@ import { ExitCode } from '../errors.ts';
 import { printJson } from '../log.ts';
 import { launchBackground, stopBackground } from '../port-forward/background.ts';
 import type { ForwardStatus } from '../port-forward/forward.ts';
-import { assertReleaseInstalled, planForwards } from '../port-forward/plan.ts';
+import { planForwards } from '../port-forward/plan.ts';
 import type { PortAssignment } from '../port-forward/ports.ts';
 import { reportMoves, superviseForwards } from '../port-forward/supervise.ts';
 import { FORWARD_TARGETS } from '../port-forward/targets.ts';
@@ -61,7 +61,7 @@ export async function runAddon(
   session: ClusterSession,
   opts: AddonOptions,
 ): Promise<number> {
-  await assertReleaseInstalled(session);
+  await session.helm.assertInstalled();
   const values = await session.helm.getValues(true);
   return opts.remove ? removeAddon(ctx, session, opts, values) : enableAddon(ctx, session, opts, values);
 }

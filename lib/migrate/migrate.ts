@@ -2,7 +2,7 @@ import type { CommandContext } from '../cli.ts';
 import { APPS } from '../components.ts';
 import { type ClusterSession, openSession } from '../context.ts';
 import { ExitCode, OperationError, TaskflowError } from '../errors.ts';
-import type { Helm, HelmTarget } from '../helm.ts';
+import type { HelmTarget } from '../helm.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Logger, printJson } from '../log.ts';
 import { type CleanupResult, cleanupManualJobs } from './cleanup.ts';
@@ -45,7 +45,7 @@ export async function migrate(
   const started = Date.now();
   const { log } = ctx;
   await s.kubectl.assertReachable();
-  await assertDeployed(s.helm);
+  await s.helm.assertInstalled();
   const plans = planTargets(targets, await s.kubectl.list(['cronjobs', 'deployments']), s.target);
   const deadline = started + opts.timeoutMs;
   for (const p of plans) {
@@ -76,11 +76,6 @@ export async function migrate(
   printOutcome(log, report, s.target);
   if (opts.json) printJson(report, ctx.stdout);
   return report.ok ? ExitCode.Ok : ExitCode.Failed;
-}
-
-/** Refuses to run against a release that is not installed (exit 1, with the command that fixes it). */
-export async function assertDeployed(helm: Helm): Promise<void> {
-  await helm.assertInstalled();
 }
 
 /** Picks each target's method from what the release holds; a missing piece is an error naming it. */

@@ -20,11 +20,6 @@ export interface PlanOptions {
   portCheck?: Pick<PortCheckOptions, 'isFree' | 'holderOf'>;
 }
 
-/** Throws (exit 1, "deploy first") unless the release is installed. */
-export async function assertReleaseInstalled(session: ClusterSession): Promise<void> {
-  await session.helm.assertInstalled();
-}
-
 /** The live (not terminating) pods behind a Service, by its selector. */
 export function podsBehind(service: KubeObject, pods: readonly KubeObject[]): KubeObject[] {
   const selector = (service.spec?.selector ?? {}) as Record<string, string>;
@@ -78,7 +73,7 @@ export function chooseTargets(
 
 /** Everything before the first forward starts: release, services, pods, local ports. */
 export async function planForwards(session: ClusterSession, opts: PlanOptions): Promise<PortAssignment[]> {
-  if (!opts.skipReleaseCheck) await assertReleaseInstalled(session);
+  if (!opts.skipReleaseCheck) await session.helm.assertInstalled();
   const objects = await session.kubectl.list(['services', 'pods'], releaseSelector(session.target.release), {
     timeoutMs: 20_000,
   });

@@ -5,7 +5,6 @@ import { ExitCode, UsageError } from '../errors.ts';
 import type { Helm } from '../helm.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { type Logger, printJson } from '../log.ts';
-import { assertDeployed } from '../migrate/migrate.ts';
 import type { Secret } from '../secrets.ts';
 import { restartConsumers, staleUrls } from './consumers.ts';
 import {
@@ -81,7 +80,7 @@ function rotateQuestion(opts: ResetOptions): [question: string, what: string, re
 export async function resetPassword(deps: ResetDeps, opts: ResetOptions): Promise<number> {
   const { kubectl, helm, log } = deps;
   await kubectl.assertReachable();
-  await assertDeployed(helm);
+  await helm.assertInstalled();
   const t = await resolveDbTarget(helm, DATABASES[opts.db]);
   assertInCluster(t);
   if (opts.mode === 'rotate' && t.existingSecret) {
