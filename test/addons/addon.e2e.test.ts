@@ -206,7 +206,11 @@ describe('npm run addon / pgadmin on the simulated cluster', () => {
       for (const pid of forwards) expect(alive(pid), `${script}: forward pid ${pid}`).toBe(false);
       expect(await httpStatus(port, 300)).toBeUndefined();
     }
-    const all = await run('port-forward-all', ['--auto-ports', '--detach', '--json'], se);
+    // Ports of its own: another suite on the machine may forward the defaults at the same moment.
+    const names = ['web', 'sso', 'api', 'mcp', 'pgadmin'];
+    const ports = await Promise.all(names.map(() => freePort()));
+    const mapping = names.map((n, i) => `${n}=${ports[i]}`).join(',');
+    const all = await run('port-forward-all', ['--ports', mapping, '--auto-ports', '--detach', '--json'], se);
     expect(all.code, all.stdout + all.stderr).toBe(0);
     const doc = JSON.parse(all.stdout) as {
       ok: boolean;
@@ -214,9 +218,7 @@ describe('npm run addon / pgadmin on the simulated cluster', () => {
       forwards: { name: string; localPort: number; state: string }[];
     };
     expect(doc.ok).toBe(true);
-    expect(doc.forwards.map((f) => f.name)).toEqual(
-      expect.arrayContaining(['web', 'sso', 'api', 'mcp', 'pgadmin']),
-    );
+    expect(doc.forwards.map((f) => f.name)).toEqual(expect.arrayContaining(names));
     for (const f of doc.forwards) expect([f.name, f.state]).toEqual([f.name, 'ready']);
     const stopped = await run('port-forward-all', ['--stop', '--json'], se);
     expect(stopped.code).toBe(0);
