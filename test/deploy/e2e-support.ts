@@ -39,7 +39,8 @@ function writeWrappers(
     ['kubectl', t.kubectl],
     ['helm', t.helm],
   ] as const) {
-    const script = `#!/bin/sh\n{ printf '%s' "$$${SEP}${name}"; for a in "$@"; do printf '${SEP}%s' "$a"; done; printf '\\n'; } >> '${log}'\nexec '${real}' "$@"\n`;
+    // One line, written by one printf: wrappers started at the same moment must not interleave their lines.
+    const script = `#!/bin/sh\nline="$$${SEP}${name}"\nfor a in "$@"; do line="$line${SEP}$a"; done\nprintf '%s\\n' "$line" >> '${log}'\nexec '${real}' "$@"\n`;
     writeFileSync(out[name], script);
     chmodSync(out[name], 0o755);
   }
@@ -75,7 +76,8 @@ export function deployEnv(opts: {
         .map((l) => {
           const [pid, tool, ...args] = l.split(SEP);
           return { pid: Number(pid), tool: tool ?? '', args };
-        }),
+        })
+        .filter((c) => Number.isInteger(c.pid) && c.pid > 0),
     kubectl: (args) => {
       const r = spawnSync(toolset(name).kubectl, args, { env: base.env, encoding: 'utf8', timeout: 30_000 });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
