@@ -207,7 +207,7 @@ describe('npm run addon / pgadmin on the simulated cluster', () => {
       expect(await httpStatus(port, 300)).toBeUndefined();
     }
     // Ports of its own: another suite on the machine may forward the defaults at the same moment.
-    const names = ['web', 'sso', 'api', 'mcp', 'pgadmin'];
+    const names = ['web', 'sso', 'api', 'mcp', 'pgadmin', 'mailpit'];
     const ports = await Promise.all(names.map(() => freePort()));
     const mapping = names.map((n, i) => `${n}=${ports[i]}`).join(',');
     const all = await run('port-forward-all', ['--ports', mapping, '--auto-ports', '--detach', '--json'], se);
