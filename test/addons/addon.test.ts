@@ -5,6 +5,7 @@ import { waitForRollouts } from '../../lib/addons/wait.ts';
 import type { ParsedValues } from '../../lib/cli.ts';
 import { CHART_PATH } from '../../lib/context.ts';
 import { ExitCode, TaskflowError, exitCodeOf } from '../../lib/errors.ts';
+import { FAILED_MIGRATE, UNSCHEDULABLE_DB } from '../fixtures/pods.ts';
 import { ScriptedRunner, testCtx, testSession, type Reply } from '../port-forward/fakes.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -334,49 +335,17 @@ describe('waiting for the add-on', () => {
   });
 
   it("stops at once on an unschedulable pod, as deploy's release watch does", async () => {
-    const pending = {
-      kind: 'Pod',
-      metadata: { name: 'pgadmin-5d-x3' },
-      status: {
-        phase: 'Pending',
-        conditions: [
-          {
-            type: 'PodScheduled',
-            status: 'False',
-            reason: 'Unschedulable',
-            message: '0/1 nodes are available: 1 Insufficient memory.',
-          },
-        ],
-      },
-    };
-    const { err } = await waitOn(pending);
+    const { err } = await waitOn(UNSCHEDULABLE_DB);
     expect(err.message).toBe(
-      'pgadmin does not start: Unschedulable in pod/pgadmin-5d-x3: 0/1 nodes are available: 1 Insufficient memory.',
+      'pgadmin does not start: Unschedulable in pod/sso-postgres-0: 0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims.',
     );
   });
 
   it('stops at once on a failing init container too, as migrate and deploy do (one rollout rule)', async () => {
-    const initFailing = {
-      kind: 'Pod',
-      metadata: { name: 'pgadmin-5d-x2' },
-      status: {
-        initContainerStatuses: [
-          {
-            name: 'pgpass',
-            restartCount: 2,
-            state: {
-              waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container' },
-            },
-            lastState: { terminated: { exitCode: 1, reason: 'Error' } },
-          },
-        ],
-        containerStatuses: [
-          { name: 'pgadmin', restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } },
-        ],
-      },
-    };
-    const { err, runner } = await waitOn(initFailing);
-    expect(err.message).toMatch(/^pgadmin does not start: .* in pod\/pgadmin-5d-x2 \(container pgpass\)/);
+    const { err, runner } = await waitOn(FAILED_MIGRATE);
+    expect(err.message).toMatch(
+      /^pgadmin does not start: .* in pod\/sso-platform-6f7g8-uvwxy \(container migrate\)/,
+    );
     expect(runner.children[0]?.stopped).toBe(true);
   });
 });
