@@ -4,6 +4,7 @@ import { DEFAULTS, parseOrigins } from '../env.ts';
 import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../env-flow/resolve.ts';
 import type { PreflightContext } from './context.ts';
 import { errorsFor, rawText, whereSet } from './load.ts';
+import { ruleProblem } from '../app-contract.ts';
 import { deepMerge, getPath } from '../values.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -235,9 +236,6 @@ const apiCors: Check<PreflightContext> = {
   },
 };
 
-/** A DNS host name or an IPv4 address, as the chart's schema accepts for SMTP_HOST. */
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-
 const smtpConfig: Check<PreflightContext> = {
   id: 'smtp.config',
   title: 'SMTP',
@@ -295,7 +293,7 @@ const smtpConfig: Check<PreflightContext> = {
         ),
       );
     }
-    if (!HOSTNAME.test(smtp.host)) {
+    if (ruleProblem('hostname', smtp.host)) {
       const hostOnly = /^(?:[a-z]+:\/\/)?([^:/]+)/i.exec(smtp.host)?.[1] ?? 'smtp.example.com';
       out.push(
         fail(
