@@ -27,7 +27,16 @@ export interface Check<C> {
 /** The validate/doctor JSON document. */
 export interface CheckReport {
   ok: boolean;
+  /** the kube context the checks looked at (null: none could be read), when the command has one */
+  context?: string | null;
+  namespace?: string;
   checks: CheckResult[];
+}
+
+/** Where a command looked or acted, carried by its --json document. */
+export interface Where {
+  context: string | null;
+  namespace: string;
 }
 
 /** Outcome helpers, so check code reads as `pass('...')`, `fail('...', 'hint')`. */
@@ -88,8 +97,8 @@ function sanitize(r: CheckResult): CheckResult {
 }
 
 /** The report document: `ok` is false when any check failed (warnings and skips are fine). */
-export function toReport(results: CheckResult[]): CheckReport {
-  return { ok: !results.some((r) => r.status === 'fail'), checks: results };
+export function toReport(results: CheckResult[], where?: Where): CheckReport {
+  return { ok: !results.some((r) => r.status === 'fail'), ...where, checks: results };
 }
 
 /** Counts per status, e.g. `12 passed, 1 warning, 2 failed, 4 skipped`. */
@@ -124,9 +133,9 @@ export function printChecks(results: CheckResult[], log: Logger): void {
 /** Prints the report (JSON on stdout with --json, else the lines and a summary) and returns the exit code. */
 export function reportChecks(
   results: CheckResult[],
-  io: { log: Logger; stdout: NodeJS.WritableStream; json: boolean },
+  io: { log: Logger; stdout: NodeJS.WritableStream; json: boolean; where?: Where },
 ): number {
-  const report = toReport(results);
+  const report = toReport(results, io.where);
   if (io.json) printJson(report, io.stdout);
   else {
     printChecks(results, io.log);

@@ -43,7 +43,8 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   context: {
     type: 'string',
     arg: 'NAME',
-    description: 'kube context for every kubectl/helm call (default: current)',
+    description:
+      'kube context for every kubectl/helm call (default: current); naming a remote one lets the writing commands act on it',
   },
   'env-file': { type: 'string', arg: 'PATH', description: 'settings file in dotenv syntax (default: .env)' },
   values: {
@@ -123,6 +124,8 @@ export interface CommandContext {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Aborted on Ctrl+C / SIGTERM: long waits should listen to it. */
   signal: AbortSignal;
+  /** The command as typed (npm script name and its arguments), for hints that repeat it. */
+  invocation?: { name: string; argv: readonly string[] };
 }
 
 export interface World {
@@ -209,6 +212,7 @@ export async function runCommand(
           stdout: world.stdout,
           stdin: world.stdin,
           signal: ac.signal,
+          invocation: { name: spec.name, argv: world.argv },
         })) ?? ExitCode.Ok;
     }
   } catch (err) {

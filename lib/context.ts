@@ -4,8 +4,9 @@ import { type CommandContext, list, str } from './cli.ts';
 import { assertNoErrors, loadSettings, type EnvFile, type Problem, type Settings } from './env.ts';
 import { Helm, type HelmTarget } from './helm.ts';
 import { Kubectl } from './kubectl.ts';
+import { type Destructive, type Place, assertMayWrite, placeLine, resolvePlace } from './kube-context.ts';
 import { registerSecrets } from './redact.ts';
-import { detectTools, type Tools } from './tools.ts';
+import { detectTools, findTool, type Tools } from './tools.ts';
 
 /** The repository root (this file lives in lib/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,14 +54,19 @@ export function loadCommandSettings(ctx: CommandContext): LoadedSettings {
   return { settings, envFile, warnings, target, valuesFiles: list(v, 'values').map((f) => path.resolve(f)) };
 }
 
-/** Everything a cluster command needs: settings, tools, and kubectl/helm bound to the target. */
+/** Everything a cluster command needs: settings, tools, kubectl/helm bound to the target, and where that is. */
 export interface ClusterSession extends LoadedSettings {
   tools: Tools;
   kubectl: Kubectl;
   helm: Helm;
+  /** the kube context in use and whether it is local */
+  place: Place;
 }
 
-/** Loads settings, finds kubectl and helm (exit 3 when missing), and binds them to the target. */
+/**
+ * Loads settings, finds kubectl and helm (exit 3 when missing), binds them to the target, and prints
+ * where the command acts (context, local or remote, namespace) as its first line of progress.
+ */
 export async function openSession(ctx: CommandContext, loaded?: LoadedSettings): Promise<ClusterSession> {
   const s = loaded ?? loadCommandSettings(ctx);
   for (const w of s.warnings) {
@@ -70,5 +76,39 @@ export async function openSession(ctx: CommandContext, loaded?: LoadedSettings):
   const tools = await detectTools(ctx.runner, ctx.env);
   const kubectl = new Kubectl(ctx.runner, tools.kubectl.path, s.target);
   const helm = new Helm(ctx.runner, tools.helm.path, tools.helm.major, s.target);
-  return { ...s, tools, kubectl, helm };
+  const place = await resolvePlace(kubectl);
+  ctx.log.step(`${placeLine(place)}, release ${s.target.release}`);
+  return { ...s, tools, kubectl, helm, place };
+}
+
+/** Where a command that only reads (or a dry run) would act, for its label; undefined without kubectl. */
+export async function peekPlace(
+  ctx: Pick<CommandContext, 'runner' | 'env'>,
+  target: LoadedSettings['target'],
+): Promise<Place | undefined> {
+  const bin = findTool('kubectl', ctx.env);
+  return bin ? resolvePlace(new Kubectl(ctx.runner, bin, target)) : undefined;
+}
+
+/**
+ * The guard before a command's first write (see lib/kube-context.ts): a context that is not local must
+ * be named (--context or TASKFLOW_CONTEXT); a destructive step there must be confirmed by its name.
+ */
+export async function assertSessionMayWrite(
+  ctx: Pick<CommandContext, 'invocation' | 'stdin'>,
+  s: Pick<ClusterSession, 'place' | 'settings' | 'kubectl'>,
+  io: { yes: boolean; prompt?: NodeJS.WritableStream },
+  destructive?: Destructive,
+): Promise<void> {
+  // An unreadable kubeconfig: the usual "cannot reach" / "no kubeconfig" report, exit 3.
+  if (s.place.error) await s.kubectl.assertReachable();
+  return assertMayWrite(
+    s.place,
+    {
+      ...(s.settings.context !== undefined && { allowed: s.settings.context }),
+      ...(ctx.invocation && { command: ctx.invocation }),
+      io: { yes: io.yes, stdin: ctx.stdin, prompt: io.prompt ?? process.stderr },
+    },
+    destructive,
+  );
 }

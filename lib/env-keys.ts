@@ -23,6 +23,7 @@ export const KNOWN_KEYS = [
   'TASKFLOW_ACCESS',
   'TASKFLOW_IMAGE_TAG',
   'TASKFLOW_STORAGE_CLASS',
+  'TASKFLOW_CONTEXT',
 ] as const;
 export type KnownKey = (typeof KNOWN_KEYS)[number];
 

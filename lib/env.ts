@@ -51,6 +51,8 @@ export interface Settings {
   release: string;
   access: 'port-forward' | 'ingress';
   imageTag?: string;
+  /** TASKFLOW_CONTEXT: a context that is not local which the writing commands may act on */
+  context?: string;
   storageClass?: string;
   sso: {
     dbPassword?: Secret;
@@ -197,6 +199,11 @@ const CONVERTERS = {
     'a storage class name',
     'list the classes with: kubectl get storageclass',
   ),
+  TASKFLOW_CONTEXT: check(
+    (s) => /^[^\s]{1,253}$/.test(s),
+    'a kube context name',
+    'list the contexts with: kubectl config get-contexts',
+  ),
 } satisfies Record<KnownKey, (s: string) => Converted<unknown>>;
 type ValueOf<K extends KnownKey> = Extract<ReturnType<(typeof CONVERTERS)[K]>, { ok: unknown }>['ok'];
 
@@ -312,6 +319,7 @@ export function parseSettings(
   const optional = {
     imageTag: get('TASKFLOW_IMAGE_TAG'),
     storageClass: get('TASKFLOW_STORAGE_CLASS'),
+    context: get('TASKFLOW_CONTEXT'),
     ssoDb: get('POSTGRES_SSO_PASSWORD'),
     authSecret: get('BETTER_AUTH_SECRET'),
     apiDb: get('POSTGRES_API_PASSWORD'),
@@ -319,6 +327,7 @@ export function parseSettings(
   };
   if (optional.imageTag !== undefined) settings.imageTag = optional.imageTag;
   if (optional.storageClass !== undefined) settings.storageClass = optional.storageClass;
+  if (optional.context !== undefined) settings.context = optional.context;
   if (optional.ssoDb) settings.sso.dbPassword = optional.ssoDb;
   if (optional.authSecret) settings.sso.authSecret = optional.authSecret;
   if (optional.apiDb) settings.api.dbPassword = optional.apiDb;

@@ -21,6 +21,7 @@ export const CHART_VALUE_PATHS: Readonly<Record<string, readonly string[]>> = {
   TASKFLOW_ACCESS: [],
   TASKFLOW_IMAGE_TAG: ['global.imageTag'],
   TASKFLOW_STORAGE_CLASS: ['global.storageClass'],
+  TASKFLOW_CONTEXT: [],
 };
 
 /**

@@ -1,5 +1,5 @@
 import { type CommandContext, str } from '../cli.ts';
-import { CHART_PATH, type ClusterSession, openSession } from '../context.ts';
+import { CHART_PATH, type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
 import { ExitCode } from '../errors.ts';
 import { printJson } from '../log.ts';
 import { launchBackground, stopBackground } from '../port-forward/background.ts';
@@ -74,12 +74,18 @@ async function removeAddon(
 ): Promise<number> {
   const { addon } = opts;
   const { release, namespace } = session.target;
-  const base = { addon: addon.name, release, namespace };
+  const base = { addon: addon.name, release, namespace, context: session.place.context };
   if (!isEnabled(addon, values)) {
     if (opts.json) printJson({ ok: true, ...base, action: 'already-off', revision: null }, ctx.stdout);
     else ctx.log.info(`${addon.title} is not on in release "${release}": nothing to do`);
     return ExitCode.Ok;
   }
+  await assertSessionMayWrite(
+    ctx,
+    session,
+    { yes: opts.yes },
+    addon.losesData ? { what: `turning ${addon.title} off (${addon.removeNote})` } : undefined,
+  );
   await confirm(
     { yes: opts.yes, stdin: ctx.stdin, prompt: process.stderr },
     `Turn ${addon.title} off in release "${release}" (${addon.removeNote})?`,
@@ -118,6 +124,7 @@ async function enableAddon(
   if (already) {
     ctx.log.info(`${addon.title} is already on in release "${release}"`);
   } else {
+    await assertSessionMayWrite(ctx, session, { yes: opts.yes });
     ctx.log.step(`turning ${addon.title} on in release "${release}" (values and secrets kept)`);
     revision = await upgrade(session, switchValues(addon, true, session), opts.timeoutMs);
     values = await session.helm.getValues(true);
@@ -136,6 +143,7 @@ async function enableAddon(
     addon: addon.name,
     release,
     namespace,
+    context: session.place.context,
     action: already ? 'already-on' : 'enabled',
     revision,
   };

@@ -44,6 +44,8 @@ export interface Addon {
   alsoRolls: string[];
   /** What `--remove` loses, for the confirmation question. */
   removeNote: string;
+  /** `--remove` loses data (on a remote context it then needs the context's name typed back). */
+  losesData: boolean;
   /** What is true again once it is off (printed after `--remove`). */
   offNote?: string;
   /** Extra values for the upgrade that turns the add-on on (true) or off (false). */
@@ -62,6 +64,7 @@ export const ADDONS: readonly Addon[] = [
     ports: [{ name: 'web', remote: 80, local: 5050 }],
     alsoRolls: [],
     removeNote: 'its saved queries and settings are lost; the databases are not touched',
+    losesData: true,
     login: pgadminLogin,
   },
   {
@@ -73,6 +76,7 @@ export const ADDONS: readonly Addon[] = [
     ports: [{ name: 'web', remote: 8025, local: 8025 }],
     alsoRolls: ['sso-platform'],
     removeNote: 'caught mail is lost and the SSO goes back to the SMTP settings of the env file',
+    losesData: true,
     offNote:
       "the SSO sends its mail with the env file's SMTP settings again (none: e-mail verification is off)",
     extraValues: mailpitValues,

@@ -4,6 +4,7 @@ import { APPS } from '../components.ts';
 import {
   CHART_PATH,
   type ClusterSession,
+  assertSessionMayWrite,
   type LoadedSettings,
   loadCommandSettings,
   openSession,
@@ -44,6 +45,7 @@ const STEP_REASONS: Record<string, string> = {
   settings: 'InvalidSettings',
   tools: 'ToolMissing',
   'cluster.reachable': 'Unreachable',
+  'cluster.context': 'ContextNotNamed',
   'cluster.storageclass': 'StorageClassMissing',
   fresh: 'FreshFailed',
   secrets: 'SecretsUnreadable',
@@ -87,6 +89,7 @@ export async function runDeploy(ctx: CommandContext): Promise<number> {
       ok: false,
       release: str(v, 'release') ?? 'taskflow',
       namespace: str(v, 'namespace') ?? 'taskflow',
+      context: str(v, 'context') ?? null,
       revision: null,
       durationMs: 0,
       services: [],
@@ -126,10 +129,15 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const { log } = ctx;
   const { kubectl, helm, settings } = s;
   run.step = 'cluster.reachable';
-  log.step(
-    `cluster: ${s.target.context ?? 'current context'}, namespace ${s.target.namespace}, release ${s.target.release}`,
-  );
+  report.context = s.place.context;
   await kubectl.assertReachable();
+  run.step = 'cluster.context';
+  await assertSessionMayWrite(
+    ctx,
+    s,
+    { yes: opts.yes },
+    opts.fresh ? { what: `--fresh deletes namespace ${s.target.namespace} with both databases` } : undefined,
+  );
 
   run.step = 'settings';
   const userValues = readValuesFiles(s.valuesFiles);

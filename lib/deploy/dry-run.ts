@@ -1,6 +1,7 @@
 import type { CommandContext } from '../cli.ts';
 import { APPS } from '../components.ts';
-import { CHART_PATH, type LoadedSettings } from '../context.ts';
+import { CHART_PATH, type LoadedSettings, peekPlace } from '../context.ts';
+import { allowance, placeLine } from '../kube-context.ts';
 import { ExitCode } from '../errors.ts';
 import { Helm, helmUpgradeArgs } from '../helm.ts';
 import { quoteForDisplay } from '../exec.ts';
@@ -67,9 +68,16 @@ export async function runDryRun(
   const { problems: schemaProblems, schemas } = await validateSchemas(objects);
   const problems = [...structural, ...schemaProblems];
 
+  const place = await peekPlace(ctx, s.target);
+  report.context = place?.context ?? s.target.context ?? null;
   log.info(
-    `Plan for release ${s.target.release} in namespace ${s.target.namespace} (${s.target.context ?? 'current context'}); nothing is changed.`,
+    `Plan for release ${s.target.release}: ${place ? placeLine(place) : `namespace ${s.target.namespace} (kubectl not found: context unknown)`}; nothing is changed.`,
   );
+  if (place && allowance(place, s.settings.context) === 'not-named') {
+    log.warn(
+      `a real deploy would be refused there: ${place.context} is ${place.reason}; name it with --context ${place.context} or TASKFLOW_CONTEXT=${place.context}`,
+    );
+  }
   log.info('');
   log.info('Steps:');
   if (opts.fresh) {

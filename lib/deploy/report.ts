@@ -29,6 +29,8 @@ export interface DeployReport {
   ok: boolean;
   release: string;
   namespace: string;
+  /** the kube context acted on (null when none could be read) */
+  context: string | null;
   revision: number | null;
   durationMs: number;
   services: ServiceEntry[];

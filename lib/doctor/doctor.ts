@@ -1,4 +1,12 @@
-import { type CheckResult, printChecks, reportChecks, runChecks, skip, summarize } from '../checks.ts';
+import {
+  type CheckResult,
+  type Where,
+  printChecks,
+  reportChecks,
+  runChecks,
+  skip,
+  summarize,
+} from '../checks.ts';
 import { type CommandContext, flag, str } from '../cli.ts';
 import { openSession } from '../context.ts';
 import { NotReadyError, UsageError } from '../errors.ts';
@@ -24,6 +32,8 @@ export function watchInterval(text: string | undefined): number {
 export interface DoctorLoop {
   read: () => Promise<DoctorSnapshot>;
   target: HelmTarget;
+  /** where the doctor looked, for --json */
+  where?: Where;
   log: Logger;
   stdout: NodeJS.WritableStream;
   json: boolean;
@@ -43,7 +53,14 @@ export async function doctorLoop(d: DoctorLoop): Promise<number> {
     d.log.done();
     const results: CheckResult[] = await runChecks(DOCTOR_CHECKS, { snap, target: d.target });
     const failed = results.some((r) => r.status === 'fail');
-    if (!d.watch || !failed) return reportChecks(results, { log: d.log, stdout: d.stdout, json: d.json });
+    if (!d.watch || !failed) {
+      return reportChecks(results, {
+        log: d.log,
+        stdout: d.stdout,
+        json: d.json,
+        ...(d.where && { where: d.where }),
+      });
+    }
     if (!d.json) {
       printChecks(results, d.log);
       d.log.warn(
@@ -63,11 +80,11 @@ export async function runDoctor(ctx: CommandContext): Promise<number> {
   const v = ctx.args.values;
   const intervalMs = watchInterval(str(v, 'interval'));
   const json = flag(v, 'json');
-  let s: Awaited<ReturnType<typeof openSession>>;
+  let opened: Awaited<ReturnType<typeof openSession>> | undefined;
   try {
-    s = await openSession(ctx);
+    opened = await openSession(ctx);
     // One clear "cannot reach the cluster" (exit 3) before the batched reads, instead of their noise.
-    await s.kubectl.assertReachable();
+    await opened.kubectl.assertReachable();
   } catch (err) {
     if (!(err instanceof NotReadyError)) throw err;
     // --json still prints the contract's document: every check skipped, with the reason (exit 3).
@@ -76,11 +93,14 @@ export async function runDoctor(ctx: CommandContext): Promise<number> {
       DOCTOR_CHECKS.map((c) => ({ ...c, run: () => reason })),
       undefined,
     );
-    throw new NotReadyError(err.message, { hint: err.hint, cause: err, report: { checks } });
+    const where = opened ? { context: opened.place.context, namespace: opened.target.namespace } : {};
+    throw new NotReadyError(err.message, { hint: err.hint, cause: err, report: { ...where, checks } });
   }
+  const s = opened;
   return doctorLoop({
     read: () => collect(s.kubectl, s.helm, { release: s.target.release }),
     target: s.target,
+    where: { context: s.place.context, namespace: s.target.namespace },
     log: ctx.log,
     stdout: ctx.stdout,
     json,

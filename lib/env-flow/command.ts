@@ -1,5 +1,6 @@
 import { type CommandContext, flag, str } from '../cli.ts';
-import { CHART_PATH, loadCommandSettings } from '../context.ts';
+import { CHART_PATH, loadCommandSettings, peekPlace } from '../context.ts';
+import { placeLine } from '../kube-context.ts';
 import { batchedSecretReader } from '../deploy/preflight.ts';
 import { didYouMean } from '../env.ts';
 import { ExitCode, OperationError, UsageError } from '../errors.ts';
@@ -50,7 +51,15 @@ export async function runEnvFlow(ctx: CommandContext): Promise<number> {
   const s = loadCommandSettings(ctx);
   const json = flag(ctx.args.values, 'json');
   const helmTool = await detectTool('helm', ctx.runner, ctx.env);
-  const kubectl = await liveCluster(ctx, s.target);
+  const [kubectl, place] = await Promise.all([
+    liveCluster(ctx, s.target),
+    flag(ctx.args.values, 'offline') ? undefined : peekPlace(ctx, s.target),
+  ]);
+  ctx.log.step(
+    place
+      ? `${placeLine(place)}, release ${s.target.release}${kubectl ? '' : ' (not reachable: render only)'}`
+      : `namespace ${s.target.namespace}, release ${s.target.release} (render only)`,
+  );
   const secrets = await resolveSecrets(s.settings, {
     envFilePath: s.envFile.path,
     writeBack: false,
@@ -88,6 +97,8 @@ export async function runEnvFlow(ctx: CommandContext): Promise<number> {
     printJson(
       {
         ok: !broken,
+        context: place?.context ?? s.target.context ?? null,
+        namespace: s.target.namespace,
         live: liveMap !== undefined,
         settings: rows.map((row) => ({
           key: row.key,

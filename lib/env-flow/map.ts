@@ -213,14 +213,16 @@ export const FLOW: readonly FlowSetting[] = [
       s.storageClass ? undefined : 'TASKFLOW_STORAGE_CLASS is not set: the cluster default class is used',
     expected: (s) => s.storageClass,
   },
-  ...(['TASKFLOW_NAMESPACE', 'TASKFLOW_RELEASE', 'TASKFLOW_ACCESS'] as const).map((key): FlowSetting => ({
-    key,
-    kind: 'settings',
-    secret: false,
-    values: [],
-    targets: [],
-    off: () => 'read by the scripts only (no container reads it)',
-  })),
+  ...(['TASKFLOW_NAMESPACE', 'TASKFLOW_RELEASE', 'TASKFLOW_ACCESS', 'TASKFLOW_CONTEXT'] as const).map(
+    (key): FlowSetting => ({
+      key,
+      kind: 'settings',
+      secret: false,
+      values: [],
+      targets: [],
+      off: () => 'read by the scripts only (no container reads it)',
+    }),
+  ),
   ...wiringRows(),
 ];
 

@@ -1,6 +1,6 @@
 import type { CommandContext } from '../cli.ts';
 import { APPS } from '../components.ts';
-import { type ClusterSession, openSession } from '../context.ts';
+import { type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
 import { ExitCode, OperationError, TaskflowError } from '../errors.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
@@ -22,6 +22,8 @@ export interface MigrateReport {
   ok: boolean;
   release: string;
   namespace: string;
+  /** the kube context acted on */
+  context: string | null;
   durationMs: number;
   targets: TargetResult[];
   cleanup: CleanupResult;
@@ -32,13 +34,14 @@ export async function runMigrate(ctx: CommandContext): Promise<number> {
   const targets = parseTargets(ctx.args.positionals);
   const opts = parseMigrateOptions(ctx.args.values);
   const session = await openSession(ctx);
+  await assertSessionMayWrite(ctx, session, { yes: false });
   return migrate(ctx, session, targets, opts);
 }
 
 /** The migrate run against an open session (tests inject kubectl and helm through it). */
 export async function migrate(
   ctx: Pick<CommandContext, 'log' | 'stdout' | 'signal'>,
-  s: Pick<ClusterSession, 'kubectl' | 'helm' | 'target'>,
+  s: Pick<ClusterSession, 'kubectl' | 'helm' | 'target'> & Partial<Pick<ClusterSession, 'place'>>,
   targets: MigrateTarget[],
   opts: MigrateOptions,
 ): Promise<number> {
@@ -69,6 +72,7 @@ export async function migrate(
     ok: results.every((r) => r.ok),
     release: s.target.release,
     namespace: s.target.namespace,
+    context: s.place?.context ?? s.target.context ?? null,
     durationMs: Date.now() - started,
     targets: results,
     cleanup,

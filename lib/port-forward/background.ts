@@ -128,16 +128,18 @@ export async function launchBackground(ctx: CommandContext, opts: BackgroundOpti
 /** Reports a background run: each forward, the pid, the log, how to stop it; exit 1 if one is not ready. */
 export function reportBackground(
   ctx: CommandContext,
-  namespace: string,
+  where: { context: string | null; namespace: string },
   run: Launched,
   json: boolean,
 ): number {
+  const { namespace } = where;
   const failed = run.forwards.filter((f) => f.state !== 'ready');
   if (json) {
     printJson(
       {
         ok: failed.length === 0,
         pid: run.pid,
+        context: where.context,
         namespace,
         logFile: run.logFile,
         forwards: brief(run.forwards),

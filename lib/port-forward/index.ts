@@ -36,9 +36,17 @@ export async function runPortForward(
       only: opts.only,
       envFile: str(ctx.args.values, 'env-file'),
     });
-    return reportBackground(ctx, session.target.namespace, run, opts.json);
+    return reportBackground(
+      ctx,
+      { context: session.place.context, namespace: session.target.namespace },
+      run,
+      opts.json,
+    );
   }
-  return superviseForwards(session.kubectl, assignments, ctx, { json: opts.json });
+  return superviseForwards(session.kubectl, assignments, ctx, {
+    json: opts.json,
+    context: session.place.context,
+  });
 }
 
 /** `--stop`: ends the namespace's background forwards; nothing running is not an error. */

@@ -36,6 +36,8 @@ export function reportMoves(ctx: CommandContext, assignments: readonly PortAssig
 
 export interface SuperviseOptions {
   json: boolean;
+  /** the kube context forwarded from, carried by --json */
+  context?: string | null;
   /** For tests: replace the world of each forward (start, probe, clock). */
   deps?: Partial<ForwardDeps>;
   /** Called once every forward is ready or failed for the first time. */
@@ -73,7 +75,15 @@ export async function superviseForwards(
     opts.onSettled?.(rows);
     if (opts.json) {
       const ok = rows.every((r) => r.state === 'ready');
-      printJson({ ok, forwards: brief(rows) }, ctx.stdout);
+      printJson(
+        {
+          ok,
+          context: opts.context ?? kubectl.target.context ?? null,
+          namespace: kubectl.target.namespace,
+          forwards: brief(rows),
+        },
+        ctx.stdout,
+      );
     } else if (rows.some((r) => r.state === 'ready')) {
       view.note('Forwarding; the forwards restart on their own. Press Ctrl+C to stop.');
     }

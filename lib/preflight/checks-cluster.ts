@@ -3,6 +3,7 @@ import type { DbInfo } from '../components.ts';
 import { batchedSecretReader, managedDatabases } from '../deploy/preflight.ts';
 import { checkPasswordDrift } from '../drift.ts';
 import type { Kubectl } from '../kubectl.ts';
+import { allowance } from '../kube-context.ts';
 import { registerSecrets } from '../redact.ts';
 import { SECRET_LOCATIONS } from '../secret-resolution.ts';
 import { Secret } from '../secrets.ts';
@@ -40,6 +41,40 @@ const clusterReachable: Check<PreflightContext> = {
       return skip(`no cluster reachable (${c.detail}): cluster checks skipped, offline checks only`, c.hint);
     }
     return skip(c.detail, c.hint);
+  },
+};
+
+/**
+ * The writing commands act on a context that is not local only when it is named (lib/kube-context.ts):
+ * warn ahead of a deploy that would be refused, and say which context is checked. Kubeconfig only, no
+ * API call, so an unreachable cluster is still judged.
+ */
+const clusterContext: Check<PreflightContext> = {
+  id: 'cluster.context',
+  title: 'Kube context',
+  run: async (ctx) => {
+    if (ctx.opts.offline) return skip('skipped: --offline');
+    const place = await ctx.place();
+    if (place === undefined) return skip('skipped: no kubeconfig or no kubectl');
+    if (place.error) return skip(`skipped: ${place.error.message}`, place.error.hint);
+    const name = place.context ?? '';
+    const server = place.server ? ` (${place.server})` : '';
+    const allowed = ctx.env.settings.context;
+    switch (allowance(place, allowed)) {
+      case 'local':
+        return pass(`${name}${server}: a local cluster (${place.reason})`);
+      case 'named':
+        return pass(
+          allowed === name
+            ? `${name}${server}: not a local cluster; TASKFLOW_CONTEXT names it, so deploy and the other writing commands act on it`
+            : `${name}${server}: not a local cluster; named with --context (the writing commands need --context ${name} each time, or TASKFLOW_CONTEXT=${name})`,
+        );
+      default:
+        return warn(
+          `${name}${server} is ${place.reason}, and the env file does not name it${allowed ? ` (TASKFLOW_CONTEXT is ${allowed})` : ''}: deploy, migrate, reset-db-password and addon will refuse to write there`,
+          `if you mean that cluster: TASKFLOW_CONTEXT=${name} in the env file (or --context ${name}); otherwise switch to your local one (kubectl config get-contexts; kubectl config use-context NAME)`,
+        );
+    }
   },
 };
 
@@ -112,6 +147,7 @@ export const CLUSTER_CHECKS: readonly Check<PreflightContext>[] = [
   toolsKubectl,
   toolsHelm,
   clusterReachable,
+  clusterContext,
   storageClass,
   passwordDrift,
 ];

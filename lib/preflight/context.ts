@@ -10,7 +10,9 @@ import { settingsToValues } from '../settings-values.ts';
 import { findTool } from '../tools.ts';
 import { type LenientEnv, loadEnvLeniently } from './load.ts';
 import { type ChartRun, lintChart, renderChart, type Render } from './render.ts';
-import { type ClusterState, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
+import { type ClusterState, missingKubeconfig, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
+import { Kubectl } from '../kubectl.ts';
+import { type Place, resolvePlace } from '../kube-context.ts';
 import { chartValues, deepMerge } from '../values.ts';
 
 /** What `npm run validate` was asked to check. */
@@ -62,6 +64,8 @@ export interface PreflightContext {
   /** a render with pgAdmin and every optional variable on (and Mailpit, if asked), for the compose comparison */
   renderWithAddons: (mailpit: boolean) => Promise<Render | undefined>;
   cluster: () => Promise<ClusterState>;
+  /** the kube context validate would check against (read from the kubeconfig only); undefined offline or without one */
+  place: () => Promise<Place | undefined>;
 }
 
 /** Memoizes a lazy computation. */
@@ -142,6 +146,11 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
       return p;
     },
     cluster: once(async () => probeCluster(opts, target, opts.offline ? {} : await kubectl())),
+    place: once(async () => {
+      if (opts.offline || missingKubeconfig(opts.env) !== undefined) return undefined;
+      const bin = findTool('kubectl', opts.env);
+      return bin ? resolvePlace(new Kubectl(opts.runner, bin, target)) : undefined;
+    }),
   };
   return ctx;
 }

@@ -4,6 +4,7 @@ import { type CommandContext, flag, list, str } from '../cli.ts';
 import { CHART_PATH } from '../context.ts';
 import { prewarmSchemas } from '../deploy/render.ts';
 import { ExitCode } from '../errors.ts';
+import { placeLine } from '../kube-context.ts';
 import { ACCESS_CHECKS } from './checks-access.ts';
 import { CHART_CHECKS } from './checks-chart.ts';
 import { CLUSTER_CHECKS } from './checks-cluster.ts';
@@ -59,10 +60,17 @@ export async function runValidate(ctx: CommandContext): Promise<number> {
   // The slow parts start now and run side by side (helm and kubectl in their own processes, the schema
   // modules loading here meanwhile); the checks await the same promises.
   void Promise.all([pre.lint(), pre.render(), pre.cluster(), prewarmSchemas()]).catch(() => undefined);
+  const place = await pre.place();
+  const where = { context: place?.context ?? pre.target.context ?? null, namespace: pre.target.namespace };
+  if (place) ctx.log.step(`checking for ${placeLine(place)}, release ${pre.target.release}`);
+  else
+    ctx.log.step(
+      `checking for namespace ${pre.target.namespace}, release ${pre.target.release} (no kube context read)`,
+    );
   if (!json) ctx.log.progress('running the pre-flight checks');
   const results = await runChecks(VALIDATE_CHECKS, pre);
   ctx.log.done();
-  const code = reportChecks(results, { log: ctx.log, stdout: ctx.stdout, json });
+  const code = reportChecks(results, { log: ctx.log, stdout: ctx.stdout, json, where });
   // An unreadable or invalid env file is a configuration error (exit 2), reported with every other check.
   if (results.find((r) => r.id === 'env.file')?.status === 'fail') return ExitCode.Usage;
   return code;

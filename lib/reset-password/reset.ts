@@ -1,6 +1,6 @@
 import type { CommandContext } from '../cli.ts';
 import { DATABASES } from '../components.ts';
-import { CHART_PATH, openSession } from '../context.ts';
+import { CHART_PATH, assertSessionMayWrite, openSession } from '../context.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { Helm } from '../helm.ts';
 import type { Kubectl } from '../kubectl.ts';
@@ -30,6 +30,8 @@ export interface ResetDeps {
   signal: AbortSignal;
   confirmIo: ConfirmIo;
   envFile: EnvFileState;
+  /** the kube context acted on, for --json */
+  context?: string | null;
   chart?: string;
   generate?: () => Secret;
 }
@@ -48,6 +50,14 @@ export async function runResetPassword(ctx: CommandContext): Promise<number> {
     assertCanConfirm(confirmIo, what, retry);
   }
   const s = await openSession(ctx);
+  if (opts.mode !== 'check') {
+    await assertSessionMayWrite(
+      ctx,
+      s,
+      { yes: opts.yes, prompt: confirmIo.prompt },
+      opts.mode === 'rotate' ? { what: rotateQuestion(opts)[1] } : undefined,
+    );
+  }
   const key = DATABASES[opts.db].envKey;
   const source = s.settings.sources[key];
   return resetPassword(
@@ -58,6 +68,7 @@ export async function runResetPassword(ctx: CommandContext): Promise<number> {
       stdout: ctx.stdout,
       signal: ctx.signal,
       confirmIo,
+      context: s.place.context,
       envFile: {
         path: s.envFile.path,
         holder: source === 'process-env' ? 'process-env' : s.envFile.entries.has(key) ? 'file' : 'none',
@@ -114,7 +125,7 @@ export async function resetPassword(deps: ResetDeps, opts: ResetOptions): Promis
   );
   if (opts.json) {
     printJson(
-      { ok: true, db: opts.db, mode: 'rotate', status: 'in-sync', changed: true, ...res },
+      { ok: true, ...where(deps), db: opts.db, mode: 'rotate', status: 'in-sync', changed: true, ...res },
       deps.stdout,
     );
   }
@@ -136,7 +147,14 @@ async function check(deps: ResetDeps, t: DbTarget, opts: ResetOptions): Promise<
   warnStale(log, stale, t);
   if (opts.json) {
     printJson(
-      { ok: a.status === 'in-sync', db: t.info.db, status: a.status, detail: a.detail, staleUrls: stale },
+      {
+        ok: a.status === 'in-sync',
+        ...where(deps),
+        db: t.info.db,
+        status: a.status,
+        detail: a.detail,
+        staleUrls: stale,
+      },
       deps.stdout,
     );
   }
@@ -172,9 +190,17 @@ async function sync(deps: ResetDeps, t: DbTarget, opts: ResetOptions): Promise<n
   }
   warnStale(log, await staleUrls(kubectl, t, password), t);
   if (opts.json) {
-    printJson({ ok: true, db: t.info.db, mode: 'sync', status: 'in-sync', changed, restarted }, deps.stdout);
+    printJson(
+      { ok: true, ...where(deps), db: t.info.db, mode: 'sync', status: 'in-sync', changed, restarted },
+      deps.stdout,
+    );
   }
   return ExitCode.Ok;
+}
+
+/** Where the command acted, for --json. */
+function where(deps: ResetDeps): { context: string | null; namespace: string } {
+  return { context: deps.context ?? null, namespace: deps.kubectl.target.namespace };
 }
 
 function warnStale(log: Logger, stale: string[], t: DbTarget): void {

@@ -48,6 +48,7 @@ describe('KNOWN_KEYS', () => {
         'TASKFLOW_ACCESS',
         'TASKFLOW_IMAGE_TAG',
         'TASKFLOW_STORAGE_CLASS',
+        'TASKFLOW_CONTEXT',
       ].sort(),
     );
   });
@@ -111,6 +112,12 @@ describe('parseSettings', () => {
     ['TASKFLOW_ACCESS', 'ingress', (s) => s.access, 'ingress'],
     ['TASKFLOW_IMAGE_TAG', 'sha-1a2b3c', (s) => s.imageTag, 'sha-1a2b3c'],
     ['TASKFLOW_STORAGE_CLASS', 'local-path', (s) => s.storageClass, 'local-path'],
+    [
+      'TASKFLOW_CONTEXT',
+      'arn:aws:eks:eu-west-1:1234:cluster/prod',
+      (s) => s.context,
+      'arn:aws:eks:eu-west-1:1234:cluster/prod',
+    ],
   ])('reads %s=%j from the file', (key, value, pick, expected) => {
     const needsHost = (key.startsWith('SMTP_') && key !== 'SMTP_HOST') || key === 'EMAIL_FROM';
     const host = needsHost ? 'SMTP_HOST=smtp.example.com\n' : '';
@@ -206,6 +213,7 @@ describe('parseSettings', () => {
     ['TASKFLOW_RELEASE', 'r'.repeat(54), 'is not a valid release name'],
     ['TASKFLOW_IMAGE_TAG', 'bad tag', '"bad tag" is not an image tag'],
     ['TASKFLOW_STORAGE_CLASS', 'Fast_SSD', '"Fast_SSD" is not a storage class name'],
+    ['TASKFLOW_CONTEXT', 'prod aks', '"prod aks" is not a kube context name'],
   ])('rejects %s=%j with its line and a hint', (key, value, message) => {
     const { problems } = settingsOf(`# settings\n${key}='${value}'\n`);
     expect(problems).toHaveLength(1);

@@ -84,6 +84,10 @@ describe('npm run migrate on the simulated cluster', () => {
   it('a release that is not deployed: exit 1, one line naming the next step', async () => {
     const res = await r.run('run-migrations', ['sso', '-n', 'nowhere']);
     expect(res.code).toBe(1);
-    expect(res.stdout.split('\n')[0]).toBe('✗ release "taskflow" is not installed in namespace "nowhere"');
+    // The first line says where it looked; the second why it stopped.
+    expect(res.stdout.split('\n')[0]).toMatch(
+      /^› context kube-sim \(local, the simulated cluster, .*\), namespace nowhere, release taskflow$/,
+    );
+    expect(res.stdout.split('\n')[1]).toBe('✗ release "taskflow" is not installed in namespace "nowhere"');
   });
 });

@@ -142,6 +142,14 @@ export function testSession(
     tools: { kubectl: tool('kubectl', 1), helm: tool('helm', 4) },
     kubectl: new Kubectl(runner, 'kubectl', target),
     helm: new Helm(runner, 'helm', 4, target),
+    place: {
+      context: 'kube-sim',
+      namespace: target.namespace,
+      server: 'http://127.0.0.1:6443',
+      local: true,
+      reason: 'the simulated cluster',
+      fromFlag: false,
+    },
   };
   return { session, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../lib/checks.ts';
 import { CLUSTER_CHECKS } from '../../lib/preflight/checks-cluster.ts';
-import { FakeRunner, type Reply, json, notFound, versionReply } from '../fixtures/fake-runner.ts';
+import {
+  FakeRunner,
+  type Reply,
+  json,
+  kubeconfigReply,
+  notFound,
+  versionReply,
+} from '../fixtures/fake-runner.ts';
 import { check, options, tempEnv } from './support.ts';
 import { missingKubeconfig } from '../../lib/preflight/cluster.ts';
 import { writeFileSync } from 'node:fs';
@@ -24,7 +31,7 @@ function cluster(over: (args: string[]) => Reply | undefined = () => undefined):
   return new FakeRunner((args) => {
     const o = over(args);
     if (o) return o;
-    const v = versionReply(args);
+    const v = versionReply(args) ?? kubeconfigReply(args);
     if (v) return v;
     const line = args.join(' ');
     if (line.startsWith('get --raw /version')) return json({ gitVersion: 'v1.35.0' });
@@ -59,6 +66,7 @@ describe('cluster checks', () => {
       ['tools.kubectl', 'pass'],
       ['tools.helm', 'pass'],
       ['cluster.reachable', 'pass'],
+      ['cluster.context', 'pass'],
       ['cluster.storageclass', 'pass'],
       ['db.password-drift', 'pass'],
     ]);
@@ -133,12 +141,13 @@ describe('cluster checks', () => {
         ? { exitCode: 1, stderr: 'The connection to the server localhost:8080 was refused' }
         : undefined;
     const rs = await run(cluster(refused));
-    expect(rs.map((r) => r.status)).toEqual(['pass', 'pass', 'skip', 'skip', 'skip']);
+    // The context is judged from the kubeconfig alone: an unreachable cluster is still local or not.
+    expect(rs.map((r) => r.status)).toEqual(['pass', 'pass', 'skip', 'pass', 'skip', 'skip']);
     expect(byId(rs, 'cluster.reachable')?.hint).toBe(
       'start your cluster (minikube: minikube start), or pick another with --context NAME',
     );
     const asked = await run(cluster(refused), '', { requireCluster: true, context: 'prod' });
-    expect(asked.map((r) => r.status)).toEqual(['pass', 'pass', 'fail', 'skip', 'skip']);
+    expect(asked.map((r) => r.status)).toEqual(['pass', 'pass', 'fail', 'pass', 'skip', 'skip']);
   });
 
   it('fail tools.kubectl when kubectl is missing and skip the rest', async () => {
@@ -147,7 +156,7 @@ describe('cluster checks', () => {
       status: 'fail',
       detail: 'kubectl not found: KUBECTL=/nonexistent/kubectl is not an executable',
     });
-    expect(rs.slice(2).map((r) => r.status)).toEqual(['skip', 'skip', 'skip']);
+    expect(rs.slice(2).map((r) => r.status)).toEqual(['skip', 'skip', 'skip', 'skip']);
   });
 });
 

@@ -31,6 +31,7 @@ const CONTRACT_IDS = [
   'tools.kubectl',
   'tools.helm',
   'cluster.reachable',
+  'cluster.context',
   'cluster.storageclass',
   'db.password-drift',
 ];

@@ -169,6 +169,8 @@ describe('reset-db-password against a real PostgreSQL', () => {
     expect(c.runner.recorded.some((r) => r.stdin?.startsWith('ALTER'))).toBe(false);
     expect(JSON.parse(run.json())).toEqual({
       ok: true,
+      context: null,
+      namespace: 'tf',
       db: 'sso',
       mode: 'sync',
       status: 'in-sync',
@@ -200,6 +202,8 @@ describe('reset-db-password against a real PostgreSQL', () => {
     );
     expect(JSON.parse(run.json())).toEqual({
       ok: true,
+      context: null,
+      namespace: 'tf',
       db: 'sso',
       mode: 'rotate',
       status: 'in-sync',

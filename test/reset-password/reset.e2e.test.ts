@@ -127,7 +127,7 @@ describe('npm run reset-db-password on the simulated cluster (real PostgreSQL be
   it('a release that is not deployed, and a database pod that is gone: exit 1 with the next step', async () => {
     const missing = await r.run('reset-db-password', ['api', '--check', '-n', 'nowhere']);
     expect(missing.code).toBe(1);
-    expect(missing.stdout.split('\n')[0]).toBe(
+    expect(missing.stdout.split('\n')[1]).toBe(
       '✗ release "taskflow" is not installed in namespace "nowhere"',
     );
 
@@ -139,6 +139,6 @@ describe('npm run reset-db-password on the simulated cluster (real PostgreSQL be
     }
     const res = await r.run('reset-db-password', ['api']);
     expect(res.code).toBe(1);
-    expect(res.stdout.split('\n')[0]).toBe('✗ pod api-postgres-0 not found in namespace tf-reset');
+    expect(res.stdout.split('\n')[1]).toBe('✗ pod api-postgres-0 not found in namespace tf-reset');
   });
 });
