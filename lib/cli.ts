@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { ExitCode, InterruptedError, TaskflowError, UsageError, exitCodeOf } from './errors.ts';
 import { Runner, type RunnerOptions } from './exec.ts';
 import { Logger, printJson } from './log.ts';
+import { closest } from './did-you-mean.ts';
+import { swallowedOptions, withSeparator } from './npm-flags.ts';
 import { redact } from './redact.ts';
 
 export interface OptionSpec {
@@ -84,12 +86,19 @@ export function parseCommandLine(spec: CommandSpec, argv: string[]): Parsed {
   } catch (err) {
     const msg =
       err instanceof Error ? err.message.replace(/\. To specify a positional argument.*$/s, '') : String(err);
-    throw new UsageError(msg, { hint: `see: npm run ${spec.name} -- --help` });
+    const unknown = /^Unknown option '(--?[^']+)'/.exec(msg)?.[1];
+    const names = Object.keys({ ...spec.options, ...HELP_OPTION }).map((k) => `--${k}`);
+    const guess = unknown?.startsWith('--') ? closest(unknown.split('=')[0] ?? unknown, names) : undefined;
+    throw new UsageError(msg, {
+      hint: guess
+        ? `did you mean ${guess}? (see: npm run ${spec.name} -- --help)`
+        : `see: npm run ${spec.name} -- --help`,
+    });
   }
   const max = spec.maxPositionals ?? 0;
   if (!parsed.values.help && parsed.positionals.length > max) {
     throw new UsageError(`unexpected argument: ${parsed.positionals[max] ?? ''}`, {
-      hint: `see: npm run ${spec.name} -- --help`,
+      hint: `see: npm run ${spec.name} -- --help (options go after "--": npm keeps those before it)`,
     });
   }
   return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
@@ -192,6 +201,16 @@ export async function runCommand(
   process.on('SIGTERM', onSignal);
   let code: number;
   try {
+    const swallowed = swallowedOptions(spec.name, spec.options, world.env, world.argv);
+    if (swallowed.length > 0) {
+      const flags = swallowed.map((o) => `--${o}`).join(', ');
+      throw new UsageError(
+        `npm kept ${flags} for itself (options go after "--"), so ${spec.name} never saw ${swallowed.length === 1 ? 'it' : 'them'}: nothing was done`,
+        {
+          hint: `run: ${withSeparator(spec.name, swallowed, spec.options, world.env, world.argv, spec.maxPositionals)}`,
+        },
+      );
+    }
     const args = parseCommandLine(spec, world.argv);
     if (args.values.help) {
       world.stdout.write(formatHelp(spec));

@@ -3,6 +3,7 @@ import { checkDbLogin } from './db.ts';
 import type { Kubectl } from './kubectl.ts';
 import type { Pod } from './pod-status.ts';
 import type { Secret } from './secrets.ts';
+import { npmRun } from './suggest.ts';
 
 /** `no-data`: no volume yet (any password will initialise it); `unknown`: data exists but nothing could tell. */
 export type DriftStatus = 'no-data' | 'match' | 'mismatch' | 'unknown';
@@ -21,9 +22,9 @@ export interface DriftResult {
  */
 export function driftHint(db: DbInfo, secretAgrees = false): string {
   if (secretAgrees) {
-    return `make the database take the password of Secret ${db.secret} (the one being deployed): npm run reset-db-password -- ${db.db}`;
+    return `make the database take the password of Secret ${db.secret} (the one being deployed): ${npmRun('reset-db-password', db.db)}`;
   }
-  return `keep the database's password: remove ${db.envKey} from the env file (deploy then reuses the one in the cluster); or change it everywhere: npm run reset-db-password -- ${db.db} --rotate (then deploy again)`;
+  return `keep the database's password: remove ${db.envKey} from the env file (deploy then reuses the one in the cluster); or change it everywhere: ${npmRun('reset-db-password', db.db, '--rotate')} (then deploy again)`;
 }
 
 /** Whether the database pod's postgres container is running (so a login can be tried in it). */
@@ -70,7 +71,7 @@ export async function checkPasswordDrift(
     return {
       status: 'unknown',
       detail: `volume ${db.pvc} holds data but ${db.pod} is not running and Secret ${db.secret} is gone: cannot tell which password it was initialised with${loginDetail}`,
-      hint: `if the deploy then fails with "password authentication failed", run: npm run reset-db-password -- ${db.db}`,
+      hint: `if the deploy then fails with "password authentication failed", run: ${npmRun('reset-db-password', db.db)}`,
     };
   }
   if (inSecret === password.reveal()) {

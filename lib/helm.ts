@@ -4,6 +4,8 @@ import type { RunOptions, RunResult, Runner } from './exec.ts';
 import { type KubeTarget, translateKubectlError } from './kubectl.ts';
 import { redact } from './redact.ts';
 import { Secret } from './secrets.ts';
+import { npmRun } from './suggest.ts';
+import { CHART_VALUE_PATHS } from './settings-values.ts';
 
 export interface HelmTarget extends KubeTarget {
   release: string;
@@ -66,6 +68,20 @@ export function notInstalled(target: HelmTarget): string {
   return `release "${target.release}" is not installed in namespace "${target.namespace}"`;
 }
 
+/**
+ * The env keys behind the chart values a helm message names (helm 4: `at '/sso/smtp/port'`, helm 3:
+ * `sso.smtp.port:`): a value the key sets, or an object holding one (`/api/database`).
+ */
+export function envKeysIn(text: string): string[] {
+  const paths = [
+    ...[...text.matchAll(/at '(\/[\w/-]+)'/g)].map((m) => (m[1] ?? '').slice(1).replace(/\//g, '.')),
+    ...[...text.matchAll(/(?:^|\s)([a-zA-Z]\w*(?:\.\w+)+):/gm)].map((m) => m[1] ?? ''),
+  ].filter((p) => p.split('.').length >= 2);
+  return Object.entries(CHART_VALUE_PATHS)
+    .filter(([, values]) => values.some((v) => paths.some((p) => v === p || v.startsWith(`${p}.`))))
+    .map(([key]) => key);
+}
+
 /** Turns helm's stderr into an error with the next step. */
 export function translateHelmError(stderr: string, target: HelmTarget, what: string): TaskflowError {
   const text = redact(stderr.trim());
@@ -80,7 +96,7 @@ export function translateHelmError(stderr: string, target: HelmTarget, what: str
     return new OperationError(
       `release "${target.release}" has no successful revision (its first install failed)`,
       {
-        hint: `inspect with npm run doctor -n ${ns}; then run npm run deploy again (or helm uninstall ${target.release} -n ${ns}, which keeps the database volumes)`,
+        hint: `inspect with ${npmRun('doctor', '-n', ns)}; then run npm run deploy again (or helm uninstall ${target.release} -n ${ns}, which keeps the database volumes)`,
       },
     );
   }
@@ -98,8 +114,13 @@ export function translateHelmError(stderr: string, target: HelmTarget, what: str
   if (
     /execution error at|values don't meet the specifications of the schema|values\.schema\.json/i.test(text)
   ) {
-    return new OperationError(`the chart rejected its values:\n${text.replace(/^Error: /, '')}`, {
-      hint: 'fix the settings named above (npm run validate lists every problem)',
+    const keys = envKeysIn(text);
+    const from = keys.length > 0 ? `\n(set from the env file by ${keys.join(', ')})` : '';
+    return new OperationError(`the chart rejected its values:\n${text.replace(/^Error: /, '')}${from}`, {
+      hint:
+        keys.length > 0
+          ? `fix ${keys.join(', ')} in the env file (npm run validate lists every problem)`
+          : 'fix the values named above (npm run validate lists every problem)',
     });
   }
   const k = translateKubectlError(text, target, what);

@@ -10,6 +10,7 @@ import { type ConfirmIo, confirm } from './confirm.ts';
 import { NotReadyError, TaskflowError, UsageError } from './errors.ts';
 import type { Kubectl } from './kubectl.ts';
 import { translateKubectlError } from './kubectl.ts';
+import { type Script, npmRun } from './suggest.ts';
 
 /** The context a command acts on, as read from the kubeconfig (no credentials: kubectl omits them). */
 export interface Place {
@@ -172,11 +173,9 @@ export interface Destructive {
   what: string;
 }
 
-/** `npm run <name> -- <argv> <extra>`, each argument quoted for a POSIX shell when it needs it. */
+/** The command as typed, with more arguments: `npm run <name> -- <argv> <extra>` (lib/suggest.ts). */
 export function commandLine(name: string, argv: readonly string[], extra: readonly string[] = []): string {
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  const args = [...argv, ...extra];
-  return `npm run ${name}${args.length ? ` -- ${args.map(quote).join(' ')}` : ''}`;
+  return npmRun(name as Script, ...argv, ...extra);
 }
 
 /** argv without any --context option, so the retry line names the context once. */

@@ -14,6 +14,7 @@ import type { Addon, LoginInfo } from './registry.ts';
 import { waitForRollouts } from './wait.ts';
 import { deepMerge, getPath } from '../values.ts';
 import { confirm } from '../confirm.ts';
+import { npmRun } from '../suggest.ts';
 
 export { ADDON_SPEC, PGADMIN_SPEC } from './options.ts';
 export { ADDONS, ADDON_NAMES, findAddon, type Addon } from './registry.ts';
@@ -90,7 +91,7 @@ async function removeAddon(
     { yes: opts.yes, stdin: ctx.stdin, prompt: process.stderr },
     `Turn ${addon.title} off in release "${release}" (${addon.removeNote})?`,
     `turning ${addon.title} off`,
-    `npm run addon -- ${addon.name} --remove --yes -n ${namespace}`,
+    npmRun('addon', addon.name, '--remove', '--yes', '-n', namespace),
   );
   await stopBackground(namespace, { only: addonTargets(addon) });
   ctx.log.step(`turning ${addon.title} off in release "${release}"`);
@@ -162,7 +163,9 @@ async function enableAddon(
   if (opts.forward === 'none') {
     await announce([], { mode: 'none' });
     if (!opts.json)
-      ctx.log.info(`forward it with: npm run port-forward -- --only ${targets.join(',')} -n ${namespace}`);
+      ctx.log.info(
+        `forward it with: ${npmRun('port-forward', '--only', targets.join(','), '-n', namespace)}`,
+      );
     return ExitCode.Ok;
   }
   const assignments = await planForwards(session, {
@@ -186,7 +189,7 @@ async function enableAddon(
       forwards: states(run.forwards),
     });
     if (!opts.json) {
-      const stop = `npm run port-forward -- --stop --only ${targets.join(',')} -n ${namespace}`;
+      const stop = npmRun('port-forward', '--stop', '--only', targets.join(','), '-n', namespace);
       ctx.log.info(`the port-forward runs in the background (pid ${run.pid}); log: ${run.logFile}`);
       ctx.log.info(`stop it with: ${stop}`);
     }

@@ -1,3 +1,4 @@
+import { npmRun } from '../suggest.ts';
 import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
 import { parsePort } from '../env.ts';
 import { UsageError } from '../errors.ts';
@@ -79,7 +80,7 @@ export const PGADMIN_SPEC: CommandSpec = {
 /** Reads the add-on options; an unknown add-on or a contradiction is a usage error (exit 2). */
 export function parseAddonOptions(v: ParsedValues, name: string | undefined): AddonOptions {
   if (name === undefined) {
-    throw new UsageError('which add-on? name one', { hint: `npm run addon -- <${ADDON_NAMES.join('|')}>` });
+    throw new UsageError('which add-on? name one', { hint: npmRun('addon', `<${ADDON_NAMES.join('|')}>`) });
   }
   const addon = findAddon(name);
   if (!addon) {
@@ -102,7 +103,7 @@ export function parseAddonOptions(v: ParsedValues, name: string | undefined): Ad
   for (const o of ['no-forward', 'detach', 'show-passwords', 'port']) {
     if (remove && v[o] !== undefined) {
       throw new UsageError(`--${o} does not go with --remove`, {
-        hint: `npm run addon -- ${addon.name} --remove`,
+        hint: npmRun('addon', addon.name, '--remove'),
       });
     }
   }

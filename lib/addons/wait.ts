@@ -2,6 +2,7 @@ import { InterruptedError, OperationError } from '../errors.ts';
 import type { Kubectl } from '../kubectl.ts';
 import type { Pod } from '../pod-status.ts';
 import { waitForDeployment } from '../rollout.ts';
+import { npmRun } from '../suggest.ts';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -35,7 +36,7 @@ export async function waitForRollouts(
     const selector = await podSelector(kubectl, d);
     if (selector === undefined) {
       throw new OperationError(`deployment ${d} not found after the upgrade`, {
-        hint: `see what the release holds: npm run doctor -n ${opts.namespace}`,
+        hint: `see what the release holds: ${npmRun('doctor', '-n', opts.namespace)}`,
       });
     }
     const seconds = Math.max(1, Math.ceil(opts.timeoutMs / 1000));
@@ -53,12 +54,12 @@ export async function waitForRollouts(
     if (f) {
       throw new OperationError(
         `${d} does not start: ${f.reason} in ${f.object}${f.container ? ` (container ${f.container})` : ''}: ${f.message}`,
-        { hint: `details and logs: npm run doctor -n ${opts.namespace}` },
+        { hint: `details and logs: ${npmRun('doctor', '-n', opts.namespace)}` },
       );
     }
     throw new OperationError(
       `${d} is not ready after ${seconds}s${outcome.statusError ? `: ${outcome.statusError}` : ''}`,
-      { hint: `see why: npm run doctor -n ${opts.namespace}` },
+      { hint: `see why: ${npmRun('doctor', '-n', opts.namespace)}` },
     );
   }
 }

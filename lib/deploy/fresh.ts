@@ -10,6 +10,7 @@ import type { Kubectl } from '../kubectl.ts';
 import type { Pod } from '../pod-status.ts';
 import { redact } from '../redact.ts';
 import { abortableSleep } from '../time.ts';
+import { npmRun } from '../suggest.ts';
 
 /**
  * Asks before deleting data: the namespace's name must be typed; `--yes` answers for scripts; without a
@@ -25,7 +26,7 @@ export async function confirmFresh(opts: {
     opts,
     `This deletes namespace "${opts.namespace}" with both databases (backed up first unless --no-backup).`,
     `--fresh deletes namespace "${opts.namespace}" and both databases`,
-    'npm run deploy -- --fresh --yes (the backups go to backups/ first)',
+    `${npmRun('deploy', '--fresh', '--yes')} (the backups go to backups/ first)`,
     {
       prompt: 'Type the namespace name to go on:',
       accept: (answer) => answer === opts.namespace,

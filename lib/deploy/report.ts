@@ -6,6 +6,7 @@ import type { DetailedFailure } from './failure-details.ts';
 import type { Snapshot } from './snapshot.ts';
 import { defaultTagProblem } from '../images.ts';
 import type { VerifyFailure } from './verify.ts';
+import { npmRun } from '../suggest.ts';
 
 /** One service in the deploy document. */
 export interface ServiceEntry {
@@ -39,21 +40,18 @@ export interface DeployReport {
 
 /** The next step for each kind of failure (also documented in KUBERNETES-QUICKSTART.md). */
 export const FAILURE_HINTS: Record<string, string> = {
-  'pods.crashloop':
-    'read the log lines above; "password authentication failed" means the database and its Secret disagree: npm run reset-db-password -- <sso|api>',
-  'pods.image':
-    'the image cannot be pulled: build it into the cluster (npm run deploy -- --build) or fix TASKFLOW_IMAGE_TAG / the image repository',
+  'pods.crashloop': `read the log lines above; "password authentication failed" means the database and its Secret disagree: ${npmRun('reset-db-password', '<sso|api>')}`,
+  'pods.image': `the image cannot be pulled: build it into the cluster (${npmRun('deploy', '--build')}) or fix TASKFLOW_IMAGE_TAG / the image repository`,
   'pods.config':
     'a Secret or ConfigMap key the pod needs is missing (named above): npm run env-flow shows where each setting goes',
-  'pods.init':
-    'an init container failed: wait-for-db means the database is not reachable, migrate means the migration failed (log lines above); rerun with npm run migrate -- sso',
+  'pods.init': `an init container failed: wait-for-db means the database is not reachable, migrate means the migration failed (log lines above); rerun with ${npmRun('migrate', 'sso')}`,
   'pods.pending':
     'nothing can run the pod or bind its volume: check TASKFLOW_STORAGE_CLASS (kubectl get storageclass) and free resources (kubectl describe pod)',
   'pods.oom': 'raise the memory limit in a values file passed with -f (<component>.resources.limits.memory)',
   'rollout.timeout':
     'still starting? rerun with a longer --timeout; otherwise npm run doctor shows what is stuck',
   'job.failed': 'read the Job logs: kubectl logs job/<name>',
-  'db.auth': 'make the database and its Secret agree: npm run reset-db-password -- <sso|api>',
+  'db.auth': `make the database and its Secret agree: ${npmRun('reset-db-password', '<sso|api>')}`,
   'service.health':
     'the pod is ready but its health endpoint fails: npm run doctor, then kubectl logs deploy/<name>',
 };

@@ -1,3 +1,4 @@
+import { type Script, npmRun } from '../suggest.ts';
 import type { Logger } from '../log.ts';
 import type { SettingSource } from '../env.ts';
 import { SECRET_LOCATIONS, type SecretKey } from '../secret-resolution.ts';
@@ -52,7 +53,7 @@ export function printSummary(
     access: 'port-forward' | 'ingress';
     sources?: Record<SecretKey, SettingSource>;
     pgadmin: boolean;
-    /** Target options to repeat in the next commands, e.g. ` -n dev`. */ cli: string;
+    /** Target options to repeat in the next commands, e.g. `['-n', 'dev']`. */ cli: string[];
   },
 ): void {
   const secs = (report.durationMs / 1000).toFixed(1);
@@ -61,7 +62,7 @@ export function printSummary(
   );
   const width = Math.max(...report.services.map((s) => s.name.length), 4) + 2;
   log.info('');
-  log.info(opts.access === 'port-forward' ? 'URLs (after npm run port-forward):' : 'URLs:');
+  log.info(opts.access === 'port-forward' ? `URLs (after ${npmRun('port-forward', ...opts.cli)}):` : 'URLs:');
   for (const s of report.services)
     log.info(`  ${s.name.padEnd(width)}${s.url ?? '(no URL)'}${s.ready ? '' : '  (not ready)'}`);
   log.info('');
@@ -70,10 +71,7 @@ export function printSummary(
   if (opts.pgadmin) log.info(`  pgAdmin login: Secret pgadmin key password in namespace ${report.namespace}`);
   log.info('');
   log.info('Next:');
-  const cmd = (name: string, pos = ''): string => {
-    const args = `${pos}${opts.cli}`.trim();
-    return `npm run ${name}${args ? ` -- ${args}` : ''}`;
-  };
+  const cmd = (name: Script, pos?: string): string => npmRun(name, pos, ...opts.cli);
   const next: [string, string][] = [];
   if (opts.access === 'port-forward') next.push([cmd('port-forward'), 'open the URLs above']);
   next.push([cmd('doctor'), 'diagnose the running release']);

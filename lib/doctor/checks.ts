@@ -6,6 +6,7 @@ import { type Diagnosed, type DoctorSnapshot, eventTime, warningsByObject } from
 import { failureHint } from './hints.ts';
 import { notInstalled } from '../helm.ts';
 import type { DoctorFailureId } from './workloads.ts';
+import { npmRun } from '../suggest.ts';
 
 /** What the doctor checks judge: one snapshot of the release and its target. */
 export interface DoctorContext {
@@ -164,7 +165,7 @@ const dbAuth: Check<DoctorContext> = {
     if (snap.dbAuth.length === 0) return skip('no in-cluster database in the release');
     const out: CheckOutcome[] = [];
     for (const a of snap.dbAuth) {
-      const reset = `npm run reset-db-password -- ${a.db.db}`;
+      const reset = npmRun('reset-db-password', a.db.db);
       if (a.result?.status === 'ok')
         out.push(pass(`${a.db.db}: ${a.db.pod} accepts the password in ${a.secret}`));
       else if (a.result?.status === 'rejected') {

@@ -3,6 +3,7 @@ import type { HelmTarget } from '../helm.ts';
 import type { Diagnosed } from './collect.ts';
 import { defaultTagProblem } from '../images.ts';
 import { migrateTargetOf } from './workloads.ts';
+import { npmRun } from '../suggest.ts';
 
 /** The database a failure is about: from the user named in the logs, else from the pod's component. */
 export function databaseOf(f: Pick<Diagnosed, 'pod' | 'logs'>): DbName | undefined {
@@ -30,21 +31,21 @@ export function failureHint(f: Diagnosed, target: HelmTarget): string {
   const ns = target.namespace;
   const db = databaseOf(f);
   if (PASSWORD_FAILED.test(f.logs)) {
-    return `the database rejects the password the app was given: npm run reset-db-password -- ${db ?? '<sso|api>'}`;
+    return `the database rejects the password the app was given: ${npmRun('reset-db-password', db ?? '<sso|api>')}`;
   }
   switch (f.id) {
     case 'pods.image':
       return imageHint(f);
     case 'pods.config': {
       const key = /has no key (\S+)/.exec(missingReference(f.message) ?? '')?.[1];
-      return `${missingReference(f.message) ?? 'a Secret or ConfigMap the pod needs is missing'}: npm run deploy recreates the release's own${key ? `; npm run env-flow -- ${key} shows where it should come from` : ''}`;
+      return `${missingReference(f.message) ?? 'a Secret or ConfigMap the pod needs is missing'}: npm run deploy recreates the release's own${key ? `; ${npmRun('env-flow', key)} shows where it should come from` : ''}`;
     }
     case 'pods.init':
       if (f.container === 'wait-for-db') {
         const pod = db ? DATABASES[db].pod : 'the database pod';
         return `the ${db ? `${db} ` : ''}database is not reachable yet: check ${pod} (kubectl get pod -n ${ns})`;
       }
-      return `the migration failed (log lines above): fix the cause, then npm run migrate -- ${db ?? 'sso'}`;
+      return `the migration failed (log lines above): fix the cause, then ${npmRun('migrate', db ?? 'sso')}`;
     case 'pods.oom':
       return `raise the memory limit in a values file passed with -f (${componentValue(f.pod)}.resources.limits.memory), then npm run deploy`;
     case 'pods.pending':
@@ -62,7 +63,7 @@ export function failureHint(f: Diagnosed, target: HelmTarget): string {
     case 'jobs.failed': {
       const job = f.object.replace(/^job\//, '');
       const logs = f.pod ? '(log lines above)' : `(kubectl logs job/${job} -n ${ns})`;
-      return `the migration failed ${logs}: fix the cause, then npm run migrate -- ${migrateTargetOf(job) ?? db ?? '<sso|api>'}`;
+      return `the migration failed ${logs}: fix the cause, then ${npmRun('migrate', migrateTargetOf(job) ?? db ?? '<sso|api>')}`;
     }
   }
   return `kubectl describe pod ${f.pod} -n ${ns}`;
@@ -74,13 +75,13 @@ function imageHint(f: Diagnosed): string {
   if (unbuilt && f.reason !== 'InvalidImageName') return unbuilt;
   if (f.reason === 'ErrImageNeverPull') {
     return f.minikube
-      ? `${image} is not in minikube's image store (pull policy Never): build it there with npm run deploy -- --build (or: minikube image build -t ${image} <dir>)`
-      : `${image} is not in the node's image store (pull policy Never): load it (kind load docker-image ${image}, minikube image load ${image}) or npm run deploy -- --build`;
+      ? `${image} is not in minikube's image store (pull policy Never): build it there with ${npmRun('deploy', '--build')} (or: minikube image build -t ${image} <dir>)`
+      : `${image} is not in the node's image store (pull policy Never): load it (kind load docker-image ${image}, minikube image load ${image}) or ${npmRun('deploy', '--build')}`;
   }
   if (f.reason === 'InvalidImageName') {
     return `${image} is not a valid image reference: fix ${componentValue(f.pod)}.image.repository/tag or TASKFLOW_IMAGE_TAG`;
   }
-  return `${image} cannot be pulled: build it into the cluster (npm run deploy -- --build), or fix TASKFLOW_IMAGE_TAG / ${componentValue(f.pod)}.image.repository`;
+  return `${image} cannot be pulled: build it into the cluster (${npmRun('deploy', '--build')}), or fix TASKFLOW_IMAGE_TAG / ${componentValue(f.pod)}.image.repository`;
 }
 
 /** The chart values key of the component a pod belongs to (by its name). */

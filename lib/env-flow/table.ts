@@ -5,6 +5,7 @@ import type { LiveStatus } from './live.ts';
 import type { FlowSetting } from './map.ts';
 import type { LinkResult, LinkStatus } from './prove.ts';
 import type { KeyFinding } from './scan.ts';
+import { npmRun } from '../suggest.ts';
 
 /** Where a setting's value comes from, in words (never the value). */
 export function sourceOf(
@@ -65,7 +66,7 @@ function liveText(l: LinkResult, status: LiveStatus): string {
       : undefined;
   if (db && t?.type === 'env' && t.envVar === 'POSTGRES_PASSWORD') {
     if (status === 'differs')
-      return `differs (the database keeps its password: npm run reset-db-password -- ${db})`;
+      return `differs (the database keeps its password: ${npmRun('reset-db-password', db)})`;
     if (status === 'stale')
       return `stale (read only when the volume is first initialised; npm run doctor checks the database itself)`;
     if (status === 'drifting')

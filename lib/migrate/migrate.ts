@@ -11,6 +11,7 @@ import { restartDeployment } from './rollout.ts';
 import { type TargetDeps, type TargetResult, runMigrationJob } from './run-job.ts';
 import { type MigrateOptions, parseMigrateOptions } from './spec.ts';
 import { type MigrateTarget, parseTargets } from './targets.ts';
+import { npmRun } from '../suggest.ts';
 
 const API_DEPLOYMENT = APPS.find((a) => a.component === 'api')?.name ?? 'taskflow-api';
 
@@ -195,7 +196,7 @@ function printOutcome(log: Logger, report: MigrateReport, target: HelmTarget): v
     log.hint(
       r.object.startsWith('job/')
         ? `inspect: kubectl describe ${r.object} -n ${ns}; kubectl logs ${r.object} -n ${ns}${kept ? ' (kept for inspection)' : ''}; npm run doctor`
-        : `inspect: npm run doctor -n ${ns}; kubectl logs ${r.object} -n ${ns}`,
+        : `inspect: ${npmRun('doctor', '-n', ns)}; kubectl logs ${r.object} -n ${ns}`,
     );
   }
 }

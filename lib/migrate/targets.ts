@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.ts';
+import { npmRun } from '../suggest.ts';
 
 /** What `npm run migrate` accepts: one database's migrations, or both at once. */
 export const MIGRATE_TARGETS = ['sso', 'api', 'all'] as const;
@@ -10,14 +11,14 @@ export function parseTargets(positionals: string[]): MigrateTarget[] {
   const valid = MIGRATE_TARGETS.join(', ');
   if (given === undefined) {
     throw new UsageError(`which migrations? give a target: ${valid}`, {
-      hint: 'e.g. npm run migrate -- sso',
+      hint: `e.g. ${npmRun('migrate', 'sso')}`,
     });
   }
   if (given === 'all') return ['sso', 'api'];
   if (given === 'sso' || given === 'api') return [given];
   const guess = MIGRATE_TARGETS.find((t) => closeTo(given.toLowerCase(), t));
   throw new UsageError(`unknown migration target "${given}" (valid targets: ${valid})`, {
-    hint: `npm run migrate -- ${guess ?? 'sso'}`,
+    hint: npmRun('migrate', guess ?? 'sso'),
   });
 }
 

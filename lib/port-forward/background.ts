@@ -22,6 +22,7 @@ import {
 import type { ForwardStatus } from './forward.ts';
 import { isZombie } from '../processes.ts';
 import type { PortAssignment } from './ports.ts';
+import { npmRun } from '../suggest.ts';
 
 /** The entry every npm script runs (scripts/run.mjs); a detached run re-launches port-forward-all through it. */
 export const LAUNCHER = path.join(REPO_ROOT, 'scripts', 'run.mjs');
@@ -95,7 +96,7 @@ export async function launchBackground(ctx: CommandContext, opts: BackgroundOpti
   if (running !== undefined && isAlive(running) && isDetachedForward(running)) {
     throw new OperationError(
       `a background port-forward for namespace "${opts.target.namespace}" already runs (pid ${running})`,
-      { hint: `stop it first: npm run port-forward -- --stop -n ${opts.target.namespace}` },
+      { hint: `stop it first: ${npmRun('port-forward', '--stop', '-n', opts.target.namespace)}` },
     );
   }
   removeRunFiles(paths);
@@ -153,7 +154,7 @@ export function reportBackground(
       else ctx.log.warn(line);
     }
     ctx.log.info(`port-forward runs in the background (pid ${run.pid}); log: ${run.logFile}`);
-    ctx.log.info(`stop it with: npm run port-forward -- --stop -n ${namespace}`);
+    ctx.log.info(`stop it with: ${npmRun('port-forward', '--stop', '-n', namespace)}`);
   }
   return failed.length === 0 ? 0 : 1;
 }

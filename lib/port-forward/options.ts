@@ -1,3 +1,4 @@
+import { npmRun } from '../suggest.ts';
 import { CLUSTER_OPTIONS, type CommandSpec, type OptionSpec, type ParsedValues, flag, list } from '../cli.ts';
 import { UsageError } from '../errors.ts';
 import { TARGET_NAMES, parseOnly, parsePorts } from './targets.ts';
@@ -72,7 +73,7 @@ export function parsePortForwardOptions(v: ParsedValues): PortForwardOptions {
   });
   if (opts.detach && opts.stop) {
     throw new UsageError('--detach and --stop exclude each other', {
-      hint: 'stop with: npm run port-forward -- --stop',
+      hint: `stop with: ${npmRun('port-forward', '--stop')}`,
     });
   }
   return opts;

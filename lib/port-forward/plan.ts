@@ -5,6 +5,7 @@ import { OperationError } from '../errors.ts';
 import { type KubeObject, matchesLabels } from '../kubectl.ts';
 import { assignPorts, type PortAssignment, type PortCheckOptions } from './ports.ts';
 import { FORWARD_TARGETS, type ForwardTarget, findTarget, withPorts } from './targets.ts';
+import { npmRun } from '../suggest.ts';
 
 export interface PlanOptions {
   /** Target names to forward; undefined: every app, and every add-on that is on. */
@@ -47,10 +48,10 @@ export function chooseTargets(
       const addon = findAddon(t.service);
       throw addon
         ? new OperationError(`${addon.title} is not enabled in release "${target.release}"`, {
-            hint: `turn it on: npm run addon -- ${addon.name} -n ${ns}`,
+            hint: `turn it on: ${npmRun('addon', addon.name, '-n', ns)}`,
           })
         : new OperationError(`service ${t.service} not found in release "${target.release}"`, {
-            hint: `check the release: npm run doctor -n ${ns} (or redeploy: npm run deploy)`,
+            hint: `check the release: ${npmRun('doctor', '-n', ns)} (or redeploy: ${npmRun('deploy', '-n', ns)})`,
           });
     }
   } else {
@@ -65,7 +66,7 @@ export function chooseTargets(
   if (podless.length > 0) {
     const names = [...new Set(podless.map((t) => t.service))].join(', ');
     throw new OperationError(`pod not found behind service ${names}`, {
-      hint: `see why: npm run doctor -n ${ns}`,
+      hint: `see why: ${npmRun('doctor', '-n', ns)}`,
     });
   }
   return chosen;

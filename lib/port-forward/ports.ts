@@ -2,6 +2,7 @@ import net from 'node:net';
 import { OperationError } from '../errors.ts';
 import { describeHolder, findPortHolder, type PortHolder } from '../processes.ts';
 import type { ForwardTarget } from './targets.ts';
+import { npmRun } from '../suggest.ts';
 
 /** The address every forward listens on (and the bind test uses). */
 export const LOCAL_ADDRESS = '127.0.0.1';
@@ -88,7 +89,7 @@ export async function assignPorts(
       taken.length === 1 ? taken[0] : `${taken.length} local ports are taken: ${taken.join('; ')}`;
     throw new OperationError(first ?? 'local port taken', {
       hint: ownForward
-        ? 'a port-forward already holds it: stop that one first (a background one: npm run port-forward -- --stop), or rerun with --auto-ports'
+        ? `a port-forward already holds it: stop that one first (a background one: ${npmRun('port-forward', '--stop')}), or rerun with --auto-ports`
         : (opts.retryHint ?? 'stop that process, or rerun with --auto-ports (or --ports NAME=PORT)'),
     });
   }

@@ -3,7 +3,7 @@ import { APPS } from '../components.ts';
 import { DEFAULTS, parseOrigins } from '../env.ts';
 import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../env-flow/resolve.ts';
 import type { PreflightContext } from './context.ts';
-import { errorsFor, rawText, whereSet } from './load.ts';
+import { errorsFor, rawText, whereSet } from '../settings-load.ts';
 import { ruleProblem } from '../app-contract.ts';
 import { deepMerge, getPath } from '../values.ts';
 

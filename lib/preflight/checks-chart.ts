@@ -4,6 +4,7 @@ import { BAD_LINKS, proveFlow } from '../env-flow/prove.ts';
 import { databaseUrlMismatches, deadVariables, secretsInConfigMaps, unusedKeys } from '../env-flow/scan.ts';
 import type { PreflightContext } from './context.ts';
 import { helmFindings } from './render.ts';
+import { npmRun } from '../suggest.ts';
 
 const noHelm = async (ctx: PreflightContext): Promise<CheckOutcome> => {
   const h = await ctx.helm();
@@ -75,7 +76,7 @@ const envFlow: Check<PreflightContext> = {
     const ok = links.filter((l) => l.status === 'ok').length;
     const failed = out.some((o) => o.status === 'fail');
     const hint = failed
-      ? 'npm run env-flow -- <KEY> shows the whole path of a setting; fix the chart template or the values override named above'
+      ? `${npmRun('env-flow', '<KEY>')} shows the whole path of a setting; fix the chart template or the values override named above`
       : 'remove the unused keys and variables from the chart';
     return worst(
       out.map((o) => ({ ...o, hint })),

@@ -21,6 +21,7 @@ import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../env-flow/r
 import type { KubeObject } from '../kubectl.ts';
 import { getPath } from '../values.ts';
 import type { PreflightContext } from './context.ts';
+import { npmRun } from '../suggest.ts';
 
 /**
  * Checks that the applications' own source requires (charts/taskflow/app-contract.yaml): a mail sender
@@ -144,7 +145,7 @@ const authRedirect: Check<PreflightContext> = {
           ? '; its production build drops localhost redirect URIs, and the image always runs in production'
           : '') +
         '. The list is in the SSO source, not in any setting.',
-      `add ${redirect} to the redirectUrls of ${clientId} in ${contract().source.layouts[tc.layout].sso}/src/lib/trusted-clients.ts and rebuild the SSO (npm run deploy -- --build), or open the dashboard at one of the accepted URLs (web.url)`,
+      `add ${redirect} to the redirectUrls of ${clientId} in ${contract().source.layouts[tc.layout].sso}/src/lib/trusted-clients.ts and rebuild the SSO (${npmRun('deploy', '--build')}), or open the dashboard at one of the accepted URLs (web.url)`,
     );
   },
 };

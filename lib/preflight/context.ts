@@ -8,7 +8,7 @@ import { registerSecrets } from '../redact.ts';
 import { type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { findTool } from '../tools.ts';
-import { type LenientEnv, loadEnvLeniently } from './load.ts';
+import { type LenientEnv, loadEnvLeniently } from '../settings-load.ts';
 import { type ChartRun, lintChart, renderChart, type Render } from './render.ts';
 import { type ClusterState, missingKubeconfig, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
 import { Kubectl } from '../kubectl.ts';

@@ -9,7 +9,7 @@ import { ACCESS_CHECKS } from './checks-access.ts';
 import { CHART_CHECKS } from './checks-chart.ts';
 import { CLUSTER_CHECKS } from './checks-cluster.ts';
 import { COMPOSE_CHECKS } from './checks-compose.ts';
-import { SETTINGS_CHECKS } from './checks-settings.ts';
+import { SETTINGS_CHECKS } from '../settings-checks.ts';
 import { SOURCE_CHECKS } from './checks-source.ts';
 import { type PreflightContext, type PreflightOptions, createPreflight } from './context.ts';
 

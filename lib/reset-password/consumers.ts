@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import { restartDeployment } from '../migrate/rollout.ts';
 import type { Secret } from '../secrets.ts';
 import type { DbTarget } from './database.ts';
+import { npmRun } from '../suggest.ts';
 
 /** The Secret keys holding a connection URL built from each database's password (chart contract). */
 export const URL_KEYS: Record<DbName, { secret: string; keys: string[] }> = {
@@ -61,7 +62,7 @@ export async function restartConsumers(
       throw new OperationError(
         `deployment/${name} did not come back after the restart: ${outcome.reason ?? ''}`,
         {
-          hint: `see why: npm run doctor -n ${kubectl.target.namespace}`,
+          hint: `see why: ${npmRun('doctor', '-n', kubectl.target.namespace)}`,
         },
       );
     }

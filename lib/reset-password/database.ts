@@ -9,6 +9,7 @@ import { redact, registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
 import { alterRoleSql, psqlCommand, verifierSql } from './sql.ts';
 import { verifierMatches } from '../pg-verifier.ts';
+import { npmRun } from '../suggest.ts';
 
 /** One database as this release runs it: the role to fix and where its password lives. */
 export interface DbTarget {
@@ -81,13 +82,13 @@ export async function assertPodRunning(kubectl: Kubectl, info: DbInfo): Promise<
   const ns = kubectl.target.namespace;
   if (!pod) {
     throw new OperationError(`pod ${info.pod} not found in namespace ${ns}`, {
-      hint: `is the release deployed here? npm run deploy -n ${ns} (npm run doctor -n ${ns} explains a missing pod)`,
+      hint: `is the release deployed here? ${npmRun('deploy', '-n', ns)} (${npmRun('doctor', '-n', ns)} explains a missing pod)`,
     });
   }
   if (!isDbPodRunning(pod, info.container)) {
     throw new OperationError(
       `pod ${info.pod} is not running (phase ${pod.status?.phase ?? 'unknown'}): its database cannot be reached`,
-      { hint: `see why: npm run doctor -n ${ns}` },
+      { hint: `see why: ${npmRun('doctor', '-n', ns)}` },
     );
   }
 }
@@ -101,7 +102,7 @@ export async function setRolePassword(kubectl: Kubectl, t: DbTarget, password: S
   if (res.exitCode !== 0) {
     const why = redact(`${res.stderr}\n${res.stdout}`).trim().split('\n')[0] ?? `exit code ${res.exitCode}`;
     throw new OperationError(`could not change the password of "${t.user}" in ${t.info.pod}: ${why}`, {
-      hint: `see: npm run doctor -n ${kubectl.target.namespace}`,
+      hint: `see: ${npmRun('doctor', '-n', kubectl.target.namespace)}`,
     });
   }
 }

@@ -20,6 +20,7 @@ import { type EnvFileState, rotatePassword } from './rotate.ts';
 import { type ResetOptions, parseResetOptions } from './spec.ts';
 import { verifyPassword } from './verify.ts';
 import { type ConfirmIo, assertCanConfirm, confirm } from '../confirm.ts';
+import { npmRun } from '../suggest.ts';
 
 /** What the command works with (tests build it around a fake runner). */
 export interface ResetDeps {
@@ -83,7 +84,7 @@ function rotateQuestion(opts: ResetOptions): [question: string, what: string, re
   return [
     `Rotate the password of the ${opts.db} database (role ${info.user})? ${info.consumers.join(', ')} will restart.`,
     `--rotate changes the ${opts.db} database password and restarts ${info.consumers.join(', ')}`,
-    `npm run reset-db-password -- ${opts.db} --rotate --yes`,
+    npmRun('reset-db-password', opts.db, '--rotate', '--yes'),
   ];
 }
 
@@ -98,7 +99,7 @@ export async function resetPassword(deps: ResetDeps, opts: ResetOptions): Promis
     throw new UsageError(
       `--rotate cannot change Secret ${t.secret}: the release reads the ${opts.db} password from your own Secret (${opts.db}.database.existingSecret)`,
       {
-        hint: `put a new password in Secret ${t.secret} yourself, then run: npm run reset-db-password -- ${opts.db}`,
+        hint: `put a new password in Secret ${t.secret} yourself, then run: ${npmRun('reset-db-password', opts.db)}`,
       },
     );
   }
@@ -143,7 +144,7 @@ async function check(deps: ResetDeps, t: DbTarget, opts: ResetOptions): Promise<
     log.error(`the ${t.info.db} database and Secret ${t.secret} disagree: ${a.detail}`);
   else log.warn(`cannot tell whether the ${t.info.db} database and Secret ${t.secret} agree: ${a.detail}`);
   if (a.status !== 'in-sync')
-    log.hint(`make the database take the Secret's password: npm run reset-db-password -- ${t.info.db}`);
+    log.hint(`make the database take the Secret's password: ${npmRun('reset-db-password', t.info.db)}`);
   warnStale(log, stale, t);
   if (opts.json) {
     printJson(

@@ -7,6 +7,7 @@ import { type Secret, generateSecret } from '../secrets.ts';
 import { type RestartLimits, restartConsumers } from './consumers.ts';
 import { type DbTarget, readSecretPassword, setRolePassword } from './database.ts';
 import { verifyPassword } from './verify.ts';
+import { npmRun } from '../suggest.ts';
 
 /** Where the settings file stands for this database's password key. */
 export interface EnvFileState {
@@ -115,11 +116,11 @@ export function partialFailure(
     lines.push(`  env file ${deps.envFile.path} (${key}): ${describeSide(sides.envFile)}`);
   let hint: string;
   if (sides.release === 'old') {
-    hint = `to finish: npm run reset-db-password -- ${db} --rotate --yes (a fresh password everywhere); or go back: npm run reset-db-password -- ${db} (the database takes the Secret's password again)`;
+    hint = `to finish: ${npmRun('reset-db-password', db, '--rotate', '--yes')} (a fresh password everywhere); or go back: ${npmRun('reset-db-password', db)} (the database takes the Secret's password again)`;
   } else if (deps.envFile.holder === 'file' && sides.envFile === 'old') {
     hint = `to finish: remove ${key} from ${deps.envFile.path} (deploy then reuses the release's password), then restart: kubectl rollout restart deployment/${t.info.consumers.join(' deployment/')} -n ${ns}`;
   } else {
-    hint = `the password is changed everywhere; to finish: npm run doctor -n ${ns}, then npm run reset-db-password -- ${db} (restarts and verifies)`;
+    hint = `the password is changed everywhere; to finish: ${npmRun('doctor', '-n', ns)}, then ${npmRun('reset-db-password', db)} (restarts and verifies)`;
   }
   return new OperationError(lines.join('\n'), { hint, cause: err });
 }

@@ -1,3 +1,4 @@
+import { npmRun } from '../suggest.ts';
 import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
 import { type DbName, isDbName } from '../components.ts';
 import { UsageError } from '../errors.ts';
@@ -56,12 +57,12 @@ export function parseResetOptions(positionals: string[], v: ParsedValues): Reset
       db === undefined
         ? 'which database? give one of: sso, api'
         : `unknown database "${db}" (valid: sso, api)`,
-      { hint: 'e.g. npm run reset-db-password -- sso' },
+      { hint: `e.g. ${npmRun('reset-db-password', 'sso')}` },
     );
   }
   if (flag(v, 'check') && flag(v, 'rotate')) {
     throw new UsageError('--check and --rotate exclude each other', {
-      hint: `check first: npm run reset-db-password -- ${db} --check`,
+      hint: `check first: ${npmRun('reset-db-password', db, '--check')}`,
     });
   }
   const timeoutText = str(v, 'timeout') ?? '5m';

@@ -321,7 +321,7 @@ describe('waiting for the add-on', () => {
     expect(ms).toBeLessThan(60_000);
     expect([err.message, err.hint]).toEqual([
       'pgadmin does not start: CrashLoopBackOff in pod/pgadmin-5d-x1 (container pgadmin): container keeps crashing; restarted 3 time(s)',
-      'details and logs: npm run doctor -n tf',
+      'details and logs: npm run doctor -- -n tf',
     ]);
     expect(runner.children[0]?.stopped).toBe(true);
     expect(runner.verbs.find((v) => v[0] === 'get' && v[1] === 'pods')).toEqual([

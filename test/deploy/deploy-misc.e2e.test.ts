@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
+import { runNpm } from '../support/e2e.ts';
 import { deployEnv, doc, envValues, type DeployEnv } from './e2e-support.ts';
 
 type Sim = Awaited<ReturnType<typeof startKubeSim>>;
@@ -28,6 +29,34 @@ describe('deploy without a cluster', () => {
       id: 'cluster.reachable',
       detail: expect.stringMatching(/minikube start/),
     });
+  });
+
+  it('runs validate’s settings checks first: a password with @ stops it with exit 2 and the key named', async () => {
+    const se = env('POSTGRES_SSO_PASSWORD=abc@def0123456789xyz\nSMTP_PASSWORD=x\n');
+    const r = await se.deploy(['--json']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(doc(r).failures[0]).toMatchObject({
+      id: 'password.charset',
+      reason: 'InvalidSettings',
+      detail: expect.stringMatching(/POSTGRES_SSO_PASSWORD \(.*\.env:1\) contains @/),
+    });
+    expect(r.stderr).toContain('! Unknown keys: SMTP_PASSWORD (');
+    expect(r.stderr).toContain('did you mean SMTP_PASS?');
+    expect(r.stdout + r.stderr).not.toContain('abc@def0123456789xyz');
+    // before touching anything: no tool ran, not even in dry-run
+    expect(se.calls()).toEqual([]);
+    expect((await se.deploy(['--dry-run'])).code).toBe(2);
+    expect(se.calls()).toEqual([]);
+  });
+
+  it('`npm run deploy --dry-run` (npm keeps the flag) refuses instead of deploying for real', async () => {
+    const se = env('');
+    const r = await runNpm(['run', 'deploy', '--dry-run'], se);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toContain('npm kept --dry-run for itself');
+    expect(r.stdout).toContain('hint: run: npm run deploy -- --dry-run');
+    expect(se.calls()).toEqual([]);
+    expect(se.envFile()).toBe('');
   });
 
   it('--dry-run renders and validates with no cluster, secrets masked, nothing written', async () => {

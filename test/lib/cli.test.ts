@@ -30,7 +30,7 @@ function world(argv: string[]) {
   return {
     w: {
       argv,
-      env: { CI: 'true' },
+      env: { CI: 'true' } as NodeJS.ProcessEnv,
       stdout,
       stderr,
       stdin: new PassThrough(),
@@ -72,7 +72,7 @@ describe('parseCommandLine', () => {
     }
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).message).toMatch(msg);
-    expect((err as UsageError).hint).toBe('see: npm run demo -- --help');
+    expect((err as UsageError).hint).toMatch(/^see: npm run demo -- --help/);
   });
 });
 
@@ -114,6 +114,51 @@ describe('runCommand', () => {
     const t = world(['--bogus']);
     expect(await runCommand(spec, async () => 0, t.w)).toBe(2);
     expect(t.out()).toMatch(/Unknown option '--bogus'/);
+  });
+
+  it('an unknown option close to a known one gets a did-you-mean', async () => {
+    for (const [typed, meant] of [
+      ['--fsat', '--fast'],
+      ['--namespce', '--namespace'],
+      ['--verb', '--verbose'],
+      ['--context=x', undefined],
+    ] as const) {
+      const t = world([typed.replace('--context=x', '--contxt=x')]);
+      expect(await runCommand(spec, async () => 0, t.w)).toBe(2);
+      if (meant) expect(t.out()).toContain(`hint: did you mean ${meant}?`);
+      else expect(t.out()).toContain('hint: did you mean --context?');
+    }
+    const far = world(['--zzzzzz']);
+    await runCommand(spec, async () => 0, far.w);
+    expect(far.out()).not.toContain('did you mean');
+  });
+
+  it('options npm kept for itself (no "--") stop the command before it runs, with the line to paste', async () => {
+    // `npm run demo thing --fast --context prod`: npm exports the flags, passes the bare values on
+    const t = world(['thing', 'prod']);
+    t.w.env = {
+      CI: 'true',
+      npm_lifecycle_event: 'demo',
+      npm_config_fast: 'true',
+      npm_config_context: 'true',
+    };
+    let ran = false;
+    expect(await runCommand(spec, async () => void (ran = true), t.w)).toBe(2);
+    expect(ran).toBe(false);
+    expect(t.out()).toContain('npm kept --context, --fast for itself');
+    expect(t.out()).toContain('hint: run: npm run demo -- thing --context prod --fast');
+    // given after "--" they reach the command: no refusal, even with npm's variables set
+    const ok = world(['thing', '--fast', '--context', 'prod']);
+    ok.w.env = t.w.env;
+    expect(await runCommand(spec, async () => 0, ok.w)).toBe(0);
+    // another script's variables (an outer npm run) do not count
+    const outer = world(['thing']);
+    outer.w.env = { ...t.w.env, npm_lifecycle_event: 'test' };
+    expect(await runCommand(spec, async () => 0, outer.w)).toBe(0);
+    // npm's own defaults (npm_config_yes is exported empty) are not flags the user gave
+    const defaults = world(['thing']);
+    defaults.w.env = { CI: 'true', npm_lifecycle_event: 'demo', npm_config_yes: '' };
+    expect(await runCommand(spec, async () => 0, defaults.w)).toBe(0);
   });
 
   it('with --json, stdout holds only one JSON document, even for an error, and never a secret', async () => {

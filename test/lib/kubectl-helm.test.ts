@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotReadyError, OperationError } from '../../lib/errors.ts';
-import { helmUpgradeArgs, translateHelmError, valuesYaml } from '../../lib/helm.ts';
+import { envKeysIn, helmUpgradeArgs, translateHelmError, valuesYaml } from '../../lib/helm.ts';
 import { kubectlArgs, translateKubectlError } from '../../lib/kubectl.ts';
 import { Secret } from '../../lib/secrets.ts';
 
@@ -197,5 +197,41 @@ describe('translateHelmError', () => {
       'upgrade',
     );
     expect(e).toBeInstanceOf(NotReadyError);
+  });
+});
+
+describe('a schema error names the env keys behind the values', () => {
+  const helm4 = `Error: values don't meet the specifications of the schema(s) in the following chart(s):
+taskflow:
+- at '/sso/smtp/port': maximum: got 70,000, want 65,535
+- at '/global/storageClass': 'allOf' failed
+  - at '/global/storageClass': 'Bad_Class' does not match pattern '^$|^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$'`;
+  const helm3 = `Error: values don't meet the specifications of the schema(s) in the following chart(s):
+taskflow:
+- global.storageClass: Does not match pattern '^$|^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$'
+- sso.smtp.port: Must be less than or equal to 65535`;
+
+  it.each([
+    ['helm 4', helm4],
+    ['helm 3', helm3],
+  ])('%s', (_, text) => {
+    expect(envKeysIn(text).sort()).toEqual(['SMTP_PORT', 'TASKFLOW_STORAGE_CLASS']);
+    const err = translateHelmError(text, target, 'upgrade');
+    expect(err.message).toContain('(set from the env file by SMTP_PORT, TASKFLOW_STORAGE_CLASS)');
+    expect(err.hint).toBe(
+      'fix SMTP_PORT, TASKFLOW_STORAGE_CLASS in the env file (npm run validate lists every problem)',
+    );
+  });
+
+  it('an object path names the keys that set a value inside it; a value no key sets names none', () => {
+    expect(envKeysIn("- at '/api/database': missing property 'password'")).toEqual(['POSTGRES_API_PASSWORD']);
+    expect(envKeysIn("- at '/api/replicaCount': got string, want integer")).toEqual([]);
+    expect(
+      translateHelmError(
+        "Error: values don't meet the specifications of the schema(s)\n- at '/api/replicaCount': x",
+        target,
+        'upgrade',
+      ).hint,
+    ).toBe('fix the values named above (npm run validate lists every problem)');
   });
 });

@@ -104,7 +104,7 @@ describe('planForwards', () => {
       { skipPod: 'taskflow-api', extra: [pod('taskflow-api-old-1', 'api', true)] },
       undefined,
       'pod not found behind service taskflow-api',
-      'see why: npm run doctor -n tf',
+      'see why: npm run doctor -- -n tf',
     ],
   ])('%s: one line with the next step, exit 1', async (_name, state, only, message, hint) => {
     const err = await planForwards(session(cluster(state)), { ...base, only }).catch((e: unknown) => e);

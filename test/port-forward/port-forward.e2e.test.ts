@@ -172,7 +172,7 @@ describe('npm run port-forward on the simulated cluster', () => {
       const r = await run('port-forward-all', ['--only', 'mcp'], se);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain('✗ pod not found behind service mcp-server');
-      expect(r.stdout).toContain(`hint: see why: npm run doctor -n ${NS}`);
+      expect(r.stdout).toContain(`hint: see why: npm run doctor -- -n ${NS}`);
     } finally {
       await kubectl(se, ['scale', 'deployment/mcp-server', '-n', NS, '--replicas=1']);
     }

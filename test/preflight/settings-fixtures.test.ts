@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACCESS_CHECKS } from '../../lib/preflight/checks-access.ts';
-import { SETTINGS_CHECKS } from '../../lib/preflight/checks-settings.ts';
+import { SETTINGS_CHECKS } from '../../lib/settings-checks.ts';
 import { repoRoot } from '../support/tools.ts';
 import { check, options, statuses, tempEnv } from './support.ts';
 

@@ -130,7 +130,7 @@ describe('reset-db-password: refusals', () => {
     c.podRunning = false;
     const err = await failure(resetPassword(c.deps().deps, opts('check')));
     expect(err.message).toBe('pod sso-postgres-0 not found in namespace tf');
-    expect(err.hint).toMatch(/npm run deploy -n tf/);
+    expect(err.hint).toMatch(/npm run deploy -- -n tf/);
   });
 
   it('the Secret is missing: exit 1 with npm run deploy', async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type EnvFile, type Problem, type Settings, parseEnvText, parseSettings } from '../env.ts';
+import { type EnvFile, type Problem, type Settings, parseEnvText, parseSettings } from './env.ts';
 
 /** The env file as validate reads it: never throws, so every other check still runs on what parsed. */
 export interface LenientEnv {

@@ -1,8 +1,13 @@
-import { type Check, type CheckOutcome, fail, pass, warn, worst } from '../checks.ts';
-import { type Problem, isPlaceholder, isUrlSafePassword, problemLocation } from '../env.ts';
-import type { SecretKey } from '../secret-resolution.ts';
-import type { PreflightContext } from './context.ts';
-import { rawText, whereSet } from './load.ts';
+import { type Check, type CheckOutcome, fail, pass, warn, worst } from './checks.ts';
+import { type Problem, isPlaceholder, isUrlSafePassword, problemLocation } from './env.ts';
+import type { ResolvedSecrets, SecretKey } from './secret-resolution.ts';
+import { type LenientEnv, rawText, whereSet } from './settings-load.ts';
+
+/** What the settings checks read: the settings as loaded (never throwing) and the secrets resolved offline. */
+export interface SettingsContext {
+  env: LenientEnv;
+  secrets: ResolvedSecrets;
+}
 
 /** Values the old chart and compose file shipped as defaults (platform.md): never acceptable as secrets. */
 export const OLD_DEFAULTS: readonly string[] = [
@@ -24,7 +29,7 @@ const TOPICAL_KEYS = ['BETTER_AUTH_URL', 'ALLOWED_ORIGINS', 'SMTP_PORT', 'SMTP_S
 const line = (p: Problem, path: string) =>
   `${p.key === '' ? `${problemLocation(p, path)}: ` : `${p.key} (${problemLocation(p, path)}): `}${p.message}`;
 
-const envFile: Check<PreflightContext> = {
+const envFile: Check<SettingsContext> = {
   id: 'env.file',
   title: 'Env file',
   run: ({ env }) => {
@@ -59,7 +64,7 @@ const envFile: Check<PreflightContext> = {
   },
 };
 
-const envRequired: Check<PreflightContext> = {
+const envRequired: Check<SettingsContext> = {
   id: 'env.required',
   title: 'Required settings',
   run: ({ env, secrets }) => {
@@ -90,7 +95,7 @@ const envRequired: Check<PreflightContext> = {
   },
 };
 
-const envUnknown: Check<PreflightContext> = {
+const envUnknown: Check<SettingsContext> = {
   id: 'env.unknown',
   title: 'Unknown keys',
   run: ({ env }) => {
@@ -113,7 +118,7 @@ interface SecretSetting {
 }
 
 /** The secrets the user set (env file or process env), with their raw text; unset ones are generated. */
-function setSecrets(ctx: PreflightContext): SecretSetting[] {
+function setSecrets(ctx: SettingsContext): SecretSetting[] {
   const { settings } = ctx.env;
   const keys = [
     'POSTGRES_SSO_PASSWORD',
@@ -131,7 +136,7 @@ function setSecrets(ctx: PreflightContext): SecretSetting[] {
 const isBadSecret = (text: string): boolean =>
   isPlaceholder(text) || OLD_DEFAULTS.includes(text.trim().toLowerCase());
 
-const secretsPlaceholder: Check<PreflightContext> = {
+const secretsPlaceholder: Check<SettingsContext> = {
   id: 'secrets.placeholder',
   title: 'Secrets are real values',
   run: (ctx) => {
@@ -155,7 +160,7 @@ const MIN_LENGTH: Partial<Record<SecretKey, number>> = {
   POSTGRES_API_PASSWORD: 16,
 };
 
-const secretsStrength: Check<PreflightContext> = {
+const secretsStrength: Check<SettingsContext> = {
   id: 'secrets.strength',
   title: 'Secret strength',
   run: (ctx) => {
@@ -174,7 +179,7 @@ const secretsStrength: Check<PreflightContext> = {
   },
 };
 
-const passwordCharset: Check<PreflightContext> = {
+const passwordCharset: Check<SettingsContext> = {
   id: 'password.charset',
   title: 'Database password characters',
   run: (ctx) => {
@@ -203,7 +208,7 @@ const passwordCharset: Check<PreflightContext> = {
 };
 
 /** The settings checks: the file, required keys, typos, and the secrets. */
-export const SETTINGS_CHECKS: readonly Check<PreflightContext>[] = [
+export const SETTINGS_CHECKS: readonly Check<SettingsContext>[] = [
   envFile,
   envRequired,
   envUnknown,

@@ -1,0 +1,56 @@
+/**
+ * `npm run deploy --dry-run` (no `--`) hands `--dry-run` to npm, not to the command: npm keeps it as its
+ * own setting and exports it as `npm_config_dry_run`; an option's value (`--context prod`) arrives as a
+ * bare argument. A command that would otherwise run without the options it was asked for (and deploy
+ * for real) notices that and stops with the command to paste.
+ */
+import type { OptionSpec } from './cli.ts';
+import { shellQuote } from './suggest.ts';
+
+const envName = (option: string) => `npm_config_${option.replace(/-/g, '_')}`;
+
+/**
+ * The command's options that npm took for itself: those it exported as `npm_config_<name>` for this
+ * script's run (npm_lifecycle_event names it) while the command's own arguments lack them.
+ */
+export function swallowedOptions(
+  script: string,
+  options: Record<string, OptionSpec>,
+  env: NodeJS.ProcessEnv,
+  argv: readonly string[],
+): string[] {
+  if (env.npm_lifecycle_event !== script) return [];
+  return Object.entries(options)
+    .filter(([name, o]) => {
+      const value = env[envName(name)];
+      if (value === undefined || value === '') return false;
+      const given = (a: string) =>
+        a === `--${name}` || a.startsWith(`--${name}=`) || (o.short !== undefined && a === `-${o.short}`);
+      return !argv.some(given);
+    })
+    .map(([name]) => name);
+}
+
+/**
+ * The command the user meant, with `--` in place. npm shows neither the order nor the values of the
+ * options it kept (its process title drops them too): an option that takes a value gets the arguments
+ * beyond what the command accepts as positionals, in order; any left over are shown as `<value>`.
+ */
+export function withSeparator(
+  script: string,
+  swallowed: readonly string[],
+  options: Record<string, OptionSpec>,
+  env: NodeJS.ProcessEnv,
+  argv: readonly string[],
+  maxPositionals = 0,
+): string {
+  const positionals = argv.filter((a) => !a.startsWith('-'));
+  const extra = positionals.slice(maxPositionals);
+  const kept = argv.filter((a) => !extra.includes(a));
+  const flags = swallowed.flatMap((name) => {
+    if (options[name]?.type !== 'string') return [`--${name}`];
+    const value = env[envName(name)];
+    return [`--${name}`, value && value !== 'true' ? shellQuote(value) : (extra.shift() ?? '<value>')];
+  });
+  return `npm run ${script} -- ${[...kept.map(shellQuote), ...flags, ...extra.map(shellQuote)].join(' ')}`;
+}
