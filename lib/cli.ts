@@ -12,6 +12,8 @@ export interface OptionSpec {
   multiple?: boolean;
   /** Name of the value in help, e.g. NAME. */
   arg?: string;
+  /** Accepted (the CLI contract names it) but left out of --help: the command has no use for it. */
+  hidden?: boolean;
   description: string;
 }
 
@@ -27,6 +29,8 @@ export interface CommandSpec {
   notes?: string[];
   /** Accepted positional arguments (max count); 0 when none. */
   maxPositionals?: number;
+  /** The command's own exit-code line, when it says more than the shared one. */
+  exitCodes?: string;
 }
 
 /** Options of every command that talks to a cluster (cli.md). */
@@ -54,11 +58,17 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
     short: 'f',
     multiple: true,
     arg: 'PATH',
-    description: 'extra Helm values file (repeatable, in order)',
+    description: 'extra Helm values file, applied in order',
   },
   json: { type: 'boolean', description: 'print one JSON document on stdout and nothing else' },
-  yes: { type: 'boolean', short: 'y', description: 'answer yes to confirmations (required without a TTY)' },
+  // Shared by contract; this command asks nothing, so it is accepted and ignored (YES_OPTION shows it).
+  yes: { type: 'boolean', short: 'y', hidden: true, description: 'accepted; this command asks nothing' },
   verbose: { type: 'boolean', short: 'v', description: 'print each kubectl/helm command (secrets masked)' },
+};
+
+/** `-y, --yes`: only for the commands that ask before they destroy something. */
+export const YES_OPTION: Record<string, OptionSpec> = {
+  yes: { type: 'boolean', short: 'y', description: 'answer yes to confirmations (required without a TTY)' },
 };
 
 export const HELP_OPTION: Record<string, OptionSpec> = {
@@ -108,17 +118,20 @@ export function parseCommandLine(spec: CommandSpec, argv: string[]): Parsed {
 export function formatHelp(spec: CommandSpec): string {
   const lines = [`${spec.summary}`, '', `Usage: npm run ${spec.name} -- ${spec.usage}`, '', 'Options:'];
   const all = { ...spec.options, ...HELP_OPTION };
-  const labels = Object.entries(all).map(([k, o]) => {
-    const flag = `${o.short ? `-${o.short}, ` : '    '}--${k}${o.arg ? ` ${o.arg}` : ''}`;
-    return [flag, o.description + (o.multiple ? ' (repeatable)' : '')] as const;
-  });
+  const labels = Object.entries(all)
+    .filter(([, o]) => !o.hidden)
+    .map(([k, o]) => {
+      const flag = `${o.short ? `-${o.short}, ` : '    '}--${k}${o.arg ? ` ${o.arg}` : ''}`;
+      return [flag, o.description + (o.multiple ? ' (repeatable)' : '')] as const;
+    });
   const width = Math.max(...labels.map(([f]) => f.length)) + 2;
   for (const [f, d] of labels) lines.push(`  ${f.padEnd(width)}${d}`);
   for (const n of spec.notes ?? []) lines.push('', n);
   lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
   lines.push(
     '',
-    'Exit codes: 0 ok, 1 failed, 2 usage/config error, 3 environment not ready, 130 interrupted',
+    spec.exitCodes ??
+      'Exit codes: 0 ok, 1 failed, 2 usage/config error, 3 environment not ready, 130 interrupted',
   );
   return `${lines.join('\n')}\n`;
 }

@@ -199,7 +199,7 @@ const passwordCharset: Check<SettingsContext> = {
         // Only the offending characters are named (never the password): they are what breaks the URL.
         return `${s.key} (${s.where}) contains ${chars.join(' ')}: outside A-Za-z0-9._~- it breaks postgresql:// URLs unless percent-encoded`;
       });
-    if (lines.length === 0) return pass('database passwords use only A-Za-z0-9._~-');
+    if (lines.length === 0) return pass('both use only A-Za-z0-9._~- (safe in postgresql:// URLs)');
     return fail(
       lines.join('\n'),
       'use a hex password: openssl rand -hex 16 (or remove the line to have one generated)',

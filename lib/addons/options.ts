@@ -1,5 +1,5 @@
 import { npmRun } from '../suggest.ts';
-import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
+import { CLUSTER_OPTIONS, YES_OPTION, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
 import { parsePort } from '../env.ts';
 import { UsageError } from '../errors.ts';
 import { ADDON_NAMES, type Addon, findAddon } from './registry.ts';
@@ -34,6 +34,7 @@ const ADDON_OPTIONS: CommandSpec['options'] = {
   },
   timeout: { type: 'string', arg: 'DURATION', description: 'how long to wait for the rollout (default 5m)' },
   ...CLUSTER_OPTIONS,
+  ...YES_OPTION,
 };
 
 const NOTES = [

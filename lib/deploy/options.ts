@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { CLUSTER_OPTIONS, type OptionSpec, type ParsedValues, flag, str } from '../cli.ts';
+import { CLUSTER_OPTIONS, YES_OPTION, type OptionSpec, type ParsedValues, flag, str } from '../cli.ts';
 import type { EnvFile } from '../env.ts';
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../time.ts';
@@ -67,6 +67,7 @@ export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
     description: 'chart folder or package to install (default: the bundled charts/taskflow)',
   },
   ...CLUSTER_OPTIONS,
+  ...YES_OPTION,
 };
 
 /** Reads deploy's options; contradictions are usage errors (exit 2). */

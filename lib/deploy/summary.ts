@@ -24,14 +24,11 @@ export function printFailures(log: Logger, failures: ReportFailure[]): void {
   }
 }
 
-const SOURCE_TEXT: Partial<Record<SettingSource, string>> = {
-  'env-file': 'env file',
-  'process-env': 'process environment',
-  cluster: 'reused from the cluster',
-  generated: 'generated now',
-};
-
-/** Where each secret lives, without its value. */
+/**
+ * Where each secret really is, without its value: the Secret always; the env file only when the value
+ * is in it (set there, or generated now and saved there). A value reused from the cluster or taken from
+ * the process environment is in no file.
+ */
 export function secretLocations(
   envFile: string,
   namespace: string,
@@ -39,8 +36,21 @@ export function secretLocations(
 ): string[] {
   return (Object.keys(SECRET_LOCATIONS) as SecretKey[]).map((k) => {
     const { secret, key } = SECRET_LOCATIONS[k];
-    const src = sources ? ` (${SOURCE_TEXT[sources[k]] ?? sources[k]})` : '';
-    return `${k}: ${envFile}${src}; Secret ${secret} key ${key} in namespace ${namespace}`;
+    const inSecret = `Secret ${secret} key ${key} in namespace ${namespace}`;
+    const source = sources?.[k];
+    switch (source) {
+      case undefined:
+      case 'env-file':
+        return `${k}: ${envFile}; ${inSecret}`;
+      case 'generated':
+        return `${k}: ${envFile} (generated now and saved there); ${inSecret}`;
+      case 'process-env':
+        return `${k}: ${inSecret} (from the process environment; in no file)`;
+      case 'cluster':
+        return `${k}: ${inSecret} (kept from the cluster; not in ${envFile})`;
+      default:
+        return `${k}: ${inSecret} (${source})`;
+    }
   });
 }
 

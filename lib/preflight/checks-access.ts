@@ -160,7 +160,7 @@ function originProblems(origins: string[], required: { origin: string; what: str
 
 const authOrigins: Check<PreflightContext> = {
   id: 'auth.origins',
-  title: 'ALLOWED_ORIGINS',
+  title: 'SSO allowed origins',
   run: (ctx) => {
     const { settings } = ctx.env;
     const raw = rawText(settings, 'ALLOWED_ORIGINS');
@@ -261,7 +261,7 @@ const smtpConfig: Check<PreflightContext> = {
       return worst(
         out,
         pass(
-          'SMTP off (no SMTP_HOST): sign-up mails are not sent; the mailpit add-on catches them in development',
+          'off (no SMTP_HOST): sign-up mails are not sent; the mailpit add-on catches them in development',
         ),
       );
     }

@@ -14,7 +14,7 @@ import { getPath, deepMerge } from '../values.ts';
 
 const toolOutcome = (name: string, t: ToolProbe): CheckOutcome =>
   t.info
-    ? pass(`${name} ${t.info.version} (${t.info.path})`)
+    ? pass(`${t.info.version} (${t.info.path})`)
     : fail(t.error?.message ?? `${name} not found`, t.error?.hint);
 
 const toolsKubectl: Check<PreflightContext> = {

@@ -67,7 +67,7 @@ const smtpSender: Check<PreflightContext> = {
       if (!ctx.env.settings.sso.smtp)
         return skip('the chart did not render (see chart.render); SMTP is off in the settings');
       return emailFrom
-        ? pass(`mail from ${emailFrom}`)
+        ? pass(`from ${emailFrom}`)
         : warn(`SMTP is on without EMAIL_FROM: the chart's default sender ${defaultSender()} applies`, hint);
     }
     if (host.value === undefined || host.value === '') {
@@ -88,7 +88,7 @@ const smtpSender: Check<PreflightContext> = {
         hint,
       );
     }
-    return pass(`mail from ${sender} via ${host.value}`);
+    return pass(`from ${sender} via ${host.value}`);
   },
 };
 

@@ -1,5 +1,5 @@
 import { npmRun } from '../suggest.ts';
-import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
+import { CLUSTER_OPTIONS, YES_OPTION, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
 import { type DbName, isDbName } from '../components.ts';
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../time.ts';
@@ -26,6 +26,7 @@ export const RESET_SPEC: CommandSpec = {
       description: 'how long the restarted workloads may take to be ready (default: 5m)',
     },
     ...CLUSTER_OPTIONS,
+    ...YES_OPTION,
   },
   examples: [
     'npm run reset-db-password -- sso                 # after "password authentication failed"',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DetailedFailure } from '../../lib/deploy/failure-details.ts';
 import { fromRollout } from '../../lib/deploy/report.ts';
+import { secretLocations } from '../../lib/deploy/summary.ts';
 import { chartAppVersion } from '../../lib/images.ts';
 
 const pull = (image: string): DetailedFailure => ({
@@ -30,5 +31,26 @@ describe('a rollout failure on an image', () => {
     expect(fromRollout(pull('taskflow/web-dashboard:3f2a1b4c5d6e')).detail).toContain(
       'hint: the image cannot be pulled: build it into the cluster',
     );
+  });
+});
+
+describe('the summary says where each secret really is', () => {
+  it('an env file only when the value is in it; the Secret always', () => {
+    const lines = secretLocations('.env', 'tf', {
+      POSTGRES_SSO_PASSWORD: 'cluster',
+      POSTGRES_API_PASSWORD: 'generated',
+      BETTER_AUTH_SECRET: 'process-env',
+    });
+    expect(lines).toEqual([
+      'POSTGRES_SSO_PASSWORD: Secret sso-postgres key password in namespace tf (kept from the cluster; not in .env)',
+      'POSTGRES_API_PASSWORD: .env (generated now and saved there); Secret api-postgres key password in namespace tf',
+      'BETTER_AUTH_SECRET: Secret sso-platform key BETTER_AUTH_SECRET in namespace tf (from the process environment; in no file)',
+    ]);
+    expect(
+      secretLocations('my.env', 'tf', {
+        ...Object.fromEntries([]),
+        POSTGRES_SSO_PASSWORD: 'env-file',
+      } as never)[0],
+    ).toBe('POSTGRES_SSO_PASSWORD: my.env; Secret sso-postgres key password in namespace tf');
   });
 });

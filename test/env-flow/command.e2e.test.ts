@@ -40,6 +40,10 @@ describe('npm run env-flow (real chart, no cluster)', () => {
       /^OPENAI_API_KEY \(secret\) .*\n {2}- unused: OPENAI_API_KEY is not set \(optional\)$/m,
     );
     expect(r.stdout).toContain('(no cluster reachable: the live column is left out)');
+    // it ends with one line that counts what it showed
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(
+      /^✓ \d+ settings, \d+ links: \d+ ok(, \d+ (off|absent))*$/,
+    );
     for (const s of SECRETS) expect(r.stdout + r.stderr).not.toContain(s);
   });
 
@@ -72,6 +76,9 @@ describe('npm run env-flow (real chart, no cluster)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
       /✗ +ConfigMap sso-platform key BETTER_AUTH_URL.*mismatch: .*holds "http:\/\/127\.0\.0\.1:3001" instead of the setting "http:\/\/localhost:3001"/,
+    );
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '✗ 1 setting, 1 link: 1 mismatch: some settings do not reach their container (✗ above)',
     );
   });
 });

@@ -75,7 +75,7 @@ describe('the clean configuration passes every source check', () => {
       'db.sso-driver=pass',
       'db.chat-sslmode=pass',
     ]);
-    expect(r['smtp.sender']?.detail).toBe('mail from TaskFlow <no-reply@example.com> via smtp.example.com');
+    expect(r['smtp.sender']?.detail).toBe('from TaskFlow <no-reply@example.com> via smtp.example.com');
     expect(r['auth.redirect']?.detail).toContain(
       'http://localhost:3000/api/auth/callback is a redirect URI of taskflow-sso-public-client (sso-platform/src/lib/trusted-clients.ts:75',
     );
@@ -113,7 +113,7 @@ describe('smtp.sender', () => {
   it('passes Mailpit with the default sender, and SMTP off', async () => {
     expect((await run('', { values: ['mailpit:\n  enabled: true\n'] }))['smtp.sender']).toMatchObject({
       status: 'pass',
-      detail: 'mail from TaskFlow <no-reply@taskflow.local> via mailpit',
+      detail: 'from TaskFlow <no-reply@taskflow.local> via mailpit',
     });
     expect((await run(''))['smtp.sender']?.detail).toMatch(/^SMTP is off/);
   });

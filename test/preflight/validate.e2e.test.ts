@@ -71,6 +71,10 @@ describe('npm run validate (real helm, no cluster)', () => {
       expect(r.doc?.ok).toBe(true);
       expect(r.code).toBe(0);
       for (const v of secretsOf(CLEAN)) expect(r.stdout + r.stderr).not.toContain(v);
+      // "title: detail" never says the same word twice ("SMTP: SMTP off", "ALLOWED_ORIGINS: ALLOWED_ORIGINS")
+      const first = (t: string) => t.split(/[\s:(]/)[0]?.toLowerCase();
+      const repeated = (r.doc?.checks ?? []).filter((c) => first(c.detail) === first(c.title));
+      expect(repeated.map((c) => `${c.title}: ${c.detail}`)).toEqual([]);
     },
   );
 
