@@ -6,6 +6,7 @@ import { printJson } from '../log.ts';
 import { launchBackground, reportBackground, stopBackground } from './background.ts';
 import { type PortForwardOptions, parsePortForwardOptions } from './options.ts';
 import { planForwards } from './plan.ts';
+import { signInMismatch } from './sign-in.ts';
 import { reportMoves, superviseForwards } from './supervise.ts';
 
 export { defaultPortForwardOptions, PORT_FORWARD_OPTIONS, PORT_FORWARD_SPEC } from './options.ts';
@@ -28,6 +29,11 @@ export async function runPortForward(
     autoPorts: opts.autoPorts,
     retryHint: 'stop that process, or rerun with --auto-ports (or pick ports: --ports NAME=PORT)',
   });
+  const signIn = signInMismatch(assignments, session.settings);
+  if (signIn) {
+    ctx.log.warn(signIn.message);
+    ctx.log.hint(signIn.hint);
+  }
   if (opts.detach) {
     reportMoves(ctx, assignments);
     const run = await launchBackground(ctx, {

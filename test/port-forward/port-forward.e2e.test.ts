@@ -121,6 +121,13 @@ describe('npm run port-forward on the simulated cluster', () => {
       const port = doc.forwards[0]?.localPort ?? 0;
       expect(port).toBeGreaterThan(taken);
       expect(moved.stderr).toContain(`web: local port ${taken} is in use by pid ${process.pid}`);
+      // the dashboard's origin moved: sign-in would fail, and the settings to change are named
+      expect(moved.stderr).toContain(
+        `! sign-in will fail: the browser opens the dashboard on http://localhost:${port}, but ALLOWED_ORIGINS lacks http://localhost:${port}`,
+      );
+      expect(moved.stderr).toContain(
+        `hint: set ALLOWED_ORIGINS=http://localhost:3000,http://localhost:3001,http://localhost:${port} in the env file`,
+      );
       expect(await httpStatus(port)).toBe(200);
       expect(alive(doc.pid)).toBe(true);
 
