@@ -2,11 +2,18 @@ import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '..
 import { secretsInConfigMaps } from '../env-flow/scan.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { KubeObject } from '../kubectl.ts';
-import { type Diagnosed, type DoctorSnapshot, eventTime, warningsByObject } from './collect.ts';
+import {
+  type Diagnosed,
+  type DoctorSnapshot,
+  type KubeEvent,
+  eventTime,
+  warningsByObject,
+} from './collect.ts';
 import { failureHint } from './hints.ts';
 import { notInstalled } from '../helm.ts';
 import type { DoctorFailureId } from './workloads.ts';
 import { npmRun } from '../suggest.ts';
+import type { DbName } from '../components.ts';
 
 /** What the doctor checks judge: one snapshot of the release and its target. */
 export interface DoctorContext {
@@ -23,7 +30,7 @@ const releaseStatus: Check<DoctorContext> = {
     if (!r)
       return fail(
         notInstalled(target),
-        `deploy it: npm run deploy${target.namespace === 'taskflow' ? '' : ` -- -n ${target.namespace}`}`,
+        `deploy it: ${target.namespace === 'taskflow' ? npmRun('deploy') : npmRun('deploy', '-n', target.namespace)}`,
       );
     const st = r.info.status;
     const desc = r.info.description ? `: ${r.info.description}` : '';
@@ -91,7 +98,7 @@ function podCheck(
     run: (ctx) => {
       const mine = ctx.snap.failures.filter((f) => f.id === id);
       const outcomes = [
-        ...mine.map((f) => fail(describe(f), failureHint(f, ctx.target))),
+        ...mine.map((f) => fail(describe(f), failureHint(f, ctx.target, acceptedDatabases(ctx.snap)))),
         ...(extra?.(ctx) ?? []),
       ];
       // Several failures: each keeps its own hint in the detail (the check has room for one).
@@ -138,11 +145,17 @@ const eventsWarnings: Check<DoctorContext> = {
   title: 'Warning events',
   run: ({ snap, target }) => {
     const names = releaseNames(snap.objects);
-    const recent = snap.events.filter((e) => {
+    const inWindow = snap.events.filter((e) => {
       const t = eventTime(e);
       return names.has(e.involvedObject?.name ?? '') && (t === 0 || snap.now - t <= EVENT_WINDOW_MS);
     });
-    if (recent.length === 0) return pass('no Warning event for the release in the last hour');
+    const recent = inWindow.filter((e) => !superseded(e, snap.objects));
+    const answered = inWindow.length - recent.length;
+    const since =
+      answered > 0
+        ? ` (${answered} earlier one${answered === 1 ? '' : 's'} about objects that have recovered since, e.g. scheduling before the volumes bound)`
+        : '';
+    if (recent.length === 0) return pass(`no current Warning event for the release in the last hour${since}`);
     const lines = [...recent]
       .sort((a, b) => eventTime(b) - eventTime(a))
       .slice(0, 10)
@@ -152,11 +165,59 @@ const eventsWarnings: Check<DoctorContext> = {
       });
     const more = recent.length > 10 ? [`… ${recent.length - 10} more`] : [];
     return warn(
-      [`${recent.length} in the last hour (newest first):`, ...lines, ...more].join('\n'),
+      [`${recent.length} in the last hour (newest first)${since}:`, ...lines, ...more].join('\n'),
       `kubectl get events -n ${target.namespace} --field-selector type=Warning`,
     );
   },
 };
+
+/** The databases that accept the password in their Secret (what db.auth passes). */
+function acceptedDatabases(snap: DoctorSnapshot): Set<DbName> {
+  return new Set(snap.dbAuth.filter((a) => a.result?.status === 'ok').map((a) => a.db.db));
+}
+
+interface Condition {
+  type?: string;
+  status?: string;
+  lastTransitionTime?: string;
+}
+
+/**
+ * A Warning event the object's current state has answered: the pod became Ready after it (a
+ * FailedScheduling while its volumes were binding, a BackOff before the database came up), the claim is
+ * Bound, the Deployment became Available after it, the StatefulSet is ready, the Job succeeded. An
+ * event newer than the recovery (a pod that is Ready between crashes) still counts.
+ */
+export function superseded(e: KubeEvent, objects: readonly KubeObject[]): boolean {
+  const o = objects.find(
+    (x) => x.kind === e.involvedObject?.kind && x.metadata.name === e.involvedObject?.name,
+  );
+  if (!o) return false;
+  const t = eventTime(e);
+  const status = (o as { status?: Record<string, unknown> }).status ?? {};
+  const spec = (o as { spec?: Record<string, unknown> }).spec ?? {};
+  const conditions = (status.conditions as Condition[] | undefined) ?? [];
+  const after = (type: string) => {
+    const c = conditions.find((x) => x.type === type && x.status === 'True');
+    if (!c) return false;
+    const at = Date.parse(c.lastTransitionTime ?? '');
+    return !at || !t || t <= at;
+  };
+  switch (o.kind) {
+    case 'Pod':
+      return after('Ready');
+    case 'PersistentVolumeClaim':
+      return status.phase === 'Bound';
+    case 'Deployment':
+      return after('Available') && Number(status.readyReplicas ?? 0) >= Number(spec.replicas ?? 1);
+    case 'StatefulSet':
+      return Number(status.readyReplicas ?? 0) >= Number(spec.replicas ?? 1);
+    case 'Job':
+      return Number(status.succeeded ?? 0) >= 1;
+    default:
+      return false;
+  }
+}
 
 const dbAuth: Check<DoctorContext> = {
   id: 'db.auth',

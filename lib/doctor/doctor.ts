@@ -13,7 +13,7 @@ import { NotReadyError, UsageError } from '../errors.ts';
 import { abortableSleep } from '../time.ts';
 import { DOCTOR_CHECKS } from './checks.ts';
 import { type DoctorSnapshot, collect } from './collect.ts';
-import type { HelmTarget } from '../helm.ts';
+import { type HelmTarget, notInstalled } from '../helm.ts';
 import type { Logger } from '../log.ts';
 
 /** The --interval option in milliseconds (default 5 s). */
@@ -44,6 +44,22 @@ export interface DoctorLoop {
   wait?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
+/**
+ * No release and nothing of it in the namespace: the checks had nothing to look at, so they are skipped
+ * (not passed); release.status alone fails, naming what is missing.
+ */
+export function withNothingToCheck(
+  results: CheckResult[],
+  snap: Pick<DoctorSnapshot, 'release' | 'objects'>,
+  target: HelmTarget,
+): CheckResult[] {
+  if (snap.release || snap.objects.length > 0) return results;
+  const why = `nothing to look at: ${notInstalled(target)}`;
+  return results.map((r) =>
+    r.id === 'release.status' ? r : { ...r, status: 'skip', detail: why, hint: undefined },
+  );
+}
+
 /** Runs the checks once, or with `watch` round after round until none fails; returns the exit code. */
 export async function doctorLoop(d: DoctorLoop): Promise<number> {
   const wait = d.wait ?? abortableSleep;
@@ -51,7 +67,11 @@ export async function doctorLoop(d: DoctorLoop): Promise<number> {
     if (!d.json) d.log.progress(`reading release "${d.target.release}" in namespace "${d.target.namespace}"`);
     const snap = await d.read();
     d.log.done();
-    const results: CheckResult[] = await runChecks(DOCTOR_CHECKS, { snap, target: d.target });
+    const results = withNothingToCheck(
+      await runChecks(DOCTOR_CHECKS, { snap, target: d.target }),
+      snap,
+      d.target,
+    );
     const failed = results.some((r) => r.status === 'fail');
     if (!d.watch || !failed) {
       return reportChecks(results, {

@@ -1,4 +1,4 @@
-import { DATABASES, type DbName } from '../components.ts';
+import { APPS, DATABASES, type DbName } from '../components.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { Diagnosed } from './collect.ts';
 import { defaultTagProblem } from '../images.ts';
@@ -26,11 +26,28 @@ export function missingReference(message: string): string | undefined {
   return undefined;
 }
 
-/** The next step for one failure, specific to its reason (and, for crashes, to its logs). */
-export function failureHint(f: Diagnosed, target: HelmTarget): string {
+/**
+ * The next step for one failure, specific to its reason (and, for crashes, to its logs). `accepted`
+ * names the databases whose login with their Secret's password works (db.auth passes): a rejected
+ * password in a pod's log then means the pod runs with an older one, not that the database is wrong.
+ */
+export function failureHint(
+  f: Diagnosed,
+  target: HelmTarget,
+  accepted: ReadonlySet<DbName> = new Set(),
+): string {
   const ns = target.namespace;
   const db = databaseOf(f);
   if (PASSWORD_FAILED.test(f.logs)) {
+    if (db && accepted.has(db)) {
+      const app = APPS.find((a) => f.pod.startsWith(`${a.name}-`));
+      const restart = app
+        ? `kubectl rollout restart deployment/${app.name} -n ${ns}`
+        : migrateTargetOf(f.pod)
+          ? `run it again: ${npmRun('migrate', migrateTargetOf(f.pod) ?? db)}`
+          : `delete pod ${f.pod} so it restarts`;
+      return `the ${db} database accepts the password in its Secret (db.auth passes), so this pod started with an older one: ${restart}`;
+    }
     return `the database rejects the password the app was given: ${npmRun('reset-db-password', db ?? '<sso|api>')}`;
   }
   switch (f.id) {

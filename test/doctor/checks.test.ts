@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CheckResult, runChecks } from '../../lib/checks.ts';
 import { DATABASES } from '../../lib/components.ts';
 import { DOCTOR_CHECKS } from '../../lib/doctor/checks.ts';
+import { withNothingToCheck } from '../../lib/doctor/doctor.ts';
 import { type Diagnosed, type DoctorSnapshot, isMinikubeNode, stuckInit } from '../../lib/doctor/collect.ts';
 import type { ReleaseStatus } from '../../lib/helm.ts';
 import type { KubeObject } from '../../lib/kubectl.ts';
@@ -403,5 +404,96 @@ describe('doctor checks', () => {
       false,
       false,
     ]);
+  });
+});
+
+describe('doctor without noise or contradictions', () => {
+  const readyPod = (name: string, readySince: string): KubeObject =>
+    ({
+      kind: 'Pod',
+      metadata: { name, labels: { 'app.kubernetes.io/instance': 'taskflow' } },
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: readySince }],
+      },
+    }) as KubeObject;
+  const event = (kind: string, name: string, reason: string, at: string): KubeEvent => ({
+    type: 'Warning',
+    involvedObject: { kind, name },
+    reason,
+    message: `${reason} message`,
+    lastTimestamp: at,
+  });
+
+  it('a first install: scheduling warnings from before the volumes bound are answered by the Ready pod', async () => {
+    const pod = readyPod('sso-postgres-0', '2025-06-01T11:59:00Z');
+    const pvc = {
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data-sso-postgres-0' },
+      status: { phase: 'Bound' },
+    } as KubeObject;
+    const events = [
+      event('Pod', 'sso-postgres-0', 'FailedScheduling', '2025-06-01T11:58:00Z'),
+      event('PersistentVolumeClaim', 'data-sso-postgres-0', 'ProvisioningFailed', '2025-06-01T11:58:00Z'),
+    ];
+    const r = byId(await doctor(snap({ objects: [pod, pvc], events })), 'events.warnings');
+    expect(r).toMatchObject({ status: 'pass' });
+    expect(r?.detail).toBe(
+      'no current Warning event for the release in the last hour (2 earlier ones about objects that have recovered since, e.g. scheduling before the volumes bound)',
+    );
+  });
+
+  it('a warning newer than the recovery still counts (a pod Ready between crashes)', async () => {
+    const pod = readyPod('sso-postgres-0', '2025-06-01T11:59:00Z');
+    const events = [
+      event('Pod', 'sso-postgres-0', 'FailedScheduling', '2025-06-01T11:58:00Z'),
+      event('Pod', 'sso-postgres-0', 'BackOff', '2025-06-01T11:59:30Z'),
+    ];
+    const r = byId(await doctor(snap({ objects: [pod], events })), 'events.warnings');
+    expect(r?.status).toBe('warn');
+    expect(r?.detail).toMatch(
+      /^1 in the last hour \(newest first\) \(1 earlier one .*\):\nPod\/sso-postgres-0: BackOff/,
+    );
+  });
+
+  it('no release and nothing of it: release.status fails, the rest skip (nothing to look at)', async () => {
+    const rs = withNothingToCheck(
+      await doctor(snap({ release: undefined })),
+      snap({ release: undefined }),
+      target,
+    );
+    expect(statuses(rs)['release.status']).toBe('fail');
+    expect(rs.filter((r) => r.id !== 'release.status').every((r) => r.status === 'skip')).toBe(true);
+    expect(byId(rs, 'pods.crashloop')?.detail).toBe(
+      'nothing to look at: release "taskflow" is not installed in namespace "taskflow"',
+    );
+    // with a release, nothing changes
+    const healthy = await doctor(snap());
+    expect(withNothingToCheck(healthy, snap(), target)).toBe(healthy);
+  });
+
+  it('a rejected password in the logs while db.auth passes: restart the pod, not reset the database', async () => {
+    const logs = 'FATAL:  password authentication failed for user "taskflow_user"';
+    const failures = diagnose(P.CRASHING_API, logs);
+    const ok = {
+      db: DATABASES.api,
+      secret: 'Secret api-postgres key password',
+      urlMismatch: [],
+      result: { status: 'ok' as const },
+    };
+    const rs = await doctor(snap({ failures, dbAuth: [ok] }));
+    expect(byId(rs, 'db.auth')?.status).toBe('pass');
+    expect(byId(rs, 'pods.crashloop')?.hint).toBe(
+      'the api database accepts the password in its Secret (db.auth passes), so this pod started with an older one: kubectl rollout restart deployment/taskflow-api -n taskflow',
+    );
+    // when the database does reject it, resetting is the step
+    const rejected = {
+      ...ok,
+      result: { status: 'rejected' as const, detail: 'password authentication failed' },
+    };
+    const again = await doctor(snap({ failures, dbAuth: [rejected] }));
+    expect(byId(again, 'pods.crashloop')?.hint).toBe(
+      'the database rejects the password the app was given: npm run reset-db-password -- api',
+    );
   });
 });

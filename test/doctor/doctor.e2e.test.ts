@@ -103,6 +103,10 @@ describe('doctor and validate on the simulated cluster', () => {
       status: 'fail',
       hint: 'deploy it: npm run deploy -- -n empty',
     });
+    // the other checks had nothing to look at: skipped, not "10 passed"
+    const others = (r.doc?.checks ?? []).filter((c) => c.id !== 'release.status');
+    expect(others.length).toBeGreaterThan(5);
+    expect(others.filter((c) => c.status !== 'skip')).toEqual([]);
     expect(r.code).toBe(1);
   });
 
@@ -119,8 +123,11 @@ describe('doctor and validate on the simulated cluster', () => {
     const crash = check(r.doc, 'pods.crashloop');
     expect(crash?.detail).toMatch(/^pod\/taskflow-api-\S+ container taskflow-api: CrashLoopBackOff/);
     expect(crash?.detail).toContain(`    | ${CRASH_LOG}`);
+    // The simulated crash logs a rejected password, but the database accepts its Secret's (db.auth
+    // passes): the hint must not send the user to reset it.
+    expect(check(r.doc, 'db.auth')?.status).toBe('pass');
     expect(crash?.hint).toBe(
-      'the database rejects the password the app was given: npm run reset-db-password -- api',
+      'the api database accepts the password in its Secret (db.auth passes), so this pod started with an older one: kubectl rollout restart deployment/taskflow-api -n broken',
     );
     expect(check(r.doc, 'pods.image')?.detail).toMatch(
       /container web-dashboard: (ErrImagePull|ImagePullBackOff)/,
@@ -248,8 +255,9 @@ describe('doctor and validate on the simulated cluster', () => {
     );
     expect(check(r.doc, 'jobs.failed')).toMatchObject({
       detail: expect.stringMatching(/^job\/sso-migrate-manual-\S+ container \S+: /),
-      // The simulated crash logs "password authentication failed for user taskflow_user": that hint wins.
-      hint: 'the database rejects the password the app was given: npm run reset-db-password -- api',
+      // The simulated crash logs "password authentication failed for user taskflow_user" while db.auth
+      // passes: rerun the migration rather than reset a database that accepts its password.
+      hint: 'the api database accepts the password in its Secret (db.auth passes), so this pod started with an older one: run it again: npm run migrate -- sso',
     });
     expect(check(r.doc, 'jobs.failed')?.detail).toContain(`    | ${CRASH_LOG}`);
     expect(check(r.doc, 'pods.crashloop')?.status).toBe('pass');
