@@ -33,6 +33,9 @@ export interface CommandSpec {
   exitCodes?: string;
 }
 
+/** How long a command may take after Ctrl+C (its children already stopped) to say what state it left. */
+const INTERRUPT_GRACE_MS = 15_000;
+
 /** Options of every command that talks to a cluster (cli.md). */
 export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   namespace: {
@@ -202,13 +205,20 @@ export async function runCommand(
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
+  let markSettled = (): void => undefined;
+  const settled = new Promise<void>((resolve) => (markSettled = resolve));
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
     ac.abort(new InterruptedError(`interrupted (${sig})`));
     log.done();
     log.warn(`interrupted: stopping ${runner.running} child process(es)`);
-    void runner.stopAll().finally(() => world.exit(ExitCode.Interrupted));
+    // The command may still say what state it left (deploy reads the release's status): give it a moment
+    // after its children stopped, then leave whatever it does.
+    void runner
+      .stopAll()
+      .then(() => Promise.race([settled, new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS).unref())]))
+      .finally(() => void runner.stopAll().finally(() => world.exit(ExitCode.Interrupted)));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -249,10 +259,14 @@ export async function runCommand(
     }
   } catch (err) {
     code = interrupted ? ExitCode.Interrupted : exitCodeOf(err);
-    reportError(err, log, wantsJson, world);
+    // After Ctrl+C, what failed is the interrupted tool (helm's "context canceled", kubectl's broken
+    // read): not news. The command's own InterruptedError says what state it left; else just that.
+    const shown = !interrupted || err instanceof InterruptedError ? err : ac.signal.reason;
+    reportError(shown, log, wantsJson, world);
   } finally {
     log.done();
     await runner.stopAll();
+    markSettled();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('uncaughtException', onCrash);

@@ -10,7 +10,7 @@ import {
   openSession,
 } from '../context.ts';
 import { upsertEnvFile } from '../envfile.ts';
-import { ExitCode, OperationError, TaskflowError, UsageError } from '../errors.ts';
+import { ExitCode, InterruptedError, OperationError, TaskflowError, UsageError } from '../errors.ts';
 import { printChecks, runChecks } from '../checks.ts';
 import { SETTINGS_CHECKS } from '../settings-checks.ts';
 import { loadEnvLeniently } from '../settings-load.ts';
@@ -105,6 +105,7 @@ export async function runDeploy(ctx: CommandContext): Promise<number> {
       failures: [],
     },
   };
+  let session: ClusterSession | undefined;
   try {
     const loaded = loadCommandSettings(ctx);
     run.report.release = loaded.target.release;
@@ -112,10 +113,11 @@ export async function runDeploy(ctx: CommandContext): Promise<number> {
     await settingsGate(run, loaded);
     if (opts.dryRun) return finish(run, await runDryRun(ctx, loaded, opts, run.report));
     run.step = 'tools';
-    const session = await openSession(ctx, loaded);
+    session = await openSession(ctx, loaded);
     return finish(run, await deployTo(run, session));
   } catch (err) {
-    if (ctx.signal.aborted || !(err instanceof TaskflowError)) throw err;
+    if (ctx.signal.aborted) throw await afterInterrupt(run, session);
+    if (!(err instanceof TaskflowError)) throw err;
     run.report.failures.push(
       fromError(failureId(run.step, err), err.message, err.hint, null, STEP_REASONS[run.step]),
     );
@@ -154,6 +156,50 @@ async function settingsGate(run: Run, loaded: LoadedSettings): Promise<void> {
       ...(failed.hint !== undefined && { hint: `${failed.hint} (npm run validate runs every check)` }),
     });
   }
+}
+
+/** The steps after which the cluster may have changed, and how to name them. */
+const WRITING_STEPS: Record<string, string> = {
+  fresh: '--fresh (backups, then the namespace deletion)',
+  'helm.upgrade': 'the helm upgrade',
+  rollout: 'the rollout watch',
+  verify: 'the verification',
+};
+
+/**
+ * After Ctrl+C: what state the release is in (its revision and status, read anew) and the command that
+ * continues. Before any write: nothing changed. Returned as the error the command ends with (exit 130).
+ */
+async function afterInterrupt(run: Run, session: ClusterSession | undefined): Promise<InterruptedError> {
+  const { ctx } = run;
+  const again = npmRun('deploy', ...(ctx.invocation?.argv ?? []));
+  const during = WRITING_STEPS[run.step];
+  const report = { ...run.report, durationMs: Date.now() - run.started };
+  if (!during || !session) {
+    return new InterruptedError('interrupted before anything was changed in the cluster', {
+      hint: `run it again: ${again}`,
+      report,
+    });
+  }
+  const st = await session.helm.status().catch(() => undefined);
+  const { release, namespace } = session.target;
+  if (!st) {
+    return new InterruptedError(
+      `interrupted during ${during}: release ${release} is not installed in namespace ${namespace}`,
+      { hint: `run it again: ${again}`, report },
+    );
+  }
+  const status = st.info.status;
+  const state = `release ${release} is at revision ${st.version} (${status}) in namespace ${namespace}`;
+  const hint = status.startsWith('pending-')
+    ? `helm left it locked: ${status === 'pending-install' ? `helm uninstall ${release} -n ${namespace} (database volumes are kept)` : `helm rollback ${release} -n ${namespace}`}, then ${again}`
+    : status === 'deployed'
+      ? `it runs; to watch the rollout and check it as deploy does: ${again}`
+      : `${again} upgrades it again (the data is kept); ${npmRun('doctor', '-n', namespace)} shows the pods`;
+  return new InterruptedError(`interrupted during ${during}: ${state}`, {
+    hint,
+    report: { ...report, revision: st.version, releaseStatus: status },
+  });
 }
 
 function finish(run: Run, code: number): number {

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
+import { runScript } from '../support/e2e.ts';
 import { makeSourceTree } from '../support/source-tree.ts';
 import { alive, deployEnv, doc, envValues, type DeployEnv } from './e2e-support.ts';
 
@@ -273,8 +274,59 @@ describe('deploy on the simulated cluster (helm 4)', () => {
     process.kill(pid, 'SIGINT');
     const r = await run;
     expect(r.code).toBe(130);
-    expect(r.stdout + r.stderr).toMatch(/interrupted/);
+    const out = r.stdout + r.stderr;
+    // what state the release is in, and the command that continues; no raw tool text
+    expect(out).toContain(
+      '✗ interrupted during the rollout watch: release taskflow is at revision 1 (deployed) in namespace tf-int',
+    );
+    expect(out).toContain(
+      `hint: it runs; to watch the rollout and check it as deploy does: npm run deploy -- --timeout 60s -f ${never}`,
+    );
+    expect(out).not.toMatch(/kubectl failed|helm failed/);
     await new Promise((res) => setTimeout(res, 300));
     expect(se.calls().filter((c) => alive(c.pid))).toEqual([]);
+  });
+
+  it('SIGTERM during the helm upgrade: the release state instead of helm\'s "context canceled"', async () => {
+    const se = env('tf-term');
+    const first = await se.deploy(['--json']);
+    expect(first.code, first.stderr).toBe(0);
+    // A helm that takes its time over the upgrade and, stopped, answers like helm does.
+    const slow = path.join(se.cwd, 'bin', 'slow-helm');
+    writeFileSync(
+      slow,
+      `#!/bin/sh\ncase " $* " in *" upgrade "*)\n  printf '%s\\n' "$$ upgrade" >> '${se.cwd}/slow.log'\n  sleep 60 & s=$!\n  trap 'kill $s; echo "level=WARN msg=\\"upgrade failed\\" error=\\"context canceled\\"" >&2; exit 1' TERM\n  wait $s\n  exit 1;;\nesac\nexec '${se.env.HELM}' "$@"\n`,
+    );
+    chmodSync(slow, 0o755);
+    let pid = 0;
+    const run = runScript(
+      'deploy-one-command',
+      ['--json'],
+      { cwd: se.cwd, env: { ...se.env, HELM: slow } },
+      { onStarted: (p) => (pid = p) },
+    );
+    const exists = () => {
+      try {
+        return readFileSync(path.join(se.cwd, 'slow.log'), 'utf8').includes('upgrade');
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 600 && !exists(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(exists()).toBe(true);
+    process.kill(pid, 'SIGTERM');
+    const r = await run;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain(
+      '✗ interrupted during the helm upgrade: release taskflow is at revision 1 (deployed) in namespace tf-term',
+    );
+    expect(r.stderr).not.toContain('context canceled');
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      namespace: 'tf-term',
+      revision: 1,
+      releaseStatus: 'deployed',
+      error: { exitCode: 130 },
+    });
   });
 });

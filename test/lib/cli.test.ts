@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CLUSTER_OPTIONS,
   formatHelp,
@@ -7,7 +7,7 @@ import {
   runCommand,
   type CommandSpec,
 } from '../../lib/cli.ts';
-import { NotReadyError, OperationError, UsageError } from '../../lib/errors.ts';
+import { InterruptedError, NotReadyError, OperationError, UsageError } from '../../lib/errors.ts';
 import { registerSecrets } from '../../lib/redact.ts';
 
 const spec: CommandSpec = {
@@ -81,7 +81,7 @@ describe('formatHelp', () => {
     const h = formatHelp(spec);
     expect(h).toContain('Usage: npm run demo -- <thing> [options]');
     expect(h).toMatch(/-n, --namespace NAME\s+target namespace/);
-    expect(h).toMatch(/-f, --values PATH\s+extra Helm values file .*\(repeatable\)/);
+    expect(h).toMatch(/-f, --values PATH\s+extra Helm values file, applied in order \(repeatable\)/);
     expect(h).toContain('  npm run demo -- thing --fast');
     expect(h).toContain('-h, --help');
   });
@@ -114,6 +114,37 @@ describe('runCommand', () => {
     const t = world(['--bogus']);
     expect(await runCommand(spec, async () => 0, t.w)).toBe(2);
     expect(t.out()).toMatch(/Unknown option '--bogus'/);
+  });
+
+  it("after Ctrl+C the interrupted tool's error is not shown; the command's own account of the state is", async () => {
+    for (const [thrown, shown, hidden] of [
+      [
+        new OperationError('helm failed: level=WARN context canceled'),
+        '✗ interrupted (SIGINT)',
+        'context canceled',
+      ],
+      [
+        new InterruptedError('interrupted during the rollout: revision 2 (deployed)'),
+        'revision 2 (deployed)',
+        'helm',
+      ],
+    ] as const) {
+      const t = world([]);
+      const code = runCommand(
+        spec,
+        async (ctx) => {
+          await new Promise((r) => ctx.signal.addEventListener('abort', r));
+          throw thrown;
+        },
+        t.w,
+      );
+      await new Promise((r) => setImmediate(r));
+      process.emit('SIGINT', 'SIGINT');
+      expect(await code).toBe(130);
+      expect(t.out()).toContain(shown);
+      expect(t.out()).not.toContain(hidden);
+      await vi.waitFor(() => expect(t.exitCode()).toBe(130));
+    }
   });
 
   it('an unknown option close to a known one gets a did-you-mean', async () => {
