@@ -128,10 +128,14 @@ export async function runEnvFlow(ctx: CommandContext): Promise<number> {
       ctx.stdout,
     );
   } else {
+    const out = ctx.stdout as NodeJS.WriteStream;
+    const width = out.isTTY && out.columns ? out.columns : undefined;
     for (const row of rows) {
       const mine = links.filter((l) => l.setting === row);
       ctx.log.raw(
-        settingBlock(row, sourceOf(row, s.settings, secrets, s.envFile.path), mine, liveMap).join('\n'),
+        settingBlock(row, sourceOf(row, s.settings, secrets, s.envFile.path), mine, liveMap, width).join(
+          '\n',
+        ),
       );
     }
     for (const line of unusedBlock(unused, dead)) ctx.log.info(line);

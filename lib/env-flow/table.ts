@@ -93,6 +93,8 @@ export function settingBlock(
   source: string,
   links: LinkResult[],
   live: Map<LinkResult, LiveStatus> | undefined,
+  /** the terminal's width: a table wider than it is printed as a list instead (no width: a pipe) */
+  width?: number,
 ): string[] {
   const values = row.values.length > 0 ? row.values.join(', ') : '-';
   const head = `${row.key}${row.secret ? ' (secret)' : ''}   source: ${source}   chart value: ${values}`;
@@ -106,7 +108,23 @@ export function settingBlock(
     const note = l.status === 'ok' ? '' : `${l.status}: ${l.detail}`;
     table.push([MARK[l.status], l.via ?? '-', l.where ?? '-', ...liveCell, note]);
   }
-  return [head, ...formatTable(table).map((t) => `  ${t}`)];
+  const lines = formatTable(table).map((t) => `  ${t}`);
+  if (width === undefined || Math.max(head.length, ...lines.map((l) => l.length)) <= width) {
+    return [head, ...lines];
+  }
+  // Narrow terminal: one link per entry, each part on its own line, instead of a table that wraps.
+  return [
+    `${row.key}${row.secret ? ' (secret)' : ''}`,
+    `  source: ${source}`,
+    `  chart value: ${values}`,
+    ...table
+      .slice(1)
+      .flatMap(([mark = '', via = '', where = '', ...rest]) => [
+        `  ${mark} ${via}`,
+        `      -> ${where}`,
+        ...rest.filter(Boolean).map((r) => `      ${r}`),
+      ]),
+  ];
 }
 
 /** The keys and variables that lead nowhere. */

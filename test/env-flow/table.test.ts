@@ -24,3 +24,21 @@ describe('settingBlock live column', () => {
     expect(lines).toMatch(/container sso-platform env DATABASE_URL\s+differs \(redeploy applies it\)/);
   });
 });
+
+describe('settingBlock on a narrow terminal', () => {
+  it('fits the width as a table when it can, else lists each link without wrapping mid-header', () => {
+    const wide = settingBlock(row, '.env:1', links, undefined, 400);
+    expect(wide).toEqual(settingBlock(row, '.env:1', links, undefined));
+    expect(wide[1]).toMatch(/Secret\/ConfigMap key\s+container env/);
+
+    const narrow = settingBlock(row, '.env:1', links, undefined, 80);
+    expect(narrow.slice(0, 3)).toEqual([
+      'POSTGRES_SSO_PASSWORD (secret)',
+      '  source: .env:1',
+      '  chart value: sso.database.password',
+    ]);
+    expect(narrow).toContain('      -> StatefulSet sso-postgres container postgres env POSTGRES_PASSWORD');
+    expect(narrow.join('\n')).not.toContain('Secret/ConfigMap key');
+    expect(Math.max(...narrow.map((l) => l.length))).toBeLessThanOrEqual(80);
+  });
+});
