@@ -1,26 +1,9 @@
 // Every command's --help: one exit-code line, no repeated words, only the options the command uses.
+import { ALL_SPECS } from '../support/specs.ts';
 import { describe, expect, it } from 'vitest';
-import { ADDON_SPEC, PGADMIN_SPEC } from '../../lib/addons/options.ts';
 import { formatHelp, parseCommandLine } from '../../lib/cli.ts';
-import { DEPLOY_SPEC } from '../../lib/deploy/spec.ts';
-import { DOCTOR_SPEC } from '../../lib/doctor/spec.ts';
-import { ENV_FLOW_SPEC } from '../../lib/env-flow/spec.ts';
-import { MIGRATE_SPEC } from '../../lib/migrate/spec.ts';
-import { PORT_FORWARD_SPEC } from '../../lib/port-forward/options.ts';
-import { VALIDATE_SPEC } from '../../lib/preflight/spec.ts';
-import { RESET_SPEC } from '../../lib/reset-password/spec.ts';
 
-const SPECS = [
-  DEPLOY_SPEC,
-  MIGRATE_SPEC,
-  PGADMIN_SPEC,
-  ADDON_SPEC,
-  RESET_SPEC,
-  PORT_FORWARD_SPEC,
-  VALIDATE_SPEC,
-  DOCTOR_SPEC,
-  ENV_FLOW_SPEC,
-];
+const SPECS = ALL_SPECS;
 /** The commands that ask before destroying something (--fresh, --rotate, --remove). */
 const ASKING = ['deploy', 'reset-db-password', 'addon', 'pgadmin'];
 

@@ -4,35 +4,16 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { ALL_SPECS } from '../support/specs.ts';
 import { describe, expect, it } from 'vitest';
-import { ADDON_SPEC, PGADMIN_SPEC } from '../../lib/addons/options.ts';
 import { type CommandSpec, parseCommandLine } from '../../lib/cli.ts';
-import { DEPLOY_SPEC } from '../../lib/deploy/spec.ts';
 import { printSummary } from '../../lib/deploy/summary.ts';
-import { DOCTOR_SPEC } from '../../lib/doctor/spec.ts';
-import { ENV_FLOW_SPEC } from '../../lib/env-flow/spec.ts';
 import { commandLine } from '../../lib/kube-context.ts';
 import { Logger } from '../../lib/log.ts';
-import { MIGRATE_SPEC } from '../../lib/migrate/spec.ts';
-import { PORT_FORWARD_SPEC } from '../../lib/port-forward/options.ts';
-import { VALIDATE_SPEC } from '../../lib/preflight/spec.ts';
-import { RESET_SPEC } from '../../lib/reset-password/spec.ts';
 import { npmRun } from '../../lib/suggest.ts';
 import { repoRoot } from '../support/tools.ts';
 
-const SPECS: Record<string, CommandSpec> = Object.fromEntries(
-  [
-    DEPLOY_SPEC,
-    MIGRATE_SPEC,
-    PGADMIN_SPEC,
-    ADDON_SPEC,
-    RESET_SPEC,
-    PORT_FORWARD_SPEC,
-    VALIDATE_SPEC,
-    DOCTOR_SPEC,
-    ENV_FLOW_SPEC,
-  ].map((s) => [s.name, s]),
-);
+const SPECS: Record<string, CommandSpec> = Object.fromEntries(ALL_SPECS.map((s) => [s.name, s]));
 const SCRIPTS = Object.keys(
   (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: object }).scripts,
 );
