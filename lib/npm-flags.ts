@@ -4,6 +4,7 @@
  * bare argument. A command that would otherwise run without the options it was asked for (and deploy
  * for real) notices that and stops with the command to paste.
  */
+import { parseArgs } from 'node:util';
 import type { OptionSpec } from './cli.ts';
 import { shellQuote } from './suggest.ts';
 
@@ -44,9 +45,20 @@ export function withSeparator(
   argv: readonly string[],
   maxPositionals = 0,
 ): string {
-  const positionals = argv.filter((a) => !a.startsWith('-'));
-  const extra = positionals.slice(maxPositionals);
-  const kept = argv.filter((a) => !extra.includes(a));
+  // The arguments that are positionals for the command (not an option's value), by their index.
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: Object.fromEntries(
+      Object.entries(options).map(([k, o]) => [k, { type: o.type, ...(o.short && { short: o.short }) }]),
+    ),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const positional = tokens.flatMap((t) => (t.kind === 'positional' ? [t.index] : []));
+  const strays = new Set(positional.slice(maxPositionals));
+  const extra = argv.filter((_, i) => strays.has(i));
+  const kept = argv.filter((_, i) => !strays.has(i));
   const flags = swallowed.flatMap((name) => {
     if (options[name]?.type !== 'string') return [`--${name}`];
     const value = env[envName(name)];

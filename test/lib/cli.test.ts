@@ -182,6 +182,11 @@ describe('runCommand', () => {
     const ok = world(['thing', '--fast', '--context', 'prod']);
     ok.w.env = t.w.env;
     expect(await runCommand(spec, async () => 0, ok.w)).toBe(0);
+    // an option's value the user did give after a flag npm kept stays with its option
+    const mixed = world(['thing', '-n', 'ns1', 'prod']);
+    mixed.w.env = t.w.env;
+    expect(await runCommand(spec, async () => 0, mixed.w)).toBe(2);
+    expect(mixed.out()).toContain('hint: run: npm run demo -- thing -n ns1 --context prod --fast');
     // another script's variables (an outer npm run) do not count
     const outer = world(['thing']);
     outer.w.env = { ...t.w.env, npm_lifecycle_event: 'test' };
