@@ -107,7 +107,7 @@ describe('instances', () => {
     const kubeconfig = path.join(tmp, 'standalone', 'kubeconfig');
     const child = spawn(
       path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
-      [path.join(repoRoot, 'scripts', 'sim.ts'), '--port', '0', '--kubeconfig', kubeconfig],
+      [path.join(repoRoot, 'test', 'kube-sim', 'main.ts'), '--port', '0', '--kubeconfig', kubeconfig],
       { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -136,13 +136,13 @@ describe('instances', () => {
 
   it('answers --help and rejects unknown options with exit 2', () => {
     const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
-    const help = execFileSync(tsx, [path.join(repoRoot, 'scripts', 'sim.ts'), '--help'], {
+    const help = execFileSync(tsx, [path.join(repoRoot, 'test', 'kube-sim', 'main.ts'), '--help'], {
       encoding: 'utf8',
     });
     expect(help).toContain('Usage: npm run sim --');
     let code = 0;
     try {
-      execFileSync(tsx, [path.join(repoRoot, 'scripts', 'sim.ts'), '--bogus'], { stdio: 'pipe' });
+      execFileSync(tsx, [path.join(repoRoot, 'test', 'kube-sim', 'main.ts'), '--bogus'], { stdio: 'pipe' });
     } catch (err) {
       code = (err as { status: number }).status;
     }

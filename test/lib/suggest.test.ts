@@ -70,11 +70,7 @@ function sourceFiles(dir: string): string[] {
     return /\.(ts|mjs)$/.test(n) ? [p] : [];
   });
 }
-// scripts/sim.ts is the simulated cluster's own entry (tests and demos), not a command of the suite.
-const FILES = [
-  ...sourceFiles(path.join(repoRoot, 'lib')),
-  ...sourceFiles(path.join(repoRoot, 'scripts')),
-].filter((f) => path.basename(f) !== 'sim.ts');
+const FILES = [...sourceFiles(path.join(repoRoot, 'lib')), ...sourceFiles(path.join(repoRoot, 'scripts'))];
 const EXAMPLES = new Set(Object.values(SPECS).flatMap((s) => s.examples));
 
 interface Found {

@@ -1,7 +1,7 @@
 // `npm run sim -- [--port N] [--scenario FILE] [--kubeconfig PATH]`: a standalone simulated
 // Kubernetes cluster for trying the suite's commands without a real one. Serves until
 // interrupted, with a kubeconfig whose context is `kube-sim`.
-import { startKubeSim } from '../test/kube-sim/index.ts';
+import { startKubeSim } from './index.ts';
 
 const USAGE = `Usage: npm run sim -- [--port N] [--scenario FILE] [--kubeconfig PATH]
 
