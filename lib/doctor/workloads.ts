@@ -1,6 +1,6 @@
 import type { KubeObject } from '../kubectl.ts';
 import { jobState } from '../jobs.ts';
-import { MIGRATION_CRONJOBS, byCreation, podsOfJob } from '../migrate/job.ts';
+import { MIGRATION_CRONJOBS, byCreation, podsOfJob } from '../jobs.ts';
 import type { Pod, PodFailure, PodFailureId } from '../pod-status.ts';
 import type { KubeEvent } from './collect.ts';
 

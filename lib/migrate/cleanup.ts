@@ -1,5 +1,5 @@
 import type { KubeObject, Kubectl } from '../kubectl.ts';
-import { MANUAL_RUN_LABEL, planCleanup } from './job.ts';
+import { MANUAL_RUN_LABEL, planCleanup } from '../jobs.ts';
 import type { MigrateTarget } from './targets.ts';
 
 export interface CleanupResult {

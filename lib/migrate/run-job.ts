@@ -2,10 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { InterruptedError } from '../errors.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Pod, type PodFailure, podFailures } from '../pod-status.ts';
-import { describe, failureLogs } from './failure.ts';
+import { describe, failureLogs } from '../rollout.ts';
 import { LogFollower } from './follow.ts';
-import { type JobState, jobState } from '../jobs.ts';
-import { MIGRATION_CRONJOBS, labelJob, manualJobName, podsOfJob, renderJobArgs } from './job.ts';
+import {
+  type JobState,
+  MIGRATION_CRONJOBS,
+  jobState,
+  labelJob,
+  manualJobName,
+  podsOfJob,
+  renderJobArgs,
+} from '../jobs.ts';
 import type { MigrateTarget } from './targets.ts';
 import { abortableSleep } from '../time.ts';
 

@@ -3,7 +3,7 @@ import { urlPassword } from '../db.ts';
 import { OperationError } from '../errors.ts';
 import type { Kubectl } from '../kubectl.ts';
 import type { Logger } from '../log.ts';
-import { restartDeployment } from '../migrate/rollout.ts';
+import { restartDeployment } from '../rollout.ts';
 import type { Secret } from '../secrets.ts';
 import type { DbTarget } from './database.ts';
 import { npmRun } from '../suggest.ts';

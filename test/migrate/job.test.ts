@@ -9,7 +9,7 @@ import {
   planCleanup,
   podsOfJob,
   renderJobArgs,
-} from '../../lib/migrate/job.ts';
+} from '../../lib/jobs.ts';
 import { parseTargets } from '../../lib/migrate/targets.ts';
 import type { Pod } from '../../lib/pod-status.ts';
 

@@ -3,7 +3,7 @@ import { OperationError } from '../../lib/errors.ts';
 import { Helm } from '../../lib/helm.ts';
 import { Kubectl } from '../../lib/kubectl.ts';
 import { Logger } from '../../lib/log.ts';
-import { MANUAL_RUN_LABEL } from '../../lib/migrate/job.ts';
+import { MANUAL_RUN_LABEL } from '../../lib/jobs.ts';
 import { type MigrateReport, migrate } from '../../lib/migrate/migrate.ts';
 import type { MigrateTarget } from '../../lib/migrate/targets.ts';
 import { FakeRunner, type Reply, type StartReply, captureOut, json, list } from './fake-runner.ts';
