@@ -1,5 +1,5 @@
 import { APPS, DATABASES } from '../components.ts';
-import { ADDONS } from '../addons/registry.ts';
+import { ADDON_CATALOG } from '../addon-catalog.ts';
 import type { Settings } from '../env.ts';
 import { redact } from '../redact.ts';
 import type { DetailedFailure } from './failure-details.ts';
@@ -133,7 +133,7 @@ export function serviceUrl(
   ingressHosts: Record<string, string>,
 ): string | null {
   const app = APPS.find((a) => a.name === name);
-  const local = app?.localPort ?? ADDONS.find((a) => a.service === name)?.ports[0]?.local;
+  const local = app?.localPort ?? ADDON_CATALOG.find((a) => a.service === name)?.ports[0]?.local;
   if (settings.access === 'port-forward') return local === undefined ? null : `http://localhost:${local}`;
   const host = ingressHosts[name];
   if (host) return host;
@@ -168,7 +168,7 @@ export function serviceEntries(
   ingressHosts: Record<string, string> = {},
 ): ServiceEntry[] {
   const workloads = snapshot?.workloads ?? [];
-  const names = [...APPS.map((a) => a.name), ...ADDONS.map((a) => a.service)];
+  const names = [...APPS.map((a) => a.name), ...ADDON_CATALOG.map((a) => a.service)];
   return names
     .filter((n) => APPS.some((a) => a.name === n) || workloads.some((w) => w.name === n))
     .filter((n) => snapshot === undefined || workloads.some((w) => w.name === n))

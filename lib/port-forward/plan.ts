@@ -1,4 +1,4 @@
-import { findAddon } from '../addons/registry.ts';
+import { findAddonInfo } from '../addon-catalog.ts';
 import { releaseSelector } from '../components.ts';
 import type { ClusterSession } from '../context.ts';
 import { OperationError } from '../errors.ts';
@@ -45,7 +45,7 @@ export function chooseTargets(
     chosen = only.map((n) => findTarget(n)).filter((t): t is ForwardTarget => t !== undefined);
     for (const t of chosen) {
       if (services.has(t.service)) continue;
-      const addon = findAddon(t.service);
+      const addon = findAddonInfo(t.service);
       throw addon
         ? new OperationError(`${addon.title} is not enabled in release "${target.release}"`, {
             hint: `turn it on: ${npmRun('addon', addon.name, '-n', ns)}`,

@@ -1,4 +1,4 @@
-import { ADDONS } from '../addons/registry.ts';
+import { ADDON_CATALOG } from '../addon-catalog.ts';
 import { APPS } from '../components.ts';
 import { UsageError } from '../errors.ts';
 
@@ -22,7 +22,7 @@ export const FORWARD_TARGETS: readonly ForwardTarget[] = [
     localPort: a.localPort,
     addon: false,
   })),
-  ...ADDONS.flatMap((a) =>
+  ...ADDON_CATALOG.flatMap((a) =>
     a.ports.map((p) => ({
       name: a.ports.length === 1 ? a.name : `${a.name}-${p.name}`,
       service: a.service,
