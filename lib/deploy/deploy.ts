@@ -35,7 +35,7 @@ import {
 } from './report.ts';
 import { handOver, rollBack } from './after.ts';
 import { printFailures, printSummary } from './summary.ts';
-import { readValuesFiles } from './values-files.ts';
+import { readValuesFiles } from '../chart.ts';
 import { verifyAll } from './verify.ts';
 import { type WatchResult, progressLine, watchRollout } from './watch.ts';
 import { chartValues, getPath } from '../values.ts';

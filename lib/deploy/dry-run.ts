@@ -11,10 +11,10 @@ import { detectTool } from '../tools.ts';
 import { imageValues, planBuilds } from './build.ts';
 import { type DeployOptions, buildSource } from './options.ts';
 import { deployValues, maskedValuesYaml } from './plan.ts';
-import { checkObjects, parseManifests, validateSchemas } from './render.ts';
+import { checkObjects, parseManifests, validateSchemas } from '../chart.ts';
 import { type DeployReport, fromError, serviceUrl } from './report.ts';
 import type { Values } from './plan.ts';
-import { readValuesFiles } from './values-files.ts';
+import { readValuesFiles } from '../chart.ts';
 import { chartValues } from '../values.ts';
 
 /**

@@ -10,7 +10,7 @@ import { registerSecrets } from '../redact.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { detectTool } from '../tools.ts';
-import { renderChart, helmFindings } from '../preflight/render.ts';
+import { renderChart, helmFindings } from '../chart.ts';
 import { type LiveStatus, liveStatus, readLive, readPodEnvs } from './live.ts';
 import { selectFlow } from './map.ts';
 import { BAD_LINKS, type LinkResult, proveFlow } from './prove.ts';

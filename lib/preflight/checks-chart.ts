@@ -1,9 +1,9 @@
 import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
-import { checkObjects, validateSchemas } from '../deploy/render.ts';
+import { checkObjects, validateSchemas } from '../chart.ts';
 import { BAD_LINKS, proveFlow } from '../env-flow/prove.ts';
 import { databaseUrlMismatches, deadVariables, secretsInConfigMaps, unusedKeys } from '../env-flow/scan.ts';
 import type { PreflightContext } from './context.ts';
-import { helmFindings } from './render.ts';
+import { helmFindings } from '../chart.ts';
 import { npmRun } from '../suggest.ts';
 
 const noHelm = async (ctx: PreflightContext): Promise<CheckOutcome> => {

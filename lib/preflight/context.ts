@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type Values } from '../deploy/plan.ts';
-import { readValuesFiles } from '../deploy/values-files.ts';
+import { readValuesFiles } from '../chart.ts';
 import type { Runner } from '../exec.ts';
 import type { HelmTarget } from '../helm.ts';
 import { registerSecrets } from '../redact.ts';
@@ -9,11 +8,11 @@ import { type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { findTool } from '../tools.ts';
 import { type LenientEnv, loadEnvLeniently } from '../settings-load.ts';
-import { type ChartRun, lintChart, renderChart, type Render } from './render.ts';
+import { type ChartRun, lintChart, renderChart, type Render } from '../chart.ts';
 import { type ClusterState, missingKubeconfig, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
 import { Kubectl } from '../kubectl.ts';
 import { type Place, resolvePlace } from '../kube-context.ts';
-import { chartValues, deepMerge } from '../values.ts';
+import { type Values, chartValues, deepMerge } from '../values.ts';
 
 /** What `npm run validate` was asked to check. */
 export interface PreflightOptions {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { type Check, reportChecks, runChecks } from '../checks.ts';
 import { type CommandContext, flag, list, str } from '../cli.ts';
 import { CHART_PATH } from '../context.ts';
-import { prewarmSchemas } from '../deploy/render.ts';
+import { prewarmSchemas } from '../chart.ts';
 import { ExitCode } from '../errors.ts';
 import { placeLine } from '../kube-context.ts';
 import { ACCESS_CHECKS } from './checks-access.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDeployOptions } from '../../lib/deploy/options.ts';
 import { deployValues, maskedValuesYaml, stickyValues } from '../../lib/deploy/plan.ts';
-import { checkObjects, parseManifests, validateSchemas } from '../../lib/deploy/render.ts';
+import { checkObjects, parseManifests, validateSchemas } from '../../lib/chart.ts';
 import { backupFile, confirmFresh, dumpCommand } from '../../lib/deploy/fresh.ts';
 import { DATABASES } from '../../lib/components.ts';
 import { parseSettings } from '../../lib/env.ts';
