@@ -1,4 +1,6 @@
-import type { DbInfo } from './components.ts';
+import { DATABASES, type DbInfo } from './components.ts';
+import type { ResolvedSecrets } from './secret-resolution.ts';
+import { type Values, getPath } from './values.ts';
 import { checkDbLogin } from './db.ts';
 import type { Kubectl } from './kubectl.ts';
 import type { Pod } from './pod-status.ts';
@@ -85,4 +87,31 @@ export async function checkPasswordDrift(
     detail: `the ${db.db} database (volume ${db.pvc}) was deployed with another password than the one about to be deployed (compared with Secret ${db.secret}; ${db.pod} is not running)${loginDetail}`,
     hint: driftHint(db),
   };
+}
+
+/** The in-cluster databases the release runs and whose password deploy sets (no external host, no existingSecret). */
+export function managedDatabases(values: Values): DbInfo[] {
+  return Object.values(DATABASES).filter((db) => {
+    const prefix = db.db === 'sso' ? 'sso' : 'api';
+    if (getPath(values, `${prefix}.enabled`) === false) return false;
+    const host = getPath(values, `${prefix}.database.host`);
+    const existing = getPath(values, `${prefix}.database.existingSecret`);
+    return !(typeof host === 'string' && host !== '') && !(typeof existing === 'string' && existing !== '');
+  });
+}
+
+/** The password deploy is about to give a database. */
+export function passwordFor(db: DbInfo, secrets: ResolvedSecrets): Secret {
+  return db.db === 'sso' ? secrets.ssoDbPassword : secrets.apiDbPassword;
+}
+
+/** Runs the password-drift guard for each managed database (in parallel). */
+export async function driftGuard(
+  kubectl: Kubectl,
+  dbs: DbInfo[],
+  secrets: ResolvedSecrets,
+): Promise<{ db: DbInfo; result: DriftResult }[]> {
+  return Promise.all(
+    dbs.map(async (db) => ({ db, result: await checkPasswordDrift(kubectl, db, passwordFor(db, secrets)) })),
+  );
 }

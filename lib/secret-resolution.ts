@@ -1,4 +1,5 @@
 import type { Settings, SettingSource } from './env.ts';
+import type { Kubectl } from './kubectl.ts';
 import { upsertEnvFile } from './envfile.ts';
 import { Secret, generateSecret } from './secrets.ts';
 
@@ -84,4 +85,35 @@ export async function resolveSecrets(
     sources: Object.fromEntries(resolved.map((r) => [r.key, r.source])) as Record<SecretKey, SettingSource>,
     written,
   };
+}
+
+/**
+ * A reader for resolveSecrets that fetches every Secret it may need in one kubectl call (the first
+ * time it is asked) instead of one call per key.
+ */
+export function batchedSecretReader(kubectl: Kubectl): ClusterSecretReader {
+  let all: Promise<Map<string, Record<string, string>>> | undefined;
+  const names = [...new Set(Object.values(SECRET_LOCATIONS).map((l) => l.secret))];
+  const load = async (): Promise<Map<string, Record<string, string>>> => {
+    const out = await kubectl.ok(
+      ['get', 'secret', ...names, '--ignore-not-found', '-o', 'json'],
+      'read the Secrets of the release',
+    );
+    const map = new Map<string, Record<string, string>>();
+    if (!out.trim()) return map;
+    const doc = JSON.parse(out) as { kind?: string; items?: SecretDoc[] } & SecretDoc;
+    for (const s of doc.items ?? (doc.kind === 'Secret' ? [doc] : []))
+      map.set(s.metadata?.name ?? '', s.data ?? {});
+    return map;
+  };
+  return async (secret, key) => {
+    all ??= load();
+    const b64 = (await all).get(secret)?.[key];
+    return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8');
+  };
+}
+
+interface SecretDoc {
+  metadata?: { name?: string };
+  data?: Record<string, string>;
 }

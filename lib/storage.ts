@@ -1,3 +1,4 @@
+import { NotReadyError } from './errors.ts';
 import { type KubeObject, type Kubectl, translateKubectlError } from './kubectl.ts';
 
 /** What the storage check found: `ok` false means the chart's PVCs would stay Pending. */
@@ -71,4 +72,14 @@ export async function storageClassStatus(kubectl: Kubectl, wanted?: string): Pro
   }
   const doc = JSON.parse(res.stdout || '{}') as { items?: KubeObject[] };
   return judgeStorageClasses(doc.items ?? [], wanted);
+}
+
+/** The storage class check, as a NotReadyError (exit 3) when the volumes could never bind. */
+export async function assertStorage(
+  kubectl: Kubectl,
+  wanted: string | undefined,
+): Promise<StorageClassStatus> {
+  const st = await storageClassStatus(kubectl, wanted);
+  if (!st.ok) throw new NotReadyError(st.detail, st.hint === undefined ? {} : { hint: st.hint });
+  return st;
 }

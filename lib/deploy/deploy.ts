@@ -24,7 +24,9 @@ import { collectDetails } from './failure-details.ts';
 import { backupDatabases, confirmFresh, teardown } from './fresh.ts';
 import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
 import { type Values, deployValues } from './plan.ts';
-import { assertStorage, batchedSecretReader, driftGuard, managedDatabases } from './preflight.ts';
+import { driftGuard, managedDatabases } from '../drift.ts';
+import { assertStorage } from '../storage.ts';
+import { batchedSecretReader } from '../secret-resolution.ts';
 import {
   type DeployReport,
   fromError,

@@ -1,7 +1,7 @@
 import { type CommandContext, flag, str } from '../cli.ts';
 import { CHART_PATH, loadCommandSettings, peekPlace } from '../context.ts';
 import { placeLine } from '../kube-context.ts';
-import { batchedSecretReader } from '../deploy/preflight.ts';
+import { batchedSecretReader } from '../secret-resolution.ts';
 import { didYouMean } from '../env.ts';
 import { ExitCode, OperationError, UsageError } from '../errors.ts';
 import { Kubectl, type KubeObject } from '../kubectl.ts';

@@ -1,6 +1,7 @@
 import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
 import type { DbInfo } from '../components.ts';
-import { batchedSecretReader, managedDatabases } from '../deploy/preflight.ts';
+import { managedDatabases } from '../drift.ts';
+import { batchedSecretReader } from '../secret-resolution.ts';
 import { checkPasswordDrift } from '../drift.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { allowance } from '../kube-context.ts';
