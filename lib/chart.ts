@@ -1,6 +1,6 @@
-import { type RunResult, type Runner } from './exec.ts';
+import type { RunResult, Runner } from './exec.ts';
 import { type HelmTarget, valuesYaml } from './helm.ts';
-import { type KubeObject } from './kubectl.ts';
+import type { KubeObject } from './kubectl.ts';
 import { redact } from './redact.ts';
 import { Secret } from './secrets.ts';
 import { parseAllDocuments, parse } from 'yaml';

@@ -13,7 +13,7 @@ import {
 } from '../app-contract.ts';
 import { NotReadyError, OperationError, UsageError } from '../errors.ts';
 import type { Runner } from '../exec.ts';
-import { type Values } from './plan.ts';
+import type { Values } from './plan.ts';
 import { atPath, deepMerge } from '../values.ts';
 
 export type Builder = 'minikube' | 'docker';

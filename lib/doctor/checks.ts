@@ -1,5 +1,5 @@
 import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
-import { secretsInConfigMaps } from '../env-flow/scan.ts';
+import { secretsInConfigMaps } from '../config-scan.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { KubeObject } from '../kubectl.ts';
 import {

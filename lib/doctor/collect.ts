@@ -1,14 +1,14 @@
 import { DATABASES, type DbInfo, releaseSelector } from '../components.ts';
 import { type LoginResult, checkDbLogin, urlPassword } from '../db.ts';
 import { isDbPodRunning } from '../drift.ts';
-import { findWorkload, podSpecOf, containersOf, resolveEnv } from '../env-flow/resolve.ts';
+import { findWorkload, podSpecOf, containersOf, resolveEnv } from '../workload-env.ts';
 import type { Helm, ReleaseStatus } from '../helm.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Pod, type PodFailure, pendingInitContainer, podFailures } from '../pod-status.ts';
 import { type Finding, failedJobs, notReady } from './workloads.ts';
 import { registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
-import { secretValues } from '../env-flow/scan.ts';
+import { secretValues } from '../config-scan.ts';
 
 /** The kinds of the one batched read. */
 export const DOCTOR_KINDS = ['pods', 'deployments', 'statefulsets', 'jobs', 'pvc', 'configmaps'];

@@ -12,9 +12,9 @@ import { settingsToValues } from '../settings-values.ts';
 import { detectTool } from '../tools.ts';
 import { renderChart, helmFindings } from '../chart.ts';
 import { type LiveStatus, liveStatus, readLive, readPodEnvs } from './live.ts';
-import { selectFlow } from './map.ts';
-import { BAD_LINKS, type LinkResult, proveFlow } from './prove.ts';
-import { deadVariables, unusedKeys } from './scan.ts';
+import { selectFlow } from '../flow-map.ts';
+import { BAD_LINKS, type LinkResult, proveFlow } from '../flow-prove.ts';
+import { deadVariables, unusedKeys } from '../config-scan.ts';
 import { settingBlock, sourceOf, unusedBlock } from './table.ts';
 import path from 'node:path';
 

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { releaseSelector } from '../components.ts';
 import { type KubeObject, type Kubectl, matchesLabels } from '../kubectl.ts';
 import { registerSecrets } from '../redact.ts';
-import type { LinkResult } from './prove.ts';
-import { secretValues } from './scan.ts';
-import { containersOf, findWorkload, podSpecOf, referencedObjects, resolveEnv } from './resolve.ts';
+import type { LinkResult } from '../flow-prove.ts';
+import { secretValues } from '../config-scan.ts';
+import { containersOf, findWorkload, podSpecOf, referencedObjects, resolveEnv } from '../workload-env.ts';
 
 /**
  * How the live release compares with what the settings would deploy now (never a value). `stale`: the

@@ -2,9 +2,9 @@ import { DATABASES } from '../components.ts';
 import type { Settings } from '../env.ts';
 import { type ResolvedSecrets, SECRET_KEYS, SECRET_LOCATIONS, type SecretKey } from '../secret-resolution.ts';
 import type { LiveStatus } from './live.ts';
-import type { FlowSetting } from './map.ts';
-import type { LinkResult, LinkStatus } from './prove.ts';
-import type { KeyFinding } from './scan.ts';
+import type { FlowSetting } from '../flow-map.ts';
+import type { LinkResult, LinkStatus } from '../flow-prove.ts';
+import type { KeyFinding } from '../config-scan.ts';
 import { npmRun } from '../suggest.ts';
 
 /** Where a setting's value comes from, in words (never the value). */

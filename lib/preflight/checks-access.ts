@@ -1,7 +1,7 @@
 import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
 import { APPS } from '../components.ts';
 import { DEFAULTS, parseOrigins } from '../env.ts';
-import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../env-flow/resolve.ts';
+import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../workload-env.ts';
 import type { PreflightContext } from './context.ts';
 import { errorsFor, rawText, whereSet } from '../settings-load.ts';
 import { ruleProblem } from '../app-contract.ts';

@@ -1,7 +1,7 @@
 import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
 import { checkObjects, validateSchemas } from '../chart.ts';
-import { BAD_LINKS, proveFlow } from '../env-flow/prove.ts';
-import { databaseUrlMismatches, deadVariables, secretsInConfigMaps, unusedKeys } from '../env-flow/scan.ts';
+import { BAD_LINKS, proveFlow } from '../flow-prove.ts';
+import { databaseUrlMismatches, deadVariables, secretsInConfigMaps, unusedKeys } from '../config-scan.ts';
 import type { PreflightContext } from './context.ts';
 import { helmFindings } from '../chart.ts';
 import { npmRun } from '../suggest.ts';

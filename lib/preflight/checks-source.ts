@@ -17,7 +17,7 @@ import {
   type TrustedClientFacts,
 } from '../app-contract.ts';
 import { type Check, fail, pass, skip, warn } from '../checks.ts';
-import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../env-flow/resolve.ts';
+import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../workload-env.ts';
 import type { KubeObject } from '../kubectl.ts';
 import { getPath } from '../values.ts';
 import type { PreflightContext } from './context.ts';

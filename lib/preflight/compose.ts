@@ -3,8 +3,8 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { parse } from 'yaml';
 import { APPS } from '../components.ts';
-import { DEAD_VARIABLES } from '../env-flow/map.ts';
-import { containerEnvNames, containersOf, findWorkload, podSpecOf } from '../env-flow/resolve.ts';
+import { DEAD_VARIABLES } from '../flow-map.ts';
+import { containerEnvNames, containersOf, findWorkload, podSpecOf } from '../workload-env.ts';
 import type { KubeObject } from '../kubectl.ts';
 
 /** One compose service, reduced to what the parity check compares. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnvText, parseSettings } from '../../lib/env.ts';
-import { BAD_LINKS, type LinkResult, type LinkStatus, proveFlow } from '../../lib/env-flow/prove.ts';
+import { BAD_LINKS, type LinkResult, type LinkStatus, proveFlow } from '../../lib/flow-prove.ts';
 import type { KubeObject } from '../../lib/kubectl.ts';
 import { resolveSecrets } from '../../lib/secret-resolution.ts';
 import { FIX, FIX_ENV, contractRender, obj, setKey } from '../fixtures/render.ts';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { resolveEnv, type Container } from '../../lib/env-flow/resolve.ts';
+import { resolveEnv, type Container } from '../../lib/workload-env.ts';
 import {
   databaseUrlMismatches,
   deadVariables,
   secretsInConfigMaps,
   unusedKeys,
-} from '../../lib/env-flow/scan.ts';
+} from '../../lib/config-scan.ts';
 import { FIX, contractRender, setKey } from '../fixtures/render.ts';
 
 describe('secretsInConfigMaps', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FLOW } from '../../lib/env-flow/map.ts';
-import type { LinkResult } from '../../lib/env-flow/prove.ts';
-import { targetLabel } from '../../lib/env-flow/prove.ts';
+import { FLOW } from '../../lib/flow-map.ts';
+import type { LinkResult } from '../../lib/flow-prove.ts';
+import { targetLabel } from '../../lib/flow-prove.ts';
 import { settingBlock } from '../../lib/env-flow/table.ts';
 import type { LiveStatus } from '../../lib/env-flow/live.ts';
 

@@ -1,9 +1,9 @@
-import type { KubeObject } from '../kubectl.ts';
-import type { Settings } from '../env.ts';
-import type { ResolvedSecrets } from '../secret-resolution.ts';
-import { type ContractVar, appTargets, defaultSender, loadContract } from '../app-contract.ts';
-import { CHART_VALUE_PATHS } from '../settings-values.ts';
-import type { Secret } from '../secrets.ts';
+import type { KubeObject } from './kubectl.ts';
+import type { Settings } from './env.ts';
+import type { ResolvedSecrets } from './secret-resolution.ts';
+import { type ContractVar, appTargets, defaultSender, loadContract } from './app-contract.ts';
+import { CHART_VALUE_PATHS } from './settings-values.ts';
+import type { Secret } from './secrets.ts';
 
 /**
  * THE map of where each setting travels: env key -> chart value -> (Secret or ConfigMap key, found in

@@ -1,6 +1,6 @@
-import { isSecretKey } from '../env.ts';
-import type { KubeObject } from '../kubectl.ts';
-import { DEAD_VARIABLES, SECRET_ENV_VARS } from './map.ts';
+import { isSecretKey } from './env.ts';
+import type { KubeObject } from './kubectl.ts';
+import { DEAD_VARIABLES, SECRET_ENV_VARS } from './flow-map.ts';
 import {
   containerEnvNames,
   containersOf,
@@ -8,7 +8,7 @@ import {
   podSpecOf,
   referencedObjects,
   resolveEnv,
-} from './resolve.ts';
+} from './workload-env.ts';
 
 /** A finding about one object key or container variable (never carries a value). */
 export interface KeyFinding {

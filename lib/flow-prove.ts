@@ -1,7 +1,7 @@
-import { parseOrigins, type Settings } from '../env.ts';
-import type { KubeObject } from '../kubectl.ts';
-import type { ResolvedSecrets } from '../secret-resolution.ts';
-import { FLOW, type FlowSetting, type FlowTarget, type Match } from './map.ts';
+import { parseOrigins, type Settings } from './env.ts';
+import type { KubeObject } from './kubectl.ts';
+import type { ResolvedSecrets } from './secret-resolution.ts';
+import { FLOW, type FlowSetting, type FlowTarget, type Match } from './flow-map.ts';
 import {
   type Container,
   type EnvResolution,
@@ -9,7 +9,7 @@ import {
   findWorkload,
   podSpecOf,
   resolveEnv,
-} from './resolve.ts';
+} from './workload-env.ts';
 
 /**
  * `ok` the value arrives; `off` the setting does not apply; `absent` the workload is not rendered

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../kubectl.ts';
-import type { WorkloadRef } from './map.ts';
+import type { KubeObject } from './kubectl.ts';
+import type { WorkloadRef } from './flow-map.ts';
 
 /**
  * Resolves what a container's environment variable holds, the way the kubelet does, against a list of
