@@ -2,7 +2,7 @@ import type { CommandContext } from '../cli.ts';
 import type { ClusterSession } from '../context.ts';
 import { type Helm, helmTargetArgs } from '../helm.ts';
 import { redact } from '../redact.ts';
-import { defaultPortForwardOptions, runPortForward } from '../port-forward/index.ts';
+import { defaultPortForwardOptions, runPortForward } from '../forwarding.ts';
 
 interface HistoryEntry {
   revision: number;

@@ -1,25 +1,8 @@
+import { type PortForwardOptions, defaultPortForwardOptions } from '../forwarding.ts';
 import { npmRun } from '../suggest.ts';
 import { CLUSTER_OPTIONS, type CommandSpec, type OptionSpec, type ParsedValues, flag, list } from '../cli.ts';
 import { UsageError } from '../errors.ts';
-import { TARGET_NAMES, parseOnly, parsePorts } from './targets.ts';
-
-/** What `npm run port-forward` (and `deploy --port-forward`) is asked to do. */
-export interface PortForwardOptions {
-  /** Target names; undefined: every app and every add-on that is on. */
-  only?: string[];
-  /** Local port overrides by target name. */
-  ports: Map<string, number>;
-  /** Move to the next free port when one is taken (else: fail naming the holder). */
-  autoPorts: boolean;
-  detach: boolean;
-  stop: boolean;
-  json: boolean;
-}
-
-/** The defaults: every target on its usual port, in the foreground. */
-export function defaultPortForwardOptions(over: Partial<PortForwardOptions> = {}): PortForwardOptions {
-  return { ports: new Map(), autoPorts: false, detach: false, stop: false, json: false, ...over };
-}
+import { TARGET_NAMES, parseOnly, parsePorts } from '../forward-targets.ts';
 
 export const PORT_FORWARD_OPTIONS: Record<string, OptionSpec> = {
   ports: {

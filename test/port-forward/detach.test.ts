@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive, stopBackground } from '../../lib/port-forward/background.ts';
-import { detachPaths, isDetachedForward, pidFilesOf, readPidFile } from '../../lib/port-forward/detach.ts';
+import { isAlive, stopBackground } from '../../lib/forward-background.ts';
+import { detachPaths, isDetachedForward, pidFilesOf, readPidFile } from '../../lib/forward-background.ts';
 
 const dirs: string[] = [];
 const pids: number[] = [];

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { isAlive } from '../../lib/port-forward/background.ts';
+import { isAlive } from '../../lib/forward-background.ts';
 import { type ScriptEnv, type ScriptResult, runScript, scriptArgv } from '../support/e2e.ts';
 import { repoRoot, toolset } from '../support/tools.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ForwardStatus, SupervisedForward } from '../../lib/port-forward/forward.ts';
-import { sleepUntil } from '../../lib/port-forward/supervise.ts';
+import { type ForwardStatus, SupervisedForward } from '../../lib/forward-supervisor.ts';
+import { sleepUntil } from '../../lib/forward-supervisor.ts';
 import { FakeChild } from './fakes.ts';
 
 const FORWARDING = 'Forwarding from 127.0.0.1:3000 -> 3000';

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode, OperationError } from '../../lib/errors.ts';
-import { STATE_ENV } from '../../lib/port-forward/detach.ts';
-import { planForwards } from '../../lib/port-forward/plan.ts';
-import { FORWARD_TARGETS } from '../../lib/port-forward/targets.ts';
-import { superviseForwards } from '../../lib/port-forward/supervise.ts';
+import { STATE_ENV } from '../../lib/forward-background.ts';
+import { planForwards } from '../../lib/forward-targets.ts';
+import { FORWARD_TARGETS } from '../../lib/forward-targets.ts';
+import { superviseForwards } from '../../lib/forward-supervisor.ts';
 import type { FakeChild } from './fakes.ts';
 import { ScriptedRunner, testCtx, testSession, type Reply } from './fakes.ts';
 

@@ -9,8 +9,8 @@ import {
   isZombie,
   listeningInodes,
 } from '../../lib/processes.ts';
-import { assignPorts, findFreePort, isPortFree } from '../../lib/port-forward/ports.ts';
-import { FORWARD_TARGETS } from '../../lib/port-forward/targets.ts';
+import { assignPorts, findFreePort, isPortFree } from '../../lib/forward-targets.ts';
+import { FORWARD_TARGETS } from '../../lib/forward-targets.ts';
 
 const PROC_NET_TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 11111 1 0000000000000000 100 0 0 10 0

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, TaskflowError } from '../../lib/errors.ts';
-import { Backoff } from '../../lib/port-forward/backoff.ts';
-import { classifyStderr, cleanMessage, formatMs, portForwardArgs } from '../../lib/port-forward/forward.ts';
+import { Backoff } from '../../lib/forward-supervisor.ts';
+import { classifyStderr, cleanMessage, formatMs, portForwardArgs } from '../../lib/forward-supervisor.ts';
 import { parsePortForwardOptions } from '../../lib/port-forward/options.ts';
-import { changeLine, renderTable, StatusView } from '../../lib/port-forward/status-view.ts';
-import { FORWARD_TARGETS, parseOnly, parsePorts, withPorts } from '../../lib/port-forward/targets.ts';
-import type { ForwardStatus } from '../../lib/port-forward/forward.ts';
+import { changeLine, renderTable, StatusView } from '../../lib/forward-supervisor.ts';
+import { FORWARD_TARGETS, parseOnly, parsePorts, withPorts } from '../../lib/forward-targets.ts';
+import type { ForwardStatus } from '../../lib/forward-supervisor.ts';
 
 const fail = (fn: () => unknown): TaskflowError => {
   try {

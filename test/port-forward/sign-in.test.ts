@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, parseOrigins } from '../../lib/env.ts';
-import { signInMismatch } from '../../lib/port-forward/sign-in.ts';
-import type { PortAssignment } from '../../lib/port-forward/ports.ts';
-import { FORWARD_TARGETS } from '../../lib/port-forward/targets.ts';
+import { signInMismatch } from '../../lib/forwarding.ts';
+import type { PortAssignment } from '../../lib/forward-targets.ts';
+import { FORWARD_TARGETS } from '../../lib/forward-targets.ts';
 
 const at = (name: string, localPort: number, moved = false): PortAssignment => ({
   target: FORWARD_TARGETS.find((t) => t.name === name)!,
