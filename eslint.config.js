@@ -12,6 +12,51 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The floors (ARCHITECTURE.md): commands on top (lib/<command>/), shared modules below (lib/*.ts),
+  // nothing sideways, nothing from the tests.
+  {
+    files: ['lib/*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*/**'],
+              message: 'a command folder imports only shared modules (lib/*.ts), never another command folder',
+            },
+            { group: ['**/test/**'], message: 'lib/ never imports from test/' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['lib/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['./*/**'],
+              message: 'a shared module never imports a command folder: move what both need down to lib/*.ts',
+            },
+            { group: ['**/test/**'], message: 'lib/ never imports from test/' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['scripts/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**'], message: 'scripts/ never import from test/' }] },
+      ],
+    },
+  },
   {
     // The launcher is plain JavaScript (it runs before any TypeScript can be compiled) on Node.
     files: ['scripts/*.mjs'],

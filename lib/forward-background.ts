@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { commandLine, isZombie } from './processes.ts';
-import type { ForwardStatus } from './forward-supervisor.ts';
+import type { ForwardStatus } from './forward-targets.ts';
 import type { CommandContext } from './cli.ts';
 import { REPO_ROOT } from './context.ts';
 import { OperationError } from './errors.ts';

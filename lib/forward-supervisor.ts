@@ -1,3 +1,5 @@
+import type { ForwardState, ForwardStatus } from './forward-targets.ts';
+export type { ForwardState, ForwardStatus } from './forward-targets.ts';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
 import type { Started } from './exec.ts';
@@ -64,23 +66,6 @@ export function probeHttp(port: number, host = '127.0.0.1', timeoutMs = 3000): P
     });
     req.on('error', () => done(false));
   });
-}
-
-export type ForwardState = 'starting' | 'ready' | 'reconnecting' | 'failed' | 'stopped';
-
-/** What the status table shows for one forward. */
-export interface ForwardStatus {
-  name: string;
-  service: string;
-  localPort: number;
-  remotePort: number;
-  url: string;
-  state: ForwardState;
-  /** Why it is not ready (the last kubectl message), or empty. */
-  detail: string;
-  restarts: number;
-  /** When the state last changed (ms since epoch). */
-  since: number;
 }
 
 /** The world one forward needs; tests pass fakes. */

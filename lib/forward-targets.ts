@@ -286,3 +286,20 @@ export async function assignPorts(
   }
   return out;
 }
+
+export type ForwardState = 'starting' | 'ready' | 'reconnecting' | 'failed' | 'stopped';
+
+/** What the status table shows for one forward. */
+export interface ForwardStatus {
+  name: string;
+  service: string;
+  localPort: number;
+  remotePort: number;
+  url: string;
+  state: ForwardState;
+  /** Why it is not ready (the last kubectl message), or empty. */
+  detail: string;
+  restarts: number;
+  /** When the state last changed (ms since epoch). */
+  since: number;
+}

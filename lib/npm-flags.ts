@@ -5,7 +5,11 @@
  * for real) notices that and stops with the command to paste.
  */
 import { parseArgs } from 'node:util';
-import type { OptionSpec } from './cli.ts';
+/** The part of a command's option table this reads (cli.ts OptionSpec). */
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+}
 import { shellQuote } from './suggest.ts';
 
 const envName = (option: string) => `npm_config_${option.replace(/-/g, '_')}`;

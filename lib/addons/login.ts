@@ -2,8 +2,25 @@ import { DATABASES, type DbInfo } from '../components.ts';
 import type { ClusterSession } from '../context.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { Secret } from '../secrets.ts';
-import type { LoginInfo, LoginInput } from './registry.ts';
 import { getPath } from '../values.ts';
+
+/** What the add-on prints after it is on: lines for humans, fields for --json. */
+export interface LoginInfo {
+  lines: string[];
+  json: Record<string, unknown>;
+  /** Lines with secret values (printed only as asked, bypassing redaction on purpose). */
+  secretLines?: string[];
+}
+
+/** What a login printer may read. */
+export interface LoginInput {
+  session: ClusterSession;
+  /** The release's computed values (`helm get values --all`). */
+  values: Record<string, unknown>;
+  /** Local URL of each forwarded port, by port name. */
+  urls: Record<string, string>;
+  showPasswords: boolean;
+}
 
 /** The pgAdmin Secret and its admin login key (chart contract). */
 export const PGADMIN_SECRET = { name: 'pgadmin', key: 'password' } as const;

@@ -1,26 +1,10 @@
 import type { ClusterSession } from '../context.ts';
 import { ADDON_CATALOG, type AddonInfo } from '../addon-catalog.ts';
-import { pgadminLogin, mailpitLogin, mailpitValues } from './login.ts';
+import { type LoginInfo, type LoginInput, pgadminLogin, mailpitLogin, mailpitValues } from './login.ts';
+
+export type { LoginInfo, LoginInput } from './login.ts';
 
 export type { AddonPort } from '../addon-catalog.ts';
-
-/** What the add-on prints after it is on: lines for humans, fields for --json. */
-export interface LoginInfo {
-  lines: string[];
-  json: Record<string, unknown>;
-  /** Lines with secret values (printed only as asked, bypassing redaction on purpose). */
-  secretLines?: string[];
-}
-
-/** What a login printer may read. */
-export interface LoginInput {
-  session: ClusterSession;
-  /** The release's computed values (`helm get values --all`). */
-  values: Record<string, unknown>;
-  /** Local URL of each forwarded port, by port name. */
-  urls: Record<string, string>;
-  showPasswords: boolean;
-}
 
 /** An add-on with what the addon command alone needs: its extra values and its login printer. */
 export interface Addon extends AddonInfo {

@@ -5,7 +5,7 @@ import { findWorkload, podSpecOf, containersOf, resolveEnv } from '../workload-e
 import type { Helm, ReleaseStatus } from '../helm.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Pod, type PodFailure, pendingInitContainer, podFailures } from '../pod-status.ts';
-import { type Finding, failedJobs, notReady } from './workloads.ts';
+import { type Finding, type KubeEvent, failedJobs, notReady } from './workloads.ts';
 import { registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
 import { secretValues } from '../config-scan.ts';
@@ -13,19 +13,7 @@ import { secretValues } from '../config-scan.ts';
 /** The kinds of the one batched read. */
 export const DOCTOR_KINDS = ['pods', 'deployments', 'statefulsets', 'jobs', 'pvc', 'configmaps'];
 
-/** A Kubernetes Event, the fields doctor reads. */
-export interface KubeEvent {
-  type?: string;
-  involvedObject?: { kind?: string; name?: string };
-  reason?: string;
-  message?: string;
-  count?: number;
-  series?: { count?: number };
-  lastTimestamp?: string;
-  eventTime?: string;
-  firstTimestamp?: string;
-  metadata?: { creationTimestamp?: string };
-}
+export type { KubeEvent } from './workloads.ts';
 
 /** A pod or Job failure with what the user needs to fix it. */
 export interface Diagnosed extends Finding {
