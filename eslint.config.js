@@ -23,7 +23,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['../*/**'],
-              message: 'a command folder imports only shared modules (lib/*.ts), never another command folder',
+              message:
+                'a command folder imports only shared modules (lib/*.ts), never another command folder',
             },
             { group: ['**/test/**'], message: 'lib/ never imports from test/' },
           ],
