@@ -5,6 +5,7 @@ import { Logger, printJson } from './log.ts';
 import { closest } from './did-you-mean.ts';
 import { swallowedOptions, withSeparator } from './npm-flags.ts';
 import { redact } from './redact.ts';
+import { sleep } from './time.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -217,7 +218,7 @@ export async function runCommand(
     // after its children stopped, then leave whatever it does.
     void runner
       .stopAll()
-      .then(() => Promise.race([settled, new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS).unref())]))
+      .then(() => Promise.race([settled, sleep(INTERRUPT_GRACE_MS)]))
       .finally(() => void runner.stopAll().finally(() => world.exit(ExitCode.Interrupted)));
   };
   process.on('SIGINT', onSignal);

@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { $, type ProcessPromise } from 'zx';
 import { Secret } from './secrets.ts';
 import { redact, registerSecrets } from './redact.ts';
+import { sleep } from './time.ts';
 
 /** What goes to a child's stdin: secrets are revealed only here, never in argv. */
 export type StdinInput = string | Buffer | Secret;
@@ -275,10 +276,6 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /** Shell-style quoting for echoing a command (display only; never executed). */

@@ -1,3 +1,4 @@
+import { abortableSleep as sleep } from './time.ts';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { commandLine, isZombie } from './processes.ts';
@@ -128,8 +129,6 @@ export function isAlive(pid: number): boolean {
   }
   return !isZombie(pid);
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** argv of the background child: this same Node running the port-forward script through the launcher. */
 export function detachedArgv(

@@ -63,6 +63,12 @@ export function helmUpgradeArgs(
   return args;
 }
 
+/** The revision `helm upgrade` printed (`REVISION: 4`), or undefined. */
+export function revisionOf(output: string): number | undefined {
+  const m = /^REVISION:\s*(\d+)/m.exec(output);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** How every command says that a release is missing. */
 export function notInstalled(target: HelmTarget): string {
   return `release "${target.release}" is not installed in namespace "${target.namespace}"`;

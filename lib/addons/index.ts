@@ -1,3 +1,4 @@
+import { revisionOf } from '../helm.ts';
 import { type CommandContext, str } from '../cli.ts';
 import { CHART_PATH, type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
 import { ExitCode } from '../errors.ts';
@@ -41,8 +42,7 @@ async function upgrade(
     reuseValues: true,
     timeout: `${Math.ceil(timeoutMs / 1000)}s`,
   });
-  const m = /REVISION:\s*(\d+)/.exec(out);
-  return m ? Number(m[1]) : null;
+  return revisionOf(out) ?? null;
 }
 
 /** Whether the add-on is on in these (computed) release values. */

@@ -1,3 +1,4 @@
+import { revisionOf } from '../helm.ts';
 import path from 'node:path';
 import { type CommandContext, str } from '../cli.ts';
 import { APPS } from '../components.ts';
@@ -304,8 +305,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
       createNamespace: true,
       timeout: opts.timeout,
     });
-    report.revision =
-      Number(/^REVISION: (\d+)/m.exec(out)?.[1] ?? NaN) || ((await helm.status())?.version ?? null);
+    report.revision = revisionOf(out) ?? (await helm.status())?.version ?? null;
     log.success(
       `release ${s.target.release} revision ${report.revision ?? '?'} applied; watching the rollout`,
     );
