@@ -118,7 +118,8 @@ describe('doctor and validate on the simulated cluster', () => {
     const r = await until(
       'doctor',
       ['-n', 'broken'],
-      (d) => is('pods.crashloop', 'fail')(d) && is('pods.image', 'fail')(d),
+      // db.auth too: the crash hint depends on it, and the databases may still be starting
+      (d) => is('pods.crashloop', 'fail')(d) && is('pods.image', 'fail')(d) && is('db.auth', 'pass')(d),
     );
     const crash = check(r.doc, 'pods.crashloop');
     expect(crash?.detail).toMatch(/^pod\/taskflow-api-\S+ container taskflow-api: CrashLoopBackOff/);
@@ -243,7 +244,11 @@ describe('doctor and validate on the simulated cluster', () => {
     const r = await until(
       'doctor',
       ['-n', 'stalled'],
-      (d) => is('pods.not-ready', 'fail')(d) && is('jobs.failed', 'fail')(d) && is('pods.init', 'fail')(d),
+      (d) =>
+        is('pods.not-ready', 'fail')(d) &&
+        is('jobs.failed', 'fail')(d) &&
+        is('pods.init', 'fail')(d) &&
+        is('db.auth', 'pass')(d),
     );
     // The SSO pod runs the same crashing migrations image as its init container.
     expect(check(r.doc, 'pods.init')?.detail).toMatch(
