@@ -10,8 +10,8 @@ import { findTool } from '../tools.ts';
 import { type LenientEnv, loadEnvLeniently } from '../settings-load.ts';
 import { type ChartRun, lintChart, renderChart, type Render } from '../chart.ts';
 import { type ClusterState, missingKubeconfig, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
-import { Kubectl } from '../kubectl.ts';
-import { type Place, resolvePlace } from '../kube-context.ts';
+import type { Place } from '../kube-context.ts';
+import { peekPlace } from '../context.ts';
 import { type Values, chartValues, deepMerge } from '../values.ts';
 
 /** What `npm run validate` was asked to check. */
@@ -147,8 +147,7 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
     cluster: once(async () => probeCluster(opts, target, opts.offline ? {} : await kubectl())),
     place: once(async () => {
       if (opts.offline || missingKubeconfig(opts.env) !== undefined) return undefined;
-      const bin = findTool('kubectl', opts.env);
-      return bin ? resolvePlace(new Kubectl(opts.runner, bin, target)) : undefined;
+      return peekPlace({ runner: opts.runner, env: opts.env }, target);
     }),
   };
   return ctx;
