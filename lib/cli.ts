@@ -37,6 +37,11 @@ export interface CommandSpec {
 /** How long a command may take after Ctrl+C (its children already stopped) to say what state it left. */
 const INTERRUPT_GRACE_MS = 15_000;
 
+/** `-y, --yes`: only for the commands that ask before they destroy something. */
+export const YES_OPTION: Record<string, OptionSpec> = {
+  yes: { type: 'boolean', short: 'y', description: 'answer yes to confirmations (required without a TTY)' },
+};
+
 /** Options of every command that talks to a cluster (cli.md). */
 export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   namespace: {
@@ -65,14 +70,9 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
     description: 'extra Helm values file, applied in order',
   },
   json: { type: 'boolean', description: 'print one JSON document on stdout and nothing else' },
-  // Shared by contract; this command asks nothing, so it is accepted and ignored (YES_OPTION shows it).
-  yes: { type: 'boolean', short: 'y', hidden: true, description: 'accepted; this command asks nothing' },
+  // Shared by contract: accepted everywhere, shown only where something is asked (YES_OPTION).
+  yes: { ...YES_OPTION.yes!, hidden: true },
   verbose: { type: 'boolean', short: 'v', description: 'print each kubectl/helm command (secrets masked)' },
-};
-
-/** `-y, --yes`: only for the commands that ask before they destroy something. */
-export const YES_OPTION: Record<string, OptionSpec> = {
-  yes: { type: 'boolean', short: 'y', description: 'answer yes to confirmations (required without a TTY)' },
 };
 
 export const HELP_OPTION: Record<string, OptionSpec> = {
