@@ -2,13 +2,8 @@ import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '..
 import { secretsInConfigMaps } from '../config-scan.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { KubeObject } from '../kubectl.ts';
-import {
-  type Diagnosed,
-  type DoctorSnapshot,
-  type KubeEvent,
-  eventTime,
-  warningsByObject,
-} from './collect.ts';
+import { type KubeEvent, eventTime, warningsByObject } from '../events.ts';
+import type { Diagnosed, DoctorSnapshot } from './collect.ts';
 import { failureHint } from './hints.ts';
 import { notInstalled } from '../helm.ts';
 import type { DoctorFailureId } from './workloads.ts';

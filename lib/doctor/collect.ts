@@ -5,15 +5,14 @@ import { findWorkload, podSpecOf, containersOf, resolveEnv } from '../workload-e
 import type { Helm, ReleaseStatus } from '../helm.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Pod, type PodFailure, pendingInitContainer, podFailures } from '../pod-status.ts';
-import { type Finding, type KubeEvent, failedJobs, notReady } from './workloads.ts';
+import { type KubeEvent, WARNING_EVENTS_ARGS, warningsByObject } from '../events.ts';
+import { type Finding, failedJobs, notReady } from './workloads.ts';
 import { registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
 import { secretValues } from '../config-scan.ts';
 
 /** The kinds of the one batched read. */
 export const DOCTOR_KINDS = ['pods', 'deployments', 'statefulsets', 'jobs', 'pvc', 'configmaps'];
-
-export type { KubeEvent } from './workloads.ts';
 
 /** A pod or Job failure with what the user needs to fix it. */
 export interface Diagnosed extends Finding {
@@ -64,9 +63,7 @@ export async function collect(
   const now = opts.now ?? Date.now();
   const [objects, events, release] = await Promise.all([
     kubectl.list(DOCTOR_KINDS, releaseSelector(opts.release)),
-    kubectl
-      .json<{ items?: KubeEvent[] }>(['get', 'events', '--field-selector', 'type=Warning'], 'read the events')
-      .then((d) => d.items ?? []),
+    kubectl.json<{ items?: KubeEvent[] }>(WARNING_EVENTS_ARGS, 'read the events').then((d) => d.items ?? []),
     helm.status(),
   ]);
   const secrets = await readSecrets(kubectl, objects);
@@ -190,24 +187,4 @@ function urlMismatches(db: DbInfo, all: KubeObject[], password: string | undefin
     // No password in it, or one that does not decode: not the Secret's either.
     return urlPassword(url) === password ? [] : [name];
   });
-}
-
-/** Warning events as `Reason: message (xN)` per object name, oldest first. */
-export function warningsByObject(events: KubeEvent[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const e of [...events].sort((a, b) => eventTime(a) - eventTime(b))) {
-    const name = e.involvedObject?.name;
-    if (!name) continue;
-    const n = e.series?.count ?? e.count ?? 1;
-    const line = `${e.reason ?? 'Warning'}: ${(e.message ?? '').trim()}${n > 1 ? ` (x${n})` : ''}`;
-    out.set(name, [...(out.get(name) ?? []), line]);
-  }
-  return out;
-}
-
-/** When an event last happened (ms), 0 when unknown. */
-export function eventTime(e: KubeEvent): number {
-  return (
-    Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? '') || 0
-  );
 }

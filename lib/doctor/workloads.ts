@@ -1,3 +1,4 @@
+import type { KubeEvent } from '../events.ts';
 import type { KubeObject } from '../kubectl.ts';
 import { jobState } from '../jobs.ts';
 import { MIGRATION_CRONJOBS, byCreation, podsOfJob } from '../jobs.ts';
@@ -93,18 +94,4 @@ export function failedJobs(objects: KubeObject[], pods: Pod[]): Finding[] {
 /** `npm run migrate` target of a migration Job or its pod, from the CronJob it was made from. */
 export function migrateTargetOf(name: string): string | undefined {
   return Object.entries(MIGRATION_CRONJOBS).find(([, cron]) => name.startsWith(cron))?.[0];
-}
-
-/** A Kubernetes Event, the fields doctor reads. */
-export interface KubeEvent {
-  type?: string;
-  involvedObject?: { kind?: string; name?: string };
-  reason?: string;
-  message?: string;
-  count?: number;
-  series?: { count?: number };
-  lastTimestamp?: string;
-  eventTime?: string;
-  firstTimestamp?: string;
-  metadata?: { creationTimestamp?: string };
 }

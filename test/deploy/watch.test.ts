@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { watchRollout } from '../../lib/deploy/watch.ts';
-import { collectDetails, warningsByObject } from '../../lib/deploy/failure-details.ts';
+import { collectDetails } from '../../lib/deploy/failure-details.ts';
+import { warningsByObject } from '../../lib/events.ts';
 import { Kubectl } from '../../lib/kubectl.ts';
 import { hintFor } from '../../lib/deploy/report.ts';
-import { FakeRunner, json } from './fake-runner.ts';
+import { FakeRunner, json } from '../support/fake-runner.ts';
 
 const labels = (c: string) => ({ 'app.kubernetes.io/instance': 'tf', 'app.kubernetes.io/component': c });
 const dep = (name: string, ready: boolean) => ({

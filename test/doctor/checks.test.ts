@@ -8,7 +8,7 @@ import type { ReleaseStatus } from '../../lib/helm.ts';
 import type { KubeObject } from '../../lib/kubectl.ts';
 import { type Pod, podFailures } from '../../lib/pod-status.ts';
 import { NOT_READY_MS, failedJobs, notReady } from '../../lib/doctor/workloads.ts';
-import type { KubeEvent } from '../../lib/doctor/collect.ts';
+import type { KubeEvent } from '../../lib/events.ts';
 import * as P from '../fixtures/pods.ts';
 
 const target = { namespace: 'taskflow', release: 'taskflow' };
