@@ -4,6 +4,7 @@ import { type CommandContext, list, str } from './cli.ts';
 import { assertNoErrors, loadSettings, type EnvFile, type Problem, type Settings } from './env.ts';
 import { Helm, type HelmTarget } from './helm.ts';
 import { Kubectl } from './kubectl.ts';
+import type { Logger } from './log.ts';
 import { type Destructive, type Place, assertMayWrite, placeLine, resolvePlace } from './kube-context.ts';
 import { registerSecrets } from './redact.ts';
 import { detectTools, findTool, type Tools } from './tools.ts';
@@ -63,16 +64,23 @@ export interface ClusterSession extends LoadedSettings {
   place: Place;
 }
 
+/** The one printer of settings warnings (unknown or repeated keys): `line N: message`, then its hint. */
+export function printSettingsWarnings(log: Logger, warnings: readonly Problem[]): void {
+  for (const w of warnings) {
+    log.warn(`${w.line ? `line ${w.line}: ` : ''}${w.message}`);
+    if (w.hint) log.hint(w.hint);
+  }
+}
+
 /**
- * Loads settings, finds kubectl and helm (exit 3 when missing), binds them to the target, and prints
- * where the command acts (context, local or remote, namespace) as its first line of progress.
+ * Finds kubectl and helm (exit 3 when missing), binds them to the target, and prints where the command
+ * acts (context, local or remote, namespace) as its first line of progress. Without `loaded` it loads
+ * the settings and prints their warnings; a caller that passes settings it loaded has reported them
+ * (deploy reports them through its settings checks).
  */
 export async function openSession(ctx: CommandContext, loaded?: LoadedSettings): Promise<ClusterSession> {
   const s = loaded ?? loadCommandSettings(ctx);
-  for (const w of s.warnings) {
-    ctx.log.warn(`${w.line ? `line ${w.line}: ` : ''}${w.message}`);
-    if (w.hint) ctx.log.hint(w.hint);
-  }
+  if (!loaded) printSettingsWarnings(ctx.log, s.warnings);
   const tools = await detectTools(ctx.runner, ctx.env);
   const kubectl = new Kubectl(ctx.runner, tools.kubectl.path, s.target);
   const helm = new Helm(ctx.runner, tools.helm.path, tools.helm.major, s.target);

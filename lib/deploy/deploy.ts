@@ -151,7 +151,6 @@ async function settingsGate(run: Run, loaded: LoadedSettings): Promise<void> {
   // The first deploy without an env file writes one: its absence is not worth a warning here.
   const warnings = results.filter((r) => r.status === 'warn' && !(r.id === 'env.file' && !env.file.exists));
   printChecks(warnings, ctx.log);
-  loaded.warnings = [];
   const failed = results.find((r) => r.status === 'fail');
   if (failed) {
     run.step = failed.id;

@@ -28,10 +28,7 @@ export async function runDryRun(
   report: DeployReport,
 ): Promise<number> {
   const { log } = ctx;
-  for (const w of s.warnings) {
-    log.warn(`${w.line ? `line ${w.line}: ` : ''}${w.message}`);
-    if (w.hint) log.hint(w.hint);
-  }
+  // Settings warnings were printed by deploy's settings checks, before this.
   const helmTool = await detectTool('helm', ctx.runner, ctx.env);
   const helm = new Helm(ctx.runner, helmTool.path, helmTool.major, s.target);
   // Offline: a secret missing from the env file is shown as generated (on deploy it is first looked up in the cluster).

@@ -1,5 +1,5 @@
 import { type CommandContext, flag, str } from '../cli.ts';
-import { CHART_PATH, loadCommandSettings, peekPlace } from '../context.ts';
+import { CHART_PATH, loadCommandSettings, peekPlace, printSettingsWarnings } from '../context.ts';
 import { placeLine } from '../kube-context.ts';
 import { batchedSecretReader } from '../secret-resolution.ts';
 import { didYouMean } from '../env.ts';
@@ -57,6 +57,7 @@ export async function runEnvFlow(ctx: CommandContext): Promise<number> {
     });
   }
   const s = loadCommandSettings(ctx);
+  printSettingsWarnings(ctx.log, s.warnings);
   const json = flag(ctx.args.values, 'json');
   const helmTool = await detectTool('helm', ctx.runner, ctx.env);
   const [kubectl, place] = await Promise.all([
