@@ -6,7 +6,8 @@ import type { ParsedValues } from '../../lib/cli.ts';
 import { CHART_PATH } from '../../lib/context.ts';
 import { ExitCode, TaskflowError, exitCodeOf } from '../../lib/errors.ts';
 import { FAILED_MIGRATE, UNSCHEDULABLE_DB } from '../fixtures/pods.ts';
-import { ScriptedRunner, testCtx, testSession, type Reply } from '../port-forward/fakes.ts';
+import { testCtx, testSession } from '../support/command-context.ts';
+import { FakeRunner, type Reply } from '../support/fake-runner.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const ADMIN = 'pgadmin-admin-pass-123';
@@ -22,7 +23,7 @@ function fakeCluster(
   } = {},
 ) {
   const state = { pgadmin: opts.pgadmin ?? false, mailpit: opts.mailpit ?? false, revision: 1 };
-  const runner = new ScriptedRunner(
+  const runner = new FakeRunner(
     (args, stdin): Reply => {
       const [v0, v1, v2] = args;
       if (v0 === 'status') {
@@ -283,7 +284,7 @@ describe('add-on options', () => {
 describe('waiting for the add-on', () => {
   /** Waits for pgAdmin while its one pod is `pod`; returns the error and the runner. */
   const waitOn = async (pod: object) => {
-    const runner = new ScriptedRunner((args) =>
+    const runner = new FakeRunner((args) =>
       args[1] === 'deployment'
         ? { stdout: JSON.stringify({ spec: { selector: { matchLabels: { app: 'pgadmin' } } } }) }
         : { stdout: JSON.stringify({ items: [pod] }) },

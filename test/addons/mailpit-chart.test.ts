@@ -8,7 +8,7 @@ import { Helm } from '../../lib/helm.ts';
 import { Secret } from '../../lib/secrets.ts';
 import { settingsToValues } from '../../lib/settings-values.ts';
 import { toolset } from '../support/tools.ts';
-import { testSession } from '../port-forward/fakes.ts';
+import { testSession } from '../support/command-context.ts';
 import { deepMerge } from '../../lib/values.ts';
 
 interface Obj {

@@ -17,7 +17,7 @@ import { Secret } from '../../lib/secrets.ts';
 import { settingsToValues } from '../../lib/settings-values.ts';
 import { type Values, chartValues } from '../../lib/values.ts';
 import { makeSourceTree } from '../support/source-tree.ts';
-import { FakeRunner } from './fake-runner.ts';
+import { FakeRunner } from '../support/fake-runner.ts';
 
 const settings = parseSettings(
   { path: '.env', exists: false, entries: new Map(), duplicates: new Map() },

@@ -4,7 +4,7 @@ import { checkPasswordDrift } from '../../lib/drift.ts';
 import { Kubectl } from '../../lib/kubectl.ts';
 import { Secret } from '../../lib/secrets.ts';
 import { judgeStorageClasses, storageClassStatus } from '../../lib/storage.ts';
-import { FakeRunner, json, type FakeReply } from './fake-runner.ts';
+import { FakeRunner, json, type Reply } from '../support/fake-runner.ts';
 
 const target = { namespace: 'tf' };
 const sc = (name: string, isDefault = false) => ({
@@ -69,7 +69,7 @@ function cluster(opts: {
   secret?: string;
   login?: 'ok' | 'rejected' | 'down';
 }) {
-  return new FakeRunner((args, stdin): FakeReply => {
+  return new FakeRunner((args, stdin): Reply => {
     const [verb, kind] = args;
     if (verb === 'get' && kind === 'pvc')
       return opts.pvc

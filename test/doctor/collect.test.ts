@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { collect } from '../../lib/doctor/collect.ts';
 import { Helm } from '../../lib/helm.ts';
 import { Kubectl } from '../../lib/kubectl.ts';
-import { FakeRunner, json } from '../fixtures/fake-runner.ts';
+import { FakeRunner, json } from '../support/fake-runner.ts';
 import { FIX, contractRender } from '../fixtures/render.ts';
 import * as P from '../fixtures/pods.ts';
 

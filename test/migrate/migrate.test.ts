@@ -6,7 +6,8 @@ import { Logger } from '../../lib/log.ts';
 import { MANUAL_RUN_LABEL } from '../../lib/jobs.ts';
 import { type MigrateReport, migrate } from '../../lib/migrate/migrate.ts';
 import type { MigrateTarget } from '../../lib/migrate/targets.ts';
-import { FakeRunner, type Reply, type StartReply, captureOut, json, list } from './fake-runner.ts';
+import { captureOut } from '../support/command-context.ts';
+import { FakeRunner, type Reply, type StartReply, json, list } from '../support/fake-runner.ts';
 
 const target = { namespace: 'tf', release: 'rel' };
 
@@ -142,7 +143,7 @@ function world(sc: Scenario) {
       return sc.rollout ?? { stdout: 'deployment "taskflow-api" successfully rolled out\n', afterMs: 20 };
     return {};
   };
-  const runner = new FakeRunner(reply, startReply);
+  const runner = new FakeRunner(reply, (child) => startReply(child.args));
   return { runner, created };
 }
 

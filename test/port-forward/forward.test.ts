@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ForwardStatus, SupervisedForward } from '../../lib/forward-supervisor.ts';
 import { sleepUntil } from '../../lib/forward-supervisor.ts';
-import { FakeChild } from './fakes.ts';
+import { FakeChild } from '../support/fake-runner.ts';
 
 const FORWARDING = 'Forwarding from 127.0.0.1:3000 -> 3000';
 

@@ -7,8 +7,8 @@ import { STATE_ENV } from '../../lib/forward-background.ts';
 import { planForwards } from '../../lib/forward-targets.ts';
 import { FORWARD_TARGETS } from '../../lib/forward-targets.ts';
 import { superviseForwards } from '../../lib/forward-supervisor.ts';
-import type { FakeChild } from './fakes.ts';
-import { ScriptedRunner, testCtx, testSession, type Reply } from './fakes.ts';
+import { testCtx, testSession } from '../support/command-context.ts';
+import { FakeRunner, type FakeChild, type Reply } from '../support/fake-runner.ts';
 
 const label = (component: string) => ({
   'app.kubernetes.io/instance': 'taskflow',
@@ -39,7 +39,7 @@ function cluster(opts: { installed?: boolean; extra?: object[]; skipPod?: string
     ...APPS.flatMap(([n, c]) => [svc(n, c), ...(opts.skipPod === n ? [] : [pod(`${n}-abc-1`, c)])]),
     ...(opts.extra ?? []),
   ];
-  return new ScriptedRunner((args): Reply => {
+  return new FakeRunner((args): Reply => {
     if (args[0] === 'status') {
       return opts.installed === false
         ? { exitCode: 1, stderr: 'Error: release: not found' }
@@ -59,7 +59,7 @@ function cluster(opts: { installed?: boolean; extra?: object[]; skipPod?: string
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
-function session(runner: ScriptedRunner) {
+function session(runner: FakeRunner) {
   const s = testSession(runner);
   cleanups.push(s.cleanup);
   return s.session;
@@ -133,7 +133,7 @@ describe('superviseForwards', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-sup-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const stateFile = path.join(dir, 'state.json');
-    const runner = new ScriptedRunner(undefined, (c) => c.out('Forwarding from 127.0.0.1:1 -> 1'));
+    const runner = new FakeRunner(undefined, (c) => c.out('Forwarding from 127.0.0.1:1 -> 1'));
     const { ctx, stdout, abort } = testCtx(runner, { json: true });
     ctx.env[STATE_ENV] = stateFile;
     const s = session(runner);
@@ -162,7 +162,7 @@ describe('superviseForwards', () => {
   });
 
   it('fails (exit 1) with the reason when every forward fails', async () => {
-    const runner = new ScriptedRunner(undefined, (c) => {
+    const runner = new FakeRunner(undefined, (c) => {
       c.err('error: unable to listen on any of the requested ports: [{3000 3000}]');
       c.exit(1);
     });

@@ -8,7 +8,7 @@ import {
   kubeconfigReply,
   notFound,
   versionReply,
-} from '../fixtures/fake-runner.ts';
+} from '../support/fake-runner.ts';
 import { check, options, tempEnv } from './support.ts';
 import { missingKubeconfig } from '../../lib/preflight/cluster.ts';
 import { writeFileSync } from 'node:fs';

@@ -9,7 +9,8 @@ import type { ResetDeps } from '../../lib/reset-password/reset.ts';
 import { Secret } from '../../lib/secrets.ts';
 import type { EnvFileState } from '../../lib/reset-password/rotate.ts';
 import type { PgServer } from '../support/embedded-pg.ts';
-import { FakeRunner, type Reply, captureOut, json, notFound } from '../migrate/fake-runner.ts';
+import { captureOut } from '../support/command-context.ts';
+import { FakeRunner, type Reply, json, notFound } from '../support/fake-runner.ts';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
@@ -117,7 +118,7 @@ export function localCluster(pg: PgServer, opts: { user: string; db: string }): 
     }
     return notFound(a);
   };
-  const runner = new FakeRunner(reply, (args) =>
+  const runner = new FakeRunner(reply, ({ args }) =>
     args[0] === 'rollout'
       ? {
           stdout: `deployment "${(args[2] ?? '').replace('deployment/', '')}" successfully rolled out\n`,
