@@ -37,8 +37,13 @@ export interface PodStatus {
 }
 export type Pod = KubeObject & { status?: PodStatus; spec?: { nodeName?: string } & Record<string, unknown> };
 
-const IMAGE_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
-const CONFIG_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError']);
+const IMAGE_REASONS = ['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName'];
+const CONFIG_REASONS = ['CreateContainerConfigError', 'CreateContainerError'];
+/** Waiting reasons that will not fix themselves, and the failure id each one is. */
+const STUCK_REASONS = new Map<string, PodFailureId>([
+  ...IMAGE_REASONS.map((r) => [r, 'pods.image'] as const),
+  ...CONFIG_REASONS.map((r) => [r, 'pods.config'] as const),
+]);
 
 /** Everything wrong with one pod that will not fix itself, most specific reason first. */
 export function podFailures(pod: Pod): PodFailure[] {
@@ -89,17 +94,10 @@ function containerFailure(
       previousLogs: !term,
     };
   }
-  if (waiting?.reason && IMAGE_REASONS.has(waiting.reason)) {
+  const stuck = waiting?.reason ? STUCK_REASONS.get(waiting.reason) : undefined;
+  if (waiting?.reason && stuck) {
     return {
-      id: 'pods.image',
-      reason: waiting.reason,
-      message: waiting.message ?? waiting.reason,
-      previousLogs: false,
-    };
-  }
-  if (waiting?.reason && CONFIG_REASONS.has(waiting.reason)) {
-    return {
-      id: 'pods.config',
+      id: stuck,
       reason: waiting.reason,
       message: waiting.message ?? waiting.reason,
       previousLogs: false,

@@ -64,20 +64,40 @@ export async function runAddon(
 ): Promise<number> {
   await session.helm.assertInstalled();
   const values = await session.helm.getValues(true);
-  return opts.remove ? removeAddon(ctx, session, opts, values) : enableAddon(ctx, session, opts, values);
+  const { release, namespace } = session.target;
+  const req: AddonRequest = { ctx, session, opts, addon: opts.addon, release, namespace, values };
+  return opts.remove ? removeAddon(req) : enableAddon(req);
 }
 
-async function removeAddon(
-  ctx: CommandContext,
-  session: ClusterSession,
-  opts: AddonOptions,
-  values: Record<string, unknown>,
-): Promise<number> {
-  const { addon } = opts;
-  const { release, namespace } = session.target;
-  const base = { addon: addon.name, release, namespace, context: session.place.context };
+/** One add-on command against an installed release: who asked, where, and the release's values before it. */
+interface AddonRequest {
+  ctx: CommandContext;
+  session: ClusterSession;
+  opts: AddonOptions;
+  addon: Addon;
+  release: string;
+  namespace: string;
+  values: Record<string, unknown>;
+}
+
+/** The JSON document of an add-on command. */
+function resultDoc(req: AddonRequest, action: string, revision: number | null): Record<string, unknown> {
+  const { addon, release, namespace, session } = req;
+  return {
+    ok: true,
+    addon: addon.name,
+    release,
+    namespace,
+    context: session.place.context,
+    action,
+    revision,
+  };
+}
+
+async function removeAddon(req: AddonRequest): Promise<number> {
+  const { ctx, session, opts, addon, release, namespace, values } = req;
   if (!isEnabled(addon, values)) {
-    if (opts.json) printJson({ ok: true, ...base, action: 'already-off', revision: null }, ctx.stdout);
+    if (opts.json) printJson(resultDoc(req, 'already-off', null), ctx.stdout);
     else ctx.log.info(`${addon.title} is not on in release "${release}": nothing to do`);
     return ExitCode.Ok;
   }
@@ -101,7 +121,7 @@ async function removeAddon(
     signal: ctx.signal,
     namespace,
   });
-  if (opts.json) printJson({ ok: true, ...base, action: 'removed', revision }, ctx.stdout);
+  if (opts.json) printJson(resultDoc(req, 'removed', revision), ctx.stdout);
   else {
     ctx.log.success(
       `${addon.title} is off in release "${release}"${revision ? ` (revision ${revision})` : ''}`,
@@ -111,17 +131,11 @@ async function removeAddon(
   return ExitCode.Ok;
 }
 
-async function enableAddon(
-  ctx: CommandContext,
-  session: ClusterSession,
-  opts: AddonOptions,
-  before: Record<string, unknown>,
-): Promise<number> {
-  const { addon } = opts;
-  const { release, namespace } = session.target;
-  let values = before;
+async function enableAddon(req: AddonRequest): Promise<number> {
+  const { ctx, session, opts, addon, release, namespace } = req;
+  let values = req.values;
   let revision: number | null = null;
-  const already = isEnabled(addon, before);
+  const already = isEnabled(addon, values);
   if (already) {
     ctx.log.info(`${addon.title} is already on in release "${release}"`);
   } else {
@@ -139,15 +153,7 @@ async function enableAddon(
   ctx.log.done();
   ctx.log.success(`${addon.title} is ready${revision ? ` (release revision ${revision})` : ''}`);
 
-  const doc = {
-    ok: true,
-    addon: addon.name,
-    release,
-    namespace,
-    context: session.place.context,
-    action: already ? 'already-on' : 'enabled',
-    revision,
-  };
+  const doc = resultDoc(req, already ? 'already-on' : 'enabled', revision);
   const targets = addonTargets(addon);
   const announce = async (
     assignments: readonly PortAssignment[],

@@ -74,16 +74,34 @@ export function failureDetail(message: string, events: string[], hint: string | 
   return redact(parts.join('\n'));
 }
 
+/** What a document entry is made of: the failure's own fields, its events, hint and logs. */
+interface EntryParts {
+  id: string;
+  object: string | null;
+  container?: string | null;
+  reason: string;
+  message: string;
+  events?: string[];
+  hint: string | undefined;
+  logs?: string;
+}
+
+/** A document entry: the detail joins message, events and hint; blank logs become null, others are redacted. */
+function entry(p: EntryParts): ReportFailure {
+  const logs = p.logs ?? '';
+  return {
+    id: p.id,
+    object: p.object,
+    container: p.container ?? null,
+    reason: p.reason,
+    detail: failureDetail(p.message, p.events ?? [], p.hint),
+    logs: logs.trim() === '' ? null : redact(logs),
+  };
+}
+
 /** A rollout failure (with logs and events) as a document entry. */
 export function fromRollout(f: DetailedFailure): ReportFailure {
-  return {
-    id: f.id,
-    object: f.object,
-    container: f.container ?? null,
-    reason: f.reason,
-    detail: failureDetail(f.message, f.events, rolloutHint(f)),
-    logs: f.logs.trim() === '' ? null : redact(f.logs),
-  };
+  return entry({ ...f, hint: rolloutHint(f) });
 }
 
 /** The hint of a rollout failure; an image with the chart's default tag gets the plain reason. */
@@ -98,14 +116,7 @@ function rolloutHint(f: DetailedFailure): string | undefined {
 
 /** A verification failure as a document entry. */
 export function fromVerify(f: VerifyFailure): ReportFailure {
-  return {
-    id: f.id,
-    object: f.object,
-    container: f.container ?? null,
-    reason: f.reason,
-    detail: failureDetail(f.message, [], hintFor(f.id, f.object)),
-    logs: null,
-  };
+  return entry({ ...f, hint: hintFor(f.id, f.object) });
 }
 
 /** An error that ended the deploy early, as a document entry. */
@@ -116,14 +127,7 @@ export function fromError(
   object: string | null = null,
   reason = 'Error',
 ): ReportFailure {
-  return {
-    id,
-    object,
-    container: null,
-    reason,
-    detail: failureDetail(message, [], hint),
-    logs: null,
-  };
+  return entry({ id, object, reason, message, hint });
 }
 
 /** The browser URL of each app: localhost ports for port-forward, the configured origins behind an ingress. */

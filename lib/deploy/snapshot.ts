@@ -81,47 +81,57 @@ export function currentReplicaSet(deployment: KubeObject, replicaSets: KubeObjec
   return own.sort((a, b) => created(b) - created(a) || revisionOf(b) - revisionOf(a))[0]?.metadata.name;
 }
 
-function deploymentState(d: KubeObject): WorkloadState {
-  const want = specReplicas(d);
-  const s = status(d);
-  const base = {
-    kind: 'Deployment' as const,
-    name: d.metadata.name,
-    component: componentOf(d) ?? d.metadata.name,
-  };
-  if (!observed(d)) return { ...base, ready: false, waitingFor: 'update not yet observed' };
-  const updated = s.updatedReplicas ?? 0;
-  const available = s.availableReplicas ?? 0;
-  const total = s.replicas ?? 0;
-  const ready = updated >= want && available >= want && total <= want;
-  const waitingFor =
-    total > updated
-      ? `${total - updated} old replica(s) terminating`
-      : `${Math.min(available, updated)}/${want} ready`;
+/** The fields that name a workload: kind, name, and component (the name when unlabelled). */
+function workloadId<K extends WorkloadState['kind']>(
+  o: KubeObject,
+  kind: K,
+): { kind: K; name: string; component: string } {
+  return { kind, name: o.metadata.name, component: componentOf(o) ?? o.metadata.name };
+}
+
+/** Readiness of a Deployment or StatefulSet: nothing until its update is observed, then what `judge` reads. */
+function replicatedState(
+  o: KubeObject,
+  kind: 'Deployment' | 'StatefulSet',
+  judge: (want: number, s: Status) => { ready: boolean; waitingFor: string },
+): WorkloadState {
+  const base = workloadId(o, kind);
+  if (!observed(o)) return { ...base, ready: false, waitingFor: 'update not yet observed' };
+  const { ready, waitingFor } = judge(specReplicas(o), status(o));
   return { ...base, ready, waitingFor: ready ? '' : waitingFor };
 }
 
+function deploymentState(d: KubeObject): WorkloadState {
+  return replicatedState(d, 'Deployment', (want, s) => {
+    const updated = s.updatedReplicas ?? 0;
+    const available = s.availableReplicas ?? 0;
+    const total = s.replicas ?? 0;
+    return {
+      ready: updated >= want && available >= want && total <= want,
+      waitingFor:
+        total > updated
+          ? `${total - updated} old replica(s) terminating`
+          : `${Math.min(available, updated)}/${want} ready`,
+    };
+  });
+}
+
 function statefulSetState(s: KubeObject): WorkloadState {
-  const want = specReplicas(s);
-  const st = status(s);
-  const base = {
-    kind: 'StatefulSet' as const,
-    name: s.metadata.name,
-    component: componentOf(s) ?? s.metadata.name,
-  };
-  if (!observed(s)) return { ...base, ready: false, waitingFor: 'update not yet observed' };
-  const revisionDone = !st.updateRevision || !st.currentRevision || st.updateRevision === st.currentRevision;
-  const updated = st.updatedReplicas ?? (revisionDone ? (st.readyReplicas ?? 0) : 0);
-  const ready = (st.readyReplicas ?? 0) >= want && (revisionDone || updated >= want);
-  return { ...base, ready, waitingFor: ready ? '' : `${st.readyReplicas ?? 0}/${want} ready` };
+  return replicatedState(s, 'StatefulSet', (want, st) => {
+    const revisionDone =
+      !st.updateRevision || !st.currentRevision || st.updateRevision === st.currentRevision;
+    const updated = st.updatedReplicas ?? (revisionDone ? (st.readyReplicas ?? 0) : 0);
+    return {
+      ready: (st.readyReplicas ?? 0) >= want && (revisionDone || updated >= want),
+      waitingFor: `${st.readyReplicas ?? 0}/${want} ready`,
+    };
+  });
 }
 
 function jobWorkload(j: KubeObject): { state: WorkloadState; failed?: RolloutFailure } {
   const js = jobState(j);
   const state: WorkloadState = {
-    kind: 'Job',
-    name: j.metadata.name,
-    component: componentOf(j) ?? j.metadata.name,
+    ...workloadId(j, 'Job'),
     ready: js.state === 'complete',
     waitingFor: js.state === 'complete' ? '' : 'running',
   };
