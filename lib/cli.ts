@@ -4,7 +4,7 @@ import { Runner, type RunnerOptions } from './exec.ts';
 import { Logger, printJson } from './log.ts';
 import { closest } from './did-you-mean.ts';
 import { swallowedOptions, withSeparator } from './npm-flags.ts';
-import { redact } from './redact.ts';
+import { Redactor, withRedactor } from './redact.ts';
 import { sleep } from './time.ts';
 
 export interface OptionSpec {
@@ -152,6 +152,8 @@ export interface CommandContext {
   signal: AbortSignal;
   /** The command as typed (npm script name and its arguments), for hints that repeat it. */
   invocation?: { name: string; argv: readonly string[] };
+  /** This run's secrets: what it remembers is masked in everything the run prints. */
+  redactor: Redactor;
 }
 
 export interface World {
@@ -178,16 +180,27 @@ function defaultWorld(): World {
  * Runs a command entry: parse, handle --help, run, map errors to exit codes and
  * hints, and stop every child on Ctrl+C (exit 130).
  */
-export async function runCommand(
+export function runCommand(
   spec: CommandSpec,
   handler: (ctx: CommandContext) => Promise<number | void>,
   worldOverrides: Partial<World> = {},
 ): Promise<number> {
+  const redactor = new Redactor();
+  return withRedactor(redactor, () => runWith(redactor, spec, handler, worldOverrides));
+}
+
+async function runWith(
+  redactor: Redactor,
+  spec: CommandSpec,
+  handler: (ctx: CommandContext) => Promise<number | void>,
+  worldOverrides: Partial<World>,
+): Promise<number> {
   const world = { ...defaultWorld(), ...worldOverrides };
   const wantsJson = world.argv.includes('--json');
-  let log = new Logger({ json: wantsJson, out: wantsJson ? world.stderr : world.stdout });
+  let log = new Logger({ json: wantsJson, out: wantsJson ? world.stderr : world.stdout, redactor });
   const runner = new Runner({
     env: world.env,
+    redactor,
     onCommand: (line) => log.debug(`$ ${line}`),
     ...crashInjection(world.env),
   });
@@ -201,7 +214,7 @@ export async function runCommand(
     crashed = true;
     ac.abort(err);
     log.done();
-    reportError(err, log, wantsJson, world);
+    reportError(err, log, wantsJson, world, redactor);
     void runner.stopAll().finally(() => world.exit(ExitCode.Failed));
   };
   process.on('uncaughtException', onCrash);
@@ -245,6 +258,7 @@ export async function runCommand(
         json,
         verbose: Boolean(args.values.verbose),
         out: json ? world.stderr : world.stdout,
+        redactor,
       });
       code =
         (await handler({
@@ -256,6 +270,7 @@ export async function runCommand(
           stdin: world.stdin,
           signal: ac.signal,
           invocation: { name: spec.name, argv: world.argv },
+          redactor,
         })) ?? ExitCode.Ok;
     }
   } catch (err) {
@@ -263,7 +278,7 @@ export async function runCommand(
     // After Ctrl+C, what failed is the interrupted tool (helm's "context canceled", kubectl's broken
     // read): not news. The command's own InterruptedError says what state it left; else just that.
     const shown = !interrupted || err instanceof InterruptedError ? err : ac.signal.reason;
-    reportError(shown, log, wantsJson, world);
+    reportError(shown, log, wantsJson, world, redactor);
   } finally {
     log.done();
     await runner.stopAll();
@@ -288,7 +303,8 @@ function crashInjection(env: NodeJS.ProcessEnv): Pick<RunnerOptions, 'crashAfter
   return Number.isInteger(n) && n > 0 ? { crashAfter: n } : {};
 }
 
-function reportError(err: unknown, log: Logger, json: boolean, world: World): void {
+function reportError(err: unknown, log: Logger, json: boolean, world: World, redactor: Redactor): void {
+  const redact = (t: string): string => redactor.redact(t);
   const message = redact(err instanceof Error ? err.message : String(err));
   const hint = err instanceof TaskflowError && err.hint ? redact(err.hint) : undefined;
   if (json) {
@@ -296,6 +312,7 @@ function reportError(err: unknown, log: Logger, json: boolean, world: World): vo
     printJson(
       { ok: false, ...report, error: { message, ...(hint ? { hint } : {}), exitCode: exitCodeOf(err) } },
       world.stdout,
+      redactor,
     );
   }
   log.error(message);

@@ -6,7 +6,6 @@ import { Helm, type HelmTarget } from './helm.ts';
 import { Kubectl } from './kubectl.ts';
 import type { Logger } from './log.ts';
 import { type Destructive, type Place, assertMayWrite, placeLine, resolvePlace } from './kube-context.ts';
-import { registerSecrets } from './redact.ts';
 import { detectTools, findTool, type Tools } from './tools.ts';
 
 /** The repository root (this file lives in lib/). */
@@ -39,7 +38,7 @@ export function loadCommandSettings(ctx: CommandContext): LoadedSettings {
     release: str(v, 'release'),
   });
   assertNoErrors(problems, envFile);
-  registerSecrets(
+  ctx.redactor.add(
     settings.sso.dbPassword,
     settings.sso.authSecret,
     settings.sso.smtp?.password,

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { $, type ProcessPromise } from 'zx';
 import { Secret } from './secrets.ts';
-import { redact, registerSecrets } from './redact.ts';
+import { Redactor, currentRedactor } from './redact.ts';
 import { sleep } from './time.ts';
 
 /** What goes to a child's stdin: secrets are revealed only here, never in argv. */
@@ -47,6 +47,8 @@ export interface RunnerOptions {
   /** Called with each command line (secrets masked) before it starts, e.g. for --verbose. */
   onCommand?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** The run's secrets: stdin secrets are remembered and echoed commands masked by it. */
+  redactor?: Redactor;
   /** Fault injection (tests): throw an uncaught error after the first long-running child, or the N-th process. */
   crashAfter?: 'start' | number;
 }
@@ -61,8 +63,17 @@ export class Runner {
   readonly #children = new Set<ProcessPromise>();
   readonly #opts: RunnerOptions;
 
+  /** Remembers the secrets given to children on stdin and masks them in echoed command lines. */
+  readonly #redactor: Redactor;
+
   constructor(opts: RunnerOptions = {}) {
     this.#opts = opts;
+    // The run's (runCommand passes it); a runner made outside any run keeps its own.
+    this.#redactor = opts.redactor ?? currentRedactor() ?? new Redactor();
+  }
+
+  #mask(text: string): string {
+    return this.#redactor.redact(text);
   }
 
   /** Runs a command to completion; never throws for a non-zero exit (callers translate). */
@@ -91,7 +102,7 @@ export class Runner {
     if (cmd === undefined) throw new Error('empty command');
     const started = Date.now();
     this.calls.push({ argv, startedAt: started });
-    this.#opts.onCommand?.(redact(argv.map(quoteForDisplay).join(' ')));
+    this.#opts.onCommand?.(this.#mask(argv.map(quoteForDisplay).join(' ')));
     const r = spawnSync(cmd, args, {
       encoding: 'utf8',
       env: this.#opts.env ?? process.env,
@@ -137,7 +148,7 @@ export class Runner {
     const [cmd, ...args] = argv;
     if (cmd === undefined) throw new Error('empty command');
     this.calls.push({ argv, startedAt: Date.now() });
-    this.#opts.onCommand?.(redact(argv.map(quoteForDisplay).join(' ')));
+    this.#opts.onCommand?.(this.#mask(argv.map(quoteForDisplay).join(' ')));
     const env = { ...(this.#opts.env ?? process.env), ...opts.env };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
     const fd = openSync(opts.logFile, 'a', 0o600);
@@ -172,9 +183,11 @@ export class Runner {
 
   #spawn(argv: string[], opts: RunOptions, keepBytes?: number): ProcessPromise {
     if (argv.length === 0) throw new Error('empty command');
-    if (opts.stdin instanceof Secret) registerSecrets(opts.stdin);
+    if (opts.stdin instanceof Secret) {
+      this.#redactor.add(opts.stdin);
+    }
     this.calls.push({ argv, startedAt: Date.now() });
-    this.#opts.onCommand?.(redact(argv.map(quoteForDisplay).join(' ')));
+    this.#opts.onCommand?.(this.#mask(argv.map(quoteForDisplay).join(' ')));
     const input = opts.stdin instanceof Secret ? opts.stdin.reveal() : opts.stdin;
     const env = { ...(this.#opts.env ?? process.env), ...opts.env };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];

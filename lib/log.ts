@@ -1,7 +1,7 @@
 import type chalk from 'chalk';
 import { Chalk } from 'chalk';
 import type { Ora, default as oraFn } from 'ora';
-import { redact } from './redact.ts';
+import { type Redactor, currentRedactor } from './redact.ts';
 
 export interface LoggerOptions {
   /** Human output goes here; with --json it is stderr so stdout stays pure JSON. */
@@ -11,6 +11,8 @@ export interface LoggerOptions {
   /** Spinners only on a TTY, never under CI. */
   interactive?: boolean;
   color?: boolean;
+  /** The run's secrets to mask; else those of the run the printing code belongs to. */
+  redactor?: Redactor;
 }
 
 /** Whether spinners and colours suit this stream: a TTY, not CI, colour not disabled. */
@@ -20,7 +22,7 @@ export function isInteractive(stream: NodeJS.WritableStream, env: NodeJS.Process
 
 /**
  * The suite's only printer. Library code reports through it; every line passes
- * through `redact`, so a registered secret never reaches the terminal.
+ * through the run's redactor, so a registered secret never reaches the terminal.
  */
 export class Logger {
   readonly json: boolean;
@@ -28,6 +30,7 @@ export class Logger {
   readonly #out: NodeJS.WritableStream;
   readonly #interactive: boolean;
   readonly #c: typeof chalk;
+  readonly #redactor: Redactor | undefined;
   #spinner: Ora | undefined;
   /** The spinner library, loaded only for a terminal (a pipe, CI or --json never pays its import). */
   #ora: typeof oraFn | undefined;
@@ -37,6 +40,7 @@ export class Logger {
   constructor(opts: LoggerOptions = {}) {
     this.json = opts.json ?? false;
     this.verbose = opts.verbose ?? false;
+    this.#redactor = opts.redactor;
     this.#out = opts.out ?? (this.json ? process.stderr : process.stdout);
     this.#interactive = opts.interactive ?? isInteractive(this.#out);
     const color = opts.color ?? (this.#interactive && !process.env.NO_COLOR);
@@ -84,7 +88,7 @@ export class Logger {
 
   /** Shows progress: a spinner on a TTY, a plain line elsewhere (and only when the text changes). */
   progress(text: string): void {
-    const t = redact(text);
+    const t = this.#mask(text);
     if (this.#interactive) {
       this.#pending = undefined;
       if (this.#spinner) this.#spinner.text = t;
@@ -105,18 +109,26 @@ export class Logger {
     this.#spinner = undefined;
   }
 
+  #mask(text: string): string {
+    return (this.#redactor ?? currentRedactor())?.redact(text) ?? text;
+  }
   #line(msg: string): void {
     this.#write(`${msg}\n`);
   }
   #write(text: string): void {
     const spinning = this.#spinner?.isSpinning;
     if (spinning) this.#spinner?.clear();
-    this.#out.write(redact(text));
+    this.#out.write(this.#mask(text));
     if (spinning) this.#spinner?.render();
   }
 }
 
 /** Writes the one JSON document of a --json run to stdout, secrets masked. */
-export function printJson(doc: unknown, out: NodeJS.WritableStream = process.stdout): void {
-  out.write(`${redact(JSON.stringify(doc, null, 2))}\n`);
+export function printJson(
+  doc: unknown,
+  out: NodeJS.WritableStream = process.stdout,
+  redactor: Redactor | undefined = currentRedactor(),
+): void {
+  const text = JSON.stringify(doc, null, 2);
+  out.write(`${redactor ? redactor.redact(text) : text}\n`);
 }

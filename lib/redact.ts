@@ -1,29 +1,50 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Secret, SECRET_MASK } from './secrets.ts';
 
 /**
- * Every secret value the process has seen. Anything the suite prints (logs,
- * errors, JSON, echoed commands, captured tool output) passes through `redact`.
+ * The secret values one command run has seen, and the masking of them. Each run has its own (made by
+ * runCommand, in `ctx.redactor`): two runs in one process (the tests run many) never share secrets.
+ * Anything the suite prints (logs, errors, JSON, echoed commands, captured tool output) passes through it.
  */
-const known = new Set<string>();
+export class Redactor {
+  readonly #known = new Set<string>();
 
-/** Remembers secret values so that all later output masks them. */
-export function registerSecrets(...values: (Secret | string | undefined)[]): void {
-  for (const v of values) {
-    if (v === undefined) continue;
-    const raw = v instanceof Secret ? v.reveal() : v;
-    // Very short values would mask ordinary words; secrets here are 16+ chars anyway.
-    if (raw.length >= 6) known.add(raw);
+  /** Remembers secret values so that all later output of this run masks them. */
+  add(...values: (Secret | string | undefined)[]): void {
+    for (const v of values) {
+      if (v === undefined) continue;
+      const raw = v instanceof Secret ? v.reveal() : v;
+      // Very short values would mask ordinary words; secrets here are 16+ chars anyway.
+      if (raw.length >= 6) this.#known.add(raw);
+    }
+  }
+
+  /** Replaces every remembered secret value in a text by the mask. */
+  redact(text: string): string {
+    let out = text;
+    for (const v of this.#known) if (out.includes(v)) out = out.split(v).join(SECRET_MASK);
+    return out;
   }
 }
 
-/** Replaces every registered secret value in a text by the mask. */
-export function redact(text: string): string {
-  let out = text;
-  for (const v of known) if (out.includes(v)) out = out.split(v).join(SECRET_MASK);
-  return out;
+const current = new AsyncLocalStorage<Redactor>();
+
+/** Runs `fn` (and everything it starts) as one run whose secrets `redactor` remembers and masks. */
+export function withRedactor<T>(redactor: Redactor, fn: () => T): T {
+  return current.run(redactor, fn);
 }
 
-/** Forgets registered secrets (tests only). */
-export function clearSecretsForTest(): void {
-  known.clear();
+/** The redactor of the run this code belongs to, if it runs inside one. */
+export function currentRedactor(): Redactor | undefined {
+  return current.getStore();
+}
+
+/** Remembers secret values in the current run's redactor (outside a run there is nothing to print to). */
+export function registerSecrets(...values: (Secret | string | undefined)[]): void {
+  current.getStore()?.add(...values);
+}
+
+/** Masks the current run's secrets in a text (unchanged outside a run). */
+export function redact(text: string): string {
+  return current.getStore()?.redact(text) ?? text;
 }

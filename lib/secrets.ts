@@ -42,13 +42,3 @@ export const SECRET_MASK = MASK;
 export function generateSecret(bytes = 16): Secret {
   return new Secret(randomBytes(bytes).toString('hex'));
 }
-
-/** Replaces every occurrence of each secret's value in a text by the mask. */
-export function maskSecrets(text: string, secrets: Iterable<Secret | string>): string {
-  let out = text;
-  for (const s of secrets) {
-    const v = typeof s === 'string' ? s : s.reveal();
-    if (v.length >= 4) out = out.split(v).join(MASK);
-  }
-  return out;
-}

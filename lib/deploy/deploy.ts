@@ -16,7 +16,6 @@ import { printChecks, runChecks } from '../checks.ts';
 import { SETTINGS_CHECKS } from '../settings-checks.ts';
 import { loadEnvLeniently } from '../settings-load.ts';
 import { printJson } from '../log.ts';
-import { registerSecrets } from '../redact.ts';
 import { GENERATED_COMMENT, type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
 import { apiScaleUp } from './first-start.ts';
@@ -245,7 +244,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     envFilePath: s.envFile.path,
     writeBack: false,
   });
-  registerSecrets(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
+  ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
 
   run.step = 'db.password-drift';
   const dbs = managedDatabases(userValues);

@@ -5,7 +5,6 @@ import { allowance, placeLine } from '../kube-context.ts';
 import { ExitCode } from '../errors.ts';
 import { Helm, helmUpgradeArgs } from '../helm.ts';
 import { quoteForDisplay } from '../exec.ts';
-import { registerSecrets } from '../redact.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
 import { detectTool } from '../tools.ts';
 import { imageValues, planBuilds } from './build.ts';
@@ -33,7 +32,7 @@ export async function runDryRun(
   const helm = new Helm(ctx.runner, helmTool.path, helmTool.major, s.target);
   // Offline: a secret missing from the env file is shown as generated (on deploy it is first looked up in the cluster).
   const secrets = await resolveSecrets(s.settings, { envFilePath: s.envFile.path, writeBack: false });
-  registerSecrets(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
+  ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
 
   let images: Values | undefined;
   const lines: string[] = [];

@@ -6,7 +6,6 @@ import { didYouMean } from '../env.ts';
 import { ExitCode, OperationError, UsageError } from '../errors.ts';
 import { Kubectl, type KubeObject } from '../kubectl.ts';
 import { printJson } from '../log.ts';
-import { registerSecrets } from '../redact.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { detectTool } from '../tools.ts';
@@ -74,7 +73,7 @@ export async function runEnvFlow(ctx: CommandContext): Promise<number> {
     writeBack: false,
     ...(kubectl && { readCluster: batchedSecretReader(kubectl) }),
   });
-  registerSecrets(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
+  ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
   const chart = path.resolve(str(ctx.args.values, 'chart') ?? CHART_PATH);
   const [render, live] = await Promise.all([
     renderChart(ctx.runner, helmTool.path, {

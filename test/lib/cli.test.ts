@@ -198,12 +198,15 @@ describe('runCommand', () => {
   });
 
   it('with --json, stdout holds only one JSON document, even for an error, and never a secret', async () => {
-    registerSecrets('json-secret-value-1234');
     const t = world(['--json']);
     const code = await runCommand(
       spec,
-      async () =>
-        Promise.reject(new NotReadyError('cannot use json-secret-value-1234', { hint: 'minikube start' })),
+      async (ctx) => {
+        ctx.redactor.add('json-secret-value-1234');
+        return Promise.reject(
+          new NotReadyError('cannot use json-secret-value-1234', { hint: 'minikube start' }),
+        );
+      },
       t.w,
     );
     expect(code).toBe(3);
@@ -214,5 +217,36 @@ describe('runCommand', () => {
     });
     expect(t.err()).toContain('✗ cannot use ••••••');
     expect(t.out() + t.err()).not.toContain('json-secret-value-1234');
+  });
+
+  it('each run masks the secrets it met, wherever in the run they were registered, and no other run sees them', async () => {
+    const a = world([]);
+    const b = world([]);
+    let release: () => void = () => undefined;
+    const bStarted = new Promise<void>((r) => (release = r));
+    const [codeA, codeB] = await Promise.all([
+      runCommand(
+        spec,
+        async () => {
+          await new Promise<void>((r) => setTimeout(r, 0)); // a timer hop: still this run
+          registerSecrets('run-a-secret-5678');
+          await bStarted;
+          throw new NotReadyError('run a: run-a-secret-5678');
+        },
+        a.w,
+      ),
+      runCommand(
+        spec,
+        async () => {
+          release();
+          await new Promise<void>((r) => setTimeout(r, 0));
+          throw new NotReadyError('run b: run-a-secret-5678');
+        },
+        b.w,
+      ),
+    ]);
+    expect([codeA, codeB]).toEqual([3, 3]);
+    expect(a.out()).toContain('✗ run a: ••••••');
+    expect(b.out()).toContain('✗ run b: run-a-secret-5678');
   });
 });

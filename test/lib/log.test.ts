@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Logger } from '../../lib/log.ts';
-import { clearSecretsForTest, registerSecrets } from '../../lib/redact.ts';
+import { Redactor, registerSecrets, withRedactor } from '../../lib/redact.ts';
 
 type Sink = PassThrough & { text(): string; isTTY: boolean; columns: number } & Record<string, unknown>;
 
@@ -22,8 +22,6 @@ function sink(isTTY: boolean): Sink {
   s.text = () => text;
   return s;
 }
-
-afterEach(() => clearSecretsForTest());
 
 describe('Logger.progress', () => {
   it('prints a plain line per change of text when not on a terminal', () => {
@@ -56,11 +54,27 @@ describe('Logger.progress', () => {
     expect(out.text()).toBe('finished\n');
   });
 
-  it('masks registered secrets in progress text', () => {
-    registerSecrets('s3cr3t-value');
+  it("masks its run's secrets in progress text", () => {
+    const redactor = new Redactor();
+    redactor.add('s3cr3t-value');
+    const out = sink(false);
+    const log = new Logger({ out, interactive: false, redactor });
+    log.progress('connecting with s3cr3t-value');
+    expect(out.text()).toBe('… connecting with ••••••\n');
+  });
+
+  it('without a redactor of its own, masks the secrets of the run it prints for, and only those', async () => {
     const out = sink(false);
     const log = new Logger({ out, interactive: false });
-    log.progress('connecting with s3cr3t-value');
-    expect(out.text()).not.toContain('s3cr3t-value');
+    const runA = new Redactor();
+    await withRedactor(runA, async () => {
+      registerSecrets('secret-of-run-a');
+      await Promise.resolve(); // across an await, still run A
+      log.info('a: secret-of-run-a');
+    });
+    withRedactor(new Redactor(), () => log.info('b: secret-of-run-a'));
+    registerSecrets('outside-any-run'); // no run: nothing remembers it
+    log.info('c: outside-any-run');
+    expect(out.text()).toBe('a: ••••••\nb: secret-of-run-a\nc: outside-any-run\n');
   });
 });

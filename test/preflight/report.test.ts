@@ -13,7 +13,7 @@ import {
 } from '../../lib/checks.ts';
 import { TaskflowError } from '../../lib/errors.ts';
 import { Logger } from '../../lib/log.ts';
-import { registerSecrets } from '../../lib/redact.ts';
+import { Redactor, registerSecrets, withRedactor } from '../../lib/redact.ts';
 
 const capture = () => {
   const s = new PassThrough();
@@ -50,11 +50,13 @@ describe('runChecks', () => {
   });
 
   it('masks registered secrets in every field', async () => {
-    registerSecrets('s3cr3t-value-xyz');
-    const rs = await runChecks(
-      [{ id: 'x', title: 'X', run: () => fail('has s3cr3t-value-xyz', 'not s3cr3t-value-xyz') }],
-      null,
-    );
+    const rs = await withRedactor(new Redactor(), () => {
+      registerSecrets('s3cr3t-value-xyz');
+      return runChecks(
+        [{ id: 'x', title: 'X', run: () => fail('has s3cr3t-value-xyz', 'not s3cr3t-value-xyz') }],
+        null,
+      );
+    });
     expect(JSON.stringify(rs)).not.toContain('s3cr3t-value-xyz');
   });
 });
