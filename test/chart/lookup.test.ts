@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findObject, renderChart, renderError, secretData, type K8sObject } from '../support/chart.ts';
 import type { ToolsetName } from '../support/tools.ts';
-import { SERVER_DRY_RUN, startStubApiServer, type StubApiServer } from './stub-apiserver.ts';
+import { SERVER_DRY_RUN, startLookupCluster, type LookupCluster } from './lookup-cluster.ts';
 
 const NS = 'kept-ns';
 const RELEASE = 'kept';
@@ -11,11 +11,11 @@ const KEPT = {
   pgadmin: { password: 'kept-pgadmin-password' },
 };
 
-let stub: StubApiServer;
+let cluster: LookupCluster;
 beforeAll(async () => {
-  stub = await startStubApiServer({ namespace: NS, release: RELEASE, secrets: KEPT });
+  cluster = await startLookupCluster({ namespace: NS, release: RELEASE, secrets: KEPT });
 });
-afterAll(() => stub.close());
+afterAll(() => cluster?.stop());
 
 function render(toolset: ToolsetName, values: object): Promise<K8sObject[]> {
   return renderChart({
@@ -24,7 +24,7 @@ function render(toolset: ToolsetName, values: object): Promise<K8sObject[]> {
     release: RELEASE,
     namespace: NS,
     args: SERVER_DRY_RUN,
-    env: stub.env,
+    env: cluster.env,
   });
 }
 function secret(objects: K8sObject[], name: string): Record<string, string> {
@@ -42,7 +42,7 @@ describe.each(['v35', 'v33'] as const)('helm lookup with %s', (toolset) => {
     const api = secret(objects, 'api-postgres').password!;
     expect(api).toMatch(/^[0-9a-f]{32}$/);
     expect(new URL(secret(objects, 'taskflow-api').DATABASE_URL!).password).toBe(api);
-    expect(stub.secretReads).toEqual(
+    expect(cluster.secretReads).toEqual(
       expect.arrayContaining(['sso-postgres', 'api-postgres', 'sso-platform', 'pgadmin']),
     );
   });
@@ -66,7 +66,7 @@ describe.each(['v35', 'v33'] as const)('helm lookup with %s', (toolset) => {
       release: RELEASE,
       namespace: NS,
       args: SERVER_DRY_RUN,
-      env: stub.env,
+      env: cluster.env,
     });
     expect(err).toContain(
       'api.database.host: the database is external (db.example.com) but no password is given',

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findObject, renderChart, secretData, type K8sObject } from '../support/chart.ts';
 import { freePort, startPg, type PgServer } from '../support/embedded-pg.ts';
 import type { ToolsetName } from '../support/tools.ts';
-import { SERVER_DRY_RUN, startStubApiServer, type StubApiServer } from './stub-apiserver.ts';
+import { SERVER_DRY_RUN, startLookupCluster, type LookupCluster } from './lookup-cluster.ts';
 import { mountOf, pgadminPassFile, pgadminPod, pgadminServers } from './pgadmin.ts';
 import { container, resolveEnv } from './workloads.ts';
 
@@ -22,7 +22,7 @@ const NS = 'enc';
 const RELEASE = 'enc';
 
 let server: PgServer;
-let stub: StubApiServer;
+let cluster: LookupCluster;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tf-chart-enc-'));
 
 beforeAll(async () => {
@@ -44,7 +44,7 @@ beforeAll(async () => {
   }
   await admin.end();
   // The passwords are what a previous release left in the cluster's Secrets.
-  stub = await startStubApiServer({
+  cluster = await startLookupCluster({
     namespace: NS,
     release: RELEASE,
     secrets: { 'sso-postgres': { password: SSO_PASSWORD }, 'api-postgres': { password: API_PASSWORD } },
@@ -52,14 +52,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stub?.close();
+  await cluster?.stop();
   await server?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
 const rendered = new Map<ToolsetName, Promise<K8sObject[]>>();
 
-/** Renders (once per toolset) with both databases at the embedded server, passwords kept from the stub cluster. */
+/** Renders (once per toolset) with both databases at the embedded server, passwords kept from the simulated cluster. */
 function renderAgainstPg(toolset: ToolsetName): Promise<K8sObject[]> {
   const db = { host: '127.0.0.1', port: server.port, sslmode: 'disable' };
   const cached = rendered.get(toolset);
@@ -69,7 +69,7 @@ function renderAgainstPg(toolset: ToolsetName): Promise<K8sObject[]> {
     release: RELEASE,
     namespace: NS,
     args: SERVER_DRY_RUN,
-    env: stub.env,
+    env: cluster.env,
     values: { sso: { database: db }, api: { database: db }, pgadmin: { enabled: true } },
   });
   rendered.set(toolset, p);
@@ -125,7 +125,7 @@ describe('in-cluster URL form', () => {
       release: RELEASE,
       namespace: NS,
       args: SERVER_DRY_RUN,
-      env: stub.env,
+      env: cluster.env,
     });
     const url = secretData(findObject(objects, 'Secret', 'sso-platform')).DATABASE_URL!;
     expect(url.endsWith('@sso-postgres:5432/sso_db?sslmode=disable')).toBe(true);

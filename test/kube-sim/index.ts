@@ -13,7 +13,7 @@ import { startControllers } from './controllers/index.ts';
 import { Kubelet } from './kubelet/index.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { loadScenario, type Scenario } from './scenario.ts';
-import { startApiServer } from './server.ts';
+import { startApiServer, type RequestObserver } from './server.ts';
 import type { Store } from './store.ts';
 import { handleStreamUpgrade } from './streams/index.ts';
 import { startThreaded } from './thread.ts';
@@ -36,6 +36,8 @@ export interface KubeSimOptions {
    * spawnSync.
    */
   inProcess?: boolean;
+  /** Called with each request's method and path (in-process instances only), e.g. to see what helm's lookup read. */
+  onRequest?: RequestObserver;
 }
 
 export interface CommandResult {
@@ -117,6 +119,7 @@ function toolEnv(dir: string, kubeconfigPath: string): NodeJS.ProcessEnv {
 /** Starts a simulated cluster (in a worker thread unless `inProcess`); resolves once it serves. */
 export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> {
   if (!opts.inProcess) {
+    if (opts.onRequest) throw new Error('startKubeSim: onRequest needs inProcess: true');
     // Scenario errors surface here, in the caller's thread, with a stack that points at it.
     loadScenario(opts.scenario);
     const t = await startThreaded(opts);
@@ -157,6 +160,7 @@ async function startInProcess(opts: KubeSimOptions): Promise<KubeSim> {
       proxy: (req, res, m) => serveProxy(cluster, (pod, port) => kubelet.connectPort(pod, port), req, res, m),
       upgrade: (req, socket, head) => handleStreamUpgrade(req, socket, head, kubelet),
       debug: opts.debug ?? process.env.KUBE_SIM_DEBUG === '1',
+      ...(opts.onRequest && { onRequest: opts.onRequest }),
     });
   } catch (err) {
     stopControllers();

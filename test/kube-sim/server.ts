@@ -39,6 +39,9 @@ export type ProxyHandler = (
 /** Takes an upgrade request (exec, attach, portforward); false when it is not one of those. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
+/** Sees each request's method and path before it is served (what a client asked, for assertions). */
+export type RequestObserver = (method: string, path: string) => void;
+
 export interface ApiServer {
   url: string;
   port: number;
@@ -88,10 +91,18 @@ const LOG_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/;
 /** Starts the API server on 127.0.0.1 (port 0 picks a free one). */
 export async function startApiServer(
   cluster: Cluster,
-  opts: { port?: number; logs: LogHandler; proxy: ProxyHandler; upgrade: UpgradeHandler; debug?: boolean },
+  opts: {
+    port?: number;
+    logs: LogHandler;
+    proxy: ProxyHandler;
+    upgrade: UpgradeHandler;
+    debug?: boolean;
+    onRequest?: RequestObserver;
+  },
 ): Promise<ApiServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://kube-sim');
+    opts.onRequest?.(req.method ?? '', url.pathname);
     if (opts.debug)
       process.stderr.write(
         `[kube-sim] ${req.method ?? ''} ${req.url ?? ''} ${req.headers['content-type'] ?? ''}\n`,
