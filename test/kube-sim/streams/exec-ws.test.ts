@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { fakeRuntime, pattern } from './fake-runtime.ts';
 import { runInContainer } from './run-in-container.ts';
-import { spdyExec, startStreamServer, wsExec } from './test-clients.ts';
+import { startSimApi } from './sim-api.ts';
+import { spdyExec, wsExec } from './test-clients.ts';
 
 describe('exec over WebSocket (v5.channel.k8s.io)', () => {
   const runtime = fakeRuntime();
-  let server: Awaited<ReturnType<typeof startStreamServer>>;
+  let server: Awaited<ReturnType<typeof startSimApi>>;
   beforeAll(async () => {
-    server = await startStreamServer(runtime);
+    server = await startSimApi(runtime);
   });
   afterAll(async () => {
     await server?.close();
@@ -102,7 +103,7 @@ describe('exec over WebSocket (v5.channel.k8s.io)', () => {
   it('kills the command when the client hangs up', async () => {
     const codes: Promise<number>[] = [];
     const info = { pod: { namespace: 'ns', name: 'p2' }, container: 'main', image: 'app', env: {} };
-    const local = await startStreamServer({
+    const local = await startSimApi({
       exec: (req) => {
         const code = runInContainer(info, req.command, req);
         codes.push(code);

@@ -1,3 +1,8 @@
+// The TCP server below (startHashBackend) stays: it is not an API server but the peer a scripted pod
+// runtime forwards to. kubectl.test.ts talks to the simulated cluster's own API server (sim-api.ts)
+// and checks the streaming layer byte for byte, which needs a raw TCP peer that reads an upload to
+// its half-close and answers with its hash; the simulated cluster's pods answer HTTP only, and
+// forwarding to them is covered by sim-e2e.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import net from 'node:net';

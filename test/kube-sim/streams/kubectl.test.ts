@@ -8,8 +8,8 @@ import { toolset } from '../../support/tools.ts';
 import { PostgresBacking } from '../postgres/index.ts';
 import { closePodStreams, runInContainer } from './index.ts';
 import { kubectl, portForward, roundTrip, startHashBackend } from './kubectl-helpers.ts';
-import { startMiniApiServer, type MiniApiServer } from './mini-apiserver.ts';
 import type { PodProcessInfo, PodRuntime } from './runtime-types.ts';
+import { startSimApi, type SimApi } from './sim-api.ts';
 
 const DB_ENV = {
   POSTGRES_USER: 'taskflow_user',
@@ -24,7 +24,7 @@ describe.each(['v35', 'v33'] as const)('real kubectl (%s) against the streaming 
   let root: string;
   let backing: PostgresBacking;
   let backend: Awaited<ReturnType<typeof startHashBackend>>;
-  let api: MiniApiServer;
+  let api: SimApi;
   let runtime: PodRuntime;
 
   beforeAll(async () => {
@@ -65,7 +65,7 @@ describe.each(['v35', 'v33'] as const)('real kubectl (%s) against the streaming 
         return s;
       },
     };
-    api = await startMiniApiServer(runtime, [
+    api = await startSimApi(runtime, [
       { name: 'web', containers: ['web'], ports: [8080] },
       { name: 'db-0', containers: ['postgres'], ports: [5432] },
     ]);

@@ -4,11 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeRuntime, pattern } from './fake-runtime.ts';
 import { closePodStreams } from './index.ts';
 import { pingFrame } from './spdy-frames.ts';
-import { openForward, readAll, spdyConnect, startStreamServer } from './test-clients.ts';
+import { startSimApi } from './sim-api.ts';
+import { openForward, readAll, spdyConnect } from './test-clients.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-/** A backend that answers each connection with the sha256 of what it received, then its own payload. */
+/**
+ * A backend that answers each connection with the sha256 of what it received, then its own payload.
+ * A plain TCP peer, not an API server: the pod runtime forwards to it, below the simulated cluster's
+ * API server; the cluster's own pods answer HTTP only and cannot report what reached them.
+ */
 async function startBackend(): Promise<{ port: number; seen: string[]; close(): Promise<void> }> {
   const seen: string[] = [];
   const server = net.createServer({ allowHalfOpen: true }, (sock) => {
@@ -31,12 +36,12 @@ async function startBackend(): Promise<{ port: number; seen: string[]; close(): 
 
 describe.each(['spdy', 'ws'] as const)('port-forward over %s', (mode) => {
   let backend: Awaited<ReturnType<typeof startBackend>>;
-  let server: Awaited<ReturnType<typeof startStreamServer>>;
+  let server: Awaited<ReturnType<typeof startSimApi>>;
   let runtime: ReturnType<typeof fakeRuntime>;
   beforeAll(async () => {
     backend = await startBackend();
     runtime = fakeRuntime({ 5432: backend.port });
-    server = await startStreamServer(runtime);
+    server = await startSimApi(runtime);
   });
   afterAll(async () => {
     await server?.close();

@@ -1,34 +1,7 @@
-import http from 'node:http';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { handleStreamUpgrade } from './index.ts';
-import type { PodRuntime } from './runtime-types.ts';
 import { SpdySession, type SpdyStream } from './spdy-session.ts';
 import { rawWebSocket } from './ws-raw-client.ts';
-
-/** A bare HTTP server that hands upgrades to handleStreamUpgrade (what the simulated API server does). */
-export async function startStreamServer(
-  runtime: PodRuntime,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
-  const sockets = new Set<Duplex>();
-  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    if (!handleStreamUpgrade(req, socket, head, runtime)) socket.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 export interface WsExecResult {
   stdout: Buffer;
