@@ -97,6 +97,7 @@ describe('npm run port-forward on the simulated cluster', () => {
   );
 
   it('a taken port names its holder (exit 1); --auto-ports moves and says so; --detach and --stop', async () => {
+    // A plain listener that only occupies the local port (the simulated cluster serves the rest).
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const taken = (server.address() as net.AddressInfo).port;

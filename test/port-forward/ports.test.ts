@@ -101,6 +101,7 @@ describe('who holds a port (/proc)', () => {
     let server: net.Server;
     let port: number;
     beforeAll(async () => {
+      // Only occupies a port for the bind test: no API server is involved, so no simulated cluster.
       server = net.createServer();
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       port = (server.address() as net.AddressInfo).port;

@@ -14,7 +14,7 @@ export interface PgServer {
   stop(): Promise<void>;
 }
 
-/** Asks the kernel for a free TCP port on loopback. */
+/** Asks the kernel for a free TCP port on loopback (a listener opened and closed at once, not a server). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
