@@ -1,17 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fchmodSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
 import { parse } from 'dotenv';
+import writeFileAtomic from 'write-file-atomic';
 import { UsageError } from './errors.ts';
 import { Secret } from './secrets.ts';
 
@@ -312,20 +301,11 @@ export function upsertEnvFile(
   writeAtomically(target, crlf ? text.replace(/\n/g, '\r\n') : text);
 }
 
+// Temp file beside it, fsync, chmod 0600 (whatever the umask), rename; the temp file is removed on failure.
 function writeAtomically(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      fchmodSync(fd, 0o600); // the umask may have narrowed the mode given to open
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileAtomic.sync(path, text, { mode: 0o600 });
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw new UsageError(`Cannot write the env file ${path}: ${(err as NodeJS.ErrnoException).code}`, {
       hint: `check that the folder of ${path} is writable`,
       cause: err,

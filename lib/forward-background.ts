@@ -1,6 +1,7 @@
 import { abortableSleep as sleep } from './time.ts';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { commandLine, isZombie } from './processes.ts';
 import type { ForwardStatus } from './forward-targets.ts';
 import type { CommandContext } from './cli.ts';
@@ -64,9 +65,7 @@ export function readPidFile(file: string): number | undefined {
 /** Writes a file atomically (a reader never sees half of it), creating its folder. */
 export function writeAtomic(file: string, text: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, file);
+  writeFileAtomic.sync(file, text, { mode: 0o600 });
 }
 
 /** Whether `pid` is a live detached port-forward of this suite (never signal anyone else's process). */

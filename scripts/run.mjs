@@ -35,12 +35,14 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Bumped when the way bundles are built changes, so older caches are rebuilt. */
-const FORMAT = 1;
+const FORMAT = 2;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCRIPTS = path.join(ROOT, 'scripts');
 const CACHE = process.env.TASKFLOW_BUILD_CACHE ?? path.join(ROOT, 'node_modules', '.cache', 'taskflow');
 /** Stands for `import.meta.url` in the bundle; each module declares its own (its source file's URL). */
 const META_URL = '__taskflow_source_url';
+/** Stands for CommonJS `__filename` (write-file-atomic reads it), which an ES module bundle lacks. */
+const FILENAME = '__taskflow_source_file';
 
 /** @param {string} text */
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
@@ -122,7 +124,7 @@ async function compile(name, bundlePath) {
       sourcemap: 'linked',
       sourcesContent: false,
       logLevel: 'silent',
-      define: { 'import.meta.url': META_URL },
+      define: { 'import.meta.url': META_URL, __filename: FILENAME },
       plugins: [
         {
           name: 'taskflow-sources',
@@ -136,9 +138,12 @@ async function compile(name, bundlePath) {
               const loader = /** @type {'ts' | 'js' | 'json'} */ (
                 args.path.endsWith('.json') ? 'json' : /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js'
               );
-              const contents = text.includes('import.meta.url')
+              let contents = text.includes('import.meta.url')
                 ? `const ${META_URL} = ${JSON.stringify(pathToFileURL(args.path).href)};\n${text}`
                 : text;
+              if (loader !== 'json' && text.includes('__filename')) {
+                contents = `const ${FILENAME} = ${JSON.stringify(args.path)};\n${contents}`;
+              }
               return { contents, loader };
             });
           },
