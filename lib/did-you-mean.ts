@@ -1,20 +1,9 @@
 /** "Did you mean ...?" for mistyped names: setting keys, option names. */
+import damerauLevenshtein from 'damerau-levenshtein';
 
-// Optimal string alignment distance: Levenshtein plus transposition of neighbours (PASWSORD).
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
+// Optimal string alignment distance (Levenshtein plus transposition of neighbours: PASWSORD is 1 from
+// PASSWORD), as damerau-levenshtein computes it.
+const editDistance = (a: string, b: string): number => damerauLevenshtein(a, b).steps;
 
 /**
  * The candidate closest to `word`, if it is close enough: one edit per five characters (at least one,
