@@ -3,6 +3,7 @@
  * Shared by every command that meets them (port-forward forwards them, deploy lists their URLs); the
  * addon command adds what it alone needs (its login printers and extra values) in lib/addons/.
  */
+import { APP } from './components.ts';
 
 /** A port of an add-on's Service that is forwarded to localhost. */
 export interface AddonPort {
@@ -55,7 +56,7 @@ export const ADDON_CATALOG: readonly AddonInfo[] = [
     service: 'mailpit',
     deployment: 'mailpit',
     ports: [{ name: 'web', remote: 8025, local: 8025 }],
-    alsoRolls: ['sso-platform'],
+    alsoRolls: [APP.sso.name],
     removeNote: 'caught mail is lost and the SSO goes back to the SMTP settings of the env file',
     losesData: true,
     offNote:

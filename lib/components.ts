@@ -20,6 +20,11 @@ export const APPS: readonly AppInfo[] = [
   { component: 'mcp', name: 'mcp-server', port: 8001, healthPath: '/health', localPort: 8001 },
 ];
 
+/** Each application by its component (`APP.sso.name` is the SSO's Deployment, Service and container). */
+export const APP: Readonly<Record<AppComponent, AppInfo>> = Object.fromEntries(
+  APPS.map((a) => [a.component, a]),
+) as Record<AppComponent, AppInfo>;
+
 export interface DbInfo {
   db: DbName;
   statefulSet: string;
@@ -33,6 +38,8 @@ export interface DbInfo {
   database: string;
   /** Env key of the settings file that holds this password. */
   envKey: 'POSTGRES_SSO_PASSWORD' | 'POSTGRES_API_PASSWORD';
+  /** Where the chart's values configure it. */
+  valuesKey: string;
   /** Deployments that read this database (restarted after a password change). */
   consumers: string[];
 }
@@ -49,7 +56,8 @@ export const DATABASES: Record<DbName, DbInfo> = {
     user: 'sso_user',
     database: 'sso_db',
     envKey: 'POSTGRES_SSO_PASSWORD',
-    consumers: ['sso-platform'],
+    valuesKey: 'sso.database',
+    consumers: [APP.sso.name],
   },
   api: {
     db: 'api',
@@ -62,7 +70,8 @@ export const DATABASES: Record<DbName, DbInfo> = {
     user: 'taskflow_user',
     database: 'taskflow_db',
     envKey: 'POSTGRES_API_PASSWORD',
-    consumers: ['taskflow-api'],
+    valuesKey: 'api.database',
+    consumers: [APP.api.name],
   },
 };
 

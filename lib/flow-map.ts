@@ -1,3 +1,4 @@
+import { APP, DATABASES } from './components.ts';
 import type { KubeObject } from './kubectl.ts';
 import type { Settings } from './env.ts';
 import type { ResolvedSecrets } from './secret-resolution.ts';
@@ -64,10 +65,10 @@ export interface FlowSetting {
 
 const DEPLOY = (name: string): WorkloadRef => ({ kind: 'Deployment', name });
 const STS = (name: string): WorkloadRef => ({ kind: 'StatefulSet', name });
-const SSO = DEPLOY('sso-platform');
-const API = DEPLOY('taskflow-api');
-const MCP = DEPLOY('mcp-server');
-const WEB = DEPLOY('web-dashboard');
+const SSO = DEPLOY(APP.sso.name);
+const API = DEPLOY(APP.api.name);
+const MCP = DEPLOY(APP.mcp.name);
+const WEB = DEPLOY(APP.web.name);
 const reveal = (s: Secret | undefined) => s?.reveal();
 
 const contract = loadContract();
@@ -192,10 +193,10 @@ export const FLOW: readonly FlowSetting[] = [
     secret: false,
     values: CHART_VALUE_PATHS.TASKFLOW_IMAGE_TAG ?? [],
     targets: [
-      { type: 'image', workload: SSO, container: 'sso-platform' },
-      { type: 'image', workload: API, container: 'taskflow-api' },
-      { type: 'image', workload: MCP, container: 'mcp-server' },
-      { type: 'image', workload: WEB, container: 'web-dashboard' },
+      { type: 'image', workload: SSO, container: APP.sso.name },
+      { type: 'image', workload: API, container: APP.api.name },
+      { type: 'image', workload: MCP, container: APP.mcp.name },
+      { type: 'image', workload: WEB, container: APP.web.name },
     ],
     off: (s) => (s.imageTag ? undefined : 'TASKFLOW_IMAGE_TAG is not set: the chart default tags apply'),
     expected: (s) => s.imageTag,
@@ -206,8 +207,8 @@ export const FLOW: readonly FlowSetting[] = [
     secret: false,
     values: CHART_VALUE_PATHS.TASKFLOW_STORAGE_CLASS ?? [],
     targets: [
-      { type: 'storage', workload: STS('sso-postgres') },
-      { type: 'storage', workload: STS('api-postgres') },
+      { type: 'storage', workload: STS(DATABASES.sso.statefulSet) },
+      { type: 'storage', workload: STS(DATABASES.api.statefulSet) },
     ],
     off: (s) =>
       s.storageClass ? undefined : 'TASKFLOW_STORAGE_CLASS is not set: the cluster default class is used',

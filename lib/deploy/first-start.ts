@@ -1,3 +1,4 @@
+import { APP } from '../components.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { type Values, getPath } from '../values.ts';
 
@@ -16,7 +17,7 @@ export async function apiScaleUp(
   const live = await kubectl.getOptional<{
     spec?: { replicas?: number };
     status?: { readyReplicas?: number };
-  }>('deployment', 'taskflow-api');
+  }>('deployment', APP.api.name);
   const now = live?.spec?.replicas ?? 0;
   if (!live || now >= want || (live.status?.readyReplicas ?? 0) < 1) return undefined;
   return { from: now, to: want };

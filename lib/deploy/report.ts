@@ -1,4 +1,4 @@
-import { APPS, DATABASES } from '../components.ts';
+import { APP, APPS, DATABASES } from '../components.ts';
 import { ADDON_CATALOG } from '../addon-catalog.ts';
 import type { Settings } from '../env.ts';
 import { redact } from '../redact.ts';
@@ -141,8 +141,8 @@ export function serviceUrl(
   if (settings.access === 'port-forward') return local === undefined ? null : `http://localhost:${local}`;
   const host = ingressHosts[name];
   if (host) return host;
-  if (name === 'sso-platform') return settings.sso.authUrl;
-  if (name === 'web-dashboard')
+  if (name === APP.sso.name) return settings.sso.authUrl;
+  if (name === APP.web.name)
     return (
       settings.sso.allowedOrigins.find((o) => new URL(o).origin !== new URL(settings.sso.authUrl).origin) ??
       null
@@ -157,9 +157,9 @@ export function ingressHosts(values: Record<string, unknown>): Record<string, st
   if (!ingress?.enabled) return {};
   const tls = new Set((ingress.tls ?? []).flatMap((t) => t.hosts ?? []));
   const out: Record<string, string> = {};
-  const names: Record<string, string> = { web: 'web-dashboard', sso: 'sso-platform', api: 'taskflow-api' };
-  for (const [key, name] of Object.entries(names)) {
-    const host = ingress.hosts?.[key];
+  // The chart's ingress.hosts are keyed by component: web, sso, api.
+  for (const { component, name } of [APP.web, APP.sso, APP.api]) {
+    const host = ingress.hosts?.[component];
     if (host) out[name] = `${tls.has(host) ? 'https' : 'http'}://${host}`;
   }
   return out;

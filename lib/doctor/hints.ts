@@ -1,4 +1,6 @@
-import { APPS, DATABASES, type DbName } from '../components.ts';
+import { ADDON_CATALOG } from '../addon-catalog.ts';
+import { APP, APPS, DATABASES, type DbName } from '../components.ts';
+import { MIGRATION_CRONJOBS } from '../jobs.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { Diagnosed } from './collect.ts';
 import { defaultTagProblem } from '../images.ts';
@@ -10,9 +12,9 @@ export function databaseOf(f: Pick<Diagnosed, 'pod' | 'logs'>): DbName | undefin
   for (const db of Object.values(DATABASES)) {
     if (f.logs.includes(`"${db.user}"`) || f.logs.includes(db.database)) return db.db;
   }
-  if (/^(sso-platform|sso-migrate|sso-postgres)/.test(f.pod)) return 'sso';
-  if (/^(taskflow-api|api-migrate|api-postgres)/.test(f.pod)) return 'api';
-  return undefined;
+  return (['sso', 'api'] as const).find((db) =>
+    [APP[db].name, MIGRATION_CRONJOBS[db], DATABASES[db].statefulSet].some((p) => f.pod.startsWith(p)),
+  );
 }
 
 const PASSWORD_FAILED = /password authentication failed/i;
@@ -104,15 +106,10 @@ function imageHint(f: Diagnosed): string {
 /** The chart values key of the component a pod belongs to (by its name). */
 function componentValue(pod: string): string {
   const prefixes: [string, string][] = [
-    ['sso-platform', 'sso'],
-    ['sso-migrate', 'sso.migrations'],
-    ['taskflow-api', 'api'],
-    ['mcp-server', 'mcp'],
-    ['web-dashboard', 'web'],
-    ['pgadmin', 'pgadmin'],
-    ['mailpit', 'mailpit'],
-    ['sso-postgres', 'sso.database'],
-    ['api-postgres', 'api.database'],
+    ...APPS.map((a): [string, string] => [a.name, a.component]),
+    ...Object.entries(MIGRATION_CRONJOBS).map(([db, cron]): [string, string] => [cron, `${db}.migrations`]),
+    ...ADDON_CATALOG.map((a): [string, string] => [a.deployment, a.valuesKey]),
+    ...Object.values(DATABASES).map((d): [string, string] => [d.statefulSet, d.valuesKey]),
   ];
   return prefixes.find(([p]) => pod.startsWith(p))?.[1] ?? '<component>';
 }

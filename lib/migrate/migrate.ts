@@ -1,5 +1,5 @@
 import type { CommandContext } from '../cli.ts';
-import { APPS } from '../components.ts';
+import { APP } from '../components.ts';
 import { type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
 import { ExitCode, OperationError, TaskflowError } from '../errors.ts';
 import type { HelmTarget } from '../helm.ts';
@@ -13,7 +13,7 @@ import { type MigrateOptions, parseMigrateOptions } from './spec.ts';
 import { type MigrateTarget, parseTargets } from './targets.ts';
 import { npmRun } from '../suggest.ts';
 
-const API_DEPLOYMENT = APPS.find((a) => a.component === 'api')?.name ?? 'taskflow-api';
+const API_DEPLOYMENT = APP.api.name;
 
 /** How each target will run: a Job from its CronJob, or (api without a command) a restart. */
 export type MigrationPlan = { target: MigrateTarget; method: 'job' | 'restart' };

@@ -1,4 +1,4 @@
-import type { DbName } from '../components.ts';
+import { APP, type DbName } from '../components.ts';
 import { urlPassword } from '../db.ts';
 import { OperationError } from '../errors.ts';
 import type { Kubectl } from '../kubectl.ts';
@@ -10,8 +10,8 @@ import { npmRun } from '../suggest.ts';
 
 /** The Secret keys holding a connection URL built from each database's password (chart contract). */
 export const URL_KEYS: Record<DbName, { secret: string; keys: string[] }> = {
-  sso: { secret: 'sso-platform', keys: ['DATABASE_URL'] },
-  api: { secret: 'taskflow-api', keys: ['DATABASE_URL', 'TASKFLOW_CHATKIT_DATABASE_URL'] },
+  sso: { secret: APP.sso.name, keys: ['DATABASE_URL'] },
+  api: { secret: APP.api.name, keys: ['DATABASE_URL', 'TASKFLOW_CHATKIT_DATABASE_URL'] },
 };
 
 /**
