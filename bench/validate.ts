@@ -13,7 +13,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { runCommand } from '../lib/cli.ts';
-import { valuesYaml } from '../lib/helm.ts';
+import { valuesStdin } from '../lib/helm.ts';
 import { createPreflight } from '../lib/preflight/context.ts';
 import { VALIDATE_SPEC } from '../lib/preflight/spec.ts';
 import { runValidate } from '../lib/preflight/validate.ts';
@@ -92,7 +92,7 @@ try {
     requireCluster: false,
     runner: new Runner({ env }),
   });
-  const values = valuesYaml(pre.values);
+  const values = valuesStdin(pre.values).reveal();
   const chart = path.join(repoRoot, 'charts', 'taskflow');
 
   process.stderr.write(`validate benchmark, ${RUNS} runs each (after one warm-up run):\n`);

@@ -1,8 +1,7 @@
 import type { RunResult, Runner } from './exec.ts';
-import { type HelmTarget, valuesYaml } from './helm.ts';
+import { type HelmTarget, valuesStdin } from './helm.ts';
 import type { KubeObject } from './kubectl.ts';
 import { redact } from './redact.ts';
-import { Secret } from './secrets.ts';
 import { parseAllDocuments, parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.ts';
@@ -55,7 +54,7 @@ function outcome(res: RunResult): ChartRun {
 /** `helm lint --strict` of the chart with these values. */
 export async function lintChart(runner: Runner, bin: string, input: ChartInput): Promise<ChartRun> {
   const res = await runner.run(lintArgs(bin, input), {
-    stdin: new Secret(valuesYaml(input.values)),
+    stdin: valuesStdin(input.values),
     timeoutMs: TIMEOUT_MS,
   });
   // With --strict, helm lint prints its findings on stdout; keep them whether it passed or not.
@@ -65,7 +64,7 @@ export async function lintChart(runner: Runner, bin: string, input: ChartInput):
 /** `helm template` of the chart with these values, parsed into objects. */
 export async function renderChart(runner: Runner, bin: string, input: ChartInput): Promise<Render> {
   const res = await runner.run(templateArgs(bin, input), {
-    stdin: new Secret(valuesYaml(input.values)),
+    stdin: valuesStdin(input.values),
     timeoutMs: TIMEOUT_MS,
   });
   const run = outcome(res);

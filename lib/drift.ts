@@ -63,7 +63,7 @@ export async function checkPasswordDrift(
       return {
         status: 'mismatch',
         detail: `the ${db.db} database (volume ${db.pvc}) rejects the password about to be deployed (${login.detail})`,
-        hint: driftHint(db, inSecret === password.reveal()),
+        hint: driftHint(db, password.equals(inSecret)),
       };
     }
     loginDetail = ` (login check inside ${db.pod} failed: ${login.detail})`;
@@ -76,7 +76,7 @@ export async function checkPasswordDrift(
       hint: `if the deploy then fails with "password authentication failed", run: ${npmRun('reset-db-password', db.db)}`,
     };
   }
-  if (inSecret === password.reveal()) {
+  if (password.equals(inSecret)) {
     return {
       status: 'match',
       detail: `the password equals the one in Secret ${db.secret} (${db.pod} not running)${loginDetail}`,

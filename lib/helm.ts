@@ -134,9 +134,12 @@ export function translateHelmError(stderr: string, target: HelmTarget, what: str
   return new OperationError(`helm failed to ${what}: ${first}`);
 }
 
-/** Values as helm reads them from stdin, with secrets revealed (stdin only). */
-export function valuesYaml(values: unknown): string {
-  return stringify(values, (_k, v: unknown) => (v instanceof Secret ? v.reveal() : v));
+/**
+ * Values as helm reads them from stdin: the one place their `Secret` leaves are revealed, into a Secret
+ * the runner writes to the child's stdin (and masks in anything printed).
+ */
+export function valuesStdin(values: unknown): Secret {
+  return new Secret(stringify(values, (_k, v: unknown) => (v instanceof Secret ? v.reveal() : v)));
 }
 
 export interface ReleaseStatus {
@@ -162,7 +165,7 @@ export class Helm {
   /** `helm upgrade --install` with the values on stdin; returns helm's stdout. */
   async upgrade(values: unknown, opts: UpgradeOptions): Promise<string> {
     const argv = helmUpgradeArgs(this.bin, this.major, this.target, opts);
-    const res = await this.runner.run(argv, { stdin: new Secret(valuesYaml(values)) });
+    const res = await this.runner.run(argv, { stdin: valuesStdin(values) });
     if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'upgrade the release');
     return res.stdout;
   }
@@ -171,7 +174,7 @@ export class Helm {
   async template(values: unknown, chart: string, valuesFiles: string[] = []): Promise<string> {
     const args = ['template', this.target.release, chart, '--namespace', this.target.namespace, '-f', '-'];
     for (const f of valuesFiles) args.push('-f', f);
-    const res = await this.run(args, { stdin: new Secret(valuesYaml(values)) });
+    const res = await this.run(args, { stdin: valuesStdin(values) });
     if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'render the chart');
     return res.stdout;
   }

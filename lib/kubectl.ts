@@ -2,6 +2,7 @@ import type { TaskflowError } from './errors.ts';
 import { NotReadyError, OperationError } from './errors.ts';
 import type { RunOptions, RunResult, Runner, Started } from './exec.ts';
 import { redact } from './redact.ts';
+import { Secret } from './secrets.ts';
 
 /** Which cluster and namespace every kubectl call addresses. */
 export interface KubeTarget {
@@ -107,11 +108,13 @@ export class Kubectl {
     return doc.items ?? [];
   }
 
-  /** The decoded value of one key of a Secret, or undefined when the Secret or key is absent. */
-  async secretValue(name: string, key: string): Promise<string | undefined> {
+  /**
+   * The decoded value of one key of a Secret, kept a `Secret`; undefined when the Secret or key is absent.
+   * The caller registers it with the run's redactor when it may meet it in output.
+   */
+  async secretValue(name: string, key: string): Promise<Secret | undefined> {
     const s = await this.getOptional<{ data?: Record<string, string> }>('secret', name);
-    const b64 = s?.data?.[key];
-    return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8');
+    return decodeSecretData(s?.data?.[key]);
   }
 
   /** Runs a command in a container; stdin (a secret, say) is piped, never put in argv. */
@@ -187,4 +190,9 @@ export interface KubeObject {
   };
   spec?: Record<string, unknown>;
   status?: Record<string, unknown>;
+}
+
+/** One base64 value of a Secret's `data`, decoded into a `Secret` (undefined stays undefined). */
+export function decodeSecretData(b64: string | undefined): Secret | undefined {
+  return b64 === undefined ? undefined : new Secret(Buffer.from(b64, 'base64').toString('utf8'));
 }

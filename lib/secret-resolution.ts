@@ -1,7 +1,9 @@
 import type { Settings, SettingSource } from './env.ts';
-import type { Kubectl } from './kubectl.ts';
+import { APP, DATABASES } from './components.ts';
+import { type Kubectl, decodeSecretData } from './kubectl.ts';
 import { upsertEnvFile } from './envfile.ts';
-import { Secret, generateSecret } from './secrets.ts';
+import type { Secret } from './secrets.ts';
+import { generateSecret } from './secrets.ts';
 
 /** The secrets the suite keeps stable across deploys (the databases were initialised with them). */
 export type SecretKey = 'POSTGRES_SSO_PASSWORD' | 'POSTGRES_API_PASSWORD' | 'BETTER_AUTH_SECRET';
@@ -13,14 +15,14 @@ export const SECRET_KEYS: readonly SecretKey[] = [
 
 /** Reads one key of a Secret in the release namespace; undefined when the Secret or key does not exist. */
 export interface ClusterSecretReader {
-  (secretName: string, key: string): Promise<string | undefined>;
+  (secretName: string, key: string): Promise<Secret | undefined>;
 }
 
 /** Where the chart keeps each secret (chart contract). */
 export const SECRET_LOCATIONS: Readonly<Record<SecretKey, { secret: string; key: string }>> = {
-  POSTGRES_SSO_PASSWORD: { secret: 'sso-postgres', key: 'password' },
-  POSTGRES_API_PASSWORD: { secret: 'api-postgres', key: 'password' },
-  BETTER_AUTH_SECRET: { secret: 'sso-platform', key: 'BETTER_AUTH_SECRET' },
+  POSTGRES_SSO_PASSWORD: { secret: DATABASES.sso.secret, key: DATABASES.sso.secretKey },
+  POSTGRES_API_PASSWORD: { secret: DATABASES.api.secret, key: DATABASES.api.secretKey },
+  BETTER_AUTH_SECRET: { secret: APP.sso.name, key: 'BETTER_AUTH_SECRET' },
 };
 
 export interface ResolvedSecrets {
@@ -64,7 +66,7 @@ export async function resolveSecrets(
       if (opts.readCluster) {
         const { secret, key: field } = SECRET_LOCATIONS[key];
         const inCluster = await opts.readCluster(secret, field);
-        if (inCluster) return { key, value: new Secret(inCluster), source: 'cluster' };
+        if (inCluster && inCluster.length > 0) return { key, value: inCluster, source: 'cluster' };
       }
       return { key, value: generate(), source: 'generated' };
     }),
@@ -108,8 +110,7 @@ export function batchedSecretReader(kubectl: Kubectl): ClusterSecretReader {
   };
   return async (secret, key) => {
     all ??= load();
-    const b64 = (await all).get(secret)?.[key];
-    return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8');
+    return decodeSecretData((await all).get(secret)?.[key]);
   };
 }
 

@@ -36,7 +36,8 @@ export function ingressWebOrigin(settings: Settings): string | undefined {
 }
 
 /**
- * The chart values for these settings: a plain object (secrets revealed) that goes to helm on stdin only.
+ * The chart values for these settings: a plain object whose secrets stay `Secret` leaves; they are
+ * revealed only when the values are written to helm's stdin (valuesStdin).
  * Unset optional settings emit no key, so values from `-f` files or the chart defaults stay in force.
  */
 export function settingsToValues(
@@ -46,9 +47,9 @@ export function settingsToValues(
 ): Record<string, unknown> {
   const { smtp } = settings.sso;
   const sso: Record<string, unknown> = {
-    database: { password: secrets.ssoDbPassword.reveal() },
+    database: { password: secrets.ssoDbPassword },
     auth: {
-      secret: secrets.authSecret.reveal(),
+      secret: secrets.authSecret,
       url: settings.sso.authUrl,
       allowedOrigins: [...settings.sso.allowedOrigins],
     },
@@ -60,17 +61,17 @@ export function settingsToValues(
       port: smtp.port,
       secure: smtp.secure,
       ...(smtp.user !== undefined && { user: smtp.user }),
-      ...(smtp.password !== undefined && { password: smtp.password.reveal() }),
+      ...(smtp.password !== undefined && { password: smtp.password }),
     };
   }
   // The sender travels on its own: Mailpit's SMTP (no SMTP_HOST) needs it as much as a real server.
   if (settings.sso.emailFrom !== undefined)
     sso.smtp = { ...(sso.smtp as object | undefined), from: settings.sso.emailFrom };
   const api: Record<string, unknown> = {
-    database: { password: secrets.apiDbPassword.reveal() },
+    database: { password: secrets.apiDbPassword },
     allowedOrigins: [...settings.api.allowedOrigins],
   };
-  if (settings.api.openaiApiKey) api.openaiApiKey = settings.api.openaiApiKey.reveal();
+  if (settings.api.openaiApiKey) api.openaiApiKey = settings.api.openaiApiKey;
   const values: Record<string, unknown> = { sso, api };
   const web = ingressWebOrigin(settings);
   if (web) values.web = { url: web };

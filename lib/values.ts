@@ -6,8 +6,12 @@ import { parse } from 'yaml';
 
 export type Values = Record<string, unknown>;
 
-/** A values object (not an array, not null). */
-export const isObject = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A values object: a plain object (not an array, not null, not a leaf such as a Secret). */
+export const isObject = (v: unknown): v is Values => {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
 
 /** Merges `over` into `base` (objects recursively, everything else replaced); returns a new object. */
 export function deepMerge(base: Values, over: Values): Values {

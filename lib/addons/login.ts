@@ -1,4 +1,4 @@
-import { DATABASES, type DbInfo } from '../components.ts';
+import { APP, DATABASES, type DbInfo } from '../components.ts';
 import type { ClusterSession } from '../context.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { Secret } from '../secrets.ts';
@@ -66,7 +66,8 @@ export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
   const servers = pgadminServers(input.values);
   const lines = [
     `pgAdmin:  ${url ?? '(not forwarded)'}`,
-    `  login:    ${typeof email === 'string' ? email : '(pgadmin.email)'} / ${password ?? `(Secret ${PGADMIN_SECRET.name} not found)`}`,
+    // The login is the point of the add-on: shown as it is (the database passwords only when asked).
+    `  login:    ${typeof email === 'string' ? email : '(pgadmin.email)'} / ${password?.reveal() ?? `(Secret ${PGADMIN_SECRET.name} not found)`}`,
     `            (the sign-in page's e-mail and password; Secret ${PGADMIN_SECRET.name}, key ${PGADMIN_SECRET.key})`,
     `  servers:  ${servers.map((s) => `${s.name} (${s.database} as ${s.user} on ${s.host})`).join(', ')}`,
     "            pre-configured from the databases' Secrets: no database password prompt",
@@ -75,7 +76,7 @@ export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
   const secretLines: string[] = [];
   if (input.showPasswords) {
     for (const s of servers) {
-      const v = await kubectl.secretValue(s.secret, s.secretKey);
+      const v = (await kubectl.secretValue(s.secret, s.secretKey))?.reveal();
       dbPasswords[s.user] = v;
       secretLines.push(`  ${s.user} password: ${v ?? `(Secret ${s.secret} not found)`}`);
     }
@@ -88,7 +89,7 @@ export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
     json: {
       url: url ?? null,
       email: typeof email === 'string' ? email : null,
-      password: password ?? null,
+      password: password?.reveal() ?? null,
       servers: servers.map((s) => ({
         name: s.name,
         host: s.host,
@@ -102,10 +103,7 @@ export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
 
 /** SMTP settings of the SSO's ConfigMap (non-secret keys), to show where mail goes. */
 async function ssoSmtp(session: ClusterSession): Promise<{ host?: string; port?: string }> {
-  const cm = await session.kubectl.getOptional<{ data?: Record<string, string> }>(
-    'configmap',
-    'sso-platform',
-  );
+  const cm = await session.kubectl.getOptional<{ data?: Record<string, string> }>('configmap', APP.sso.name);
   return { host: cm?.data?.SMTP_HOST, port: cm?.data?.SMTP_PORT };
 }
 

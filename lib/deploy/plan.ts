@@ -1,9 +1,9 @@
 import type { Settings } from '../env.ts';
-import { valuesYaml } from '../helm.ts';
+import { stringify } from 'yaml';
 import { redact } from '../redact.ts';
 import type { ResolvedSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
-import { SECRET_MASK } from '../secrets.ts';
+import { SECRET_MASK, Secret } from '../secrets.ts';
 
 import { type Values, atPath, deepMerge, getPath, isObject } from '../values.ts';
 
@@ -72,9 +72,10 @@ export function deployValues(input: PlanInput): Values {
 
 const SECRET_KEY = /(password|secret|apikey|api_key|token|pass)$/i;
 
-/** Values with every secret masked (by key name and by registered value), for printing a plan. */
+/** Values with every secret masked (Secret leaves, secret-named keys, registered values), for printing a plan. */
 export function maskedValues(values: Values): Values {
   const walk = (v: unknown, key: string): unknown => {
+    if (v instanceof Secret) return SECRET_MASK;
     if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
     if (Array.isArray(v)) return v.map((x) => walk(x, key));
     if (typeof v === 'string' && SECRET_KEY.test(key) && v !== '') return SECRET_MASK;
@@ -85,5 +86,5 @@ export function maskedValues(values: Values): Values {
 
 /** The masked values as YAML text. */
 export function maskedValuesYaml(values: Values): string {
-  return redact(valuesYaml(maskedValues(values)));
+  return redact(stringify(maskedValues(values)));
 }

@@ -2,7 +2,6 @@ import type { AppInfo, DbInfo } from '../components.ts';
 import { checkDbLogin } from '../db.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { redact, registerSecrets } from '../redact.ts';
-import { Secret } from '../secrets.ts';
 import { abortableSleep } from '../time.ts';
 
 /** A failed verification: `db.auth` or `service.health`. */
@@ -44,9 +43,9 @@ export async function verifyDatabase(
   db: DbInfo,
   opts: VerifyOptions = {},
 ): Promise<VerifyFailure | undefined> {
-  const value = await kubectl.secretValue(db.secret, db.secretKey);
+  const password = await kubectl.secretValue(db.secret, db.secretKey);
   const object = `pod/${db.pod}`;
-  if (value === undefined) {
+  if (password === undefined) {
     return {
       id: 'db.auth',
       object: `secret/${db.secret}`,
@@ -54,8 +53,7 @@ export async function verifyDatabase(
       message: `Secret ${db.secret} has no key "${db.secretKey}"`,
     };
   }
-  registerSecrets(value);
-  const password = new Secret(value);
+  registerSecrets(password);
   return retry(opts.attempts ?? 3, opts.delayMs ?? 1000, opts.signal, async () => {
     const r = await checkDbLogin(kubectl, db, password);
     if (r.status === 'ok') return undefined;

@@ -7,7 +7,7 @@ import type { Kubectl } from '../kubectl.ts';
 import { allowance } from '../kube-context.ts';
 import { registerSecrets } from '../redact.ts';
 import { SECRET_LOCATIONS } from '../secret-resolution.ts';
-import { Secret } from '../secrets.ts';
+import type { Secret } from '../secrets.ts';
 import { storageClassStatus } from '../storage.ts';
 import type { PreflightContext } from './context.ts';
 import type { ToolProbe } from './cluster.ts';
@@ -114,7 +114,7 @@ async function passwordToDeploy(
   const inCluster = await read(loc.secret, loc.key);
   if (inCluster !== undefined) {
     registerSecrets(inCluster);
-    return { password: new Secret(inCluster), from: `Secret ${loc.secret} (${key} not set)` };
+    return { password: inCluster, from: `Secret ${loc.secret} (${key} not set)` };
   }
   const generated = key === 'POSTGRES_SSO_PASSWORD' ? ctx.secrets.ssoDbPassword : ctx.secrets.apiDbPassword;
   return { password: generated, from: `a generated password (${key} not set, no Secret ${loc.secret})` };

@@ -6,7 +6,7 @@ import type { Helm } from '../helm.ts';
 import type { Kubectl } from '../kubectl.ts';
 import type { Pod } from '../pod-status.ts';
 import { redact, registerSecrets } from '../redact.ts';
-import { Secret } from '../secrets.ts';
+import type { Secret } from '../secrets.ts';
 import { alterRoleSql, psqlCommand, verifierSql } from './sql.ts';
 import { verifierMatches } from '../pg-verifier.ts';
 import { npmRun } from '../suggest.ts';
@@ -62,7 +62,7 @@ export function assertInCluster(t: DbTarget): void {
 /** The password in the release's Secret (registered for masking); a missing Secret or key is an error. */
 export async function readSecretPassword(kubectl: Kubectl, t: DbTarget): Promise<Secret> {
   const value = await kubectl.secretValue(t.secret, t.secretKey);
-  if (value === undefined || value === '') {
+  if (value === undefined || value.length === 0) {
     throw new OperationError(
       `Secret ${t.secret} (key ${t.secretKey}) not found in namespace ${kubectl.target.namespace}`,
       {
@@ -73,7 +73,7 @@ export async function readSecretPassword(kubectl: Kubectl, t: DbTarget): Promise
     );
   }
   registerSecrets(value);
-  return new Secret(value);
+  return value;
 }
 
 /** Throws unless the database pod exists and its postgres container runs. */

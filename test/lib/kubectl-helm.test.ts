@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotReadyError, OperationError } from '../../lib/errors.ts';
-import { envKeysIn, helmUpgradeArgs, translateHelmError, valuesYaml } from '../../lib/helm.ts';
+import { envKeysIn, helmUpgradeArgs, translateHelmError, valuesStdin } from '../../lib/helm.ts';
 import { kubectlArgs, translateKubectlError } from '../../lib/kubectl.ts';
 import { Secret } from '../../lib/secrets.ts';
 
@@ -118,10 +118,12 @@ describe('helmUpgradeArgs', () => {
   });
 });
 
-describe('valuesYaml', () => {
-  it('reveals secrets only in the YAML for stdin', () => {
-    const y = valuesYaml({ sso: { database: { password: new Secret('abc123def456') } } });
-    expect(y).toBe('sso:\n  database:\n    password: abc123def456\n');
+describe('valuesStdin', () => {
+  it('reveals Secret leaves only inside the Secret that goes to stdin', () => {
+    const stdin = valuesStdin({ sso: { database: { password: new Secret('abc123def456') } } });
+    expect(stdin).toBeInstanceOf(Secret);
+    expect(String(stdin)).not.toContain('abc123def456');
+    expect(stdin.reveal()).toBe('sso:\n  database:\n    password: abc123def456\n');
   });
 });
 

@@ -29,7 +29,8 @@ function fakeCluster(data: Record<string, string>): { read: ClusterSecretReader;
     calls,
     read: async (secret, key) => {
       calls.push(`${secret}/${key}`);
-      return data[`${secret}/${key}`];
+      const v = data[`${secret}/${key}`];
+      return v === undefined ? undefined : new Secret(v);
     },
   };
 }

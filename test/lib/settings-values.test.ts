@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { valuesStdin } from '../../lib/helm.ts';
 import { KNOWN_KEYS, parseEnvText, parseSettings, type Settings } from '../../lib/env.ts';
 import type { ResolvedSecrets } from '../../lib/secret-resolution.ts';
 import { Secret } from '../../lib/secrets.ts';
@@ -38,9 +39,31 @@ const FULL = [
   'TASKFLOW_NAMESPACE=team-a',
 ].join('\n');
 
+/** The values as helm reads them on stdin. */
+const revealed = (values: Record<string, unknown>): unknown => parse(valuesStdin(values).reveal());
+
 describe('settingsToValues', () => {
+  it('keeps every secret a Secret: printed or serialised, the values show none', () => {
+    const values = settingsToValues(settingsOf(FULL), secrets);
+    const sso = values.sso as {
+      database: { password: unknown };
+      auth: { secret: unknown };
+      smtp: { password: unknown };
+    };
+    for (const leaf of [
+      sso.database.password,
+      sso.auth.secret,
+      sso.smtp.password,
+      (values.api as { openaiApiKey: unknown }).openaiApiKey,
+    ])
+      expect(leaf).toBeInstanceOf(Secret);
+    const shown = `${JSON.stringify(values)} ${stringify(values)}`;
+    for (const v of ['sso-db-pw', 'auth-secret', 'mail-pw', 'api-db-pw', 'sk-test'])
+      expect(shown).not.toContain(v);
+  });
+
   it('emits only the values that are set, beside the secrets, for the defaults', () => {
-    expect(settingsToValues(settingsOf(''), secrets)).toEqual({
+    expect(revealed(settingsToValues(settingsOf(''), secrets))).toEqual({
       sso: {
         database: { password: 'sso-db-pw' },
         auth: {
@@ -58,7 +81,7 @@ describe('settingsToValues', () => {
   });
 
   it('maps every setting to its chart value', () => {
-    expect(settingsToValues(settingsOf(FULL), secrets, { pgadmin: true, mailpit: false })).toEqual({
+    expect(revealed(settingsToValues(settingsOf(FULL), secrets, { pgadmin: true, mailpit: false }))).toEqual({
       global: { imageTag: 'sha-abc123', storageClass: 'local-path' },
       sso: {
         database: { password: 'sso-db-pw' },

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Check, type CheckResult, runChecks } from '../../lib/checks.ts';
 import { Runner } from '../../lib/exec.ts';
+import { Redactor, withRedactor } from '../../lib/redact.ts';
 import {
   type PreflightContext,
   type PreflightOptions,
@@ -38,7 +39,8 @@ export async function check(
   checks: readonly Check<PreflightContext>[],
   opts: PreflightOptions,
 ): Promise<CheckResult[]> {
-  return runChecks(checks, await createPreflight(opts));
+  // As `npm run validate` does: inside one run, whose redactor masks the secrets the checks meet.
+  return withRedactor(new Redactor(), async () => runChecks(checks, await createPreflight(opts)));
 }
 
 /** `id -> status` of results. */

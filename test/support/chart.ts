@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { valuesStdin } from '../../lib/helm.ts';
 import { repoRoot, toolset, type ToolsetName } from './tools.ts';
 
 /** The chart under test. */
@@ -92,8 +93,8 @@ export function templateArgs(opts: RenderOptions): { args: string[]; stdin: stri
   for (const f of opts.valuesFiles ?? []) args.push('-f', path.resolve(chartDir, f));
   if (opts.values) args.push('-f', '-');
   args.push(...(opts.args ?? []));
-  // JSON is YAML: values reach helm on stdin, never through --set.
-  return { args, stdin: opts.values ? JSON.stringify(opts.values) : '' };
+  // Values reach helm on stdin, never through --set (Secret leaves revealed there, as the suite does).
+  return { args, stdin: opts.values ? valuesStdin(opts.values).reveal() : '' };
 }
 
 /** Parses a multi-document manifest into objects (empty documents dropped). */
