@@ -158,8 +158,13 @@ export class Helm {
     readonly target: HelmTarget,
   ) {}
 
+  /** The full argv of a helm call (pure). */
+  argv(args: readonly string[]): string[] {
+    return [this.bin, ...args];
+  }
+
   run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-    return this.runner.run([this.bin, ...args], opts);
+    return this.runner.run(this.argv(args), opts);
   }
 
   /** `helm upgrade --install` with the values on stdin; returns helm's stdout. */
@@ -190,7 +195,7 @@ export class Helm {
 
   /** The release's status, or undefined when it is not installed. */
   async status(): Promise<ReleaseStatus | undefined> {
-    const res = await this.run(['status', this.target.release, ...helmTargetArgs(this.target), '-o', 'json']);
+    const res = await this.run(statusArgs(this.target));
     if (res.exitCode !== 0) {
       if (/not found/i.test(res.stderr)) return undefined;
       throw translateHelmError(res.stderr, this.target, 'read the release status');
@@ -210,9 +215,19 @@ export class Helm {
 
   /** Removes the release (resource-policy keep Secrets and PVCs stay). */
   async uninstall(): Promise<void> {
-    const res = await this.run(['uninstall', this.target.release, ...helmTargetArgs(this.target), '--wait']);
+    const res = await this.run(uninstallArgs(this.target));
     if (res.exitCode !== 0 && !/not found/i.test(res.stderr)) {
       throw translateHelmError(res.stderr, this.target, 'uninstall the release');
     }
   }
+}
+
+/** helm arguments that read the release's status as JSON. */
+export function statusArgs(target: KubeTarget & { release: string }): string[] {
+  return ['status', target.release, ...helmTargetArgs(target), '-o', 'json'];
+}
+
+/** helm arguments that uninstall the release and wait for its objects to go. */
+export function uninstallArgs(target: KubeTarget & { release: string }): string[] {
+  return ['uninstall', target.release, ...helmTargetArgs(target), '--wait'];
 }

@@ -11,7 +11,12 @@ export interface KubeTarget {
 }
 
 /** argv for one kubectl call: the same --context/--namespace on every call, never hand-built strings. */
-export function kubectlArgs(bin: string, target: KubeTarget, args: string[], namespaced = true): string[] {
+export function kubectlArgs(
+  bin: string,
+  target: KubeTarget,
+  args: readonly string[],
+  namespaced = true,
+): string[] {
   const out = [bin];
   if (target.context) out.push('--context', target.context);
   if (namespaced) out.push('--namespace', target.namespace);
@@ -71,17 +76,17 @@ export class Kubectl {
   ) {}
 
   /** argv for this target (pure). */
-  args(args: string[], clusterScoped = false): string[] {
+  args(args: readonly string[], clusterScoped = false): string[] {
     return kubectlArgs(this.bin, this.target, args, !clusterScoped);
   }
 
   /** Runs kubectl; the result is returned whatever the exit code. */
-  run(args: string[], opts: KubectlRunOptions = {}): Promise<RunResult> {
+  run(args: readonly string[], opts: KubectlRunOptions = {}): Promise<RunResult> {
     return this.runner.run(this.args(args, opts.clusterScoped), opts);
   }
 
   /** Runs kubectl and returns stdout; a failure becomes a translated error. */
-  async ok(args: string[], what: string, opts: KubectlRunOptions = {}): Promise<string> {
+  async ok(args: readonly string[], what: string, opts: KubectlRunOptions = {}): Promise<string> {
     const res = await this.run(args, opts);
     if (res.exitCode !== 0) throw translateKubectlError(res.stderr, this.target, what);
     return res.stdout;
@@ -95,16 +100,15 @@ export class Kubectl {
 
   /** One object, or undefined when it does not exist. */
   async getOptional<T>(kind: string, name: string, opts: KubectlRunOptions = {}): Promise<T | undefined> {
-    const res = await this.run(['get', kind, name, '-o', 'json', '--ignore-not-found'], opts);
+    const res = await this.run(getOptionalArgs(kind, name), opts);
     if (res.exitCode !== 0) throw translateKubectlError(res.stderr, this.target, `read ${kind}/${name}`);
     return res.stdout.trim() ? (JSON.parse(res.stdout) as T) : undefined;
   }
 
   /** Several kinds in one call (`get pods,jobs -l sel -o json`): one process per poll, whatever the count. */
   async list<T = KubeObject>(kinds: string[], selector?: string, opts: KubectlRunOptions = {}): Promise<T[]> {
-    const args = ['get', kinds.join(',')];
-    if (selector) args.push('-l', selector);
-    const doc = await this.json<{ items?: T[] }>(args, `list ${kinds.join(', ')}`, opts);
+    const out = await this.ok(listArgs(kinds, selector), `list ${kinds.join(', ')}`, opts);
+    const doc = JSON.parse(out) as { items?: T[] };
     return doc.items ?? [];
   }
 
@@ -124,11 +128,7 @@ export class Kubectl {
     command: string[],
     opts: RunOptions = {},
   ): Promise<RunResult> {
-    const args = ['exec'];
-    if (opts.stdin !== undefined) args.push('-i');
-    args.push(pod);
-    if (container) args.push('-c', container);
-    return this.run([...args, '--', ...command], opts);
+    return this.run(execArgs(pod, container, command, opts.stdin !== undefined), opts);
   }
 
   /** The last lines of a container's log (the previous instance's with `previous`); empty on failure. */
@@ -151,7 +151,7 @@ export class Kubectl {
 
   /** Throws NotReadyError (exit 3) unless the API server of the target context answers. */
   async assertReachable(): Promise<void> {
-    const res = await this.run(['get', '--raw', '/version', '--request-timeout=8s'], {
+    const res = await this.run(REACHABLE_ARGS, {
       clusterScoped: true,
       timeoutMs: 15_000,
     });
@@ -195,4 +195,27 @@ export interface KubeObject {
 /** One base64 value of a Secret's `data`, decoded into a `Secret` (undefined stays undefined). */
 export function decodeSecretData(b64: string | undefined): Secret | undefined {
   return b64 === undefined ? undefined : new Secret(Buffer.from(b64, 'base64').toString('utf8'));
+}
+
+/** kubectl arguments (cluster-scoped) of the reachability probe: the API server's version. */
+export const REACHABLE_ARGS: readonly string[] = ['get', '--raw', '/version', '--request-timeout=8s'];
+
+/** kubectl arguments that read one object as JSON, nothing when it does not exist. */
+export function getOptionalArgs(kind: string, name: string): string[] {
+  return ['get', kind, name, '-o', 'json', '--ignore-not-found'];
+}
+
+/** kubectl arguments that list several kinds in one call, as JSON. */
+export function listArgs(kinds: readonly string[], selector?: string): string[] {
+  return ['get', kinds.join(','), ...(selector ? ['-l', selector] : []), '-o', 'json'];
+}
+
+/** kubectl arguments of a command in a container (`-i` when something goes to its stdin). */
+export function execArgs(
+  pod: string,
+  container: string | undefined,
+  command: string[],
+  stdin: boolean,
+): string[] {
+  return ['exec', ...(stdin ? ['-i'] : []), pod, ...(container ? ['-c', container] : []), '--', ...command];
 }

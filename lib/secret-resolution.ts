@@ -89,18 +89,20 @@ export async function resolveSecrets(
   };
 }
 
+/** kubectl arguments that read, in one call, every Secret of the release a kept secret may be in. */
+export function secretReadArgs(): string[] {
+  const names = [...new Set(Object.values(SECRET_LOCATIONS).map((l) => l.secret))];
+  return ['get', 'secret', ...names, '--ignore-not-found', '-o', 'json'];
+}
+
 /**
  * A reader for resolveSecrets that fetches every Secret it may need in one kubectl call (the first
  * time it is asked) instead of one call per key.
  */
 export function batchedSecretReader(kubectl: Kubectl): ClusterSecretReader {
   let all: Promise<Map<string, Record<string, string>>> | undefined;
-  const names = [...new Set(Object.values(SECRET_LOCATIONS).map((l) => l.secret))];
   const load = async (): Promise<Map<string, Record<string, string>>> => {
-    const out = await kubectl.ok(
-      ['get', 'secret', ...names, '--ignore-not-found', '-o', 'json'],
-      'read the Secrets of the release',
-    );
+    const out = await kubectl.ok(secretReadArgs(), 'read the Secrets of the release');
     const map = new Map<string, Record<string, string>>();
     if (!out.trim()) return map;
     const doc = JSON.parse(out) as { kind?: string; items?: SecretDoc[] } & SecretDoc;

@@ -50,12 +50,21 @@ export function judgeStorageClasses(items: KubeObject[], wanted?: string): Stora
   };
 }
 
+/** kubectl arguments (cluster-scoped) that list the storage classes. */
+export const STORAGE_CLASS_ARGS: readonly string[] = [
+  'get',
+  'storageclasses',
+  '-o',
+  'json',
+  '--request-timeout=15s',
+];
+
 /**
  * Checks that the storage class the chart will ask for exists (or, with no class named, that the
  * cluster has a default one). Read rights missing: reported ok with a "not checked" detail.
  */
 export async function storageClassStatus(kubectl: Kubectl, wanted?: string): Promise<StorageClassStatus> {
-  const res = await kubectl.run(['get', 'storageclasses', '-o', 'json', '--request-timeout=15s'], {
+  const res = await kubectl.run(STORAGE_CLASS_ARGS, {
     clusterScoped: true,
     timeoutMs: 20_000,
   });

@@ -20,6 +20,7 @@ import { GENERATED_COMMENT, type ResolvedSecrets, resolveSecrets } from '../secr
 import { imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
 import { apiScaleUp } from './first-start.ts';
 import { runDryRun } from './dry-run.ts';
+import { type DeployStep, upgradeOptions } from './steps.ts';
 import { collectDetails } from './failure-details.ts';
 import { backupDatabases, confirmFresh, teardown } from './fresh.ts';
 import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
@@ -67,6 +68,11 @@ const STEP_REASONS: Record<string, string> = {
   verify: 'VerifyFailed',
 };
 
+/** The deploy is now in this step (of DEPLOY_STEPS, the list --dry-run prints). */
+function enter(run: Run, step: DeployStep): void {
+  run.step = step;
+}
+
 /** Failure id for an error that stopped the deploy in a given step. */
 function failureId(step: string, err: TaskflowError): string {
   if (step === 'tools') return /^helm/.test(err.message) ? 'tools.helm' : 'tools.kubectl';
@@ -79,6 +85,7 @@ interface Run {
   opts: DeployOptions;
   report: DeployReport;
   started: number;
+  /** a step of DEPLOY_STEPS, or the id of the settings check that failed */
   step: string;
   /** The deploy document was printed already (before a --port-forward hand-over). */
   printed?: boolean;
@@ -114,7 +121,7 @@ export async function runDeploy(ctx: CommandContext): Promise<number> {
     run.report.namespace = loaded.target.namespace;
     await settingsGate(run, loaded);
     if (opts.dryRun) return finish(run, await runDryRun(ctx, loaded, opts, run.report));
-    run.step = 'tools';
+    enter(run, 'tools');
     session = await openSession(ctx, loaded);
     return finish(run, await deployTo(run, session));
   } catch (err) {
@@ -215,10 +222,10 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const { ctx, opts, report } = run;
   const { log } = ctx;
   const { kubectl, helm, settings } = s;
-  run.step = 'cluster.reachable';
+  enter(run, 'cluster.reachable');
   report.context = s.place.context;
   await kubectl.assertReachable();
-  run.step = 'cluster.context';
+  enter(run, 'cluster.context');
   await assertSessionMayWrite(
     ctx,
     s,
@@ -226,19 +233,19 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     opts.fresh ? { what: `--fresh deletes namespace ${s.target.namespace} with both databases` } : undefined,
   );
 
-  run.step = 'settings';
+  enter(run, 'settings');
   const userValues = readValuesFiles(s.valuesFiles);
-  run.step = 'cluster.storageclass';
+  enter(run, 'cluster.storageclass');
   const wanted = getPath(userValues, 'global.storageClass');
   const storage = await assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
   log.success(storage.detail);
 
   if (opts.fresh) {
-    run.step = 'fresh';
+    enter(run, 'fresh');
     await freshStart(run, s);
   }
 
-  run.step = 'secrets';
+  enter(run, 'secrets');
   const secrets = await resolveSecrets(settings, {
     readCluster: batchedSecretReader(kubectl),
     envFilePath: s.envFile.path,
@@ -246,7 +253,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   });
   ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
 
-  run.step = 'db.password-drift';
+  enter(run, 'db.password-drift');
   const dbs = managedDatabases(userValues);
   for (const { db, result } of await driftGuard(kubectl, dbs, secrets)) {
     if (result.status === 'mismatch') {
@@ -265,7 +272,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   }
   saveGenerated(run, s, secrets);
 
-  run.step = 'release.status';
+  enter(run, 'release.status');
   const status = await helm.status();
   if (status && /^pending-/.test(status.info.status)) {
     throw new OperationError(
@@ -279,13 +286,13 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
 
   let images: Values | undefined;
   if (opts.build) {
-    run.step = 'build';
+    enter(run, 'build');
     // The browser URLs baked in come from the values the release gets: chart defaults, ours, then -f files.
     const base = deployValues({ settings, secrets, pgadmin: opts.pgadmin, ...(previous && { previous }) });
     images = await build(run, s, chartValues(opts.chart ?? CHART_PATH, base, userValues));
   }
 
-  run.step = 'helm.upgrade';
+  enter(run, 'helm.upgrade');
   const values = deployValues({
     settings,
     secrets,
@@ -294,21 +301,16 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     ...(images && { images }),
   });
   const upgradeAndWatch = async (): Promise<WatchResult | number> => {
-    run.step = 'helm.upgrade';
+    enter(run, 'helm.upgrade');
     const since = Date.now();
     log.step(`helm upgrade --install ${s.target.release} (values on stdin)`);
-    const out = await helm.upgrade(values, {
-      chart: opts.chart ?? CHART_PATH,
-      valuesFiles: s.valuesFiles,
-      createNamespace: true,
-      timeout: opts.timeout,
-    });
+    const out = await helm.upgrade(values, upgradeOptions(opts, opts.chart ?? CHART_PATH, s.valuesFiles));
     report.revision = revisionOf(out) ?? (await helm.status())?.version ?? null;
     log.success(
       `release ${s.target.release} revision ${report.revision ?? '?'} applied; watching the rollout`,
     );
 
-    run.step = 'rollout';
+    enter(run, 'rollout');
     const watch = await watchRollout(kubectl, {
       release: s.target.release,
       since,
@@ -349,7 +351,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     if (typeof watch === 'number') return watch;
   }
 
-  run.step = 'verify';
+  enter(run, 'verify');
   const running = new Set(watch.snapshot.workloads.map((w) => w.name));
   const verify = await verifyAll(
     kubectl,

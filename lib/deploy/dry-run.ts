@@ -1,24 +1,28 @@
+import path from 'node:path';
 import type { CommandContext } from '../cli.ts';
 import { APPS } from '../components.ts';
 import { CHART_PATH, type LoadedSettings, peekPlace } from '../context.ts';
 import { allowance, placeLine } from '../kube-context.ts';
-import { ExitCode } from '../errors.ts';
-import { Helm, helmUpgradeArgs } from '../helm.ts';
+import { checkObjects, readValuesFiles, renderChart, validateSchemas } from '../chart.ts';
+import { managedDatabases } from '../drift.ts';
+import { ExitCode, OperationError } from '../errors.ts';
 import { quoteForDisplay } from '../exec.ts';
+import { Helm, translateHelmError } from '../helm.ts';
+import { Kubectl } from '../kubectl.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
-import { detectTool } from '../tools.ts';
-import { imageValues, planBuilds } from './build.ts';
+import { detectTool, findTool } from '../tools.ts';
+import { chartValues } from '../values.ts';
+import { type PlannedBuild, imageValues, planBuilds } from './build.ts';
 import { type DeployOptions, buildSource } from './options.ts';
 import { deployValues, maskedValuesYaml } from './plan.ts';
-import { checkObjects, parseManifests, validateSchemas } from '../chart.ts';
 import { type DeployReport, fromError, serviceUrl } from './report.ts';
-import type { Values } from './plan.ts';
-import { readValuesFiles } from '../chart.ts';
-import { chartValues } from '../values.ts';
+import { deployPlan, upgradeOptions } from './steps.ts';
 
 /**
  * `--dry-run`: the offline part of the pre-flight, then render and validate the chart with the values
- * deploy would send, and print the plan (secrets masked). Needs helm, no cluster.
+ * deploy would send, and print the plan: the steps with the commands the real run would start (built
+ * by the same functions), the secrets' sources, the values (masked) and the objects. Needs helm, no
+ * cluster.
  */
 export async function runDryRun(
   ctx: CommandContext,
@@ -34,32 +38,36 @@ export async function runDryRun(
   const secrets = await resolveSecrets(s.settings, { envFilePath: s.envFile.path, writeBack: false });
   ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
 
-  let images: Values | undefined;
-  const lines: string[] = [];
+  const chart = opts.chart ?? CHART_PATH;
+  let builds: PlannedBuild[] | undefined;
   if (opts.build) {
     const src = buildSource(opts, s.envFile);
-    if (src) {
-      const base = deployValues({ settings: s.settings, secrets, pgadmin: opts.pgadmin });
-      const builds = planBuilds({
-        src,
-        builder: opts.builder ?? 'minikube',
-        values: chartValues(opts.chart ?? CHART_PATH, base, readValuesFiles(s.valuesFiles)),
+    if (!src) {
+      throw new OperationError('--build needs the platform sources', {
+        hint: 'set TASKFLOW_SRC=/path/to/taskflow (env file or environment) or pass --src PATH',
       });
-      images = imageValues(builds);
-      lines.push(
-        'Image builds (two at a time, skipped when the tag is already present):',
-        ...builds.map((b) => `  ${b.argv.map(quoteForDisplay).join(' ')}`),
-      );
-    } else lines.push('Image builds: TASKFLOW_SRC is not set: --build would stop here');
+    }
+    const base = deployValues({ settings: s.settings, secrets, pgadmin: opts.pgadmin });
+    builds = planBuilds({
+      src: path.resolve(src),
+      builder: opts.builder ?? 'minikube',
+      values: chartValues(chart, base, readValuesFiles(s.valuesFiles)),
+    });
   }
   const values = deployValues({
     settings: s.settings,
     secrets,
     pgadmin: opts.pgadmin,
-    ...(images && { images }),
+    ...(builds && { images: imageValues(builds) }),
   });
-  const rendered = await helm.template(values, opts.chart ?? CHART_PATH, s.valuesFiles);
-  const objects = parseManifests(rendered);
+  const render = await renderChart(ctx.runner, helmTool.path, {
+    values,
+    chart,
+    valuesFiles: s.valuesFiles,
+    target: s.target,
+  });
+  if (!render.ok) throw translateHelmError(render.parseError ?? render.output, s.target, 'render the chart');
+  const objects = render.objects;
   const structural = checkObjects(objects, s.target);
   const { problems: schemaProblems, schemas } = await validateSchemas(objects);
   const problems = [...structural, ...schemaProblems];
@@ -69,30 +77,32 @@ export async function runDryRun(
   log.info(
     `Plan for release ${s.target.release}: ${place ? placeLine(place) : `namespace ${s.target.namespace} (kubectl not found: context unknown)`}; nothing is changed.`,
   );
-  if (place && allowance(place, s.settings.context) === 'not-named') {
+  // No context at all is not a refusal of this one: the real deploy stops at cluster.reachable.
+  if (place?.context && allowance(place, s.settings.context) === 'not-named') {
     log.warn(
       `a real deploy would be refused there: ${place.context} is ${place.reason}; name it with --context ${place.context} or TASKFLOW_CONTEXT=${place.context}`,
     );
   }
   log.info('');
-  log.info('Steps:');
-  if (opts.fresh) {
-    log.info(
-      `  --fresh: ${opts.backup ? 'back up both databases to backups/, then ' : ''}uninstall, delete namespace ${s.target.namespace} and its volumes`,
-    );
-  }
-  log.info('  pre-flight: cluster reachable, storage class, password-drift guard for both databases');
-  for (const l of lines) log.info(`  ${l}`);
-  const argv = helmUpgradeArgs(helmTool.path, helmTool.major, s.target, {
-    chart: opts.chart ?? CHART_PATH,
-    valuesFiles: s.valuesFiles,
-    createNamespace: true,
-    timeout: opts.timeout,
+  log.info('Steps, with the commands each runs (values on stdin, never in argv):');
+  const kubectl = new Kubectl(ctx.runner, findTool('kubectl', ctx.env) ?? 'kubectl', s.target);
+  const steps = deployPlan({
+    kubectl,
+    helm,
+    opts,
+    upgrade: upgradeOptions(opts, chart, s.valuesFiles),
+    dbs: managedDatabases(readValuesFiles(s.valuesFiles)),
+    ...(builds && { builds }),
+    unset: Object.entries(secrets.sources)
+      .filter(([, src]) => src === 'generated')
+      .map(([key]) => key),
   });
-  log.info(`  ${argv.map(quoteForDisplay).join(' ')}   (values below, on stdin)`);
-  log.info(
-    `  watch the rollout (fail fast, timeout ${opts.timeout}), verify database logins and health endpoints`,
-  );
+  for (const [i, st] of steps.entries()) {
+    log.info(`  ${i + 1}. ${st.id}: ${st.title}`);
+    for (const c of st.commands)
+      log.info(`       ${c.argv.map(quoteForDisplay).join(' ')}${c.when ? `   (when ${c.when})` : ''}`);
+    if (st.note) log.info(`       ${st.note}`);
+  }
   log.info('');
   log.info('Secrets:');
   for (const [k, src] of Object.entries(secrets.sources)) {

@@ -6,7 +6,7 @@ import { isDbPodRunning } from '../drift.ts';
 import { confirm } from '../confirm.ts';
 import { OperationError } from '../errors.ts';
 import type { Helm } from '../helm.ts';
-import type { Kubectl } from '../kubectl.ts';
+import { type Kubectl, execArgs } from '../kubectl.ts';
 import type { Pod } from '../pod-status.ts';
 import { redact } from '../redact.ts';
 import { abortableSleep } from '../time.ts';
@@ -49,6 +49,11 @@ export function dumpCommand(db: DbInfo): string[] {
   return ['pg_dump', '-U', db.user, '--no-owner', db.database];
 }
 
+/** kubectl arguments of the dump: pg_dump in the database's container, its output read here. */
+export function dumpArgs(db: DbInfo): string[] {
+  return execArgs(db.pod, db.container, dumpCommand(db), false);
+}
+
 /**
  * Dumps one database through `kubectl exec` straight into a local file (mode 0600). A database with
  * no volume has nothing to back up; one whose pod is not running cannot be dumped: that stops --fresh.
@@ -66,7 +71,7 @@ export async function backupDatabase(
     });
   }
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const child = kubectl.start(['exec', db.pod, '-c', db.container, '--', ...dumpCommand(db)]);
+  const child = kubectl.start(dumpArgs(db));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
@@ -104,6 +109,20 @@ export async function backupDatabases(
   return files;
 }
 
+/** kubectl arguments that delete the database volumes, then any other volume of the release. */
+export function pvcDeleteArgs(release: string): string[][] {
+  const pvcs = Object.values(DATABASES).map((d) => d.pvc);
+  return [
+    ['delete', 'pvc', ...pvcs, '--ignore-not-found', '--wait=false'],
+    ['delete', 'pvc', '-l', releaseSelector(release), '--ignore-not-found', '--wait=false'],
+  ];
+}
+
+/** kubectl arguments (cluster-scoped) that delete the namespace without waiting. */
+export function namespaceDeleteArgs(namespace: string): string[] {
+  return ['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false'];
+}
+
 /** Uninstalls the release, deletes its volumes and the namespace, and waits until the namespace is gone. */
 export async function teardown(
   kubectl: Kubectl,
@@ -112,21 +131,8 @@ export async function teardown(
 ): Promise<void> {
   await helm.uninstall();
   const ns = kubectl.target.namespace;
-  const pvcs = Object.values(DATABASES).map((d) => d.pvc);
-  await kubectl.run(['delete', 'pvc', ...pvcs, '--ignore-not-found', '--wait=false']);
-  await kubectl.run([
-    'delete',
-    'pvc',
-    '-l',
-    releaseSelector(helm.target.release),
-    '--ignore-not-found',
-    '--wait=false',
-  ]);
-  await kubectl.ok(
-    ['delete', 'namespace', ns, '--ignore-not-found', '--wait=false'],
-    `delete namespace ${ns}`,
-    { clusterScoped: true },
-  );
+  for (const args of pvcDeleteArgs(helm.target.release)) await kubectl.run(args);
+  await kubectl.ok(namespaceDeleteArgs(ns), `delete namespace ${ns}`, { clusterScoped: true });
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     const out = await kubectl.ok(

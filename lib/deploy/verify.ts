@@ -76,6 +76,11 @@ export function healthPath(namespace: string, app: AppInfo): string {
   return `/api/v1/namespaces/${namespace}/services/${app.name}:${app.port}/proxy${app.healthPath}`;
 }
 
+/** kubectl arguments (cluster-scoped) of an app's health request through the service proxy. */
+export function healthArgs(namespace: string, app: AppInfo): string[] {
+  return ['get', '--raw', healthPath(namespace, app), '--request-timeout=10s'];
+}
+
 /** An app's health endpoint answers (HTTP 2xx through the service proxy). */
 export async function verifyHealth(
   kubectl: Kubectl,
@@ -83,13 +88,10 @@ export async function verifyHealth(
   opts: VerifyOptions = {},
 ): Promise<VerifyFailure | undefined> {
   return retry(opts.attempts ?? 3, opts.delayMs ?? 1000, opts.signal, async () => {
-    const res = await kubectl.run(
-      ['get', '--raw', healthPath(kubectl.target.namespace, app), '--request-timeout=10s'],
-      {
-        clusterScoped: true,
-        timeoutMs: 15_000,
-      },
-    );
+    const res = await kubectl.run(healthArgs(kubectl.target.namespace, app), {
+      clusterScoped: true,
+      timeoutMs: 15_000,
+    });
     if (res.exitCode === 0) return undefined;
     const first = redact(res.stderr.trim().split('\n')[0] ?? '') || `exit code ${res.exitCode}`;
     return {

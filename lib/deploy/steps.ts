@@ -1,0 +1,142 @@
+import { APPS, DATABASES, type DbInfo, releaseSelector } from '../components.ts';
+import { loginCommand, psqlCommand } from '../db.ts';
+import { type Helm, type UpgradeOptions, helmUpgradeArgs, statusArgs, uninstallArgs } from '../helm.ts';
+import { type Kubectl, REACHABLE_ARGS, execArgs, getOptionalArgs, listArgs } from '../kubectl.ts';
+import { secretReadArgs } from '../secret-resolution.ts';
+import { STORAGE_CLASS_ARGS } from '../storage.ts';
+import type { PlannedBuild } from './build.ts';
+import { dumpArgs, namespaceDeleteArgs, pvcDeleteArgs } from './fresh.ts';
+import type { DeployOptions } from './options.ts';
+import { healthArgs } from './verify.ts';
+import { WATCHED_KINDS } from './snapshot.ts';
+
+/**
+ * The steps of `npm run deploy`, in the order it runs them. The id is what a failure in the step is
+ * reported as (`failures[].id` for the steps that end a deploy early); the title is what `--dry-run`
+ * prints for it.
+ */
+export const DEPLOY_STEPS = {
+  settings: 'settings checks of npm run validate: the first failure stops here (exit 2)',
+  tools: 'find kubectl and helm, read the kube context',
+  'cluster.reachable': 'the API server answers',
+  'cluster.context': 'the context may be written to: local, or named with --context / TASKFLOW_CONTEXT',
+  'cluster.storageclass': 'the storage class of the database volumes exists',
+  fresh: '--fresh: back up the databases, uninstall, delete the volumes and the namespace',
+  secrets:
+    'secrets not in the env file are read from the release, else generated (and saved to the env file)',
+  'db.password-drift': 'every database volume with data accepts the password being deployed',
+  'release.status': 'the release is not stuck in a pending state; its add-ons and built images are kept',
+  build: 'build the images (two at a time; a tag already in the store is reused)',
+  'helm.upgrade': 'install or upgrade the release, the values on stdin',
+  rollout: 'watch the rollout, failing at the first crash loop, pull error or unschedulable pod',
+  verify: 'every database accepts its Secret password; every health endpoint answers',
+} as const;
+
+export type DeployStep = keyof typeof DEPLOY_STEPS;
+
+/** The options of deploy's `helm upgrade` (one source for the real run and the dry run). */
+export function upgradeOptions(opts: DeployOptions, chart: string, valuesFiles: string[]): UpgradeOptions {
+  return { chart, valuesFiles, createNamespace: true, timeout: opts.timeout };
+}
+
+/** A step as `--dry-run` shows it: its id, what it does, and the commands it runs (some only when...). */
+export interface PlannedStep {
+  id: DeployStep;
+  title: string;
+  commands: { argv: string[]; when?: string }[];
+  /** What the step does besides the commands (waits, polls). */
+  note?: string;
+}
+
+/**
+ * The steps a deploy with these options would take, with the commands each runs, built by the same
+ * functions the real run calls (the argv of each kubectl and helm call), so the two cannot drift.
+ */
+export function deployPlan(input: {
+  kubectl: Kubectl;
+  helm: Helm;
+  opts: DeployOptions;
+  upgrade: UpgradeOptions;
+  /** the in-cluster databases the values manage (the drift guard and the verification cover them) */
+  dbs: readonly DbInfo[];
+  /** the builds of --build (undefined without --build) */
+  builds?: readonly PlannedBuild[];
+  /** the kept secrets the env file does not set: only then are the release's Secrets read */
+  unset: readonly string[];
+}): PlannedStep[] {
+  const { kubectl: k, helm, opts, dbs } = input;
+  const { namespace } = k.target;
+  const rel = helm.target.release;
+  const step = (id: DeployStep, commands: PlannedStep['commands'] = [], note?: string): PlannedStep => ({
+    id,
+    title: DEPLOY_STEPS[id],
+    commands,
+    ...(note && { note }),
+  });
+  const login = (db: DbInfo, when: string) => [
+    { argv: k.args(execArgs(db.pod, db.container, psqlCommand(['-tA']), true)), when },
+    { argv: k.args(execArgs(db.pod, db.container, loginCommand(db), true)), when },
+  ];
+  const steps: PlannedStep[] = [
+    step('cluster.reachable', [{ argv: k.args(REACHABLE_ARGS, true) }]),
+    step('cluster.context'),
+    step('cluster.storageclass', [{ argv: k.args(STORAGE_CLASS_ARGS, true) }]),
+  ];
+  if (opts.fresh) {
+    const backups = opts.backup
+      ? Object.values(DATABASES).map((db) => ({
+          argv: k.args(dumpArgs(db)),
+          when: `volume ${db.pvc} exists (to backups/)`,
+        }))
+      : [];
+    steps.push(
+      step(
+        'fresh',
+        [
+          ...backups,
+          { argv: helm.argv(uninstallArgs(helm.target)) },
+          ...pvcDeleteArgs(rel).map((a) => ({ argv: k.args(a) })),
+          { argv: k.args(namespaceDeleteArgs(namespace), true) },
+        ],
+        `asks for the namespace name first (--yes answers); waits until namespace ${namespace} is gone`,
+      ),
+    );
+  }
+  steps.push(
+    input.unset.length > 0
+      ? step('secrets', [{ argv: k.args(secretReadArgs()) }], `for ${input.unset.join(', ')}`)
+      : step('secrets', [], 'all three are set in the env file: nothing to read'),
+    step(
+      'db.password-drift',
+      dbs.flatMap((db) => [
+        { argv: k.args(getOptionalArgs('pvc', db.pvc)) },
+        { argv: k.args(getOptionalArgs('pod', db.pod)), when: `volume ${db.pvc} exists` },
+        ...login(db, `pod ${db.pod} runs`),
+      ]),
+    ),
+    step('release.status', [{ argv: helm.argv(statusArgs(helm.target)) }]),
+  );
+  if (input.builds)
+    steps.push(
+      step(
+        'build',
+        input.builds.map((b) => ({ argv: b.argv })),
+      ),
+    );
+  steps.push(
+    step('helm.upgrade', [{ argv: helmUpgradeArgs(helm.bin, helm.major, helm.target, input.upgrade) }]),
+    step(
+      'rollout',
+      [{ argv: k.args(listArgs(WATCHED_KINDS, releaseSelector(rel))) }],
+      `polled until every workload is ready, or ${opts.timeout} pass`,
+    ),
+    step('verify', [
+      ...dbs.flatMap((db) => [
+        { argv: k.args(getOptionalArgs('secret', db.secret)) },
+        ...login(db, `Secret ${db.secret} has the password`),
+      ]),
+      ...APPS.map((a) => ({ argv: k.args(healthArgs(namespace, a), true) })),
+    ]),
+  );
+  return steps;
+}

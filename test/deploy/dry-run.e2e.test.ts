@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quoteForDisplay } from '../../lib/exec.ts';
+import { startKubeSim } from '../kube-sim/index.ts';
+import { type DeployEnv, type RecordedCall, deployEnv } from './e2e-support.ts';
+
+type Sim = Awaited<ReturnType<typeof startKubeSim>>;
+
+/** The commands a `--dry-run` plan lists: tool name and arguments as printed, and its condition. */
+function plannedCommands(stdout: string): { line: string; when?: string }[] {
+  const out: { line: string; when?: string }[] = [];
+  for (const raw of stdout.split('\n')) {
+    const m = /^\s{7}(\S*\/(kubectl|helm)) (.*?)(?: {3}\(when (.*)\))?$/.exec(raw);
+    if (!m) continue;
+    out.push({ line: `${m[2]} ${m[3]}`, ...(m[4] !== undefined && { when: m[4] }) });
+  }
+  return out;
+}
+
+const shown = (c: RecordedCall): string => `${c.tool} ${c.args.map(quoteForDisplay).join(' ')}`;
+
+/** Calls that change the cluster (or run something in it). */
+const WRITES =
+  /^(helm (upgrade|install|uninstall|rollback)|kubectl .*\b(delete|apply|create|patch|scale|exec|rollout restart)\b)/;
+
+describe('deploy --dry-run prints the commands the real deploy runs', () => {
+  let sim: Sim;
+  let se: DeployEnv;
+  beforeAll(async () => {
+    sim = await startKubeSim({ scenario: { readyAfterMs: 200 } });
+    se = deployEnv({ kubeconfig: sim.kubeconfigPath, envFile: 'TASKFLOW_NAMESPACE=tf-plan\n' });
+  });
+  afterAll(async () => {
+    se?.cleanup();
+    await sim?.stop();
+  });
+
+  it('on a first install and on a redeploy: every planned command runs, and nothing that writes is unplanned', async () => {
+    for (const round of ['first install', 'redeploy']) {
+      const dry = await se.deploy(['--dry-run']);
+      expect(dry.code, dry.stderr).toBe(0);
+      const planned = plannedCommands(dry.stdout);
+      expect(
+        planned.some((p) => p.line.startsWith('helm upgrade ')),
+        dry.stdout,
+      ).toBe(true);
+      const before = se.calls().length;
+      const real = await se.deploy(['--json']);
+      expect(real.code, `${round}: ${real.stderr}`).toBe(0);
+      const ran = new Set(se.calls().slice(before).map(shown));
+      // Unconditional ones always; on the redeploy the volumes exist and the pods run, so all of them.
+      for (const p of planned.filter((x) => round === 'redeploy' || x.when === undefined))
+        expect(ran.has(p.line), `${round}: planned but not run: ${p.line}`).toBe(true);
+      const plannedLines = new Set(planned.map((p) => p.line));
+      for (const line of ran)
+        if (WRITES.test(line))
+          expect(plannedLines.has(line), `${round}: ran but not planned: ${line}`).toBe(true);
+    }
+  });
+});
