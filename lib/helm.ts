@@ -175,15 +175,6 @@ export class Helm {
     return res.stdout;
   }
 
-  /** Renders the chart offline (`helm template`), values on stdin. */
-  async template(values: unknown, chart: string, valuesFiles: string[] = []): Promise<string> {
-    const args = ['template', this.target.release, chart, '--namespace', this.target.namespace, '-f', '-'];
-    for (const f of valuesFiles) args.push('-f', f);
-    const res = await this.run(args, { stdin: valuesStdin(values) });
-    if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'render the chart');
-    return res.stdout;
-  }
-
   /** Throws (exit 1, naming `npm run deploy`) unless the release is installed: the one answer every command gives. */
   async assertInstalled(): Promise<ReleaseStatus> {
     const status = await this.status();

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { switchValues } from '../../lib/addons/index.ts';
 import { findAddon } from '../../lib/addons/registry.ts';
+import { renderChart } from '../../lib/chart.ts';
 import { CHART_PATH, type ClusterSession } from '../../lib/context.ts';
 import { Runner } from '../../lib/exec.ts';
-import { Helm } from '../../lib/helm.ts';
 import { Secret } from '../../lib/secrets.ts';
 import { settingsToValues } from '../../lib/settings-values.ts';
 import { toolset } from '../support/tools.ts';
@@ -24,9 +23,15 @@ const ENV =
 async function ssoConfig(
   values: Record<string, unknown>,
 ): Promise<{ cm: Record<string, string>; secretKeys: string[] }> {
-  const helm = new Helm(new Runner(), toolset('v35').helm, 4, { namespace: 'tf', release: 'taskflow' });
-  const docs = parseAllDocuments(await helm.template(values, CHART_PATH)).map((d) => d.toJS() as Obj | null);
-  const find = (kind: string) => docs.find((o) => o?.kind === kind && o.metadata.name === 'sso-platform');
+  const render = await renderChart(new Runner(), toolset('v35').helm, {
+    values,
+    chart: CHART_PATH,
+    valuesFiles: [],
+    target: { namespace: 'tf', release: 'taskflow' },
+  });
+  expect(render.ok, render.output).toBe(true);
+  const docs = render.objects as unknown as Obj[];
+  const find = (kind: string) => docs.find((o) => o.kind === kind && o.metadata.name === 'sso-platform');
   return { cm: find('ConfigMap')?.data ?? {}, secretKeys: Object.keys(find('Secret')?.data ?? {}).sort() };
 }
 
