@@ -1,8 +1,9 @@
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import type { RunResult, Runner } from './exec.ts';
 import { type HelmTarget, valuesStdin } from './helm.ts';
 import type { KubeObject } from './kubectl.ts';
 import { redact } from './redact.ts';
-import { parseAllDocuments, parse } from 'yaml';
+import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.ts';
 import { type Values, deepMerge } from './values.ts';
@@ -22,21 +23,24 @@ export interface ChartRun {
   durationMs: number;
 }
 
-/** A render: the objects when helm succeeded. */
+/** One document of `helm template`'s output and the template it came from. */
+export interface RenderedDoc {
+  /** helm's `# Source:` path, e.g. `taskflow/templates/sso/configmap.yaml` */
+  source: string;
+  /** the text helm printed for that source's document(s) */
+  text: string;
+  object: KubeObject;
+}
+
+/** A render: the objects when helm succeeded, each also with its source. */
 export interface Render extends ChartRun {
   objects: KubeObject[];
+  docs: RenderedDoc[];
   /** the YAML did not parse */
   parseError?: string;
 }
 
 const TIMEOUT_MS = 60_000;
-
-/** argv of `helm lint --strict` with the values on stdin (pure). */
-export function lintArgs(bin: string, input: Omit<ChartInput, 'values'>): string[] {
-  const args = [bin, 'lint', input.chart, '--strict', '--namespace', input.target.namespace, '-f', '-'];
-  for (const f of input.valuesFiles) args.push('-f', f);
-  return args;
-}
 
 /** argv of `helm template` with the values on stdin (pure). */
 export function templateArgs(bin: string, input: Omit<ChartInput, 'values'>): string[] {
@@ -51,16 +55,6 @@ function outcome(res: RunResult): ChartRun {
   return { ok: res.exitCode === 0, output, durationMs: res.durationMs };
 }
 
-/** `helm lint --strict` of the chart with these values. */
-export async function lintChart(runner: Runner, bin: string, input: ChartInput): Promise<ChartRun> {
-  const res = await runner.run(lintArgs(bin, input), {
-    stdin: valuesStdin(input.values),
-    timeoutMs: TIMEOUT_MS,
-  });
-  // With --strict, helm lint prints its findings on stdout; keep them whether it passed or not.
-  return { ...outcome(res), output: redact(`${res.stdout}\n${res.stderr}`.trim()) };
-}
-
 /** `helm template` of the chart with these values, parsed into objects. */
 export async function renderChart(runner: Runner, bin: string, input: ChartInput): Promise<Render> {
   const res = await runner.run(templateArgs(bin, input), {
@@ -68,11 +62,13 @@ export async function renderChart(runner: Runner, bin: string, input: ChartInput
     timeoutMs: TIMEOUT_MS,
   });
   const run = outcome(res);
-  if (!run.ok) return { ...run, objects: [] };
+  if (!run.ok) return { ...run, objects: [], docs: [] };
   try {
-    return { ...run, objects: parseManifests(res.stdout) };
+    const docs = splitManifest(res.stdout);
+    return { ...run, objects: docs.map((d) => d.object), docs };
   } catch (err) {
-    return { ...run, ok: false, objects: [], parseError: err instanceof Error ? err.message : String(err) };
+    const parseError = err instanceof Error ? err.message : String(err);
+    return { ...run, ok: false, objects: [], docs: [], parseError };
   }
 }
 
@@ -95,9 +91,29 @@ export interface RenderProblem {
 
 /** The objects of a `helm template` output (empty documents dropped). */
 export function parseManifests(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null && typeof o === 'object');
+  return splitManifest(text).map((d) => d.object);
+}
+
+/**
+ * The documents of a `helm template` output with their `# Source:` (empty documents dropped). helm
+ * prints each document after a `---` line, so the text splits there; a YAML error names its source.
+ */
+export function splitManifest(text: string): RenderedDoc[] {
+  const out: RenderedDoc[] = [];
+  for (const chunk of text.split(/^---[ \t]*$/m)) {
+    const source = /^\s*# Source: (.*)$/m.exec(chunk)?.[1]?.trim() ?? '';
+    let docs: unknown[];
+    try {
+      docs = loadAll(chunk, null, { schema: CORE_SCHEMA });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(source ? `${source}: ${message}` : message);
+    }
+    for (const d of docs) {
+      if (d !== null && typeof d === 'object') out.push({ source, text: chunk, object: d as KubeObject });
+    }
+  }
+  return out;
 }
 
 /** Structural checks every object must pass: kind, name, the release label, the release namespace. */
@@ -139,12 +155,9 @@ export async function validateSchemas(
 ): Promise<{ problems: RenderProblem[]; schemas: boolean }> {
   const problems: RenderProblem[] = [];
   let schemas = false;
-  const cache = new Map<string, Validator | undefined>();
   for (const o of objects) {
     if (!o.apiVersion || !o.kind) continue;
-    const key = `${o.apiVersion}/${o.kind}`;
-    if (!cache.has(key)) cache.set(key, await loadValidator(o.apiVersion, o.kind));
-    const validate = cache.get(key);
+    const validate = await validatorOf(o.apiVersion, o.kind);
     if (!validate) continue;
     schemas = true;
     try {
@@ -188,6 +201,16 @@ export function prewarmSchemas(): Promise<void> {
   return Promise.all(Object.keys(CHART_MODELS).map((k) => importModel(k).catch(() => undefined))).then(
     () => undefined,
   );
+}
+
+// One validator per kind for the life of the process: a later run (tests, the benchmark) reuses it.
+const validators = new Map<string, Promise<Validator | undefined>>();
+
+function validatorOf(apiVersion: string, kind: string): Promise<Validator | undefined> {
+  const key = `${apiVersion}/${kind}`;
+  let v = validators.get(key);
+  if (!v) validators.set(key, (v = loadValidator(apiVersion, kind)));
+  return v;
 }
 
 async function loadValidator(apiVersion: string, kind: string): Promise<Validator | undefined> {

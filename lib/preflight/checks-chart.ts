@@ -1,9 +1,9 @@
 import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
-import { checkObjects, validateSchemas } from '../chart.ts';
+import { checkObjects, helmFindings, validateSchemas } from '../chart.ts';
 import { BAD_LINKS, proveFlow } from '../flow-prove.ts';
 import { databaseUrlMismatches, deadVariables, secretsInConfigMaps, unusedKeys } from '../config-scan.ts';
 import type { PreflightContext } from './context.ts';
-import { helmFindings } from '../chart.ts';
+import { findingLine } from './lint.ts';
 import { npmRun } from '../suggest.ts';
 
 const noHelm = async (ctx: PreflightContext): Promise<CheckOutcome> => {
@@ -11,34 +11,56 @@ const noHelm = async (ctx: PreflightContext): Promise<CheckOutcome> => {
   return skip(`helm is not available: ${h.error?.message ?? 'not found'}`, h.error?.hint);
 };
 
-const chartLint: Check<PreflightContext> = {
-  id: 'chart.lint',
-  title: 'helm lint --strict',
-  run: async (ctx) => {
-    const lint = await ctx.lint();
-    if (!lint) return noHelm(ctx);
-    if (lint.ok) return pass(`the chart lints clean with these values (${lint.durationMs} ms)`);
-    const lines = helmFindings(lint.output);
-    return fail(
-      lines.length > 0 ? lines.join('\n') : lint.output.split('\n').slice(0, 8).join('\n'),
-      'fix the values named above (or the chart); helm lint --strict treats warnings as errors',
-    );
-  },
-};
+/** A chart check: skipped without helm, else `run` judges what `get` made (the render, the lint). */
+function chartCheck<T>(
+  id: string,
+  title: string,
+  get: (ctx: PreflightContext) => Promise<T | undefined>,
+  run: (got: T, ctx: PreflightContext) => Promise<CheckOutcome> | CheckOutcome,
+): Check<PreflightContext> {
+  return {
+    id,
+    title,
+    run: async (ctx) => {
+      const got = await get(ctx);
+      return got === undefined ? noHelm(ctx) : run(got, ctx);
+    },
+  };
+}
 
-const chartRender: Check<PreflightContext> = {
-  id: 'chart.render',
-  title: 'Chart renders valid objects',
-  run: async (ctx) => {
-    const render = await ctx.render();
-    if (!render) return noHelm(ctx);
+/** A failure showing the findings in helm's output (at most 8 lines), else the output's first lines. */
+const helmFailure = (output: string, hint: string, lines = helmFindings(output)): CheckOutcome =>
+  fail(lines.length > 0 ? lines.join('\n') : output.split('\n').slice(0, 8).join('\n'), hint);
+
+const chartLint = chartCheck(
+  'chart.lint',
+  'Chart lint (helm lint --strict rules)',
+  (ctx) => ctx.lint(),
+  (lint) => {
+    if (lint.findings.length > 0) {
+      return helmFailure(
+        lint.findings.map(findingLine).join('\n'),
+        'fix the values named above (or the chart); helm lint --strict treats warnings as errors',
+      );
+    }
+    if (!lint.rendered)
+      return skip(
+        'the chart did not render with these values (see chart.render): its objects cannot be linted',
+      );
+    return pass(`the chart lints clean with these values (its files and ${lint.objects} rendered objects)`);
+  },
+);
+
+const chartRender = chartCheck(
+  'chart.render',
+  'Chart renders valid objects',
+  (ctx) => ctx.render(),
+  async (render, ctx) => {
     if (!render.ok) {
-      const lines = render.parseError
-        ? [`the output is not valid YAML: ${render.parseError}`]
-        : helmFindings(render.output);
-      return fail(
-        lines.length > 0 ? lines.join('\n') : render.output.split('\n').slice(0, 8).join('\n'),
+      return helmFailure(
+        render.output,
         'the chart rejected these values: fix the settings or values files named above',
+        render.parseError ? [`the output is not valid YAML: ${render.parseError}`] : undefined,
       );
     }
     const structural = checkObjects(render.objects, ctx.target);
@@ -51,14 +73,13 @@ const chartRender: Check<PreflightContext> = {
       : 'structurally valid (schema package not installed)';
     return pass(`${render.objects.length} objects, ${how} (helm template ${render.durationMs} ms)`);
   },
-};
+);
 
-const envFlow: Check<PreflightContext> = {
-  id: 'env.flow',
-  title: 'Settings reach their containers',
-  run: async (ctx) => {
-    const render = await ctx.render();
-    if (!render) return noHelm(ctx);
+const envFlow = chartCheck(
+  'env.flow',
+  'Settings reach their containers',
+  (ctx) => ctx.render(),
+  (render, ctx) => {
     if (!render.ok) return skip('the chart did not render (see chart.render)');
     const links = proveFlow(render.objects, ctx.env.settings, ctx.secrets);
     const out: CheckOutcome[] = [];
@@ -83,7 +104,7 @@ const envFlow: Check<PreflightContext> = {
       pass(`${ok} links proven: every setting reaches the container that reads it; no secret in a ConfigMap`),
     );
   },
-};
+);
 
 /** The chart checks: lint, render and schema validation, and the proof of the settings' flow. */
 export const CHART_CHECKS: readonly Check<PreflightContext>[] = [envFlow, chartLint, chartRender];

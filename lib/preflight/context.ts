@@ -8,7 +8,8 @@ import { type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { findTool } from '../tools.ts';
 import { type LenientEnv, loadEnvLeniently } from '../settings-load.ts';
-import { type ChartRun, lintChart, renderChart, type Render } from '../chart.ts';
+import { renderChart, type Render } from '../chart.ts';
+import { type ChartLint, lintChart } from './lint.ts';
 import { type ClusterState, missingKubeconfig, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
 import type { Place } from '../kube-context.ts';
 import { peekPlace } from '../context.ts';
@@ -52,13 +53,14 @@ export interface PreflightContext {
   /** the user's -f files merged (undefined when one cannot be read: chart.render reports it) */
   userValues?: Values;
   /** what helm would use: the chart's values.yaml, then `values`, then the -f files */
-  chartValues: Values;
+  readonly chartValues: Values;
   /** the platform source folder, when one is named */
   src?: string;
   target: HelmTarget;
   helm: () => Promise<ToolProbe>;
   kubectl: () => Promise<ToolProbe>;
-  lint: () => Promise<ChartRun | undefined>;
+  /** helm lint --strict's rules over the chart folder and the render (no helm process of its own) */
+  lint: () => Promise<ChartLint | undefined>;
   render: () => Promise<Render | undefined>;
   /** a render with pgAdmin and every optional variable on (and Mailpit, if asked), for the compose comparison */
   renderWithAddons: (mailpit: boolean) => Promise<Render | undefined>;
@@ -108,6 +110,10 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
   // The path alone (no process) lets lint and render start at once, beside the version probe.
   const helmPath = findTool('helm', opts.env);
   const helmBin = () => Promise.resolve(helmPath);
+  const render = once(async () => {
+    const bin = await helmBin();
+    return bin ? renderChart(opts.runner, bin, chartInput(values)) : undefined;
+  });
   const composeRenders = new Map<boolean, Promise<Render | undefined>>();
   const fromFile = env.file.entries.get('TASKFLOW_SRC');
   const src =
@@ -115,6 +121,7 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
     (fromFile && typeof fromFile.value === 'string' && fromFile.value.trim() !== ''
       ? fromFile.value.trim()
       : undefined);
+  let merged: Values | undefined;
   const ctx: PreflightContext = {
     opts,
     env,
@@ -122,19 +129,16 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
     secretTexts,
     values,
     ...(userValues !== undefined && { userValues }),
-    chartValues: chartValues(opts.chart, values, userValues ?? {}),
+    // Read when a check asks (the chart's values.yaml is parsed then), not before helm starts.
+    get chartValues() {
+      return (merged ??= chartValues(opts.chart, values, userValues ?? {}));
+    },
     ...(src !== undefined && { src: path.resolve(opts.cwd, src) }),
     target,
     helm,
     kubectl,
-    lint: once(async () => {
-      const bin = await helmBin();
-      return bin ? lintChart(opts.runner, bin, chartInput(values)) : undefined;
-    }),
-    render: once(async () => {
-      const bin = await helmBin();
-      return bin ? renderChart(opts.runner, bin, chartInput(values)) : undefined;
-    }),
+    render,
+    lint: once(() => lintChart(opts.chart, render())),
     renderWithAddons: (mailpit: boolean) => {
       const cached = composeRenders.get(mailpit);
       if (cached) return cached;

@@ -57,9 +57,10 @@ export function preflightOptions(ctx: CommandContext, cwd = process.cwd()): Pref
 export async function runValidate(ctx: CommandContext): Promise<number> {
   const json = flag(ctx.args.values, 'json');
   const pre = await createPreflight(preflightOptions(ctx));
-  // The slow parts start now and run side by side (helm and kubectl in their own processes, the schema
-  // modules loading here meanwhile); the checks await the same promises.
-  void Promise.all([pre.lint(), pre.render(), pre.cluster(), prewarmSchemas()]).catch(() => undefined);
+  // The slow parts start now and run side by side (the one helm render and kubectl in their own
+  // processes; the chart folder read for the lint and the schema modules loading here meanwhile); the
+  // checks await the same promises.
+  void Promise.all([pre.render(), pre.lint(), pre.cluster(), prewarmSchemas()]).catch(() => undefined);
   const place = await pre.place();
   const where = { context: place?.context ?? pre.target.context ?? null, namespace: pre.target.namespace };
   if (place) ctx.log.step(`checking for ${placeLine(place)}, release ${pre.target.release}`);
