@@ -4,7 +4,8 @@ import { TaskflowError } from '../errors.ts';
 import type { Runner } from '../exec.ts';
 import type { HelmTarget } from '../helm.ts';
 import { Kubectl } from '../kubectl.ts';
-import { type ToolInfo, type ToolName, detectTool } from '../tools.ts';
+import { type ToolInfo, type ToolName, detectTool, findTool, isSupported } from '../tools.ts';
+import { cachedVersion, rememberVersion } from './tool-cache.ts';
 
 /** A tool found (with its version) or why not. */
 export interface ToolProbe {
@@ -12,10 +13,19 @@ export interface ToolProbe {
   error?: { message: string; hint?: string };
 }
 
-/** Finds a tool and reads its version; a missing or old tool is an answer, not an exception. */
+/**
+ * Finds a tool and reads its version; a missing or old tool is an answer, not an exception. The
+ * version of a binary already asked is remembered (lib/preflight/tool-cache.ts): starting helm or
+ * kubectl only to print it costs validate more than half a `helm template`.
+ */
 export async function probeTool(name: ToolName, runner: Runner, env: NodeJS.ProcessEnv): Promise<ToolProbe> {
+  const found = findTool(name, env);
+  const known = found === undefined ? undefined : cachedVersion(name, found, env);
+  if (known && isSupported(name, known.major, known.minor)) return { info: known };
   try {
-    return { info: await detectTool(name, runner, env) };
+    const info = await detectTool(name, runner, env);
+    rememberVersion(info, env);
+    return { info };
   } catch (err) {
     const hint = err instanceof TaskflowError ? err.hint : undefined;
     return {

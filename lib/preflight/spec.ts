@@ -38,7 +38,7 @@ export const VALIDATE_SPEC: CommandSpec = {
     'npm run validate -- --json > validate.json',
   ],
   notes: [
-    'Every check is reported (pass, warn, fail or skip). Nothing is written: secrets missing from the env file are generated in memory only, as deploy would generate them. Without a reachable cluster the cluster checks are skipped (with --context or --cluster they fail instead).',
+    'Every check is reported (pass, warn, fail or skip). Neither the env file nor the cluster is written: secrets missing from the env file are generated in memory only, as deploy would generate them. The one file written is ~/.cache/taskflow/tool-versions.json, the versions helm and kubectl reported, by binary. Without a reachable cluster the cluster checks are skipped (with --context or --cluster they fail instead).',
   ],
   exitCodes:
     'Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 the env file is missing (when named), unreadable or not valid dotenv, 130 interrupted',

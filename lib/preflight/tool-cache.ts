@@ -1,0 +1,90 @@
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import type { ToolInfo, ToolName } from '../tools.ts';
+
+type Version = Pick<ToolInfo, 'version' | 'major' | 'minor'>;
+
+const KEEP = 20;
+
+/** The file that remembers tool versions: in the user's cache folder (XDG_CACHE_HOME, else ~/.cache). */
+export function toolCacheFile(env: NodeJS.ProcessEnv): string | undefined {
+  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
+  return base ? path.join(base, 'taskflow', 'tool-versions.json') : undefined;
+}
+
+// ELF; Mach-O (32/64-bit, either byte order); a universal Mach-O.
+const NATIVE = ['7f454c46', 'feedface', 'feedfacf', 'cefaedfe', 'cffaedfe', 'cafebabe'];
+
+/**
+ * What identifies one build of a tool: its real path, size, modification and change times and inode.
+ * Only for a native executable whose real name starts with the tool's: a script, or a version
+ * manager's shim that runs another binary depending on the folder, is never remembered.
+ */
+export function binaryIdentity(name: ToolName, file: string): string | undefined {
+  try {
+    const real = realpathSync(file);
+    if (!path.basename(real).startsWith(name)) return undefined;
+    const head = Buffer.alloc(4);
+    const fd = openSync(real, 'r');
+    try {
+      readSync(fd, head, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (!NATIVE.includes(head.toString('hex'))) return undefined;
+    const st = statSync(real);
+    return `${name} ${real} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function readCache(file: string): Record<string, Version> {
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return typeof doc === 'object' && doc !== null ? (doc as Record<string, Version>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The version a binary reported before, when it is still the same file; undefined otherwise. */
+export function cachedVersion(name: ToolName, file: string, env: NodeJS.ProcessEnv): ToolInfo | undefined {
+  const cache = toolCacheFile(env);
+  const id = binaryIdentity(name, file);
+  if (!cache || !id) return undefined;
+  const v = readCache(cache)[id];
+  if (typeof v?.version !== 'string' || typeof v.major !== 'number' || typeof v.minor !== 'number')
+    return undefined;
+  return { name, path: file, version: v.version, major: v.major, minor: v.minor };
+}
+
+/** Remembers the version a binary reported (best effort: an unwritable cache folder is no error). */
+export function rememberVersion(info: ToolInfo, env: NodeJS.ProcessEnv): void {
+  const cache = toolCacheFile(env);
+  const id = binaryIdentity(info.name, info.path);
+  if (!cache || !id) return;
+  try {
+    const entries = Object.entries(readCache(cache)).filter(([k]) => k !== id);
+    const next = Object.fromEntries([
+      ...entries.slice(-(KEEP - 1)),
+      [id, { version: info.version, major: info.major, minor: info.minor }],
+    ]);
+    mkdirSync(path.dirname(cache), { recursive: true });
+    const tmp = `${cache}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(next, null, 1)}\n`);
+    renameSync(tmp, cache);
+  } catch {
+    // a read-only home: the version is read again next time
+  }
+}
