@@ -79,26 +79,31 @@ const clusterContext: Check<PreflightContext> = {
   },
 };
 
-/** kubectl when the cluster answers, else the skip outcome the dependent checks report. */
-async function clusterOr(ctx: PreflightContext): Promise<Kubectl | CheckOutcome> {
-  const c = await ctx.cluster();
-  return c.kubectl ?? skip(c.status === 'offline' ? 'skipped: --offline' : 'skipped: no cluster reachable');
+/** A check that needs the cluster: skipped (offline, unreachable) unless kubectl reaches it. */
+function clusterCheck(
+  id: string,
+  title: string,
+  run: (ctx: PreflightContext, k: Kubectl) => Promise<CheckOutcome>,
+): Check<PreflightContext> {
+  return {
+    id,
+    title,
+    run: async (ctx) => {
+      const c = await ctx.cluster();
+      if (c.kubectl) return run(ctx, c.kubectl);
+      return skip(c.status === 'offline' ? 'skipped: --offline' : 'skipped: no cluster reachable');
+    },
+  };
 }
 
-const storageClass: Check<PreflightContext> = {
-  id: 'cluster.storageclass',
-  title: 'Storage class',
-  run: async (ctx) => {
-    const k = await clusterOr(ctx);
-    if (!('target' in k)) return k;
-    const fromValues = ctx.userValues ? getPath(ctx.userValues, 'global.storageClass') : undefined;
-    const wanted =
-      ctx.env.settings.storageClass ??
-      (typeof fromValues === 'string' && fromValues !== '' ? fromValues : undefined);
-    const st = await storageClassStatus(k, wanted);
-    return st.ok ? pass(st.detail, st.hint) : fail(st.detail, st.hint);
-  },
-};
+const storageClass = clusterCheck('cluster.storageclass', 'Storage class', async (ctx, k) => {
+  const fromValues = ctx.userValues ? getPath(ctx.userValues, 'global.storageClass') : undefined;
+  const wanted =
+    ctx.env.settings.storageClass ??
+    (typeof fromValues === 'string' && fromValues !== '' ? fromValues : undefined);
+  const st = await storageClassStatus(k, wanted);
+  return st.ok ? pass(st.detail, st.hint) : fail(st.detail, st.hint);
+});
 
 /** The password deploy would give a database: the settings' own, else the cluster's Secret, else a generated one. */
 async function passwordToDeploy(
@@ -120,28 +125,22 @@ async function passwordToDeploy(
   return { password: generated, from: `a generated password (${key} not set, no Secret ${loc.secret})` };
 }
 
-const passwordDrift: Check<PreflightContext> = {
-  id: 'db.password-drift',
-  title: 'Database password drift',
-  run: async (ctx) => {
-    const k = await clusterOr(ctx);
-    if (!('target' in k)) return k;
-    const dbs = managedDatabases(deepMerge(ctx.userValues ?? {}, ctx.values));
-    if (dbs.length === 0) return pass('no in-cluster database whose password the suite sets');
-    const read = batchedSecretReader(k);
-    const outcomes = await Promise.all(
-      dbs.map(async (db): Promise<CheckOutcome> => {
-        const { password, from } = await passwordToDeploy(ctx, db, read);
-        const r = await checkPasswordDrift(k, db, password);
-        const detail = `${db.db}: ${r.detail} (password from ${from})`;
-        if (r.status === 'mismatch') return fail(detail, r.hint);
-        if (r.status === 'unknown') return warn(detail, r.hint);
-        return pass(detail);
-      }),
-    );
-    return worst(outcomes, pass('no database'));
-  },
-};
+const passwordDrift = clusterCheck('db.password-drift', 'Database password drift', async (ctx, k) => {
+  const dbs = managedDatabases(deepMerge(ctx.userValues ?? {}, ctx.values));
+  if (dbs.length === 0) return pass('no in-cluster database whose password the suite sets');
+  const read = batchedSecretReader(k);
+  const outcomes = await Promise.all(
+    dbs.map(async (db): Promise<CheckOutcome> => {
+      const { password, from } = await passwordToDeploy(ctx, db, read);
+      const r = await checkPasswordDrift(k, db, password);
+      const detail = `${db.db}: ${r.detail} (password from ${from})`;
+      if (r.status === 'mismatch') return fail(detail, r.hint);
+      if (r.status === 'unknown') return warn(detail, r.hint);
+      return pass(detail);
+    }),
+  );
+  return worst(outcomes, pass('no database'));
+});
 
 /** The cluster checks: tools, reachability, storage, password drift (skip without a cluster). */
 export const CLUSTER_CHECKS: readonly Check<PreflightContext>[] = [
