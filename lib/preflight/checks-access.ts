@@ -1,5 +1,6 @@
 import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '../checks.ts';
-import { APPS } from '../components.ts';
+import { APP, APPS, DATABASES } from '../components.ts';
+import { ADDON_CATALOG } from '../addon-catalog.ts';
 import { DEFAULTS, parseOrigins } from '../env.ts';
 import { containersOf, findWorkload, podSpecOf, resolveEnv } from '../workload-env.ts';
 import type { PreflightContext } from './context.ts';
@@ -10,10 +11,8 @@ import { deepMerge, getPath } from '../values.ts';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const SERVICE_NAMES = new Set([
   ...APPS.map((a) => a.name),
-  'sso-postgres',
-  'api-postgres',
-  'pgadmin',
-  'mailpit',
+  ...Object.values(DATABASES).map((d) => d.statefulSet),
+  ...ADDON_CATALOG.map((a) => a.service),
 ]);
 const portOf = (u: URL) => (u.port === '' ? (u.protocol === 'https:' ? '443' : '80') : u.port);
 const localOrigin = (component: 'web' | 'sso') =>
@@ -202,9 +201,9 @@ const apiCors: Check<PreflightContext> = {
     let from = 'the settings (ALLOWED_ORIGINS)';
     const out: CheckOutcome[] = [];
     if (render?.ok) {
-      const api = findWorkload(render.objects, { kind: 'Deployment', name: 'taskflow-api' });
+      const api = findWorkload(render.objects, { kind: 'Deployment', name: APP.api.name });
       if (!api) return skip('the API is not deployed (api.enabled is false)');
-      const c = containersOf(podSpecOf(api), false).find((x) => x.name === 'taskflow-api');
+      const c = containersOf(podSpecOf(api), false).find((x) => x.name === APP.api.name);
       if (c) {
         const r = resolveEnv(c, 'ALLOWED_ORIGINS', render.objects);
         if (!r.found) out.push(fail('the API container gets no ALLOWED_ORIGINS (the name the API reads)'));

@@ -1,3 +1,4 @@
+import { APP } from '../components.ts';
 import path from 'node:path';
 import {
   type LayoutName,
@@ -62,7 +63,7 @@ const smtpSender: Check<PreflightContext> = {
       const bad = ruleProblem('email-sender', emailFrom);
       if (bad) return fail(`EMAIL_FROM "${emailFrom}" is ${bad}: ${rule}`, hint);
     }
-    const host = await rendered(ctx, 'sso-platform', 'sso-platform', 'SMTP_HOST');
+    const host = await rendered(ctx, APP.sso.name, APP.sso.name, 'SMTP_HOST');
     if (!host) {
       if (!ctx.env.settings.sso.smtp)
         return skip('the chart did not render (see chart.render); SMTP is off in the settings');
@@ -73,7 +74,7 @@ const smtpSender: Check<PreflightContext> = {
     if (host.value === undefined || host.value === '') {
       return pass('SMTP is off: the SSO sends no mail, and e-mail verification is off so sign-in works');
     }
-    const sender = (await rendered(ctx, 'sso-platform', 'sso-platform', 'EMAIL_FROM'))?.value;
+    const sender = (await rendered(ctx, APP.sso.name, APP.sso.name, 'EMAIL_FROM'))?.value;
     if (sender === undefined || sender.trim() === '') {
       return fail(
         `SMTP reaches the SSO (${host.value}) but EMAIL_FROM does not: ${rule}, so no verification mail is sent and new users can never sign in`,
@@ -188,7 +189,7 @@ const chatSslmode: Check<PreflightContext> = {
     const src = describeSource(contract(), 'api', api.facts?.chatSource as SourceRef);
     const modes = chatSslmodes();
     if (getPath(ctx.chartValues, 'api.enabled') === false) return skip('the API is disabled');
-    const live = await rendered(ctx, 'taskflow-api', 'taskflow-api', 'TASKFLOW_CHATKIT_DATABASE_URL');
+    const live = await rendered(ctx, APP.api.name, APP.api.name, 'TASKFLOW_CHATKIT_DATABASE_URL');
     if (live?.value !== undefined) {
       const bad = ruleProblem('chat-database-url', live.value);
       if (bad) {

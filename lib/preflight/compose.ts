@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { parse } from 'yaml';
-import { APPS } from '../components.ts';
+import { APPS, DATABASES } from '../components.ts';
 import { DEAD_VARIABLES } from '../flow-map.ts';
 import { containerEnvNames, containersOf, findWorkload, podSpecOf } from '../workload-env.ts';
 import type { KubeObject } from '../kubectl.ts';
@@ -120,12 +120,13 @@ export const COUNTERPARTS: readonly { match: RegExp; part: Counterpart }[] = [
   {
     match: /^(postgres|db|database)$|^postgres(:|$)/,
     part: {
-      label: 'the databases (sso-postgres, api-postgres)',
-      workloads: [
-        { kind: 'StatefulSet', name: 'sso-postgres', container: 'postgres' },
-        { kind: 'StatefulSet', name: 'api-postgres', container: 'postgres' },
-      ],
-      service: 'sso-postgres',
+      label: `the databases (${DATABASES.sso.statefulSet}, ${DATABASES.api.statefulSet})`,
+      workloads: Object.values(DATABASES).map((d) => ({
+        kind: 'StatefulSet' as const,
+        name: d.statefulSet,
+        container: d.container,
+      })),
+      service: DATABASES.sso.statefulSet,
       localPorts: [],
     },
   },
