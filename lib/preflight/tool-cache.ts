@@ -1,5 +1,6 @@
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -80,7 +81,10 @@ export function rememberVersion(info: ToolInfo, env: NodeJS.ProcessEnv): void {
       ...entries.slice(-(KEEP - 1)),
       [id, { version: info.version, major: info.major, minor: info.minor }],
     ]);
-    mkdirSync(path.dirname(cache), { recursive: true });
+    // One level at a time: a recursive mkdir can spin forever on some file systems (/proc).
+    for (const dir of [path.dirname(path.dirname(cache)), path.dirname(cache)]) {
+      if (!existsSync(dir)) mkdirSync(dir);
+    }
     const tmp = `${cache}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(next, null, 1)}\n`);
     renameSync(tmp, cache);

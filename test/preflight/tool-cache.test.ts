@@ -78,4 +78,15 @@ describe('tool versions remembered by binary', () => {
     await probeTool('helm', again, env);
     expect(again.lines()).toEqual(['version --short']);
   });
+
+  it('a cache folder that cannot be made (missing parents, under /proc) only means asking again', async () => {
+    const { home, bin } = setup();
+    for (const base of [path.join(home, 'no', 'such', 'folder'), '/proc/no-cache']) {
+      const env = { HELM: bin, PATH: '', XDG_CACHE_HOME: base };
+      await probeTool('helm', helmVersions(), env);
+      const again = helmVersions();
+      expect((await probeTool('helm', again, env)).info?.version).toBe('4.1.4');
+      expect(again.lines()).toEqual(['version --short']);
+    }
+  });
 });
