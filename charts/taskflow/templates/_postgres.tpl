@@ -135,7 +135,7 @@ data:
   password: {{ include "taskflow.db.password" . | b64enc | quote }}
 {{- end -}}
 
-{{/* Only the database's own app, its migration Jobs and pgAdmin may open connections to it. */}}
+{{/* Only the database's own app, its migration Jobs, pgAdmin and the add-ons listing it may open connections to it. */}}
 {{- define "taskflow.postgres.networkPolicy" -}}
 {{- $name := include "taskflow.db.name" . -}}
 apiVersion: networking.k8s.io/v1
@@ -150,7 +150,7 @@ spec:
     - Ingress
   ingress:
     - from:
-        {{- range list .db (printf "%s-migrate" .db) "pgadmin" }}
+        {{- range concat (list .db (printf "%s-migrate" .db) "pgadmin") (include "taskflow.addons.reaching" . | fromJsonArray) }}
         - podSelector:
             matchLabels:
               {{- include "taskflow.selectorLabels" (dict "root" $.root "component" .) | nindent 14 }}

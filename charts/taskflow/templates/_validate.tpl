@@ -94,6 +94,8 @@ then reported at once, each with a hint. Secret values never appear in a message
 {{- end -}}
 {{- end -}}
 
+{{- $msgs = concat $msgs (include "taskflow.addons.problems" . | fromJsonArray) -}}
+
 {{- if $msgs -}}
 {{- fail (printf "\n\nVALUES VALIDATION: %d problem(s) in the values of release %s:\n\n- %s\n" (len $msgs) .Release.Name (join "\n\n- " $msgs)) -}}
 {{- end -}}
