@@ -3,7 +3,7 @@ import { findObject, renderChart, type K8sObject } from '../support/chart.ts';
 import { NAMESPACE, PROFILES as CHART_PROFILES, RELEASE, render, type ProfileName } from './profiles.ts';
 import { allContainers, container, podTemplate, workloads, type Container } from './workloads.ts';
 
-const PROFILES: ProfileName[] = ['default', 'prod', 'pgadmin', 'mailpit', 'existingSecret'];
+const PROFILES: ProfileName[] = ['default', 'prod', 'pgadmin', 'mailpit', 'existingSecret', 'dataAddons'];
 
 /** Every container of every workload in a profile, named for messages. */
 async function containers(profile: ProfileName): Promise<{ id: string; c: Container; w: K8sObject }[]> {

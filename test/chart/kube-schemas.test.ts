@@ -24,6 +24,7 @@ const ALLOWED_KINDS = new Set([
   'v1/ConfigMap',
   'v1/Secret',
   'v1/Service',
+  'v1/PersistentVolumeClaim',
   'v1/Pod',
   'apps/v1/Deployment',
   'apps/v1/StatefulSet',

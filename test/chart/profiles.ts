@@ -1,6 +1,43 @@
 import { renderChart, type K8sObject, type RenderOptions } from '../support/chart.ts';
 import type { ToolsetName } from '../support/tools.ts';
 
+/** A data add-on using every feature the chart renders (values as the add-on converter writes them). */
+export const FULL_ADDON = {
+  enabled: true,
+  image: { repository: 'adminer', tag: '4.8.1-standalone' },
+  ports: [
+    { name: 'http', port: 8080 },
+    { name: 'metrics', port: 9090 },
+  ],
+  env: [
+    { name: 'ADMINER_DEFAULT_SERVER', value: 'sso-postgres' },
+    { name: 'PGPASS', secretKeyRef: { name: 'sso-postgres', key: 'password' } },
+    { name: 'AUTH_URL', configMapKeyRef: { name: 'sso-platform', key: 'BETTER_AUTH_URL' } },
+  ],
+  files: [
+    { path: '/etc/dbui/servers.json', content: '{"servers": ["sso-postgres", "api-postgres"]}' },
+    { path: '/run/secrets/api-password', secretKeyRef: { name: 'api-postgres', key: 'password' } },
+  ],
+  volumes: [
+    { name: 'cache', path: '/var/cache/dbui', size: '64Mi' },
+    { name: 'store', path: '/srv/store', size: '2Gi', persistent: true },
+  ],
+  resources: { requests: { cpu: '20m', memory: '48Mi' }, limits: { cpu: '300m', memory: '384Mi' } },
+  securityContext: { runAsUser: 2000, runAsGroup: 2001, fsGroup: 2002, readOnlyRootFilesystem: true },
+  automountServiceAccountToken: false,
+  command: ['/usr/local/bin/dbui'],
+  args: ['--listen', '0.0.0.0:8080'],
+  readiness: { path: '/healthz', port: 'http' },
+  databases: ['sso', 'api'],
+};
+
+/** A data add-on with only what is required. */
+export const MINIMAL_ADDON = {
+  enabled: true,
+  image: { repository: 'ghcr.io/example/notes', tag: 'v1.2.3' },
+  ports: [{ name: 'web', port: 3000 }],
+};
+
 /** Release and namespace every profile renders into (not the defaults, so hard-coded ones show). */
 export const RELEASE = 'tf-release';
 export const NAMESPACE = 'tf-space';
@@ -92,6 +129,8 @@ export const PROFILES = {
   mailpitSender: {
     values: { mailpit: { enabled: true }, sso: { smtp: { from: 'Dev <dev@example.com>' } } },
   },
+  /** Two data add-ons rendered from the generic templates: every feature, and the least. */
+  dataAddons: { values: { addons: { dbui: FULL_ADDON, notes: MINIMAL_ADDON } } },
 } satisfies Record<string, Pick<RenderOptions, 'values' | 'valuesFiles'>>;
 
 export type ProfileName = keyof typeof PROFILES;
