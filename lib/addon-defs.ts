@@ -1,0 +1,705 @@
+/**
+ * Add-on definitions as data: one YAML file per dev-tool add-on (charts/taskflow/addons/ for the built-ins,
+ * addons/ or --addons-dir for a user's), checked against charts/taskflow/addon.schema.json and the rules a
+ * schema cannot express, and turned into the chart's `addons.<name>` values. Shared by the addon, deploy,
+ * port-forward and validate commands.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { type Document, LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
+import { ADDON_CATALOG } from './addon-catalog.ts';
+import { APP, APPS, DATABASES, type DbName } from './components.ts';
+import { closest } from './did-you-mean.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The schema every definition is checked against. */
+export const ADDON_SCHEMA_PATH = path.join(REPO_ROOT, 'charts', 'taskflow', 'addon.schema.json');
+/** The built-in definitions shipped with the chart. */
+export const BUILTIN_ADDONS_DIR = path.join(REPO_ROOT, 'charts', 'taskflow', 'addons');
+
+/** The facts a definition may use (env `fact:`, login `{fact ...}`), resolved to literals by TypeScript. */
+export const FACTS = [
+  'release',
+  'namespace',
+  'sso.url',
+  'api.url',
+  'mcp.url',
+  'web.url',
+  'sso.database.host',
+  'sso.database.port',
+  'sso.database.name',
+  'sso.database.user',
+  'api.database.host',
+  'api.database.port',
+  'api.database.name',
+  'api.database.user',
+] as const;
+export type FactName = (typeof FACTS)[number];
+
+export interface KeyRef {
+  name: string;
+  key: string;
+}
+export interface DefPort {
+  name: string;
+  port: number;
+  forward?: number;
+}
+export type DefEnv = { name: string } & (
+  { value: string } | { secret: KeyRef } | { configMap: KeyRef } | { fact: FactName }
+);
+export type DefFile = { path: string } & ({ content: string } | { secret: KeyRef });
+export interface DefVolume {
+  name: string;
+  path: string;
+  size?: string;
+  persistent?: boolean;
+}
+export interface ResourceList {
+  cpu?: string;
+  memory?: string;
+}
+export interface DefSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  fsGroup?: number;
+  readOnlyRootFilesystem?: boolean;
+}
+
+/** One add-on definition as its file says (name filled in from the file name), and where it came from. */
+export interface AddonDefinition {
+  name: string;
+  title: string;
+  description: string;
+  image: string;
+  ports: DefPort[];
+  env?: DefEnv[];
+  files?: DefFile[];
+  volumes?: DefVolume[];
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+  securityContext?: DefSecurityContext;
+  serviceAccountToken?: boolean;
+  command?: string[];
+  args?: string[];
+  readiness?: { path: string; port: string };
+  databases?: DbName[];
+  rolls?: string[];
+  login?: string;
+  /** The file it was read from (absolute). */
+  file: string;
+  /** Shipped with the chart (charts/taskflow/addons). */
+  builtin: boolean;
+}
+
+/** Something wrong in a definition file, at the node that is wrong (line and column count from 1). */
+export interface DefinitionProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  hint?: string;
+}
+
+/** `addons/foo.yaml:7:5: ports[0].port must be <= 65535` (the file relative to cwd when inside it). */
+export function formatProblem(p: DefinitionProblem, cwd: string = process.cwd()): string {
+  const rel = path.relative(cwd, p.file);
+  const file = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p.file;
+  return `${file}:${p.line}:${p.column}: ${p.message}`;
+}
+
+/** The folders definitions are read from, in order: the built-ins, then `--addons-dir` or `<cwd>/addons`. */
+export function addonFolders(opts: { cwd: string; addonsDir?: string }): string[] {
+  return [BUILTIN_ADDONS_DIR, path.resolve(opts.cwd, opts.addonsDir ?? 'addons')];
+}
+
+const DEFAULT_RESOURCES = {
+  requests: { cpu: '10m', memory: '32Mi' },
+  limits: { cpu: '200m', memory: '256Mi' },
+};
+const DEFAULT_SECURITY = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, readOnlyRootFilesystem: true };
+
+/** Where a fact's value depends on the release rather than the chart's fixed names. */
+export interface FactPlace {
+  release?: string;
+  namespace?: string;
+}
+
+/** A fact's literal value (lib/components.ts names; release and namespace from `place`). */
+export function factValue(fact: FactName, place: FactPlace = {}): string | undefined {
+  const url = (a: (typeof APPS)[number], p = '') => `http://${a.name}:${a.port}${p}`;
+  switch (fact) {
+    case 'release':
+      return place.release;
+    case 'namespace':
+      return place.namespace;
+    case 'sso.url':
+      return url(APP.sso);
+    case 'api.url':
+      return url(APP.api);
+    case 'mcp.url':
+      return url(APP.mcp, '/mcp');
+    case 'web.url':
+      return url(APP.web);
+  }
+  const [db, , field] = fact.split('.') as [DbName, 'database', 'host' | 'port' | 'name' | 'user'];
+  const info = DATABASES[db];
+  return { host: info.statefulSet, port: '5432', name: info.database, user: info.user }[field];
+}
+
+/** The chart values `addons.<name>` of a definition: facts as literals, defaults applied. */
+export function definitionValues(def: AddonDefinition, place: FactPlace = {}): Record<string, unknown> {
+  const ref = (r: KeyRef) => ({ name: r.name, key: r.key });
+  const env = (def.env ?? []).map((e) => {
+    if ('value' in e) return { name: e.name, value: e.value };
+    if ('secret' in e) return { name: e.name, secretKeyRef: ref(e.secret) };
+    if ('configMap' in e) return { name: e.name, configMapKeyRef: ref(e.configMap) };
+    const value = factValue(e.fact, place);
+    if (value === undefined)
+      throw new Error(`fact ${e.fact} of add-on ${def.name} needs the ${e.fact} itself`);
+    return { name: e.name, value };
+  });
+  const digestAt = def.image.indexOf('@');
+  const ref0 = digestAt < 0 ? def.image : def.image.slice(0, digestAt);
+  const colon = ref0.lastIndexOf(':');
+  const hasTag = colon > ref0.lastIndexOf('/');
+  const image = {
+    repository: hasTag ? ref0.slice(0, colon) : ref0,
+    ...(hasTag && { tag: ref0.slice(colon + 1) }),
+    ...(digestAt >= 0 && { digest: def.image.slice(digestAt + 1) }),
+  };
+  const r = def.resources ?? {};
+  return {
+    enabled: true,
+    image,
+    ports: def.ports.map((p) => ({ name: p.name, port: p.port })),
+    env,
+    files: (def.files ?? []).map((f) =>
+      'content' in f ? { path: f.path, content: f.content } : { path: f.path, secretKeyRef: ref(f.secret) },
+    ),
+    volumes: (def.volumes ?? []).map((v) => ({
+      name: v.name,
+      path: v.path,
+      ...(v.size !== undefined && { size: v.size }),
+      ...(v.persistent === true && { persistent: true }),
+    })),
+    resources: {
+      requests: { ...DEFAULT_RESOURCES.requests, ...r.requests },
+      limits: { ...DEFAULT_RESOURCES.limits, ...r.limits },
+    },
+    securityContext: { ...DEFAULT_SECURITY, ...def.securityContext },
+    automountServiceAccountToken: def.serviceAccountToken ?? false,
+    ...(def.command && { command: [...def.command] }),
+    ...(def.args && { args: [...def.args] }),
+    ...(def.readiness && { readiness: { path: def.readiness.path, port: def.readiness.port } }),
+    databases: [...(def.databases ?? [])],
+  };
+}
+
+/** One line of a rendered login note; `secret` lines hold a revealed value (print them on purpose). */
+export interface LoginLine {
+  text: string;
+  secret: boolean;
+}
+
+export interface LoginInput extends FactPlace {
+  /** Local URL of each forwarded port, by port name. */
+  urls: Record<string, string | undefined>;
+  /** Reads a key of a Secret of the release (only called with showPasswords). */
+  secret: (name: string, key: string) => Promise<string | undefined>;
+  showPasswords: boolean;
+}
+
+const PLACEHOLDER = /\{([^{}\n]*)\}/g;
+
+/** The definition's login note with its placeholders filled in; secrets only with showPasswords. */
+export async function renderLogin(def: AddonDefinition, input: LoginInput): Promise<LoginLine[]> {
+  if (def.login === undefined) return [];
+  const out: LoginLine[] = [];
+  for (const line of def.login.replace(/\n+$/, '').split('\n')) {
+    let secret = false;
+    let text = '';
+    let last = 0;
+    for (const m of line.matchAll(PLACEHOLDER)) {
+      text += line.slice(last, m.index);
+      last = m.index + m[0].length;
+      const p = parsePlaceholder(m[1] ?? '');
+      if (p?.kind === 'url') text += input.urls[p.port] ?? '(not forwarded)';
+      else if (p?.kind === 'fact') text += factValue(p.fact, input) ?? `(${p.fact})`;
+      else if (p?.kind === 'secret' && input.showPasswords) {
+        secret = true;
+        text += (await input.secret(p.name, p.key)) ?? `(Secret ${p.name} not found)`;
+      } else if (p?.kind === 'secret') text += '(--show-passwords)';
+      else text += m[0];
+    }
+    out.push({ text: text + line.slice(last), secret });
+  }
+  return out;
+}
+
+type Placeholder =
+  | { kind: 'url'; port: string }
+  | { kind: 'fact'; fact: FactName }
+  | { kind: 'secret'; name: string; key: string };
+
+function parsePlaceholder(body: string): Placeholder | undefined {
+  const url = /^url\.([a-z0-9-]+)$/.exec(body);
+  if (url) return { kind: 'url', port: url[1] ?? '' };
+  const fact = /^fact ([a-z.]+)$/.exec(body);
+  if (fact && (FACTS as readonly string[]).includes(fact[1] ?? ''))
+    return { kind: 'fact', fact: fact[1] as FactName };
+  const secret = /^secret ([a-z0-9]([-a-z0-9.]*[a-z0-9])?) ([-._a-zA-Z0-9]+)$/.exec(body);
+  if (secret) return { kind: 'secret', name: secret[1] ?? '', key: secret[3] ?? '' };
+  return undefined;
+}
+
+/** Local ports the platform already forwards (APPS, then the chart's add-ons), with whose they are. */
+export function platformLocalPorts(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const a of APPS) out.set(a.localPort, `${a.name}'s local port`);
+  for (const a of ADDON_CATALOG) for (const p of a.ports) out.set(p.local, `${a.title}'s local port`);
+  return out;
+}
+
+/** Names an add-on cannot take: the platform's components, workloads and the chart's own add-ons. */
+export function reservedNames(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of APPS) {
+    out.set(a.name, `the ${a.component} Deployment`);
+    out.set(a.component, `the ${a.name} component`);
+  }
+  for (const d of Object.values(DATABASES)) out.set(d.statefulSet, `the ${d.db} database`);
+  for (const a of ADDON_CATALOG) out.set(a.name, `the chart's ${a.title} add-on`);
+  return out;
+}
+
+/** A starter definition for `addon new <name> --image I --port N`: commented YAML that loads clean. */
+export function starterDefinition(opts: {
+  name: string;
+  image: string;
+  port: number;
+  taken?: number[];
+}): string {
+  const taken = new Set([...platformLocalPorts().keys(), ...(opts.taken ?? [])]);
+  let forward = opts.port >= 1024 ? opts.port : 8090;
+  while (taken.has(forward)) forward++;
+  const title = opts.name.replace(
+    /(^|-)([a-z])/g,
+    (_m, sep: string, c: string) => `${sep ? ' ' : ''}${c.toUpperCase()}`,
+  );
+  return `# Add-on ${opts.name}: one file, no code. Checked against charts/taskflow/addon.schema.json.
+title: ${title}
+description: ${title}, a dev tool inside the release (say in one line what it is for)
+# Pin the tag (not latest) so every start runs the same image.
+image: ${opts.image}
+ports:
+  - name: http
+    port: ${opts.port} # the container's port, also the Service's
+    forward: ${forward} # the local port port-forward uses by default
+# env: # each item: name and one of value, secret, configMap, fact
+#   - { name: EXAMPLE, value: 'text' }
+#   - { name: API_URL, fact: api.url } # facts: ${FACTS.join(', ')}
+#   - { name: DB_PASSWORD, secret: { name: api-postgres, key: password } }
+# databases: [api] # the platform databases it may reach (sso, api)
+# securityContext: # default: user/group 1000, read-only root filesystem (/tmp stays writable)
+#   readOnlyRootFilesystem: false
+# readiness: { path: /, port: http }
+login: |
+  ${title}: {url.http}
+`;
+}
+
+type Seg = string | number;
+/** A problem before it has a file: the path of the node it is about and whether to point at its key. */
+interface Found {
+  at: Seg[];
+  key?: boolean;
+  message: string;
+  hint?: string;
+}
+
+/** `ports[0].port` for ['ports', 0, 'port']. */
+export function pathText(segs: Seg[]): string {
+  if (segs.length === 0) return 'the definition';
+  return segs.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+let validator: ValidateFunction | undefined;
+function schemaValidator(): ValidateFunction {
+  validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false }).compile(
+    JSON.parse(readFileSync(ADDON_SCHEMA_PATH, 'utf8')) as object,
+  );
+  return validator;
+}
+
+const SCHEMA_HINT = 'the keys and their rules: charts/taskflow/addon.schema.json';
+const describe = (schema: unknown): string | undefined =>
+  typeof (schema as { description?: unknown })?.description === 'string'
+    ? (schema as { description: string }).description
+    : undefined;
+const TYPE_NAMES: Record<string, string> = {
+  string: 'text',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping (key: value)',
+};
+
+/** ajv's errors as problems at the offending node, one per cause (a failed oneOf hides its branches). */
+function schemaFindings(errors: ErrorObject[], data: unknown): Found[] {
+  const segsOf = (pointer: string): Seg[] => {
+    const out: Seg[] = [];
+    let node: unknown = data;
+    for (const raw of pointer.split('/').slice(1)) {
+      const s = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      const seg: Seg = Array.isArray(node) && /^\d+$/.test(s) ? Number(s) : s;
+      out.push(seg);
+      node = (node as Record<string, unknown> | undefined)?.[seg as string];
+    }
+    return out;
+  };
+  const oneOfs = errors.filter((e) => e.keyword === 'oneOf').map((e) => `${e.schemaPath}/`);
+  const found: Found[] = [];
+  for (const e of errors) {
+    if (e.keyword === 'if' || oneOfs.some((p) => e.schemaPath.startsWith(p))) continue;
+    const at = segsOf(e.instancePath);
+    const p = pathText(at);
+    const params = e.params as Record<string, unknown>;
+    const hint = describe(e.parentSchema) ? `${p}: ${describe(e.parentSchema)}` : SCHEMA_HINT;
+    switch (e.keyword) {
+      case 'required': {
+        const prop = String(params.missingProperty);
+        found.push({ at, message: `${pathText([...at, prop])} is required`, hint: SCHEMA_HINT });
+        break;
+      }
+      case 'additionalProperties': {
+        const prop = String(params.additionalProperty);
+        const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+        const guess = closest(prop, known);
+        found.push({
+          at: [...at, prop],
+          key: true,
+          message: `${pathText([...at, prop])} is not a known key`,
+          hint: `${guess ? `did you mean ${guess}? ` : ''}keys here: ${known.join(', ')}`,
+        });
+        break;
+      }
+      case 'type': {
+        const want = TYPE_NAMES[String(params.type)] ?? String(params.type);
+        const quote = params.type === 'string' && (typeof e.data === 'number' || typeof e.data === 'boolean');
+        found.push({
+          at,
+          message: `${p} must be ${want}`,
+          hint: quote ? `quote it: '${String(e.data)}'` : hint,
+        });
+        break;
+      }
+      case 'enum': {
+        const allowed = (params.allowedValues as unknown[]).map(String);
+        const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
+        found.push({
+          at,
+          message: `${p} must be one of ${allowed.join(', ')}`,
+          hint: guess ? `did you mean ${guess}?` : hint,
+        });
+        break;
+      }
+      case 'pattern':
+        found.push({
+          at,
+          message: `${p} must be ${describe(e.parentSchema) ?? `like ${String(params.pattern)}`}`,
+        });
+        break;
+      case 'oneOf': {
+        const keys = ((e.parentSchema as { oneOf?: { required: string[] }[] }).oneOf ?? []).map(
+          (b) => b.required[0],
+        );
+        const set = keys.filter((k) => k !== undefined && k in (e.data as object));
+        found.push({
+          at,
+          message:
+            set.length === 0
+              ? `${p} needs one of ${keys.join(', ')}`
+              : `${p} sets ${set.join(' and ')}: set exactly one of ${keys.join(', ')}`,
+          hint,
+        });
+        break;
+      }
+      case 'uniqueItems': {
+        const j = Number(params.j);
+        found.push({
+          at: [...at, j],
+          message: `${p} lists ${JSON.stringify((e.data as unknown[])[j])} twice`,
+        });
+        break;
+      }
+      default:
+        found.push({
+          at,
+          message: `${p} ${(e.message ?? 'is invalid').replace('must NOT', 'must not')}`,
+          hint,
+        });
+    }
+  }
+  return found;
+}
+
+/** Line and column (from 1) of the node at `at` (its key with `key`), else of the nearest node above it. */
+function locate(doc: Document, lc: LineCounter, at: Seg[], key = false): { line: number; col: number } {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  for (const [i, seg] of at.entries()) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((it) => isScalar(it.key) && it.key.value === seg);
+      const k = pair?.key as Node | undefined;
+      if (k?.range && key && i === at.length - 1) return lc.linePos(k.range[0]);
+      next = pair?.value ?? undefined;
+      if (next === undefined && k?.range) offset = k.range[0];
+    } else if (isSeq(node) && typeof seg === 'number') next = node.items[seg];
+    const range = (next as Node | undefined)?.range;
+    if (!range) break;
+    node = next;
+    offset = range[0];
+  }
+  return lc.linePos(offset);
+}
+
+/** The checks the schema cannot express, on a definition that passed it. */
+function ruleFindings(def: AddonDefinition, explicitName: boolean): Found[] {
+  const out: Found[] = [];
+  const nameAt: Seg[] = explicitName ? ['name'] : [];
+  const reserved = reservedNames().get(def.name);
+  if (reserved)
+    out.push({
+      at: nameAt,
+      message: `name ${def.name} is taken by ${reserved}`,
+      hint: explicitName ? 'pick another name' : 'rename the file or set another name:',
+    });
+  const digest = def.image.includes('@');
+  const repoTag = def.image.split('@')[0] ?? '';
+  const lastPart = repoTag.split('/').pop() ?? '';
+  const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : undefined;
+  const repo = tag === undefined ? repoTag : repoTag.slice(0, repoTag.length - tag.length - 1);
+  if (tag === 'latest' || (tag === undefined && !digest))
+    out.push({
+      at: ['image'],
+      message: tag
+        ? `image ${def.image} is not pinned: latest changes under you`
+        : `image ${def.image} has no tag`,
+      hint: `pin a version: ${repo}:<version> (or a digest, ${repo}@sha256:...)`,
+    });
+  const portNames = new Set<string>();
+  const platform = platformLocalPorts();
+  const forwards = new Map<number, string>();
+  for (const [i, p] of def.ports.entries()) {
+    if (portNames.has(p.name))
+      out.push({ at: ['ports', i, 'name'], message: `port name ${p.name} is used twice` });
+    portNames.add(p.name);
+    if (p.forward === undefined) continue;
+    const other = platform.get(p.forward) ?? forwards.get(p.forward);
+    if (other)
+      out.push({
+        at: ['ports', i, 'forward'],
+        message: `ports[${i}].forward ${p.forward} is ${other}`,
+        hint: 'pick a free local port',
+      });
+    forwards.set(p.forward, `also port ${p.name}'s forward`);
+  }
+  if (def.readiness && !portNames.has(def.readiness.port))
+    out.push({
+      at: ['readiness', 'port'],
+      message: `readiness.port ${def.readiness.port} is not one of the ports`,
+      hint: `ports: ${[...portNames].join(', ')}`,
+    });
+  const twice = <T>(items: T[] | undefined, key: string, get: (t: T) => string, what: string) => {
+    const seen = new Set<string>();
+    for (const [i, t] of (items ?? []).entries()) {
+      if (seen.has(get(t))) out.push({ at: [key, i], message: `${what} ${get(t)} is used twice` });
+      seen.add(get(t));
+    }
+  };
+  twice(def.env, 'env', (e) => e.name, 'env name');
+  twice(def.volumes, 'volumes', (v) => v.name, 'volume name');
+  const mounts = new Set(def.securityContext?.readOnlyRootFilesystem === false ? [] : ['/tmp']);
+  for (const [key, items] of [
+    ['files', def.files ?? []],
+    ['volumes', def.volumes ?? []],
+  ] as const)
+    for (const [i, m] of items.entries()) {
+      const p = m.path.replace(/\/+$/, '');
+      if (mounts.has(p))
+        out.push({
+          at: [key, i, 'path'],
+          message: `${key}[${i}].path ${p} is mounted twice${p === '/tmp' ? ' (/tmp is always a writable folder)' : ''}`,
+        });
+      mounts.add(p);
+    }
+  const apps = APPS.map((a) => a.name);
+  for (const [i, r] of (def.rolls ?? []).entries())
+    if (!apps.includes(r))
+      out.push({
+        at: ['rolls', i],
+        message: `rolls[${i}] ${r} is not a platform Deployment`,
+        hint: apps.join(', '),
+      });
+  for (const m of (def.login ?? '').matchAll(PLACEHOLDER)) {
+    const p = parsePlaceholder(m[1] ?? '');
+    const bad =
+      p === undefined
+        ? `login: ${m[0]} is not a placeholder`
+        : p.kind === 'url' && !portNames.has(p.port)
+          ? `login: ${m[0]} names no port`
+          : p.kind === 'url' && def.ports.find((x) => x.name === p.port)?.forward === undefined
+            ? `login: ${m[0]} links port ${p.port}, which has no forward`
+            : undefined;
+    if (bad)
+      out.push({
+        at: ['login'],
+        message: bad,
+        hint: '{url.<port name>} (a port with forward), {fact <fact>}, {secret <name> <key>}',
+      });
+  }
+  return out;
+}
+
+/** A definition file read and checked on its own: the definition, or its problems. */
+interface LoadedFile {
+  def?: AddonDefinition;
+  problems: DefinitionProblem[];
+  explicitName: boolean;
+  /** Line and column of a node of this file. */
+  at: (segs: Seg[], key?: boolean) => { line: number; column: number };
+}
+
+function loadFile(file: string, builtin: boolean): LoadedFile {
+  const lc = new LineCounter();
+  const text = readFileSync(file, 'utf8');
+  const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const problem = (
+    pos: { line: number; col: number },
+    message: string,
+    hint?: string,
+  ): DefinitionProblem => ({
+    file,
+    line: pos.line,
+    column: pos.col,
+    message,
+    ...(hint !== undefined && { hint }),
+  });
+  const first = { line: 1, column: 1 };
+  const failed = (problems: DefinitionProblem[]): LoadedFile => ({
+    problems,
+    explicitName: false,
+    at: () => first,
+  });
+  if (!Array.isArray(docs) || docs.length === 0)
+    return failed([
+      problem({ line: 1, col: 1 }, 'the file is empty', 'start from npm run addon -- new <name>'),
+    ]);
+  if (docs.length > 1) {
+    const pos = lc.linePos(docs[1]?.range[0] ?? 0);
+    return failed([problem(pos, 'one definition per file: this file holds more', 'split it into files')]);
+  }
+  const doc = docs[0] as Document;
+  const at = (segs: Seg[], key = false) => {
+    const pos = segs.length === 0 && !key ? { line: 1, col: 1 } : locate(doc, lc, segs, key);
+    return { line: pos.line, column: pos.col };
+  };
+  const yamlErrors = [...doc.errors];
+  if (yamlErrors.length > 0)
+    return failed(
+      yamlErrors.map((e) =>
+        problem(e.linePos?.[0] ?? { line: 1, col: 1 }, `not valid YAML: ${e.message.split('\n')[0] ?? ''}`),
+      ),
+    );
+  const data: unknown = doc.toJS();
+  const validate = schemaValidator();
+  const found = validate(data) ? [] : schemaFindings(validate.errors ?? [], data);
+  const explicitName = typeof (data as { name?: unknown } | null)?.name === 'string';
+  const fileName = path.basename(file).replace(/\.ya?ml$/, '');
+  if (!explicitName && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(fileName.slice(0, 41)) && found.length === 0)
+    found.push({
+      at: [],
+      message: `the file name gives the name ${fileName}, which is not a DNS label of at most 40 characters`,
+      hint: 'rename the file or set name:',
+    });
+  let def: AddonDefinition | undefined;
+  if (found.length === 0) {
+    def = { name: fileName, ...(data as Omit<AddonDefinition, 'name' | 'file' | 'builtin'>), file, builtin };
+    found.push(...ruleFindings(def, explicitName));
+  }
+  const problems = found.map((f) => {
+    const pos = at(f.at, f.key);
+    // A placeholder is pointed at inside the note, not at the note's first line.
+    const placeholder = /^login: (\{[^}]*\})/.exec(f.message)?.[1];
+    const node = doc.get('login', true) as Node | undefined;
+    const inLogin = placeholder && node?.range ? text.indexOf(placeholder, node.range[0]) : -1;
+    return problem(
+      inLogin >= 0 ? lc.linePos(inLogin) : { line: pos.line, col: pos.column },
+      f.message,
+      f.hint,
+    );
+  });
+  return { ...(problems.length === 0 && { def }), problems, explicitName, at };
+}
+
+/**
+ * Every definition in the folders that exist (`*.yaml`, `*.yml`), the built-in folder first. A definition
+ * with a problem is left out; problems name the file, line and column. A later definition never replaces
+ * an earlier one: a second name, or a second claim on a local port, is a problem of the later file.
+ */
+export function loadAddonDefinitions(folders: string[]): {
+  defs: AddonDefinition[];
+  problems: DefinitionProblem[];
+} {
+  const defs: AddonDefinition[] = [];
+  const problems: DefinitionProblem[] = [];
+  const names = new Map<string, AddonDefinition>();
+  const forwards = new Map<number, AddonDefinition>();
+  for (const folder of folders) {
+    const dir = path.resolve(folder);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    const builtin = dir === BUILTIN_ADDONS_DIR;
+    const files = readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
+    for (const f of files) {
+      const file = path.join(dir, f);
+      const one = loadFile(file, builtin);
+      problems.push(...one.problems);
+      const def = one.def;
+      if (!def) continue;
+      const nameAt: Seg[] = one.explicitName ? ['name'] : [];
+      const clash = names.get(def.name);
+      if (clash) {
+        problems.push({
+          file,
+          ...one.at(nameAt),
+          message: clash.builtin
+            ? `${def.name} is a built-in add-on (${path.relative(REPO_ROOT, clash.file)}): a definition cannot replace it`
+            : `name ${def.name} is already defined by ${clash.file}`,
+          hint: `give it another name, e.g. my-${def.name}`,
+        });
+        continue;
+      }
+      const taken = def.ports.findIndex((p) => p.forward !== undefined && forwards.has(p.forward));
+      if (taken >= 0) {
+        const port = def.ports[taken]?.forward ?? 0;
+        problems.push({
+          file,
+          ...one.at(['ports', taken, 'forward']),
+          message: `ports[${taken}].forward ${port} is already add-on ${forwards.get(port)?.name}'s local port`,
+          hint: 'pick a free local port',
+        });
+        continue;
+      }
+      names.set(def.name, def);
+      for (const p of def.ports) if (p.forward !== undefined) forwards.set(p.forward, def);
+      defs.push(def);
+    }
+  }
+  return { defs, problems };
+}
