@@ -8,7 +8,16 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { type Document, LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
+import {
+  type Document,
+  LineCounter,
+  isMap,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  type Node,
+  visit,
+} from 'yaml';
 import { ADDON_CATALOG } from './addon-catalog.ts';
 import { APP, APPS, DATABASES, type DbName } from './components.ts';
 import { closest } from './did-you-mean.ts';
@@ -565,6 +574,22 @@ function ruleFindings(def: AddonDefinition, explicitName: boolean): Found[] {
   return out;
 }
 
+/** The second and later keys of a mapping that repeat an earlier key (yaml reports only the mapping). */
+function duplicateKeys(doc: Document): { key: string; offset: number }[] {
+  const out: { key: string; offset: number }[] = [];
+  visit(doc, {
+    Map(_k, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) out.push({ key: String(key), offset: (pair.key as Node | null)?.range?.[0] ?? 0 });
+        seen.add(key);
+      }
+    },
+  });
+  return out;
+}
+
 /** A definition file read and checked on its own: the definition, or its problems. */
 interface LoadedFile {
   def?: AddonDefinition;
@@ -611,8 +636,17 @@ function loadFile(file: string, builtin: boolean): LoadedFile {
   const yamlErrors = [...doc.errors];
   if (yamlErrors.length > 0)
     return failed(
-      yamlErrors.map((e) =>
-        problem(e.linePos?.[0] ?? { line: 1, col: 1 }, `not valid YAML: ${e.message.split('\n')[0] ?? ''}`),
+      yamlErrors.flatMap((e) =>
+        e.code === 'DUPLICATE_KEY'
+          ? duplicateKeys(doc).map((k) =>
+              problem(lc.linePos(k.offset), `not valid YAML: ${k.key} appears twice`, 'keep one of them'),
+            )
+          : [
+              problem(
+                e.linePos?.[0] ?? { line: 1, col: 1 },
+                `not valid YAML: ${e.message.split('\n')[0] ?? ''}`,
+              ),
+            ],
       ),
     );
   const data: unknown = doc.toJS();

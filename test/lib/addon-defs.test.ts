@@ -1,0 +1,353 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  BUILTIN_ADDONS_DIR,
+  addonFolders,
+  definitionValues,
+  formatProblem,
+  loadAddonDefinitions,
+  renderLogin,
+  starterDefinition,
+} from '../../lib/addon-defs.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'addon-defs-'));
+  mkdirSync(path.join(dir, 'addons'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes the user's definitions and loads them after the built-ins; problems as a user reads them. */
+function load(files: Record<string, string>) {
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, 'addons', name), text);
+  const r = loadAddonDefinitions(addonFolders({ cwd: dir }));
+  return { ...r, lines: r.problems.map((p) => formatProblem(p, dir)) };
+}
+
+const BASE = `title: Tool
+description: A tool.
+image: example/tool:1.2.3
+ports:
+  - name: http
+    port: 8080
+    forward: 9001
+`;
+
+describe('built-in definitions', () => {
+  it('adminer and swagger-ui load clean', () => {
+    const r = loadAddonDefinitions([BUILTIN_ADDONS_DIR]);
+    expect(r.problems.map((p) => formatProblem(p))).toEqual([]);
+    expect(r.defs.map((d) => [d.name, d.builtin])).toEqual([
+      ['adminer', true],
+      ['swagger-ui', true],
+    ]);
+  });
+
+  it('adminer reaches both databases and pre-fills the SSO database server', () => {
+    const adminer = loadAddonDefinitions([BUILTIN_ADDONS_DIR]).defs.find((d) => d.name === 'adminer');
+    expect(adminer && definitionValues(adminer)).toMatchObject({
+      image: { repository: 'adminer', tag: '4.8.1-standalone' },
+      env: [{ name: 'ADMINER_DEFAULT_SERVER', value: 'sso-postgres' }],
+      databases: ['sso', 'api'],
+    });
+  });
+
+  it("swagger-ui reads the forwarded API's document", () => {
+    const swagger = loadAddonDefinitions([BUILTIN_ADDONS_DIR]).defs.find((d) => d.name === 'swagger-ui');
+    expect(swagger && definitionValues(swagger).env).toEqual([
+      { name: 'URL', value: 'http://localhost:8000/openapi.json' },
+    ]);
+  });
+
+  it('the folders: built-ins, then --addons-dir or <cwd>/addons', () => {
+    expect(addonFolders({ cwd: '/w' })).toEqual([BUILTIN_ADDONS_DIR, '/w/addons']);
+    expect(addonFolders({ cwd: '/w', addonsDir: 'mine' })).toEqual([BUILTIN_ADDONS_DIR, '/w/mine']);
+    expect(addonFolders({ cwd: '/w', addonsDir: '/elsewhere' })).toEqual([BUILTIN_ADDONS_DIR, '/elsewhere']);
+  });
+});
+
+describe('problems name the file, line and column', () => {
+  it.each([
+    [
+      'a number out of range',
+      BASE.replace('port: 8080', 'port: 70000'),
+      'tool.yaml:6:11: ports[0].port must be <= 65535',
+    ],
+    ['an unknown key', `${BASE}imagee: x\n`, 'tool.yaml:8:1: imagee is not a known key'],
+    ['a missing key', BASE.replace('title: Tool\n', ''), 'tool.yaml:1:1: title is required'],
+    ['a wrong type', BASE.replace('title: Tool', 'title: [a]'), 'tool.yaml:1:8: title must be text'],
+    [
+      'an env item with two sources',
+      `${BASE}env:\n  - { name: A, value: x, fact: api.url }\n`,
+      'tool.yaml:9:5: env[0] sets value and fact: set exactly one of value, secret, configMap, fact',
+    ],
+    [
+      'an env item with no source',
+      `${BASE}env:\n  - name: A\n`,
+      'tool.yaml:9:5: env[0] needs one of value, secret, configMap, fact',
+    ],
+    [
+      'an unknown fact',
+      `${BASE}env:\n  - { name: A, fact: api.uri }\n`,
+      'tool.yaml:9:22: env[0].fact must be one of release, namespace, sso.url, api.url, mcp.url, web.url, sso.database.host, sso.database.port, sso.database.name, sso.database.user, api.database.host, api.database.port, api.database.name, api.database.user',
+    ],
+    [
+      'a name that is no DNS label',
+      `name: Bad_Name\n${BASE}`,
+      "tool.yaml:1:7: name must be a DNS label of at most 40 characters (lowercase letters, digits and '-', starting with a letter); default: the file name without .yaml",
+    ],
+    [
+      'a database other than sso/api',
+      `${BASE}databases: [sso, web]\n`,
+      'tool.yaml:8:18: databases[1] must be one of sso, api',
+    ],
+    [
+      'a persistent volume without a size',
+      `${BASE}volumes:\n  - { name: data, path: /data, persistent: true }\n`,
+      'tool.yaml:9:5: volumes[0].size is required',
+    ],
+    [
+      'the latest tag',
+      BASE.replace('1.2.3', 'latest'),
+      'tool.yaml:3:8: image example/tool:latest is not pinned: latest changes under you',
+    ],
+    ['no tag', BASE.replace(':1.2.3', ''), 'tool.yaml:3:8: image example/tool has no tag'],
+    [
+      'a platform name',
+      `name: sso-platform\n${BASE}`,
+      'tool.yaml:1:7: name sso-platform is taken by the sso Deployment',
+    ],
+    [
+      "the chart's own add-on name",
+      `name: pgadmin\n${BASE}`,
+      "tool.yaml:1:7: name pgadmin is taken by the chart's pgAdmin add-on",
+    ],
+    [
+      'a port name twice',
+      `${BASE}  - name: http\n    port: 8081\n`,
+      'tool.yaml:8:11: port name http is used twice',
+    ],
+    [
+      "the platform's local port",
+      BASE.replace('forward: 9001', 'forward: 8000'),
+      "tool.yaml:7:14: ports[0].forward 8000 is taskflow-api's local port",
+    ],
+    [
+      'a forward port twice',
+      `${BASE}  - { name: admin, port: 8081, forward: 9001 }\n`,
+      "tool.yaml:8:41: ports[1].forward 9001 is also port http's forward",
+    ],
+    [
+      'a readiness probe on no port',
+      `${BASE}readiness: { path: /, port: web }\n`,
+      'tool.yaml:8:29: readiness.port web is not one of the ports',
+    ],
+    [
+      '/tmp mounted over the writable /tmp',
+      `${BASE}volumes:\n  - { name: tmp, path: /tmp }\n`,
+      'tool.yaml:9:24: volumes[0].path /tmp is mounted twice (/tmp is always a writable folder)',
+    ],
+    [
+      'a login placeholder naming no port',
+      `${BASE}login: |\n  Tool: {url.http}\n  Admin: {url.admin}\n`,
+      'tool.yaml:10:10: login: {url.admin} names no port',
+    ],
+    [
+      'an unknown login placeholder',
+      `${BASE}login: |\n  user {fact sso.database.usr}\n`,
+      'tool.yaml:9:8: login: {fact sso.database.usr} is not a placeholder',
+    ],
+    ['a duplicate key', `${BASE}title: Again\n`, 'tool.yaml:8:1: not valid YAML: title appears twice'],
+  ])('%s', (_what, text, expected) => {
+    const r = load({ 'tool.yaml': text });
+    expect(r.lines).toEqual([`addons/${expected}`]);
+    expect(r.defs.map((d) => d.name)).toEqual(['adminer', 'swagger-ui']);
+  });
+
+  it('every problem carries a hint', () => {
+    const r = load({ 'tool.yaml': `${BASE}imagee: x\n` });
+    expect(r.problems[0]?.hint).toBe(
+      'did you mean image? keys here: name, title, description, image, ports, env, files, volumes, resources, securityContext, serviceAccountToken, command, args, readiness, databases, rolls, login',
+    );
+    expect(load({ 'tool.yaml': BASE.replace('1.2.3', 'latest') }).problems[0]?.hint).toBe(
+      'pin a version: example/tool:<version> (or a digest, example/tool@sha256:...)',
+    );
+  });
+
+  it("a user's definition cannot replace a built-in", () => {
+    expect(load({ 'adminer.yaml': BASE }).lines).toEqual([
+      'addons/adminer.yaml:1:1: adminer is a built-in add-on (charts/taskflow/addons/adminer.yaml): a definition cannot replace it',
+    ]);
+  });
+
+  it('a name defined twice is a problem of the second file', () => {
+    const r = load({
+      'a.yaml': `name: tool\n${BASE}`,
+      'b.yaml': `name: tool\n${BASE.replace('9001', '9002')}`,
+    });
+    expect(r.lines).toEqual([
+      `addons/b.yaml:1:7: name tool is already defined by ${path.join(dir, 'addons', 'a.yaml')}`,
+    ]);
+    expect(r.defs.map((d) => d.name)).toEqual(['adminer', 'swagger-ui', 'tool']);
+  });
+
+  it("a forward port of another add-on's", () => {
+    expect(load({ 'tool.yaml': BASE.replace('9001', '8081') }).lines).toEqual([
+      "addons/tool.yaml:7:14: ports[0].forward 8081 is already add-on adminer's local port",
+    ]);
+  });
+
+  it('a file name that gives no valid name, and an empty file', () => {
+    expect(load({ 'My_Tool.yml': BASE, 'empty.yaml': '' }).lines).toEqual([
+      'addons/My_Tool.yml:1:1: the file name gives the name My_Tool, which is not a DNS label of at most 40 characters',
+      'addons/empty.yaml:1:1: the file is empty',
+    ]);
+  });
+
+  it('a folder that does not exist is skipped', () => {
+    const r = loadAddonDefinitions([BUILTIN_ADDONS_DIR, path.join(dir, 'nothing')]);
+    expect(r.problems).toEqual([]);
+  });
+});
+
+describe('definitionValues', () => {
+  it('gives the addons.<name> values of a full definition', () => {
+    const full = `name: full
+title: Full
+description: Every feature.
+image: registry.local:5000/team/full:2.0@sha256:${'a'.repeat(64)}
+ports:
+  - { name: http, port: 8080, forward: 9100 }
+  - { name: admin, port: 9000 }
+env:
+  - { name: PLAIN, value: 'x' }
+  - { name: PW, secret: { name: sso-postgres, key: password } }
+  - { name: AUTH_URL, configMap: { name: sso-platform, key: BETTER_AUTH_URL } }
+  - { name: API, fact: api.url }
+  - { name: MCP, fact: mcp.url }
+  - { name: DBHOST, fact: api.database.host }
+  - { name: DBPORT, fact: api.database.port }
+  - { name: REL, fact: release }
+  - { name: NS, fact: namespace }
+files:
+  - { path: /etc/full/servers.json, content: '{}' }
+  - { path: /run/secrets/pw, secret: { name: api-postgres, key: password } }
+volumes:
+  - { name: data, path: /var/lib/full, size: 256Mi }
+  - { name: store, path: /srv, size: 1Gi, persistent: true }
+resources:
+  limits: { memory: 512Mi }
+securityContext:
+  runAsUser: 2000
+serviceAccountToken: true
+command: [/bin/full]
+args: [--serve]
+readiness: { path: /health, port: http }
+databases: [api]
+rolls: [sso-platform]
+login: 'Full: {url.http}'
+`;
+    const r = load({ 'full.yaml': full });
+    expect(r.lines).toEqual([]);
+    const def = r.defs.find((d) => d.name === 'full');
+    expect(def && definitionValues(def, { release: 'taskflow', namespace: 'dev' })).toEqual({
+      enabled: true,
+      image: { repository: 'registry.local:5000/team/full', tag: '2.0', digest: `sha256:${'a'.repeat(64)}` },
+      ports: [
+        { name: 'http', port: 8080 },
+        { name: 'admin', port: 9000 },
+      ],
+      env: [
+        { name: 'PLAIN', value: 'x' },
+        { name: 'PW', secretKeyRef: { name: 'sso-postgres', key: 'password' } },
+        { name: 'AUTH_URL', configMapKeyRef: { name: 'sso-platform', key: 'BETTER_AUTH_URL' } },
+        { name: 'API', value: 'http://taskflow-api:8000' },
+        { name: 'MCP', value: 'http://mcp-server:8001/mcp' },
+        { name: 'DBHOST', value: 'api-postgres' },
+        { name: 'DBPORT', value: '5432' },
+        { name: 'REL', value: 'taskflow' },
+        { name: 'NS', value: 'dev' },
+      ],
+      files: [
+        { path: '/etc/full/servers.json', content: '{}' },
+        { path: '/run/secrets/pw', secretKeyRef: { name: 'api-postgres', key: 'password' } },
+      ],
+      volumes: [
+        { name: 'data', path: '/var/lib/full', size: '256Mi' },
+        { name: 'store', path: '/srv', size: '1Gi', persistent: true },
+      ],
+      resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '512Mi' } },
+      securityContext: { runAsUser: 2000, runAsGroup: 1000, fsGroup: 1000, readOnlyRootFilesystem: true },
+      automountServiceAccountToken: true,
+      command: ['/bin/full'],
+      args: ['--serve'],
+      readiness: { path: '/health', port: 'http' },
+      databases: ['api'],
+    });
+  });
+
+  it('applies the defaults to a minimal definition', () => {
+    const def = load({ 'tool.yaml': BASE }).defs.find((d) => d.name === 'tool');
+    expect(def && definitionValues(def)).toEqual({
+      enabled: true,
+      image: { repository: 'example/tool', tag: '1.2.3' },
+      ports: [{ name: 'http', port: 8080 }],
+      env: [],
+      files: [],
+      volumes: [],
+      resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+      securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, readOnlyRootFilesystem: true },
+      automountServiceAccountToken: false,
+      databases: [],
+    });
+  });
+});
+
+describe('renderLogin', () => {
+  const adminer = () => loadAddonDefinitions([BUILTIN_ADDONS_DIR]).defs.find((d) => d.name === 'adminer')!;
+
+  it('hides secrets without showPasswords and never reads them', async () => {
+    const secret = vi.fn(async () => 's3cret');
+    const lines = await renderLogin(adminer(), {
+      urls: { http: 'http://localhost:8081' },
+      secret,
+      showPasswords: false,
+    });
+    expect(secret).not.toHaveBeenCalled();
+    expect(lines.map((l) => l.text)).toEqual([
+      'Adminer: http://localhost:8081 (System: PostgreSQL)',
+      '  SSO database: server sso-postgres, user sso_user, database sso_db',
+      '    password (--show-passwords)',
+      '  API database: server api-postgres, user taskflow_user, database taskflow_db',
+      '    password (--show-passwords)',
+    ]);
+    expect(lines.some((l) => l.secret)).toBe(false);
+  });
+
+  it('shows them with showPasswords, marking the lines that hold one', async () => {
+    const lines = await renderLogin(adminer(), {
+      urls: {},
+      secret: async (name, key) => (name === 'sso-postgres' && key === 'password' ? 'sso-pw' : undefined),
+      showPasswords: true,
+    });
+    expect(lines.filter((l) => l.secret).map((l) => l.text)).toEqual([
+      '    password sso-pw',
+      '    password (Secret api-postgres not found)',
+    ]);
+    expect(lines[0]?.text).toBe('Adminer: (not forwarded) (System: PostgreSQL)');
+  });
+});
+
+describe('starterDefinition', () => {
+  it('writes a commented definition that loads clean, with a free forward port', () => {
+    const text = starterDefinition({ name: 'my-tool', image: 'example/tool:1.0', port: 8000 });
+    expect(text).toContain('# env:');
+    const r = load({ 'my-tool.yaml': text });
+    expect(r.lines).toEqual([]);
+    const def = r.defs.find((d) => d.name === 'my-tool');
+    expect(def?.title).toBe('My Tool');
+    expect(def?.ports).toEqual([{ name: 'http', port: 8000, forward: 8002 }]);
+  });
+});
