@@ -7,20 +7,11 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import {
-  type Document,
-  LineCounter,
-  isMap,
-  isScalar,
-  isSeq,
-  parseAllDocuments,
-  type Node,
-  visit,
-} from 'yaml';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { type Document, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { type Found, type Seg, duplicateKeys, locate, schemaFindings } from './addon-def-problems.ts';
 import { ADDON_CATALOG } from './addon-catalog.ts';
 import { APP, APPS, DATABASES, type DbName } from './components.ts';
-import { closest } from './did-you-mean.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The schema every definition is checked against. */
@@ -157,7 +148,10 @@ export function factValue(fact: FactName, place: FactPlace = {}): string | undef
   return { host: info.statefulSet, port: '5432', name: info.database, user: info.user }[field];
 }
 
-/** The chart values `addons.<name>` of a definition: facts as literals, defaults applied. */
+/**
+ * The chart values `addons.<name>` of a definition: facts as literals, defaults applied. The release and
+ * namespace facts need `place` (an Error names the fact otherwise).
+ */
 export function definitionValues(def: AddonDefinition, place: FactPlace = {}): Record<string, unknown> {
   const ref = (r: KeyRef) => ({ name: r.name, key: r.key });
   const env = (def.env ?? []).map((e) => {
@@ -319,161 +313,12 @@ login: |
 `;
 }
 
-type Seg = string | number;
-/** A problem before it has a file: the path of the node it is about and whether to point at its key. */
-interface Found {
-  at: Seg[];
-  key?: boolean;
-  message: string;
-  hint?: string;
-}
-
-/** `ports[0].port` for ['ports', 0, 'port']. */
-export function pathText(segs: Seg[]): string {
-  if (segs.length === 0) return 'the definition';
-  return segs.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
-}
-
 let validator: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false }).compile(
     JSON.parse(readFileSync(ADDON_SCHEMA_PATH, 'utf8')) as object,
   );
   return validator;
-}
-
-const SCHEMA_HINT = 'the keys and their rules: charts/taskflow/addon.schema.json';
-const describe = (schema: unknown): string | undefined =>
-  typeof (schema as { description?: unknown })?.description === 'string'
-    ? (schema as { description: string }).description
-    : undefined;
-const TYPE_NAMES: Record<string, string> = {
-  string: 'text',
-  integer: 'a whole number',
-  number: 'a number',
-  boolean: 'true or false',
-  array: 'a list',
-  object: 'a mapping (key: value)',
-};
-
-/** ajv's errors as problems at the offending node, one per cause (a failed oneOf hides its branches). */
-function schemaFindings(errors: ErrorObject[], data: unknown): Found[] {
-  const segsOf = (pointer: string): Seg[] => {
-    const out: Seg[] = [];
-    let node: unknown = data;
-    for (const raw of pointer.split('/').slice(1)) {
-      const s = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-      const seg: Seg = Array.isArray(node) && /^\d+$/.test(s) ? Number(s) : s;
-      out.push(seg);
-      node = (node as Record<string, unknown> | undefined)?.[seg as string];
-    }
-    return out;
-  };
-  const oneOfs = errors.filter((e) => e.keyword === 'oneOf').map((e) => `${e.schemaPath}/`);
-  const found: Found[] = [];
-  for (const e of errors) {
-    if (e.keyword === 'if' || oneOfs.some((p) => e.schemaPath.startsWith(p))) continue;
-    const at = segsOf(e.instancePath);
-    const p = pathText(at);
-    const params = e.params as Record<string, unknown>;
-    const hint = describe(e.parentSchema) ? `${p}: ${describe(e.parentSchema)}` : SCHEMA_HINT;
-    switch (e.keyword) {
-      case 'required': {
-        const prop = String(params.missingProperty);
-        found.push({ at, message: `${pathText([...at, prop])} is required`, hint: SCHEMA_HINT });
-        break;
-      }
-      case 'additionalProperties': {
-        const prop = String(params.additionalProperty);
-        const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
-        const guess = closest(prop, known);
-        found.push({
-          at: [...at, prop],
-          key: true,
-          message: `${pathText([...at, prop])} is not a known key`,
-          hint: `${guess ? `did you mean ${guess}? ` : ''}keys here: ${known.join(', ')}`,
-        });
-        break;
-      }
-      case 'type': {
-        const want = TYPE_NAMES[String(params.type)] ?? String(params.type);
-        const quote = params.type === 'string' && (typeof e.data === 'number' || typeof e.data === 'boolean');
-        found.push({
-          at,
-          message: `${p} must be ${want}`,
-          hint: quote ? `quote it: '${String(e.data)}'` : hint,
-        });
-        break;
-      }
-      case 'enum': {
-        const allowed = (params.allowedValues as unknown[]).map(String);
-        const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
-        found.push({
-          at,
-          message: `${p} must be one of ${allowed.join(', ')}`,
-          hint: guess ? `did you mean ${guess}?` : hint,
-        });
-        break;
-      }
-      case 'pattern':
-        found.push({
-          at,
-          message: `${p} must be ${describe(e.parentSchema) ?? `like ${String(params.pattern)}`}`,
-        });
-        break;
-      case 'oneOf': {
-        const keys = ((e.parentSchema as { oneOf?: { required: string[] }[] }).oneOf ?? []).map(
-          (b) => b.required[0],
-        );
-        const set = keys.filter((k) => k !== undefined && k in (e.data as object));
-        found.push({
-          at,
-          message:
-            set.length === 0
-              ? `${p} needs one of ${keys.join(', ')}`
-              : `${p} sets ${set.join(' and ')}: set exactly one of ${keys.join(', ')}`,
-          hint,
-        });
-        break;
-      }
-      case 'uniqueItems': {
-        const j = Number(params.j);
-        found.push({
-          at: [...at, j],
-          message: `${p} lists ${JSON.stringify((e.data as unknown[])[j])} twice`,
-        });
-        break;
-      }
-      default:
-        found.push({
-          at,
-          message: `${p} ${(e.message ?? 'is invalid').replace('must NOT', 'must not')}`,
-          hint,
-        });
-    }
-  }
-  return found;
-}
-
-/** Line and column (from 1) of the node at `at` (its key with `key`), else of the nearest node above it. */
-function locate(doc: Document, lc: LineCounter, at: Seg[], key = false): { line: number; col: number } {
-  let node: unknown = doc.contents;
-  let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
-  for (const [i, seg] of at.entries()) {
-    let next: unknown;
-    if (isMap(node)) {
-      const pair = node.items.find((it) => isScalar(it.key) && it.key.value === seg);
-      const k = pair?.key as Node | undefined;
-      if (k?.range && key && i === at.length - 1) return lc.linePos(k.range[0]);
-      next = pair?.value ?? undefined;
-      if (next === undefined && k?.range) offset = k.range[0];
-    } else if (isSeq(node) && typeof seg === 'number') next = node.items[seg];
-    const range = (next as Node | undefined)?.range;
-    if (!range) break;
-    node = next;
-    offset = range[0];
-  }
-  return lc.linePos(offset);
 }
 
 /** The checks the schema cannot express, on a definition that passed it. */
@@ -574,22 +419,6 @@ function ruleFindings(def: AddonDefinition, explicitName: boolean): Found[] {
   return out;
 }
 
-/** The second and later keys of a mapping that repeat an earlier key (yaml reports only the mapping). */
-function duplicateKeys(doc: Document): { key: string; offset: number }[] {
-  const out: { key: string; offset: number }[] = [];
-  visit(doc, {
-    Map(_k, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        const key = isScalar(pair.key) ? pair.key.value : pair.key;
-        if (seen.has(key)) out.push({ key: String(key), offset: (pair.key as Node | null)?.range?.[0] ?? 0 });
-        seen.add(key);
-      }
-    },
-  });
-  return out;
-}
-
 /** A definition file read and checked on its own: the definition, or its problems. */
 interface LoadedFile {
   def?: AddonDefinition;
@@ -654,7 +483,11 @@ function loadFile(file: string, builtin: boolean): LoadedFile {
   const found = validate(data) ? [] : schemaFindings(validate.errors ?? [], data);
   const explicitName = typeof (data as { name?: unknown } | null)?.name === 'string';
   const fileName = path.basename(file).replace(/\.ya?ml$/, '');
-  if (!explicitName && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(fileName.slice(0, 41)) && found.length === 0)
+  if (
+    !explicitName &&
+    (fileName.length > 40 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(fileName)) &&
+    found.length === 0
+  )
     found.push({
       at: [],
       message: `the file name gives the name ${fileName}, which is not a DNS label of at most 40 characters`,

@@ -159,6 +159,13 @@ describe('problems name the file, line and column', () => {
       `${BASE}login: |\n  user {fact sso.database.usr}\n`,
       'tool.yaml:9:8: login: {fact sso.database.usr} is not a placeholder',
     ],
+    [
+      'an env item that is no mapping',
+      `${BASE}env: [FOO]\n`,
+      'tool.yaml:8:7: env[0] must be a mapping (key: value)',
+    ],
+    ['a file of comments only', '# nothing yet\n', 'tool.yaml:1:1: the file is empty'],
+    ['a file of text', 'adminer please\n', 'tool.yaml:1:1: the definition must be a mapping (key: value)'],
     ['a duplicate key', `${BASE}title: Again\n`, 'tool.yaml:8:1: not valid YAML: title appears twice'],
   ])('%s', (_what, text, expected) => {
     const r = load({ 'tool.yaml': text });
@@ -200,8 +207,10 @@ describe('problems name the file, line and column', () => {
   });
 
   it('a file name that gives no valid name, and an empty file', () => {
-    expect(load({ 'My_Tool.yml': BASE, 'empty.yaml': '' }).lines).toEqual([
+    const long = `${'a'.repeat(41)}.yaml`;
+    expect(load({ 'My_Tool.yml': BASE, 'empty.yaml': '', [long]: BASE }).lines).toEqual([
       'addons/My_Tool.yml:1:1: the file name gives the name My_Tool, which is not a DNS label of at most 40 characters',
+      `addons/${long}:1:1: the file name gives the name ${'a'.repeat(41)}, which is not a DNS label of at most 40 characters`,
       'addons/empty.yaml:1:1: the file is empty',
     ]);
   });
