@@ -462,22 +462,19 @@ function loadFile(file: string, builtin: boolean): LoadedFile {
     const pos = segs.length === 0 && !key ? { line: 1, col: 1 } : locate(doc, lc, segs, key);
     return { line: pos.line, column: pos.col };
   };
-  const yamlErrors = [...doc.errors];
-  if (yamlErrors.length > 0)
-    return failed(
-      yamlErrors.flatMap((e) =>
-        e.code === 'DUPLICATE_KEY'
-          ? duplicateKeys(doc).map((k) =>
-              problem(lc.linePos(k.offset), `not valid YAML: ${k.key} appears twice`, 'keep one of them'),
-            )
-          : [
-              problem(
-                e.linePos?.[0] ?? { line: 1, col: 1 },
-                `not valid YAML: ${e.message.split('\n')[0] ?? ''}`,
-              ),
-            ],
+  if (doc.errors.length > 0) {
+    const repeated = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(doc) : [];
+    return failed([
+      ...doc.errors
+        .filter((e) => e.code !== 'DUPLICATE_KEY')
+        .map((e) =>
+          problem(e.linePos?.[0] ?? { line: 1, col: 1 }, `not valid YAML: ${e.message.split('\n')[0] ?? ''}`),
+        ),
+      ...repeated.map((k) =>
+        problem(lc.linePos(k.offset), `not valid YAML: ${k.key} appears twice`, 'keep one of them'),
       ),
-    );
+    ]);
+  }
   const data: unknown = doc.toJS();
   const validate = schemaValidator();
   const found = validate(data) ? [] : schemaFindings(validate.errors ?? [], data);

@@ -183,6 +183,16 @@ describe('problems name the file, line and column', () => {
     );
   });
 
+  it('each repeated key once, and a YAML syntax error', () => {
+    expect(
+      load({ 'a.yaml': `${BASE}title: Again\ndescription: Again\n`, 'b.yaml': `${BASE}env: [\n` }).lines,
+    ).toEqual([
+      'addons/a.yaml:8:1: not valid YAML: title appears twice',
+      'addons/a.yaml:9:1: not valid YAML: description appears twice',
+      expect.stringMatching(/^addons\/b\.yaml:\d+:\d+: not valid YAML: /),
+    ]);
+  });
+
   it("a user's definition cannot replace a built-in", () => {
     expect(load({ 'adminer.yaml': BASE }).lines).toEqual([
       'addons/adminer.yaml:1:1: adminer is a built-in add-on (charts/taskflow/addons/adminer.yaml): a definition cannot replace it',
