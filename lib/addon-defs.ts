@@ -12,6 +12,7 @@ import { type Document, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { type Found, type Seg, duplicateKeys, locate, schemaFindings } from './addon-def-problems.ts';
 import { ADDON_CATALOG } from './addon-catalog.ts';
 import { APP, APPS, DATABASES, type DbName } from './components.ts';
+import { MIGRATION_CRONJOBS } from './jobs.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The schema every definition is checked against. */
@@ -272,7 +273,10 @@ export function reservedNames(): Map<string, string> {
     out.set(a.name, `the ${a.component} Deployment`);
     out.set(a.component, `the ${a.name} component`);
   }
-  for (const d of Object.values(DATABASES)) out.set(d.statefulSet, `the ${d.db} database`);
+  for (const d of Object.values(DATABASES)) {
+    out.set(d.statefulSet, `the ${d.db} database`);
+    out.set(MIGRATION_CRONJOBS[d.db], `the ${d.db} database's migration CronJob`);
+  }
   for (const a of ADDON_CATALOG) out.set(a.name, `the chart's ${a.title} add-on`);
   return out;
 }

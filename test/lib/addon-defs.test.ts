@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BUILTIN_ADDONS_DIR,
@@ -24,6 +25,21 @@ function load(files: Record<string, string>) {
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, 'addons', name), text);
   const r = loadAddonDefinitions(addonFolders({ cwd: dir }));
   return { ...r, lines: r.problems.map((p) => formatProblem(p, dir)) };
+}
+
+/** The chart's own schema of one `addons.<name>` entry (charts/taskflow/values.schema.json). */
+function chartAddonErrors(values: Record<string, unknown>): unknown[] {
+  const chart = JSON.parse(
+    readFileSync(path.join(BUILTIN_ADDONS_DIR, '..', 'values.schema.json'), 'utf8'),
+  ) as {
+    definitions: object;
+  };
+  // Only the add-on's part: other parts of that schema use regular expressions of Go, not of JavaScript.
+  const validate = new Ajv({ strict: false, allErrors: true }).compile({
+    definitions: chart.definitions,
+    $ref: '#/definitions/addon',
+  });
+  return validate(values) ? [] : (validate.errors ?? []);
 }
 
 const BASE = `title: Tool
@@ -59,6 +75,11 @@ describe('built-in definitions', () => {
     expect(swagger && definitionValues(swagger).env).toEqual([
       { name: 'URL', value: 'http://localhost:8000/openapi.json' },
     ]);
+  });
+
+  it("their values pass the chart's schema of an add-on", () => {
+    for (const def of loadAddonDefinitions([BUILTIN_ADDONS_DIR]).defs)
+      expect(chartAddonErrors(definitionValues(def)), def.name).toEqual([]);
   });
 
   it('the folders: built-ins, then --addons-dir or <cwd>/addons', () => {
@@ -271,6 +292,9 @@ login: 'Full: {url.http}'
     const r = load({ 'full.yaml': full });
     expect(r.lines).toEqual([]);
     const def = r.defs.find((d) => d.name === 'full');
+    expect(def && chartAddonErrors(definitionValues(def, { release: 'taskflow', namespace: 'dev' }))).toEqual(
+      [],
+    );
     expect(def && definitionValues(def, { release: 'taskflow', namespace: 'dev' })).toEqual({
       enabled: true,
       image: { repository: 'registry.local:5000/team/full', tag: '2.0', digest: `sha256:${'a'.repeat(64)}` },
