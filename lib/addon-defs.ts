@@ -12,7 +12,9 @@ import { type Document, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { type Found, type Seg, duplicateKeys, locate, schemaFindings } from './addon-def-problems.ts';
 import { ADDON_CATALOG } from './addon-catalog.ts';
 import { APP, APPS, DATABASES, type DbName } from './components.ts';
+import type { EnvFile } from './envfile.ts';
 import { MIGRATION_CRONJOBS } from './jobs.ts';
+import { npmRun } from './suggest.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The schema every definition is checked against. */
@@ -103,11 +105,37 @@ export interface DefinitionProblem {
   hint?: string;
 }
 
+/** A file as messages show it: relative to cwd when inside it, else absolute. */
+export function shownPath(file: string, cwd: string = process.cwd()): string {
+  const rel = path.relative(cwd, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
 /** `addons/foo.yaml:7:5: ports[0].port must be <= 65535` (the file relative to cwd when inside it). */
 export function formatProblem(p: DefinitionProblem, cwd: string = process.cwd()): string {
-  const rel = path.relative(cwd, p.file);
-  const file = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p.file;
-  return `${file}:${p.line}:${p.column}: ${p.message}`;
+  return `${shownPath(p.file, cwd)}:${p.line}:${p.column}: ${p.message}`;
+}
+
+/** The setting naming the user's add-on folder (env file or environment; `--addons-dir` wins). */
+export const ADDONS_DIR_KEY = 'TASKFLOW_ADDONS_DIR';
+
+/**
+ * The user's add-on folder, absolute: `--addons-dir`, else TASKFLOW_ADDONS_DIR from the environment, else
+ * from the env file, else `addons/` of cwd. Relative paths count from cwd.
+ */
+export function userAddonsDir(opts: {
+  cwd: string;
+  /** `--addons-dir` */
+  flag?: string;
+  env?: NodeJS.ProcessEnv;
+  envFile?: Pick<EnvFile, 'entries'>;
+}): string {
+  const entry = opts.envFile?.entries.get(ADDONS_DIR_KEY)?.value;
+  const fromFile = typeof entry === 'string' ? entry : entry?.reveal();
+  const dir = [opts.flag, opts.env?.[ADDONS_DIR_KEY], fromFile]
+    .map((d) => d?.trim())
+    .find((d) => d !== undefined && d !== '');
+  return path.resolve(opts.cwd, dir ?? 'addons');
 }
 
 /** The folders definitions are read from, in order: the built-ins, then `--addons-dir` or `<cwd>/addons`. */
@@ -278,6 +306,8 @@ export function reservedNames(): Map<string, string> {
     out.set(MIGRATION_CRONJOBS[d.db], `the ${d.db} database's migration CronJob`);
   }
   for (const a of ADDON_CATALOG) out.set(a.name, `the chart's ${a.title} add-on`);
+  out.set('list', "the addon command's list");
+  out.set('new', "the addon command's new");
   return out;
 }
 
@@ -455,7 +485,11 @@ function loadFile(file: string, builtin: boolean): LoadedFile {
   });
   if (!Array.isArray(docs) || docs.length === 0)
     return failed([
-      problem({ line: 1, col: 1 }, 'the file is empty', 'start from npm run addon -- new <name>'),
+      problem(
+        { line: 1, col: 1 },
+        'the file is empty',
+        `start from ${npmRun('addon', 'new', '<name>', '--image', 'IMAGE:TAG', '--port', 'N')}`,
+      ),
     ]);
   if (docs.length > 1) {
     const pos = lc.linePos(docs[1]?.range[0] ?? 0);

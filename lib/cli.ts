@@ -22,8 +22,8 @@ export interface CommandSpec {
   /** npm script name, e.g. `deploy`. */
   name: string;
   summary: string;
-  /** What follows `npm run <name> --`, e.g. `<sso|api|all> [options]`. */
-  usage: string;
+  /** What follows `npm run <name> --`, e.g. `<sso|api|all> [options]`; one line per form when it has several. */
+  usage: string | readonly string[];
   options: Record<string, OptionSpec>;
   examples: string[];
   /** Extra paragraphs after the options. */
@@ -120,7 +120,9 @@ export function parseCommandLine(spec: CommandSpec, argv: string[]): Parsed {
 
 /** The --help text: usage, options, examples. */
 export function formatHelp(spec: CommandSpec): string {
-  const lines = [`${spec.summary}`, '', `Usage: npm run ${spec.name} -- ${spec.usage}`, '', 'Options:'];
+  const forms = typeof spec.usage === 'string' ? [spec.usage] : spec.usage;
+  const usage = forms.map((u, i) => `${i === 0 ? 'Usage:' : '      '} npm run ${spec.name} -- ${u}`);
+  const lines = [`${spec.summary}`, '', ...usage, '', 'Options:'];
   const all = { ...spec.options, ...HELP_OPTION };
   const labels = Object.entries(all)
     .filter(([, o]) => !o.hidden)

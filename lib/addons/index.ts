@@ -1,7 +1,9 @@
 import { revisionOf } from '../helm.ts';
 import { type CommandContext, str } from '../cli.ts';
 import { CHART_PATH, type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
-import { ExitCode } from '../errors.ts';
+import { ExitCode, UsageError } from '../errors.ts';
+import { listAddons } from './list.ts';
+import { newAddon } from './new.ts';
 import { printJson } from '../log.ts';
 import { launchBackground, stopBackground } from '../forward-background.ts';
 import type { ForwardStatus } from '../forward-supervisor.ts';
@@ -50,9 +52,20 @@ export function isEnabled(addon: Addon, values: Record<string, unknown>): boolea
   return getPath(values, `${addon.valuesKey}.enabled`) === true;
 }
 
-/** The body of `npm run addon -- <name>` and `npm run pgadmin` (fixed name). */
+/** The body of `npm run addon -- <name|list|new>` and `npm run pgadmin` (fixed name). */
 export async function addonCommand(ctx: CommandContext, fixedName?: string): Promise<number> {
-  const opts = parseAddonOptions(ctx.args.values, fixedName ?? ctx.args.positionals[0]);
+  const [first, second] = ctx.args.positionals;
+  if (fixedName === undefined && first === 'list') {
+    if (second !== undefined) {
+      throw new UsageError(`unexpected argument: ${second}`, { hint: npmRun('addon', 'list') });
+    }
+    return listAddons(ctx);
+  }
+  if (fixedName === undefined && first === 'new') return newAddon(ctx);
+  if (second !== undefined) {
+    throw new UsageError(`unexpected argument: ${second}`, { hint: npmRun('addon', '--help') });
+  }
+  const opts = parseAddonOptions(ctx.args.values, fixedName ?? first);
   return runAddon(ctx, await openSession(ctx), opts);
 }
 

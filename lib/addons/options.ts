@@ -4,6 +4,7 @@ import { parsePort } from '../env.ts';
 import { UsageError } from '../errors.ts';
 import { ADDON_NAMES, type Addon, findAddon } from './registry.ts';
 import { parseDuration } from '../time.ts';
+import { ADDONS_DIR_KEY } from '../addon-defs.ts';
 
 /** What one `npm run addon` run is asked to do. */
 export interface AddonOptions {
@@ -45,22 +46,52 @@ const NOTES = [
 export const ADDON_SPEC: CommandSpec = {
   name: 'addon',
   summary:
-    'Turn a dev-tool add-on (pgAdmin, Mailpit) on or off inside the release, and open it on localhost.',
-  usage: `<${ADDON_NAMES.join('|')}> [--remove] [options]`,
-  options: ADDON_OPTIONS,
-  maxPositionals: 1,
+    'Turn a dev-tool add-on (pgAdmin, Mailpit) on or off inside the release, and open it on localhost; list every add-on found, or write a starter definition.',
+  usage: [
+    `<${ADDON_NAMES.join('|')}> [--remove] [options]`,
+    'list [--addons-dir DIR] [options]',
+    'new <name> --image IMAGE --port N [--addons-dir DIR]',
+  ],
+  options: {
+    ...ADDON_OPTIONS,
+    port: {
+      type: 'string',
+      arg: 'PORT',
+      description:
+        "local port of the web UI (default: pgadmin 5050, mailpit 8025); with new: the container's port",
+    },
+    image: {
+      type: 'string',
+      arg: 'IMAGE',
+      description: 'with new: the image, repository:tag with a pinned tag',
+    },
+    'addons-dir': {
+      type: 'string',
+      arg: 'DIR',
+      description: `with list and new: the folder of your add-on definitions (default: ${ADDONS_DIR_KEY}, else addons/)`,
+    },
+  },
+  maxPositionals: 2,
   examples: [
     'npm run addon -- pgadmin',
     'npm run addon -- mailpit --detach',
     'npm run addon -- mailpit --remove --yes',
     'npm run addon -- pgadmin --no-forward --json',
+    'npm run addon -- list',
+    'npm run addon -- list --addons-dir ../team-addons --json',
+    'npm run addon -- new whoami --image traefik/whoami:v1.10.1 --port 80',
   ],
   notes: [
     ...NOTES,
     'pgadmin: both databases pre-configured, no password prompt, on http://localhost:5050.',
     'mailpit: catches the SSO mail (its SMTP points at Mailpit while it is on), inbox on http://localhost:8025; --remove restores the SMTP settings of the env file.',
+    `list: the chart's add-ons and every definition (charts/taskflow/addons, then your folder), whether each is on in the release (when the cluster answers) and its local ports; exit 1 when a definition has a problem.`,
+    'new: writes <folder>/<name>.yaml, a commented starter that loads clean; it never overwrites a file.',
   ],
 };
+
+/** The subcommands of `npm run addon` (names no add-on may take). */
+export const SUBCOMMANDS = ['list', 'new'] as const;
 
 export const PGADMIN_SPEC: CommandSpec = {
   name: 'pgadmin',
@@ -99,6 +130,13 @@ export function parseAddonOptions(v: ParsedValues, name: string | undefined): Ad
   }
   if (flag(v, 'no-forward') && flag(v, 'detach')) {
     throw new UsageError('--no-forward and --detach exclude each other', { hint: 'pick one' });
+  }
+  for (const o of ['image', 'addons-dir']) {
+    if (v[o] !== undefined) {
+      throw new UsageError(`--${o} goes with list and new, not with ${addon.name}`, {
+        hint: npmRun('addon', '--help'),
+      });
+    }
   }
   const remove = flag(v, 'remove');
   for (const o of ['no-forward', 'detach', 'show-passwords', 'port']) {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../lib/env.ts';
-import { KNOWN_KEYS } from '../../lib/env-keys.ts';
+import { KNOWN_KEYS, TOOL_KEYS } from '../../lib/env-keys.ts';
 import { parseEnvText } from '../../lib/envfile.ts';
 import { MIN_VERSIONS } from '../../lib/tools.ts';
 import { repoRoot } from '../support/tools.ts';
@@ -54,7 +54,11 @@ describe('.env.example', () => {
   it('names every setting the suite reads, and nothing else', () => {
     const keys = [...uncommented.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
     expect(
-      keys.filter((k) => !(KNOWN_KEYS as readonly string[]).includes(k ?? '') && k !== 'TASKFLOW_SRC'),
+      keys.filter(
+        (k) =>
+          !(KNOWN_KEYS as readonly string[]).includes(k ?? '') &&
+          !(TOOL_KEYS as readonly string[]).includes(k ?? ''),
+      ),
     ).toEqual([]);
     expect(KNOWN_KEYS.filter((k) => !keys.includes(k))).toEqual([]);
   });

@@ -1,0 +1,163 @@
+import path from 'node:path';
+import { type CommandContext, flag, str } from '../cli.ts';
+import { ADDON_CATALOG } from '../addon-catalog.ts';
+import {
+  type AddonDefinition,
+  type DefinitionProblem,
+  addonFolders,
+  formatProblem,
+  loadAddonDefinitions,
+  shownPath,
+  userAddonsDir,
+} from '../addon-defs.ts';
+import { loadCommandSettings, peekPlace, printSettingsWarnings } from '../context.ts';
+import { ExitCode, UsageError } from '../errors.ts';
+import { npmRun } from '../suggest.ts';
+import { Helm, type HelmTarget } from '../helm.ts';
+import { printJson } from '../log.ts';
+import { detectTool } from '../tools.ts';
+import { getPath } from '../values.ts';
+
+/** One row of `addon list`: an add-on, where it comes from, whether it is on, its local ports. */
+export interface AddonRow {
+  name: string;
+  title: string;
+  /** `chart`, `built-in`, or the definition's file (relative to cwd when inside it). */
+  source: string;
+  /** On in the release; null when the release's values could not be read. */
+  on: boolean | null;
+  ports: { name: string; local: number }[];
+}
+
+/** The release's values, or why they cannot be read (no helm, no cluster, no release). */
+export type ReleaseValues = { values: Record<string, unknown> } | { note: string };
+
+/** The rows: the chart's add-ons, then every definition loaded, each with its switch in `values`. */
+export function addonRows(
+  defs: readonly AddonDefinition[],
+  release: ReleaseValues,
+  cwd: string = process.cwd(),
+): AddonRow[] {
+  const on = (key: string): boolean | null =>
+    'values' in release ? getPath(release.values, `${key}.enabled`) === true : null;
+  return [
+    ...ADDON_CATALOG.map((a) => ({
+      name: a.name,
+      title: a.title,
+      source: 'chart',
+      on: on(a.valuesKey),
+      ports: a.ports.map((p) => ({ name: p.name, local: p.local })),
+    })),
+    ...defs.map((d) => ({
+      name: d.name,
+      title: d.title,
+      source: d.builtin ? 'built-in' : shownPath(d.file, cwd),
+      on: on(`addons.${d.name}`),
+      ports: d.ports.flatMap((p) => (p.forward === undefined ? [] : [{ name: p.name, local: p.forward }])),
+    })),
+  ];
+}
+
+/** Reads the release's computed values once (`helm get values --all`); a failure is a note, not an error. */
+export async function readReleaseValues(ctx: CommandContext, target: HelmTarget): Promise<ReleaseValues> {
+  try {
+    const tool = await detectTool('helm', ctx.runner, ctx.env);
+    const helm = new Helm(ctx.runner, tool.path, tool.major, target);
+    return { values: await helm.getValues(true) };
+  } catch (err) {
+    return { note: err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err) };
+  }
+}
+
+/** The table of rows as printed (a header, one line each). */
+export function formatRows(rows: readonly AddonRow[]): string[] {
+  const cells = rows.map((r) => [
+    r.name,
+    r.title,
+    r.source,
+    r.on === null ? '?' : r.on ? 'on' : 'off',
+    r.ports.map((p) => `${p.name} :${p.local}`).join(', ') || '-',
+  ]);
+  const table = [['NAME', 'TITLE', 'SOURCE', 'ON', 'LOCAL PORTS'], ...cells];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  return table.map((row) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/**
+ * `npm run addon -- list`: every add-on found (the chart's, the built-in and the user's definitions), on
+ * or off in the release when its values can be read. Exit 1 when a definition has a problem.
+ */
+export async function listAddons(ctx: CommandContext, cwd: string = process.cwd()): Promise<number> {
+  for (const o of ['remove', 'no-forward', 'detach', 'show-passwords', 'port', 'image', 'timeout']) {
+    if (ctx.args.values[o] !== undefined) {
+      throw new UsageError(`--${o} does not go with list`, { hint: npmRun('addon', 'list') });
+    }
+  }
+  const s = loadCommandSettings(ctx);
+  printSettingsWarnings(ctx.log, s.warnings);
+  const dir = userAddonsDir({
+    cwd,
+    flag: str(ctx.args.values, 'addons-dir'),
+    env: ctx.env,
+    envFile: s.envFile,
+  });
+  const { defs, problems } = loadAddonDefinitions(addonFolders({ cwd, addonsDir: dir }));
+  const [release, place] = await Promise.all([
+    readReleaseValues(ctx, s.target),
+    peekPlace(ctx, s.target).catch(() => undefined),
+  ]);
+  const rows = addonRows(defs, release, cwd);
+  const { namespace } = s.target;
+  const note =
+    'note' in release
+      ? `on/off unknown (release ${s.target.release} in namespace ${namespace}): ${release.note}`
+      : undefined;
+  if (flag(ctx.args.values, 'json')) {
+    printJson(
+      {
+        ok: problems.length === 0,
+        ...(place?.context && { context: place.context }),
+        namespace,
+        release: s.target.release,
+        addons: rows,
+        problems: problems.map((p) => problemDoc(p, cwd)),
+        ...(note !== undefined && { note }),
+      },
+      ctx.stdout,
+    );
+  } else {
+    for (const line of formatRows(rows)) ctx.log.raw(line);
+    ctx.log.info(`your definitions: ${shownPath(dir, cwd)}${dirNote(defs, problems, dir)}`);
+    if (note !== undefined) ctx.log.warn(note);
+    for (const p of problems) {
+      ctx.log.error(formatProblem(p, cwd));
+      if (p.hint) ctx.log.hint(p.hint);
+    }
+  }
+  return problems.length === 0 ? ExitCode.Ok : ExitCode.Failed;
+}
+
+/** ` (none there)` when the user's folder gave nothing, not even a problem. */
+function dirNote(
+  defs: readonly AddonDefinition[],
+  problems: readonly DefinitionProblem[],
+  dir: string,
+): string {
+  const inDir = (f: string) => path.dirname(f) === dir;
+  return defs.some((d) => inDir(d.file)) || problems.some((p) => inDir(p.file)) ? '' : ' (none there)';
+}
+
+function problemDoc(p: DefinitionProblem, cwd: string): Record<string, unknown> {
+  return {
+    file: shownPath(p.file, cwd),
+    line: p.line,
+    column: p.column,
+    message: p.message,
+    ...(p.hint !== undefined && { hint: p.hint }),
+  };
+}
