@@ -4,7 +4,7 @@ import { CLUSTER_OPTIONS, type CommandSpec } from '../cli.ts';
 export const VALIDATE_SPEC: CommandSpec = {
   name: 'validate',
   summary:
-    "Pre-flight checks: settings, secrets, auth URLs and origins, SMTP, what the applications' source requires (a mail sender, a web origin the SSO's OAuth client accepts, an SSO database its driver reaches, a chat-store sslmode the API converts), the path of every setting into its container, the chart's lint (the rules of helm lint --strict) and render, compose parity, and (when a cluster answers) tools, storage class and database password drift.",
+    "Pre-flight checks: settings, secrets, auth URLs and origins, SMTP, what the applications' source requires (a mail sender, a web origin the SSO's OAuth client accepts, an SSO database its driver reaches, a chat-store sslmode the API converts), the path of every setting into its container, the chart's lint (the rules of helm lint --strict) and render, compose parity, every add-on definition (built-in and yours: addons/ or TASKFLOW_ADDONS_DIR), and (when a cluster answers) tools, storage class and database password drift.",
   usage: '[options]',
   options: {
     ...CLUSTER_OPTIONS,

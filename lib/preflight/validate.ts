@@ -6,6 +6,7 @@ import { prewarmSchemas } from '../chart.ts';
 import { ExitCode } from '../errors.ts';
 import { placeLine } from '../kube-context.ts';
 import { ACCESS_CHECKS } from './checks-access.ts';
+import { ADDON_CHECKS } from './checks-addons.ts';
 import { CHART_CHECKS } from './checks-chart.ts';
 import { CLUSTER_CHECKS } from './checks-cluster.ts';
 import { COMPOSE_CHECKS } from './checks-compose.ts';
@@ -21,6 +22,7 @@ export const VALIDATE_CHECKS: readonly Check<PreflightContext>[] = [
   ...CHART_CHECKS,
   ...COMPOSE_CHECKS,
   ...CLUSTER_CHECKS,
+  ...ADDON_CHECKS,
 ];
 
 /** The check ids validate reports, in order. */
