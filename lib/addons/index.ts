@@ -53,15 +53,19 @@ export function isEnabled(addon: Addon, values: Record<string, unknown>): boolea
 }
 
 /** The body of `npm run addon -- <name|list|new>` and `npm run pgadmin` (fixed name). */
-export async function addonCommand(ctx: CommandContext, fixedName?: string): Promise<number> {
+export async function addonCommand(
+  ctx: CommandContext,
+  fixedName?: string,
+  cwd: string = process.cwd(),
+): Promise<number> {
   const [first, second] = ctx.args.positionals;
   if (fixedName === undefined && first === 'list') {
     if (second !== undefined) {
       throw new UsageError(`unexpected argument: ${second}`, { hint: npmRun('addon', 'list') });
     }
-    return listAddons(ctx);
+    return listAddons(ctx, cwd);
   }
-  if (fixedName === undefined && first === 'new') return newAddon(ctx);
+  if (fixedName === undefined && first === 'new') return newAddon(ctx, cwd);
   if (second !== undefined) {
     throw new UsageError(`unexpected argument: ${second}`, { hint: npmRun('addon', '--help') });
   }
