@@ -1,9 +1,11 @@
 /**
- * validate's check of every add-on definition found (the built-ins and the user's folder): what the loader
- * finds (schema, its own rules), then what only the render and the settings know: the Secret and
- * ConfigMap keys a definition refers to, and local ports the settings move the platform to.
+ * validate's check of every add-on definition found (the built-ins, and the user's folder as
+ * userAddonsDir resolves it): what the loader finds (schema, its own rules), then what only the render
+ * and the settings know: the Secret and ConfigMap keys a definition refers to, and local ports the
+ * settings move the platform to.
  */
 import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { type Seg, locate } from '../addon-def-problems.ts';
 import { ADDON_CATALOG } from '../addon-catalog.ts';
@@ -15,20 +17,6 @@ import type { KubeObject } from '../kubectl.ts';
 import { npmRun } from '../suggest.ts';
 import { getPath } from '../values.ts';
 import type { PreflightContext } from './context.ts';
-
-const SETTING = 'TASKFLOW_ADDONS_DIR';
-
-/**
- * The user's add-on folder as the settings name it: TASKFLOW_ADDONS_DIR from the environment, else from
- * the env file (undefined: the default, `addons/` of cwd).
- */
-export function addonsDirSetting(ctx: Pick<PreflightContext, 'opts' | 'env'>): string | undefined {
-  const fromEnv = ctx.opts.env[SETTING]?.trim();
-  if (fromEnv) return fromEnv;
-  const entry = ctx.env.file.entries.get(SETTING)?.value;
-  const fromFile = (typeof entry === 'string' ? entry : entry?.reveal())?.trim();
-  return fromFile || undefined;
-}
 
 type Kind = 'Secret' | 'ConfigMap';
 
@@ -200,20 +188,20 @@ const addonDefinitions: Check<PreflightContext> = {
   title: 'Add-on definitions',
   run: async (ctx) => {
     // Loaded here, not at start-up: the schema compiles while helm renders (validate's one render).
-    const { addonFolders, formatProblem, loadAddonDefinitions } = await import('../addon-defs.ts');
+    const { ADDONS_DIR_KEY, addonFolders, formatProblem, loadAddonDefinitions, userAddonsDir } =
+      await import('../addon-defs.ts');
     const { cwd } = ctx.opts;
-    const addonsDir = addonsDirSetting(ctx);
-    const folders = addonFolders({ cwd, ...(addonsDir !== undefined && { addonsDir }) });
-    const { defs, problems } = loadAddonDefinitions(folders);
+    const userDir = userAddonsDir({ cwd, env: ctx.opts.env, envFile: ctx.env.file });
+    const { defs, problems } = loadAddonDefinitions(addonFolders({ cwd, addonsDir: userDir }));
     const render = await ctx.render();
     const line = (p: DefinitionProblem) => formatProblem(p, cwd);
     const out: CheckOutcome[] = problems.map((p) => fail(line(p), p.hint));
-    const userDir = folders[folders.length - 1] ?? '';
-    if (addonsDir !== undefined && !isFolder(userDir))
+    // The default folder may be missing; one the settings name is a typo or a folder not made yet.
+    if (userDir !== path.resolve(cwd, 'addons') && !isFolder(userDir))
       out.push(
         warn(
-          `${SETTING} names ${userDir}, which is not a folder: no definition of yours is read`,
-          `create the folder or correct ${SETTING} (environment or env file)`,
+          `${ADDONS_DIR_KEY} names ${userDir}, which is not a folder: no definition of yours is read`,
+          `create the folder or correct ${ADDONS_DIR_KEY} (environment or env file)`,
         ),
       );
     out.push(...renderFindings(defs, ctx, render?.ok ? render.objects : undefined, line));
