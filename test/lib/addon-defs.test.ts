@@ -52,8 +52,8 @@ ports:
 `;
 
 describe('built-in definitions', () => {
-  it('adminer and swagger-ui load clean', () => {
-    const r = loadAddonDefinitions([BUILTIN_ADDONS_DIR]);
+  it('adminer and swagger-ui load clean, the schema included (which run time skips for them)', () => {
+    const r = loadAddonDefinitions([BUILTIN_ADDONS_DIR], { schemaForBuiltins: true });
     expect(r.problems.map((p) => formatProblem(p))).toEqual([]);
     expect(r.defs.map((d) => [d.name, d.builtin])).toEqual([
       ['adminer', true],
