@@ -14,7 +14,7 @@ import {
   runHelm,
   type K8sObject,
 } from '../support/chart.ts';
-import { toolset } from '../support/tools.ts';
+import { helmHomeEnv, toolset } from '../support/tools.ts';
 import { FULL_ADDON, MINIMAL_ADDON, NAMESPACE, RELEASE, render } from './profiles.ts';
 import { container, podTemplate, workloads } from './workloads.ts';
 
@@ -369,13 +369,7 @@ describe('the chart lint of validate', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   test('finds nothing in a render with both sample add-ons', async () => {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: home,
-      HELM_CACHE_HOME: path.join(home, 'cache'),
-      HELM_CONFIG_HOME: path.join(home, 'config'),
-      HELM_DATA_HOME: path.join(home, 'data'),
-    };
+    const env = helmHomeEnv(home);
     const render = renderForLint(new Runner({ env }), toolset('v35').helm, {
       values: { addons: { dbui: FULL_ADDON, notes: MINIMAL_ADDON } },
       chart: chartDir,

@@ -1,14 +1,13 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BUILTIN_ADDONS_DIR } from '../../lib/addon-defs.ts';
 import type { CheckResult } from '../../lib/checks.ts';
 import { CHART_PATH } from '../../lib/context.ts';
 import { parseSettings } from '../../lib/env.ts';
 import { parseEnvText } from '../../lib/envfile.ts';
 import { ADDON_CHECKS, settingsLocalPorts } from '../../lib/preflight/checks-addons.ts';
-import { ensureToolset } from '../support/tools.ts';
-import { check, options, tempEnv } from './support.ts';
+import { check, checkTestFrame, options } from './support.ts';
 
 const BUILTINS = readdirSync(BUILTIN_ADDONS_DIR)
   .filter((f) => f.endsWith('.yaml'))
@@ -28,16 +27,7 @@ const def = (extra = '', forward = 8093) =>
     extra,
   ].join('\n');
 
-let helm = '';
-beforeAll(() => {
-  helm = ensureToolset('v35').helm;
-});
-
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const frame = checkTestFrame();
 
 /**
  * Runs the check in a fresh folder (cwd) holding `files` (relative paths), with an env file text and
@@ -47,8 +37,7 @@ async function run(
   files: Record<string, string>,
   opts: { env?: string; processEnv?: NodeJS.ProcessEnv; helm?: boolean; values?: string } = {},
 ): Promise<CheckResult> {
-  const t = tempEnv(opts.env ?? '');
-  cleanups.push(t.cleanup);
+  const t = frame.temp(opts.env ?? '');
   for (const [f, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(t.dir, f)), { recursive: true });
     writeFileSync(path.join(t.dir, f), text);
@@ -58,7 +47,7 @@ async function run(
   const [r] = await check(
     ADDON_CHECKS,
     options(t.dir, {
-      env: { PATH: '', ...(opts.helm !== false && { HELM: helm }), ...opts.processEnv },
+      env: { PATH: '', ...(opts.helm !== false && { HELM: frame.helm() }), ...opts.processEnv },
       chart: CHART_PATH,
       valuesFiles,
     }),

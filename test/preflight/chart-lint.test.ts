@@ -9,7 +9,7 @@ import { chartfileFindings } from '../../lib/preflight/lint-chartfile.ts';
 import { firstLiteralLine, manifestFindings, nameProblem } from '../../lib/preflight/lint-render.ts';
 import { findingLine, helmIgnore, lintChart } from '../../lib/preflight/lint.ts';
 import { chartDir, runHelm } from '../support/chart.ts';
-import { type ToolsetName, toolset } from '../support/tools.ts';
+import { type ToolsetName, helmHomeEnv, toolset } from '../support/tools.ts';
 
 const CHART = 'apiVersion: v2\nname: demo\nversion: 0.1.0\n';
 const CM = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n';
@@ -251,13 +251,7 @@ function writeChart(files: Record<string, string | null>): string {
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'tf-lint-home-'));
 dirs.push(home);
-const env = {
-  PATH: process.env.PATH,
-  HOME: home,
-  HELM_CACHE_HOME: path.join(home, 'cache'),
-  HELM_CONFIG_HOME: path.join(home, 'config'),
-  HELM_DATA_HOME: path.join(home, 'data'),
-};
+const env = helmHomeEnv(home);
 const target = { namespace: 'demo', release: 'demo' };
 
 /** The chart lint of a chart folder, over a real `helm template` of it. */

@@ -1,12 +1,11 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../lib/checks.ts';
 import { CHART_PATH } from '../../lib/context.ts';
 import { SOURCE_CHECKS } from '../../lib/preflight/checks-source.ts';
 import { makeSourceTree } from '../support/source-tree.ts';
-import { ensureToolset } from '../support/tools.ts';
-import { check, options, tempEnv } from './support.ts';
+import { check, checkTestFrame, options } from './support.ts';
 
 /** A clean env file: SMTP on with a sender of its own. */
 const CLEAN = [
@@ -17,24 +16,14 @@ const CLEAN = [
   '',
 ].join('\n');
 
-let helm = '';
-beforeAll(() => {
-  helm = ensureToolset('v35').helm;
-});
-
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const frame = checkTestFrame();
 
 /** Runs the source checks on an env text, values files and options; returns `id -> result`. */
 async function run(
   env: string,
   opts: { values?: string[]; src?: string; chart?: string } = {},
 ): Promise<Record<string, CheckResult>> {
-  const t = tempEnv(env);
-  cleanups.push(t.cleanup);
+  const t = frame.temp(env);
   const valuesFiles = (opts.values ?? []).map((text, i) => {
     const f = path.join(t.dir, `values-${i}.yaml`);
     writeFileSync(f, text);
@@ -43,7 +32,7 @@ async function run(
   const results = await check(
     SOURCE_CHECKS,
     options(t.dir, {
-      env: { PATH: '', HELM: helm },
+      env: { PATH: '', HELM: frame.helm() },
       chart: opts.chart ?? CHART_PATH,
       valuesFiles,
       ...(opts.src !== undefined && { src: opts.src }),
@@ -54,8 +43,7 @@ async function run(
 
 /** A copy of the chart with one template edited, as a user's fork might be. */
 function chartCopy(file: string, edit: (text: string) => string): string {
-  const t = tempEnv();
-  cleanups.push(t.cleanup);
+  const t = frame.temp();
   const dir = path.join(t.dir, 'taskflow');
   cpSync(CHART_PATH, dir, { recursive: true });
   const f = path.join(dir, 'templates', file);
@@ -139,7 +127,7 @@ describe('auth.redirect', () => {
     const src = makeSourceTree('phase4', {
       redirectUris: ['http://localhost:3000/api/auth/callback', 'https://app.example.com/api/auth/callback'],
     });
-    cleanups.push(src.cleanup);
+    frame.defer(src.cleanup);
     const r = await run(CLEAN, {
       src: src.dir,
       values: [
@@ -151,8 +139,7 @@ describe('auth.redirect', () => {
   });
 
   it('warns when --src holds neither layout, and uses the recorded list', async () => {
-    const t = tempEnv();
-    cleanups.push(t.cleanup);
+    const t = frame.temp();
     const r = await run(CLEAN, { src: t.dir });
     expect(r['auth.redirect']).toMatchObject({ status: 'warn' });
     expect(r['auth.redirect']?.detail).toContain('holds neither source layout');
@@ -162,7 +149,7 @@ describe('auth.redirect', () => {
     const src = makeSourceTree('monorepo', {
       redirectUris: ['http://localhost:3000/api/auth/callback', 'https://avixato.com/api/auth/callback'],
     });
-    cleanups.push(src.cleanup);
+    frame.defer(src.cleanup);
     const r = await run(CLEAN, { src: src.dir });
     expect(r['auth.redirect']?.status).toBe('fail');
     expect(r['auth.redirect']?.detail).toContain('accepts only https://avixato.com/api/auth/callback');

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { type Check, type CheckResult, runChecks } from '../../lib/checks.ts';
 import { Runner } from '../../lib/exec.ts';
 import { Redactor, withRedactor } from '../../lib/redact.ts';
+import { afterEach, beforeAll } from 'vitest';
+import { ensureToolset } from '../support/tools.ts';
 import {
   type PreflightContext,
   type PreflightOptions,
@@ -16,6 +18,36 @@ export function tempEnv(text?: string): { dir: string; envFile: string; cleanup:
   const envFile = path.join(dir, '.env');
   if (text !== undefined) writeFileSync(envFile, text, { mode: 0o600 });
   return { dir, envFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The frame of a check test file (call it at the top level): helm v35, extracted once before the
+ * tests, and cleanups run after each test; `temp` is tempEnv with its folder removed after the test.
+ */
+export function checkTestFrame(): {
+  helm: () => string;
+  defer: (cleanup: () => void) => void;
+  temp: typeof tempEnv;
+} {
+  let helm = '';
+  beforeAll(() => {
+    helm = ensureToolset('v35').helm;
+  });
+  let cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of cleanups) c();
+    cleanups = [];
+  });
+  const defer = (c: () => void): void => void cleanups.push(c);
+  return {
+    helm: () => helm,
+    defer,
+    temp: (text) => {
+      const t = tempEnv(text);
+      defer(t.cleanup);
+      return t;
+    },
+  };
 }
 
 /** Pre-flight options for a folder: offline, no tools on PATH unless given. */

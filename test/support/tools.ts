@@ -58,3 +58,14 @@ export function readZipEntry(zip: Uint8Array, name: string): Buffer {
   if (data === undefined) throw new Error(`${name} not found in archive`);
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
+
+/** An environment for helm with a home of its own under `home` (cache, config, data), PATH kept. */
+export function helmHomeEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    HELM_CACHE_HOME: path.join(home, 'cache'),
+    HELM_CONFIG_HOME: path.join(home, 'config'),
+    HELM_DATA_HOME: path.join(home, 'data'),
+  };
+}
