@@ -6,11 +6,10 @@ import {
   readFileSync,
   readSync,
   realpathSync,
-  renameSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import type { ToolInfo, ToolName } from '../tools.ts';
 
 type Version = Pick<ToolInfo, 'version' | 'major' | 'minor'>;
@@ -85,9 +84,7 @@ export function rememberVersion(info: ToolInfo, env: NodeJS.ProcessEnv): void {
     for (const dir of [path.dirname(path.dirname(cache)), path.dirname(cache)]) {
       if (!existsSync(dir)) mkdirSync(dir);
     }
-    const tmp = `${cache}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(next, null, 1)}\n`);
-    renameSync(tmp, cache);
+    writeFileAtomic.sync(cache, `${JSON.stringify(next, null, 1)}\n`);
   } catch {
     // a read-only home: the version is read again next time
   }
