@@ -89,11 +89,6 @@ export interface RenderProblem {
   message: string;
 }
 
-/** The objects of a `helm template` output (empty documents dropped). */
-export function parseManifests(text: string): KubeObject[] {
-  return splitManifest(text).map((d) => d.object);
-}
-
 /**
  * The documents of a `helm template` output with their `# Source:` (empty documents dropped). helm
  * prints each document after a `---` line, so the text splits there; a YAML error names its source.

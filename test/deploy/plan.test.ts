@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDeployOptions } from '../../lib/deploy/options.ts';
 import { deployValues, maskedValuesYaml, stickyValues } from '../../lib/deploy/plan.ts';
-import { checkObjects, parseManifests, validateSchemas } from '../../lib/chart.ts';
+import { checkObjects, splitManifest, validateSchemas } from '../../lib/chart.ts';
 import { backupFile, confirmFresh, dumpCommand } from '../../lib/deploy/fresh.ts';
 import { DATABASES } from '../../lib/components.ts';
 import { parseSettings } from '../../lib/env.ts';
@@ -139,7 +139,7 @@ spec:
 ---
 `;
   it('checks namespace and labels, and validates against the Kubernetes schemas', async () => {
-    const objs = parseManifests(yaml);
+    const objs = splitManifest(yaml).map((d) => d.object);
     expect(objs).toHaveLength(2);
     expect(checkObjects(objs, { namespace: 'tf', release: 'tf' })).toEqual([
       { object: 'Deployment/bad', message: 'namespace "other" is not the release namespace "tf"' },
