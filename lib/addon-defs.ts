@@ -561,9 +561,12 @@ export function loadAddonDefinitions(
 ): {
   defs: AddonDefinition[];
   problems: DefinitionProblem[];
+  /** Line and column of a node of a loaded definition's file (from the parse the loader made). */
+  positionOf: (def: AddonDefinition, segs: Seg[]) => { line: number; column: number };
 } {
   const defs: AddonDefinition[] = [];
   const problems: DefinitionProblem[] = [];
+  const locators = new Map<AddonDefinition, LoadedFile['at']>();
   const names = new Map<string, AddonDefinition>();
   const forwards = new Map<number, AddonDefinition>();
   for (const folder of folders) {
@@ -606,7 +609,12 @@ export function loadAddonDefinitions(
       names.set(def.name, def);
       for (const p of def.ports) if (p.forward !== undefined) forwards.set(p.forward, def);
       defs.push(def);
+      locators.set(def, one.at);
     }
   }
-  return { defs, problems };
+  return {
+    defs,
+    problems,
+    positionOf: (def, segs) => locators.get(def)?.(segs) ?? { line: 1, column: 1 },
+  };
 }

@@ -4,10 +4,9 @@
  * and the settings know: the Secret and ConfigMap keys a definition refers to, and local ports the
  * settings move the platform to.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import { type Seg, locate } from '../addon-def-problems.ts';
+import type { Seg } from '../addon-def-problems.ts';
 import { ADDON_CATALOG } from '../addon-catalog.ts';
 import type { AddonDefinition, DefinitionProblem, KeyRef } from '../addon-defs.ts';
 import { type Check, type CheckOutcome, fail, pass, warn, worst } from '../checks.ts';
@@ -107,14 +106,6 @@ export function settingsLocalPorts(settings: Pick<Settings, 'access' | 'sso'>): 
   return out;
 }
 
-/** Line and column of a node of a definition file (the file read again only for a finding). */
-function positionOf(file: string, at: Seg[]): { line: number; column: number } {
-  const lc = new LineCounter();
-  const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lc });
-  const pos = locate(doc, lc, at);
-  return { line: pos.line, column: pos.col };
-}
-
 const FIX_HINT = 'fix each line named above (the keys and their rules: charts/taskflow/addon.schema.json)';
 
 /** The findings of the render and the settings about definitions the loader accepted. */
@@ -123,14 +114,14 @@ function renderFindings(
   ctx: PreflightContext,
   objects: readonly KubeObject[] | undefined,
   line: (p: DefinitionProblem) => string,
+  positionOf: (def: AddonDefinition, segs: Seg[]) => { line: number; column: number },
 ): CheckOutcome[] {
   const out: CheckOutcome[] = [];
   const keys = objects ? renderedKeys(objects) : new Map<string, string[]>();
   const ports = settingsLocalPorts(ctx.env.settings);
   const ns = ctx.target.namespace;
   for (const def of defs) {
-    const at = (segs: Seg[], message: string) =>
-      line({ file: def.file, ...positionOf(def.file, segs), message });
+    const at = (segs: Seg[], message: string) => line({ file: def.file, ...positionOf(def, segs), message });
     for (const r of objects ? refsOf(def) : []) {
       const { name, key } = r.ref;
       const have = keys.get(`${r.kind}/${name}`);
@@ -192,7 +183,7 @@ const addonDefinitions: Check<PreflightContext> = {
       await import('../addon-defs.ts');
     const { cwd } = ctx.opts;
     const userDir = userAddonsDir({ cwd, env: ctx.opts.env, envFile: ctx.env.file });
-    const { defs, problems } = loadAddonDefinitions(addonFolders({ cwd, addonsDir: userDir }));
+    const { defs, problems, positionOf } = loadAddonDefinitions(addonFolders({ cwd, addonsDir: userDir }));
     const render = await ctx.render();
     const line = (p: DefinitionProblem) => formatProblem(p, cwd);
     const out: CheckOutcome[] = problems.map((p) => fail(line(p), p.hint));
@@ -204,7 +195,7 @@ const addonDefinitions: Check<PreflightContext> = {
           `create the folder or correct ${ADDONS_DIR_KEY} (environment or env file)`,
         ),
       );
-    out.push(...renderFindings(defs, ctx, render?.ok ? render.objects : undefined, line));
+    out.push(...renderFindings(defs, ctx, render?.ok ? render.objects : undefined, line, positionOf));
     const names = defs.map((d) => d.name).join(', ');
     const valid = `${defs.length} definition${defs.length === 1 ? '' : 's'} (${names}) ${defs.length === 1 ? 'is' : 'are'} valid`;
     const unchecked = render?.ok
