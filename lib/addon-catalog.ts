@@ -34,6 +34,8 @@ export interface AddonInfo {
   losesData: boolean;
   /** What is true again once it is off (printed after `--remove`). */
   offNote?: string;
+  /** PersistentVolumeClaims the chart keeps when it goes off; `--remove` asks whether to delete them. */
+  claims?: string[];
 }
 
 /** Every add-on. A new one takes a chart section (`<key>.enabled`, a Service, a Deployment) and an entry here. */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { type Document, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { type Found, type Seg, duplicateKeys, locate, schemaFindings } from './addon-def-problems.ts';
-import { ADDON_CATALOG } from './addon-catalog.ts';
+import { ADDON_CATALOG, type AddonInfo } from './addon-catalog.ts';
 import { APP, APPS, DATABASES, type DbName } from './components.ts';
 import type { EnvFile } from './envfile.ts';
 import { MIGRATION_CRONJOBS } from './jobs.ts';
@@ -143,6 +143,42 @@ export function addonFolders(opts: { cwd: string; addonsDir?: string }): string[
   return [BUILTIN_ADDONS_DIR, path.resolve(opts.cwd, opts.addonsDir ?? 'addons')];
 }
 
+/**
+ * Every definition a command can use: the built-ins, then the user's folder as userAddonsDir resolves it
+ * (returned as `dir`), loaded once.
+ */
+export function findAddonDefinitions(
+  opts: Parameters<typeof userAddonsDir>[0],
+): ReturnType<typeof loadAddonDefinitions> & { dir: string } {
+  const dir = userAddonsDir(opts);
+  return { dir, ...loadAddonDefinitions(addonFolders({ cwd: opts.cwd, addonsDir: dir })) };
+}
+
+/**
+ * A definition as the commands meet it in a release: values key `addons.<name>`, Service and Deployment
+ * `<name>`, its forwarded ports, the Deployments it rolls, and the volume claims `--remove` asks about.
+ */
+export function definitionInfo(def: AddonDefinition): AddonInfo {
+  const claims = (def.volumes ?? []).filter((v) => v.persistent).map((v) => `${def.name}-${v.name}`);
+  return {
+    name: def.name,
+    title: def.title,
+    valuesKey: `addons.${def.name}`,
+    service: def.name,
+    deployment: def.name,
+    ports: def.ports.flatMap((p) =>
+      p.forward === undefined ? [] : [{ name: p.name, remote: p.port, local: p.forward }],
+    ),
+    alsoRolls: [...(def.rolls ?? [])],
+    removeNote:
+      claims.length === 0
+        ? 'it keeps no data'
+        : `its volume claim ${claims.join(', ')} is kept unless you delete it`,
+    losesData: false,
+    ...(claims.length > 0 && { claims }),
+  };
+}
+
 const DEFAULT_RESOURCES = {
   requests: { cpu: '10m', memory: '32Mi' },
   limits: { cpu: '200m', memory: '256Mi' },
@@ -205,7 +241,11 @@ export function definitionValues(def: AddonDefinition, place: FactPlace = {}): R
   return {
     enabled: true,
     image,
-    ports: def.ports.map((p) => ({ name: p.name, port: p.port })),
+    ports: def.ports.map((p) => ({
+      name: p.name,
+      port: p.port,
+      ...(p.forward !== undefined && { forward: p.forward }),
+    })),
     env,
     files: (def.files ?? []).map((f) =>
       'content' in f ? { path: f.path, content: f.content } : { path: f.path, secretKeyRef: ref(f.secret) },

@@ -1,4 +1,4 @@
-import { ADDON_CATALOG, findAddonInfo } from './addon-catalog.ts';
+import { ADDON_CATALOG, type AddonInfo, findAddonInfo } from './addon-catalog.ts';
 import { APPS, releaseSelector } from './components.ts';
 import { UsageError, OperationError } from './errors.ts';
 import type { ClusterSession } from './context.ts';
@@ -18,7 +18,18 @@ export interface ForwardTarget {
   addon: boolean;
 }
 
-/** Every forwardable port, apps first (platform.md's browser-facing defaults). */
+/** The forward targets of an add-on's forwarded ports: its name when it has one, else `<name>-<port>`. */
+export function addonForwardTargets(a: Pick<AddonInfo, 'name' | 'service' | 'ports'>): ForwardTarget[] {
+  return a.ports.map((p) => ({
+    name: a.ports.length === 1 ? a.name : `${a.name}-${p.name}`,
+    service: a.service,
+    remotePort: p.remote,
+    localPort: p.local,
+    addon: true,
+  }));
+}
+
+/** Every forwardable port the chart itself has, apps first (platform.md's browser-facing defaults). */
 export const FORWARD_TARGETS: readonly ForwardTarget[] = [
   ...APPS.map((a) => ({
     name: a.component,
@@ -27,30 +38,56 @@ export const FORWARD_TARGETS: readonly ForwardTarget[] = [
     localPort: a.localPort,
     addon: false,
   })),
-  ...ADDON_CATALOG.flatMap((a) =>
-    a.ports.map((p) => ({
-      name: a.ports.length === 1 ? a.name : `${a.name}-${p.name}`,
-      service: a.service,
-      remotePort: p.remote,
-      localPort: p.local,
-      addon: true,
-    })),
-  ),
+  ...ADDON_CATALOG.flatMap(addonForwardTargets),
 ];
 
-/** Valid target names, for messages. */
+/** Valid target names of the chart itself, for messages. */
 export const TARGET_NAMES = FORWARD_TARGETS.map((t) => t.name);
 
-/** The target a name refers to: its short name or its Service name. */
-export function findTarget(name: string): ForwardTarget | undefined {
-  return FORWARD_TARGETS.find((t) => t.name === name || t.service === name);
-}
+/** The label on a data add-on's objects naming it, and the Service annotation with its local ports. */
+export const ADDON_LABEL = 'taskflow.dev/addon';
+export const FORWARD_ANNOTATION = 'taskflow.dev/forward';
 
-function unknownTarget(name: string, option: string): UsageError {
-  return new UsageError(`unknown target "${name}" in ${option}`, {
-    hint: `valid targets: ${TARGET_NAMES.join(', ')}`,
+/**
+ * The forward targets of the data add-ons that are on, from their Services (no definition file needed):
+ * the label names the add-on, the annotation `http=8081,...` gives each forwarded port's local port.
+ */
+export function definitionTargets(objects: readonly KubeObject[]): ForwardTarget[] {
+  return objects.flatMap((svc) => {
+    const name = svc.metadata.labels?.[ADDON_LABEL];
+    if (svc.kind !== 'Service' || name === undefined) return [];
+    const remote = new Map(
+      ((svc.spec?.ports ?? []) as { name?: string; port?: number }[]).map((p) => [p.name, p.port]),
+    );
+    const ports = (svc.metadata.annotations?.[FORWARD_ANNOTATION] ?? '')
+      .split(',')
+      .map((item) => /^([a-z0-9-]+)=(\d{1,5})$/.exec(item.trim()))
+      .flatMap((m) => {
+        const port = m ? remote.get(m[1]) : undefined;
+        return m && port !== undefined ? [{ name: m[1] ?? '', remote: port, local: Number(m[2]) }] : [];
+      });
+    return addonForwardTargets({ name, service: svc.metadata.name, ports });
   });
 }
+
+/** The target a name refers to among `targets` (default: the chart's): its short name or its Service name. */
+export function findTarget(
+  name: string,
+  targets: readonly ForwardTarget[] = FORWARD_TARGETS,
+): ForwardTarget | undefined {
+  return targets.find((t) => t.name === name || t.service === name);
+}
+
+function unknownTarget(name: string, option: string, targets = FORWARD_TARGETS): UsageError {
+  const later =
+    targets === FORWARD_TARGETS ? '' : ` (a data add-on is one while it is on: ${npmRun('addon', 'list')})`;
+  return new UsageError(`unknown target "${name}" in ${option}`, {
+    hint: `valid targets: ${targets.map((t) => t.name).join(', ')}${later}`,
+  });
+}
+
+/** A name that may be a data add-on's target, known only once the release's Services are read. */
+const LATER = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Splits repeatable, comma-separated option values into trimmed items. */
 export function splitList(values: string[]): string[] {
@@ -68,8 +105,8 @@ export function parseOnly(values: string[]): string[] | undefined {
     ...new Set(
       items.map((n) => {
         const t = findTarget(n);
-        if (!t) throw unknownTarget(n, '--only');
-        return t.name;
+        if (!t && !LATER.test(n)) throw unknownTarget(n, '--only');
+        return t?.name ?? n;
       }),
     ),
   ];
@@ -86,14 +123,14 @@ export function parsePorts(values: string[]): Map<string, number> {
       });
     }
     const t = findTarget(m[1] ?? '');
-    if (!t) throw unknownTarget(m[1] ?? '', '--ports');
+    if (!t && !LATER.test(m[1] ?? '')) throw unknownTarget(m[1] ?? '', '--ports');
     const port = Number(m[2]);
     if (port < 1 || port > 65535) {
       throw new UsageError(`bad --ports item "${item}": port must be 1-65535`, {
         hint: 'e.g. --ports web=3100',
       });
     }
-    out.set(t.name, port);
+    out.set(t?.name ?? m[1] ?? '', port);
   }
   return out;
 }
@@ -147,9 +184,14 @@ export function chooseTargets(
   const services = new Map(objects.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s]));
   const pods = objects.filter((o) => o.kind === 'Pod');
   const ns = target.namespace;
+  const all = knownTargets(objects);
   let chosen: ForwardTarget[];
   if (only) {
-    chosen = only.map((n) => findTarget(n)).filter((t): t is ForwardTarget => t !== undefined);
+    chosen = only.map((n) => {
+      const t = findTarget(n, all);
+      if (!t) throw unknownTarget(n, '--only', all);
+      return t;
+    });
     for (const t of chosen) {
       if (services.has(t.service)) continue;
       const addon = findAddonInfo(t.service);
@@ -162,7 +204,7 @@ export function chooseTargets(
           });
     }
   } else {
-    chosen = FORWARD_TARGETS.filter((t) => services.has(t.service));
+    chosen = all.filter((t) => services.has(t.service));
     if (chosen.length === 0) {
       throw new OperationError(`release "${target.release}" has no services to forward in "${ns}"`, {
         hint: 'run npm run deploy first',
@@ -179,18 +221,26 @@ export function chooseTargets(
   return chosen;
 }
 
+/** The chart's targets, then those of the data add-ons whose Services are among `objects`. */
+export function knownTargets(objects: readonly KubeObject[]): ForwardTarget[] {
+  const chart = new Set(FORWARD_TARGETS.map((t) => t.name));
+  return [...FORWARD_TARGETS, ...definitionTargets(objects).filter((t) => !chart.has(t.name))];
+}
+
 /** Everything before the first forward starts: release, services, pods, local ports. */
 export async function planForwards(session: ClusterSession, opts: PlanOptions): Promise<PortAssignment[]> {
   if (!opts.skipReleaseCheck) await session.helm.assertInstalled();
   const objects = await session.kubectl.list(['services', 'pods'], releaseSelector(session.target.release), {
     timeoutMs: 20_000,
   });
+  const all = knownTargets(objects);
+  for (const name of opts.ports.keys()) if (!findTarget(name, all)) throw unknownTarget(name, '--ports', all);
   const targets = withPorts(chooseTargets(objects, opts.only, session.target), new Map(opts.ports));
   return assignPorts(targets, {
     auto: opts.autoPorts,
     retryHint: opts.retryHint,
     // A moved forward keeps off the other targets' usual ports, so a later full port-forward still fits.
-    reserved: FORWARD_TARGETS.map((t) => t.localPort),
+    reserved: all.map((t) => t.localPort),
     ...opts.portCheck,
   });
 }

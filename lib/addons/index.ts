@@ -254,6 +254,8 @@ function printLogin(
     else printJson(doc, ctx.stdout);
     return;
   }
-  for (const line of info.lines) ctx.log.info(line);
-  for (const line of info.secretLines ?? []) ctx.stdout.write(`${line}\n`);
+  for (const line of info.lines) {
+    if (line.secret) ctx.stdout.write(`${line.text}\n`);
+    else ctx.log.info(line.text);
+  }
 }

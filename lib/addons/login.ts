@@ -1,16 +1,20 @@
+import { type AddonDefinition, type LoginLine, renderLogin } from '../addon-defs.ts';
 import { APP, DATABASES, type DbInfo } from '../components.ts';
 import type { ClusterSession } from '../context.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { Secret } from '../secrets.ts';
 import { getPath } from '../values.ts';
 
-/** What the add-on prints after it is on: lines for humans, fields for --json. */
+/**
+ * What the add-on prints after it is on: lines for humans, in order (`secret` ones hold a value the user
+ * asked for with --show-passwords, printed bypassing redaction on purpose), and fields for --json.
+ */
 export interface LoginInfo {
-  lines: string[];
+  lines: LoginLine[];
   json: Record<string, unknown>;
-  /** Lines with secret values (printed only as asked, bypassing redaction on purpose). */
-  secretLines?: string[];
 }
+
+const plain = (text: string): LoginLine => ({ text, secret: false });
 
 /** What a login printer may read. */
 export interface LoginInput {
@@ -73,19 +77,18 @@ export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
     "            pre-configured from the databases' Secrets: no database password prompt",
   ];
   const dbPasswords: Record<string, string | undefined> = {};
-  const secretLines: string[] = [];
+  const secretLines: LoginLine[] = [];
   if (input.showPasswords) {
     for (const s of servers) {
       const v = (await kubectl.secretValue(s.secret, s.secretKey))?.reveal();
       dbPasswords[s.user] = v;
-      secretLines.push(`  ${s.user} password: ${v ?? `(Secret ${s.secret} not found)`}`);
+      secretLines.push({ text: `  ${s.user} password: ${v ?? `(Secret ${s.secret} not found)`}`, secret: true });
     }
   } else {
     lines.push('  database passwords: add --show-passwords to print them');
   }
   return {
-    lines,
-    secretLines,
+    lines: [...lines.map(plain), ...secretLines],
     json: {
       url: url ?? null,
       email: typeof email === 'string' ? email : null,
@@ -116,7 +119,31 @@ export async function mailpitLogin(input: LoginInput): Promise<LoginInfo> {
     `Mailpit inbox: ${url ?? '(not forwarded)'} (no login)`,
     `  the SSO sends its mail to ${target}: email verification works without real SMTP credentials`,
   ];
-  return { lines, json: { url: url ?? null, ssoSmtp: smtp } };
+  return { lines: lines.map(plain), json: { url: url ?? null, ssoSmtp: smtp } };
+}
+
+/**
+ * A definition's login note, its placeholders filled in (lib/addon-defs.ts renderLogin): secrets only
+ * with --show-passwords. JSON: the first forwarded URL, every one by port name, and the note's lines.
+ */
+export async function definitionLogin(def: AddonDefinition, input: LoginInput): Promise<LoginInfo> {
+  const { kubectl, target } = input.session;
+  const lines = await renderLogin(def, {
+    release: target.release,
+    namespace: target.namespace,
+    urls: input.urls,
+    showPasswords: input.showPasswords,
+    secret: async (name, key) => (await kubectl.secretValue(name, key))?.reveal(),
+  });
+  const forwarded = def.ports.filter((p) => p.forward !== undefined).map((p) => p.name);
+  return {
+    lines,
+    json: {
+      url: forwarded.map((p) => input.urls[p]).find((u) => u !== undefined) ?? null,
+      urls: Object.fromEntries(forwarded.map((p) => [p, input.urls[p] ?? null])),
+      note: lines.map((l) => l.text),
+    },
+  };
 }
 
 /**

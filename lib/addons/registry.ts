@@ -1,6 +1,15 @@
 import type { ClusterSession } from '../context.ts';
 import { ADDON_CATALOG, type AddonInfo } from '../addon-catalog.ts';
-import { type LoginInfo, type LoginInput, pgadminLogin, mailpitLogin, mailpitValues } from './login.ts';
+import { type AddonDefinition, definitionInfo, definitionValues } from '../addon-defs.ts';
+import { atPath } from '../values.ts';
+import {
+  type LoginInfo,
+  type LoginInput,
+  definitionLogin,
+  pgadminLogin,
+  mailpitLogin,
+  mailpitValues,
+} from './login.ts';
 
 export type { LoginInfo, LoginInput } from './login.ts';
 
@@ -11,6 +20,8 @@ export interface Addon extends AddonInfo {
   /** Extra values for the upgrade that turns the add-on on (true) or off (false). */
   extraValues?: (on: boolean, session: ClusterSession) => Record<string, unknown>;
   login: (input: LoginInput) => Promise<LoginInfo>;
+  /** The definition it comes from (absent for the chart's own add-ons). */
+  definition?: AddonDefinition;
 }
 
 const HOOKS: Record<string, Pick<Addon, 'extraValues' | 'login'>> = {
@@ -31,4 +42,19 @@ export const ADDON_NAMES = ADDONS.map((a) => a.name);
 /** The add-on of that name, or undefined. */
 export function findAddon(name: string | undefined): Addon | undefined {
   return ADDONS.find((a) => a.name === name);
+}
+
+/**
+ * A definition as an add-on: turning it on writes its whole `addons.<name>` values (facts resolved for the
+ * session's release), so an edited definition reaches the cluster the next time it is turned on; its login
+ * is the definition's note.
+ */
+export function definitionAddon(def: AddonDefinition): Addon {
+  const info = definitionInfo(def);
+  return {
+    ...info,
+    definition: def,
+    extraValues: (on, session) => (on ? atPath(info.valuesKey, definitionValues(def, session.target)) : {}),
+    login: (input) => definitionLogin(def, input),
+  };
 }

@@ -152,6 +152,15 @@ describe('two add-ons: every feature, and the least', async () => {
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: '2Gi' } },
     });
+    // Kept when the add-on goes off: --remove asks before deleting it.
+    expect(findObject(objects, 'PersistentVolumeClaim', 'dbui-store').metadata.annotations).toEqual({
+      'helm.sh/resource-policy': 'keep',
+    });
+    // The local port of each forwarded port, for port-forward (no definition file needed there).
+    expect(findObject(objects, 'Service', 'dbui').metadata.annotations).toEqual({
+      'taskflow.dev/forward': 'http=8091',
+    });
+    expect(findObject(objects, 'Service', 'notes').metadata.annotations).toBeUndefined();
   });
 
   test('the minimal add-on gets the defaults: uid 1000, read-only root with /tmp, small resources, no token', () => {

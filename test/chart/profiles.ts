@@ -6,7 +6,7 @@ export const FULL_ADDON = {
   enabled: true,
   image: { repository: 'adminer', tag: '4.8.1-standalone' },
   ports: [
-    { name: 'http', port: 8080 },
+    { name: 'http', port: 8080, forward: 8091 },
     { name: 'metrics', port: 9090 },
   ],
   env: [

@@ -113,6 +113,64 @@ describe('planForwards', () => {
     expect([e.message, e.hint, e.exitCode]).toEqual([message, hint, ExitCode.Failed]);
   });
 
+  it('forwards a data add-on that is on from its Service alone: the label names it, the annotation its ports', async () => {
+    const addonSvc = (name: string, ports: [string, number][], forward: string) => ({
+      kind: 'Service',
+      metadata: {
+        name,
+        labels: { ...label(name), 'taskflow.dev/addon': name },
+        annotations: { 'taskflow.dev/forward': forward },
+      },
+      spec: { selector: label(name), ports: ports.map(([n, port]) => ({ name: n, port })) },
+    });
+    const runner = cluster({
+      extra: [
+        addonSvc('adminer', [['http', 8080]], 'http=8081'),
+        pod('adminer-x-1', 'adminer'),
+        addonSvc(
+          'mailer',
+          [
+            ['smtp', 1025],
+            ['web', 8025],
+          ],
+          'smtp=1125,web=8125',
+        ),
+        pod('mailer-x-1', 'mailer'),
+      ],
+    });
+    const plan = await planForwards(session(runner), { ...base, ports: new Map([['mailer-web', 8200]]) });
+    expect(
+      plan.map((a) => `${a.target.name}:${a.target.service}:${a.localPort}->${a.target.remotePort}`),
+    ).toEqual([
+      'web:web-dashboard:3000->3000',
+      'sso:sso-platform:3001->3001',
+      'api:taskflow-api:8000->8000',
+      'mcp:mcp-server:8001->8001',
+      'adminer:adminer:8081->8080',
+      'mailer-smtp:mailer:1125->1025',
+      'mailer-web:mailer:8200->8025',
+    ]);
+    const only = await planForwards(session(runner), { ...base, only: ['adminer'] });
+    expect(only.map((a) => a.target.name)).toEqual(['adminer']);
+  });
+
+  it.each([
+    [{ only: ['db'] }, 'unknown target "db" in --only'],
+    [{ ports: new Map([['db', 1]]) }, 'unknown target "db" in --ports'],
+  ])(
+    "a name that is neither the chart's nor an add-on that is on: exit 2 once the Services are read (%#)",
+    async (opts, message) => {
+      const err = (await planForwards(session(cluster()), { ...base, ...opts }).catch(
+        (e: unknown) => e,
+      )) as OperationError;
+      expect([err.message, err.hint, err.exitCode]).toEqual([
+        message,
+        'valid targets: web, sso, api, mcp, pgadmin, mailpit (a data add-on is one while it is on: npm run addon -- list)',
+        ExitCode.Usage,
+      ]);
+    },
+  );
+
   it('moves a taken port with auto-ports', async () => {
     const plan = await planForwards(session(cluster()), {
       ...base,

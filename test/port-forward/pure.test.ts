@@ -56,12 +56,14 @@ describe('targets and options', () => {
     ]);
     expect(parseOnly(['web,taskflow-api', 'web'])).toEqual(['web', 'api']);
     expect(parseOnly([])).toBeUndefined();
+    // A name that can be a data add-on's waits for the release's Services (planForwards checks it).
+    expect(parseOnly(['web,adminer'])).toEqual(['web', 'adminer']);
   });
 
   it.each([
     [
-      () => parseOnly(['web,db']),
-      'unknown target "db" in --only',
+      () => parseOnly(['web,DB']),
+      'unknown target "DB" in --only',
       'valid targets: web, sso, api, mcp, pgadmin, mailpit',
     ],
     [
@@ -75,8 +77,8 @@ describe('targets and options', () => {
       'e.g. --ports web=3100',
     ],
     [
-      () => parsePorts(['db=1']),
-      'unknown target "db" in --ports',
+      () => parsePorts(['my_db=1']),
+      'unknown target "my_db" in --ports',
       'valid targets: web, sso, api, mcp, pgadmin, mailpit',
     ],
     [
