@@ -2,6 +2,10 @@ import { revisionOf } from '../helm.ts';
 import { type CommandContext, str } from '../cli.ts';
 import { CHART_PATH, type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
 import { ExitCode, UsageError } from '../errors.ts';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { findAddonDefinitions, formatProblem, shownPath } from '../addon-defs.ts';
+import { loadCommandSettings, printSettingsWarnings } from '../context.ts';
 import { listAddons } from './list.ts';
 import { newAddon } from './new.ts';
 import { printJson } from '../log.ts';
@@ -10,12 +14,12 @@ import type { ForwardStatus } from '../forward-supervisor.ts';
 import { planForwards } from '../forward-targets.ts';
 import type { PortAssignment } from '../forward-targets.ts';
 import { reportMoves, superviseForwards } from '../forward-supervisor.ts';
-import { FORWARD_TARGETS } from '../forward-targets.ts';
+import { addonForwardTargets } from '../forward-targets.ts';
 import { type AddonOptions, parseAddonOptions } from './options.ts';
 export { parseAddonOptions, type AddonOptions } from './options.ts';
-import type { Addon, LoginInfo } from './registry.ts';
+import { type Addon, type LoginInfo, findAddon } from './registry.ts';
 import { waitForRollouts } from './wait.ts';
-import { deepMerge, getPath } from '../values.ts';
+import { atPath, deepMerge, getPath } from '../values.ts';
 import { confirm } from '../confirm.ts';
 import { npmRun } from '../suggest.ts';
 
@@ -24,12 +28,24 @@ export { ADDONS, ADDON_NAMES, findAddon, type Addon } from './registry.ts';
 
 /** The forward targets (names for --only) of an add-on's ports. */
 export function addonTargets(addon: Addon): string[] {
-  return FORWARD_TARGETS.filter((t) => t.service === addon.service).map((t) => t.name);
+  return addonForwardTargets(addon).map((t) => t.name);
 }
 
 /** The values of the upgrade that turns an add-on on or off: its switch, plus its own extras. */
 export function switchValues(addon: Addon, on: boolean, session: ClusterSession): Record<string, unknown> {
-  return deepMerge({ [addon.valuesKey]: { enabled: on } }, addon.extraValues?.(on, session) ?? {});
+  return deepMerge(atPath(`${addon.valuesKey}.enabled`, on), addon.extraValues?.(on, session) ?? {});
+}
+
+/**
+ * Whether the release runs a definition as its file says now: the values it was turned on with equal the
+ * definition's (an edited file differs, and turning it on again brings the release up to date).
+ */
+export function isCurrent(addon: Addon, values: Record<string, unknown>, session: ClusterSession): boolean {
+  if (!addon.definition) return true;
+  return isDeepStrictEqual(
+    getPath(values, addon.valuesKey),
+    getPath(switchValues(addon, true, session), addon.valuesKey),
+  );
 }
 
 /** `helm upgrade` keeping the release's values (and, through the chart's lookup, its generated secrets). */
@@ -69,8 +85,29 @@ export async function addonCommand(
   if (second !== undefined) {
     throw new UsageError(`unexpected argument: ${second}`, { hint: npmRun('addon', '--help') });
   }
-  const opts = parseAddonOptions(ctx.args.values, fixedName ?? first);
-  return runAddon(ctx, await openSession(ctx), opts);
+  const name = fixedName ?? first;
+  if (name === undefined || findAddon(name)) {
+    const opts = parseAddonOptions(ctx.args.values, name);
+    return runAddon(ctx, await openSession(ctx), opts);
+  }
+  // Not one of the chart's: a definition, built-in or from the user's folder.
+  const loaded = loadCommandSettings(ctx);
+  printSettingsWarnings(ctx.log, loaded.warnings);
+  const { defs, problems } = findAddonDefinitions({
+    cwd,
+    flag: str(ctx.args.values, 'addons-dir'),
+    env: ctx.env,
+    envFile: loaded.envFile,
+  });
+  const own = problems.filter((p) => path.basename(p.file).replace(/\.ya?ml$/, '') === name);
+  if (own.length > 0 && !defs.some((d) => d.name === name)) {
+    // Like a settings file that does not parse: exit 2, each problem at its line.
+    throw new UsageError(own.map((p) => formatProblem(p, cwd)).join('\n'), {
+      hint: `${own[0]?.hint ? `${own[0].hint}; then ` : 'fix the file, then '}run it again (every definition: ${npmRun('addon', 'list')})`,
+    });
+  }
+  const opts = parseAddonOptions(ctx.args.values, name, defs);
+  return runAddon(ctx, await openSession(ctx, loaded), opts);
 }
 
 /** Turns an add-on on (wait, forward, print the login) or off, in an open session. */
@@ -144,6 +181,10 @@ async function removeAddon(req: AddonRequest): Promise<number> {
       `${addon.title} is off in release "${release}"${revision ? ` (revision ${revision})` : ''}`,
     );
     if (addon.offNote) ctx.log.info(addon.offNote);
+    if (addon.claims)
+      ctx.log.info(
+        `kept volume claim ${addon.claims.join(', ')}: turned on again, ${addon.title} finds its data there`,
+      );
   }
   return ExitCode.Ok;
 }
@@ -152,12 +193,17 @@ async function enableAddon(req: AddonRequest): Promise<number> {
   const { ctx, session, opts, addon, release, namespace } = req;
   let values = req.values;
   let revision: number | null = null;
-  const already = isEnabled(addon, values);
+  const on = isEnabled(addon, values);
+  const already = on && isCurrent(addon, values, session);
   if (already) {
     ctx.log.info(`${addon.title} is already on in release "${release}"`);
   } else {
     await assertSessionMayWrite(ctx, session, { yes: opts.yes });
-    ctx.log.step(`turning ${addon.title} on in release "${release}" (values and secrets kept)`);
+    ctx.log.step(
+      on
+        ? `updating ${addon.title} in release "${release}" to its definition (${shownPath(addon.definition?.file ?? '')})`
+        : `turning ${addon.title} on in release "${release}" (values and secrets kept)`,
+    );
     revision = await upgrade(session, switchValues(addon, true, session), opts.timeoutMs);
     values = await session.helm.getValues(true);
   }
@@ -170,7 +216,7 @@ async function enableAddon(req: AddonRequest): Promise<number> {
   ctx.log.done();
   ctx.log.success(`${addon.title} is ready${revision ? ` (release revision ${revision})` : ''}`);
 
-  const doc = resultDoc(req, already ? 'already-on' : 'enabled', revision);
+  const doc = resultDoc(req, already ? 'already-on' : on ? 'updated' : 'enabled', revision);
   const targets = addonTargets(addon);
   const announce = async (
     assignments: readonly PortAssignment[],
@@ -193,7 +239,8 @@ async function enableAddon(req: AddonRequest): Promise<number> {
   }
   const assignments = await planForwards(session, {
     only: targets,
-    ports: new Map(opts.port === undefined ? [] : targets.map((t) => [t, opts.port!])),
+    // --port moves the first (the web UI's) forward; the others keep their defaults.
+    ports: new Map(opts.port === undefined ? [] : targets.slice(0, 1).map((t) => [t, opts.port!])),
     autoPorts: true,
     skipReleaseCheck: true,
   });

@@ -82,7 +82,10 @@ export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
     for (const s of servers) {
       const v = (await kubectl.secretValue(s.secret, s.secretKey))?.reveal();
       dbPasswords[s.user] = v;
-      secretLines.push({ text: `  ${s.user} password: ${v ?? `(Secret ${s.secret} not found)`}`, secret: true });
+      secretLines.push({
+        text: `  ${s.user} password: ${v ?? `(Secret ${s.secret} not found)`}`,
+        secret: true,
+      });
     }
   } else {
     lines.push('  database passwords: add --show-passwords to print them');

@@ -2,9 +2,10 @@ import { npmRun } from '../suggest.ts';
 import { CLUSTER_OPTIONS, YES_OPTION, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
 import { parsePort } from '../env.ts';
 import { UsageError } from '../errors.ts';
-import { ADDON_NAMES, type Addon, findAddon } from './registry.ts';
+import { ADDON_NAMES, type Addon, definitionAddon, findAddon } from './registry.ts';
 import { parseDuration } from '../time.ts';
-import { ADDONS_DIR_KEY } from '../addon-defs.ts';
+import { ADDONS_DIR_KEY, type AddonDefinition } from '../addon-defs.ts';
+import { closest } from '../did-you-mean.ts';
 
 /** What one `npm run addon` run is asked to do. */
 export interface AddonOptions {
@@ -31,7 +32,7 @@ const ADDON_OPTIONS: CommandSpec['options'] = {
   port: {
     type: 'string',
     arg: 'PORT',
-    description: 'local port of the web UI (default: pgadmin 5050, mailpit 8025)',
+    description: "local port of the web UI (default: pgadmin 5050, mailpit 8025, a definition's forward)",
   },
   timeout: { type: 'string', arg: 'DURATION', description: 'how long to wait for the rollout (default 5m)' },
   ...CLUSTER_OPTIONS,
@@ -46,29 +47,29 @@ const NOTES = [
 export const ADDON_SPEC: CommandSpec = {
   name: 'addon',
   summary:
-    'Turn a dev-tool add-on (pgAdmin, Mailpit) on or off inside the release, and open it on localhost; list every add-on found, or write a starter definition.',
+    'Turn a dev-tool add-on (pgAdmin, Mailpit, or any definition: built-in or in your addons/ folder) on or off inside the release, and open it on localhost; list every add-on found, or write a starter definition.',
   usage: [
-    `<${ADDON_NAMES.join('|')}> [--remove] [options]`,
+    `<${ADDON_NAMES.join('|')}|NAME> [--remove] [options]`,
     'list [--addons-dir DIR] [options]',
     'new <name> --image IMAGE --port N [--addons-dir DIR]',
   ],
   options: {
     ...ADDON_OPTIONS,
+    'addons-dir': {
+      type: 'string',
+      arg: 'DIR',
+      description: `the folder of your add-on definitions (default: ${ADDONS_DIR_KEY}, else addons/)`,
+    },
     port: {
       type: 'string',
       arg: 'PORT',
       description:
-        "local port of the web UI (default: pgadmin 5050, mailpit 8025); with new: the container's port",
+        "local port of the web UI (default: pgadmin 5050, mailpit 8025, a definition's forward); with new: the container's port",
     },
     image: {
       type: 'string',
       arg: 'IMAGE',
       description: 'with new: the image, repository:tag with a pinned tag',
-    },
-    'addons-dir': {
-      type: 'string',
-      arg: 'DIR',
-      description: `with list and new: the folder of your add-on definitions (default: ${ADDONS_DIR_KEY}, else addons/)`,
     },
   },
   maxPositionals: 2,
@@ -77,6 +78,8 @@ export const ADDON_SPEC: CommandSpec = {
     'npm run addon -- mailpit --detach',
     'npm run addon -- mailpit --remove --yes',
     'npm run addon -- pgadmin --no-forward --json',
+    'npm run addon -- adminer --show-passwords',
+    'npm run addon -- whoami --addons-dir ../team-addons --detach',
     'npm run addon -- list',
     'npm run addon -- list --addons-dir ../team-addons --json',
     'npm run addon -- new whoami --image traefik/whoami:v1.10.1 --port 80',
@@ -85,6 +88,7 @@ export const ADDON_SPEC: CommandSpec = {
     ...NOTES,
     'pgadmin: both databases pre-configured, no password prompt, on http://localhost:5050.',
     'mailpit: catches the SSO mail (its SMTP points at Mailpit while it is on), inbox on http://localhost:8025; --remove restores the SMTP settings of the env file.',
+    "A definition (charts/taskflow/addons/<name>.yaml, or <name>.yaml in your folder) is turned on with its current content: run it again after editing the file and the release follows. --remove keeps the add-on's volume claims.",
     `list: the chart's add-ons and every definition (charts/taskflow/addons, then your folder), whether each is on in the release (when the cluster answers) and its local ports; exit 1 when a definition has a problem.`,
     'new: writes <folder>/<name>.yaml, a commented starter that loads clean; it never overwrites a file.',
   ],
@@ -109,14 +113,26 @@ export const PGADMIN_SPEC: CommandSpec = {
   notes: [...NOTES, 'The pgAdmin login is printed; the database passwords only with --show-passwords.'],
 };
 
-/** Reads the add-on options; an unknown add-on or a contradiction is a usage error (exit 2). */
-export function parseAddonOptions(v: ParsedValues, name: string | undefined): AddonOptions {
+/**
+ * Reads the add-on options; an unknown add-on or a contradiction is a usage error (exit 2). `defs` are the
+ * definitions found (built-in and the user's), for a name that is not one of the chart's add-ons.
+ */
+export function parseAddonOptions(
+  v: ParsedValues,
+  name: string | undefined,
+  defs: readonly AddonDefinition[] = [],
+): AddonOptions {
+  const names = [...ADDON_NAMES, ...defs.map((d) => d.name)];
   if (name === undefined) {
-    throw new UsageError('which add-on? name one', { hint: npmRun('addon', `<${ADDON_NAMES.join('|')}>`) });
+    throw new UsageError('which add-on? name one', { hint: npmRun('addon', `<${names.join('|')}>`) });
   }
-  const addon = findAddon(name);
+  const def = defs.find((d) => d.name === name);
+  const addon = findAddon(name) ?? (def && definitionAddon(def));
   if (!addon) {
-    throw new UsageError(`unknown add-on "${name}"`, { hint: `valid add-ons: ${ADDON_NAMES.join(', ')}` });
+    const near = closest(name, names);
+    throw new UsageError(`unknown add-on "${name}"${near ? ` (did you mean ${near}?)` : ''}`, {
+      hint: `valid add-ons: ${names.join(', ')}; see them all: ${npmRun('addon', 'list')}`,
+    });
   }
   const timeoutText = str(v, 'timeout') ?? '5m';
   const timeoutMs = parseDuration(timeoutText);
@@ -131,12 +147,10 @@ export function parseAddonOptions(v: ParsedValues, name: string | undefined): Ad
   if (flag(v, 'no-forward') && flag(v, 'detach')) {
     throw new UsageError('--no-forward and --detach exclude each other', { hint: 'pick one' });
   }
-  for (const o of ['image', 'addons-dir']) {
-    if (v[o] !== undefined) {
-      throw new UsageError(`--${o} goes with list and new, not with ${addon.name}`, {
-        hint: npmRun('addon', '--help'),
-      });
-    }
+  if (v.image !== undefined) {
+    throw new UsageError(`--image goes with new, not with ${addon.name}`, {
+      hint: npmRun('addon', '--help'),
+    });
   }
   const remove = flag(v, 'remove');
   for (const o of ['no-forward', 'detach', 'show-passwords', 'port']) {

@@ -199,7 +199,7 @@ describe('npm run addon -- new', () => {
     [['new', 'x'], { image: 'a:1', port: '80', remove: true }, '--remove does not go with new'],
     [['list'], { image: 'a:1' }, '--image does not go with list'],
     [['list', 'x'], {}, 'unexpected argument: x'],
-    [['pgadmin'], { 'addons-dir': 'x' }, '--addons-dir goes with list and new, not with pgadmin'],
+    [['pgadmin'], { image: 'a:1' }, '--image goes with new, not with pgadmin'],
   ])('%j %j: usage error (exit 2)', async (positionals, values, message) => {
     const r = await addon(positionals, values);
     expect(r.code).toBe(ExitCode.Usage);

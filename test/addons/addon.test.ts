@@ -237,7 +237,18 @@ describe('npm run addon / pgadmin (fake cluster)', () => {
 
 describe('add-on options', () => {
   it.each([
-    ['nope', {}, 'unknown add-on "nope"', 'valid add-ons: pgadmin, mailpit'],
+    [
+      'nope',
+      {},
+      'unknown add-on "nope"',
+      'valid add-ons: pgadmin, mailpit; see them all: npm run addon -- list',
+    ],
+    [
+      'pgadmn',
+      {},
+      'unknown add-on "pgadmn" (did you mean pgadmin?)',
+      'valid add-ons: pgadmin, mailpit; see them all: npm run addon -- list',
+    ],
     [undefined, {}, 'which add-on? name one', 'npm run addon -- <pgadmin|mailpit>'],
     [
       'pgadmin',

@@ -1,0 +1,191 @@
+// A user's own add-on, as a user adds one: a YAML file in addons/ and the commands, no TypeScript. On the
+// simulated cluster: turned on (forwarded in the background), found by port-forward, updated after an
+// edit, listed, and removed with its volume claim kept.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeSim } from '../kube-sim/index.ts';
+import { freePort } from '../support/embedded-pg.ts';
+import { type ScriptEnv, scriptEnv } from '../support/e2e.ts';
+import { alive, httpStatus, installRelease, kubectlOut, run } from '../port-forward/e2e-helpers.ts';
+
+const NS = 'tf-addon-def';
+
+/** The definition of the closing note: every kind of setting a plain add-on has. */
+export const WHOAMI = `# Echoes every request it gets: a stand-in for any small HTTP tool. One file, no code.
+title: Whoami
+description: Echoes each request (headers, body); handy to see what the platform sends.
+image: traefik/whoami:v1.10.1
+ports:
+  - name: http
+    port: 8080
+    forward: 8090
+env:
+  - { name: WHOAMI_PORT_NUMBER, value: '8080' }
+  - { name: API_URL, fact: api.url }
+  - { name: API_DB_HOST, fact: api.database.host }
+  - { name: AUTH_URL, configMap: { name: sso-platform, key: BETTER_AUTH_URL } }
+  - { name: API_DB_PASSWORD, secret: { name: api-postgres, key: password } }
+files:
+  - { path: /etc/whoami/motd.txt, content: "hello from the release\\n" }
+volumes:
+  - { name: data, path: /data, size: 64Mi, persistent: true }
+databases: [api]
+readiness: { path: /health, port: http }
+login: |
+  Whoami: {url.http}
+    release {fact release} in namespace {fact namespace}
+    API database password: {secret api-postgres password}
+`;
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: Record<string, { name: string; key: string }>;
+}
+interface AddonDoc {
+  ok: boolean;
+  addon: string;
+  action: string;
+  revision: number | null;
+  forward: { mode: string; pid?: number; forwards?: { name: string; url: string; state: string }[] };
+  login: { url: string | null; urls: Record<string, string | null>; note: string[] };
+}
+
+describe('a user-defined add-on on the simulated cluster', () => {
+  let sim: Awaited<ReturnType<typeof startKubeSim>>;
+  let se: ScriptEnv;
+  let file: string;
+  const k = (...args: string[]) => kubectlOut(se, [...args, '-n', NS]);
+  const json = <T>(text: string) => JSON.parse(text) as T;
+
+  beforeAll(async () => {
+    sim = await startKubeSim({ scenario: { readyAfterMs: 100 } });
+    se = scriptEnv({ kubeconfig: sim.kubeconfigPath, envFile: `TASKFLOW_NAMESPACE=${NS}\n` });
+    await installRelease(se, NS);
+    mkdirSync(path.join(se.cwd, 'addons'));
+    file = path.join(se.cwd, 'addons', 'whoami.yaml');
+    writeFileSync(file, WHOAMI);
+  });
+  afterAll(async () => {
+    if (se) await run('port-forward-all', ['--stop'], se);
+    se?.cleanup();
+    await sim?.stop();
+  });
+
+  it('on: one upgrade, its objects as the file says, forwarded in the background, the login note printed', async () => {
+    const port = await freePort();
+    const r = await run('addon', ['whoami', '--detach', '--port', String(port), '--json'], se);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const doc = json<AddonDoc>(r.stdout);
+    expect(doc).toMatchObject({ ok: true, addon: 'whoami', action: 'enabled', revision: 2 });
+    expect(doc.forward).toMatchObject({
+      mode: 'background',
+      forwards: [{ name: 'whoami', url: `http://localhost:${port}`, state: 'ready' }],
+    });
+    expect(await httpStatus(port)).toBe(200);
+    expect(doc.login).toEqual({
+      url: `http://localhost:${port}`,
+      urls: { http: `http://localhost:${port}` },
+      note: [
+        `Whoami: http://localhost:${port}`,
+        `  release taskflow in namespace ${NS}`,
+        '  API database password: (--show-passwords)',
+      ],
+    });
+
+    const d = json<{
+      spec: { template: { spec: { containers: { env: EnvVar[]; image: string }[] } } };
+    }>(await k('get', 'deployment', 'whoami', '-o', 'json'));
+    const c = d.spec.template.spec.containers[0]!;
+    expect(c.image).toBe('traefik/whoami:v1.10.1');
+    expect(c.env).toEqual([
+      { name: 'WHOAMI_PORT_NUMBER', value: '8080' },
+      { name: 'API_URL', value: 'http://taskflow-api:8000' },
+      { name: 'API_DB_HOST', value: 'api-postgres' },
+      { name: 'AUTH_URL', valueFrom: { configMapKeyRef: { name: 'sso-platform', key: 'BETTER_AUTH_URL' } } },
+      { name: 'API_DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'api-postgres', key: 'password' } } },
+    ]);
+    expect(await k('get', 'pvc', 'whoami-data', '-o', 'name')).toBe('persistentvolumeclaim/whoami-data');
+    const files = json<{ data: Record<string, string> }>(
+      await k('get', 'configmap', 'whoami-files', '-o', 'json'),
+    );
+    expect(files.data).toEqual({ f0: 'hello from the release\n' });
+    // The API database's NetworkPolicy admits it (databases: [api]); the SSO's does not.
+    expect(await k('get', 'networkpolicy', 'api-postgres', '-o', 'json')).toContain('"whoami"');
+    expect(await k('get', 'networkpolicy', 'sso-postgres', '-o', 'json')).not.toContain('"whoami"');
+
+    const stopped = await run('port-forward-all', ['--stop', '--json'], se);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(alive(doc.forward.pid ?? 0)).toBe(false);
+  });
+
+  it('port-forward includes it with the apps, at the local port its Service announces', async () => {
+    const names = ['web', 'sso', 'api', 'mcp', 'whoami'];
+    const ports = await Promise.all(names.map(() => freePort()));
+    const mapping = names.map((n, i) => `${n}=${ports[i]}`).join(',');
+    const r = await run('port-forward-all', ['--ports', mapping, '--detach', '--json'], se);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const doc = json<{ pid: number; forwards: { name: string; localPort: number; state: string }[] }>(
+      r.stdout,
+    );
+    expect(doc.forwards.map((f) => [f.name, f.localPort, f.state])).toEqual(
+      names.map((n, i) => [n, ports[i], 'ready']),
+    );
+    expect(await httpStatus(ports[4]!)).toBe(200);
+    expect(await k('get', 'service', 'whoami', '-o', 'jsonpath={.metadata.annotations}')).toContain(
+      '"taskflow.dev/forward":"http=8090"',
+    );
+    const stopped = await run('port-forward-all', ['--stop'], se);
+    expect(stopped.code).toBe(0);
+    expect(alive(doc.pid)).toBe(false);
+  });
+
+  it('again: nothing to do; after an edit of the file: one upgrade brings the release to it', async () => {
+    const same = await run('addon', ['whoami', '--no-forward', '--json'], se);
+    expect(json<AddonDoc>(same.stdout)).toMatchObject({ action: 'already-on', revision: null });
+
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace("value: '8080'", "value: '8080' }\n  - { name: GREETING, value: hi"),
+    );
+    const edited = await run('addon', ['whoami', '--no-forward', '--json'], se);
+    expect(edited.code, edited.stdout + edited.stderr).toBe(0);
+    expect(json<AddonDoc>(edited.stdout)).toMatchObject({ action: 'updated', revision: 3 });
+    const env = json<{ spec: { template: { spec: { containers: { env: EnvVar[] }[] } } } }>(
+      await k('get', 'deployment', 'whoami', '-o', 'json'),
+    ).spec.template.spec.containers[0]!.env;
+    expect(env).toContainEqual({ name: 'GREETING', value: 'hi' });
+
+    const list = await run('addon', ['list', '--json'], se);
+    const rows = json<{ addons: { name: string; source: string; on: boolean }[] }>(list.stdout).addons;
+    expect(rows.find((a) => a.name === 'whoami')).toMatchObject({ source: 'addons/whoami.yaml', on: true });
+  });
+
+  it('a broken definition is refused at its line before anything is changed (exit 2)', async () => {
+    const broken = path.join(se.cwd, 'addons', 'broken.yaml');
+    writeFileSync(
+      broken,
+      'title: B\ndescription: b\nimage: a/b:latest\nports:\n  - { name: http, port: 80 }\n',
+    );
+    const r = await run('addon', ['broken', '--no-forward'], se);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(
+      '✗ addons/broken.yaml:3:8: image a/b:latest is not pinned: latest changes under you',
+    );
+    const unknown = await run('addon', ['whoamii'], se);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toContain('✗ unknown add-on "whoamii" (did you mean whoami?)');
+  });
+
+  it('--remove --yes: off, its forward gone, its volume claim kept (and said so)', async () => {
+    const r = await run('addon', ['whoami', '--remove', '--yes'], se);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('kept volume claim whoami-data');
+    expect(await k('get', 'deployment', 'whoami', '--ignore-not-found', '-o', 'name')).toBe('');
+    expect(await k('get', 'service', 'whoami', '--ignore-not-found', '-o', 'name')).toBe('');
+    expect(await k('get', 'pvc', 'whoami-data', '-o', 'name')).toBe('persistentvolumeclaim/whoami-data');
+    const again = await run('addon', ['whoami', '--remove', '--yes', '--json'], se);
+    expect(json<AddonDoc>(again.stdout)).toMatchObject({ action: 'already-off' });
+  });
+});
