@@ -14,7 +14,10 @@ import { ADDON_CATALOG, type AddonInfo } from './addon-catalog.ts';
 import { APP, APPS, DATABASES, type DbName } from './components.ts';
 import type { EnvFile } from './envfile.ts';
 import { MIGRATION_CRONJOBS } from './jobs.ts';
+import { closest } from './did-you-mean.ts';
+import { UsageError } from './errors.ts';
 import { npmRun } from './suggest.ts';
+import { atPath, deepMerge } from './values.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The schema every definition is checked against. */
@@ -267,6 +270,61 @@ export function definitionValues(def: AddonDefinition, place: FactPlace = {}): R
     ...(def.readiness && { readiness: { path: def.readiness.path, port: def.readiness.port } }),
     databases: [...(def.databases ?? [])],
   };
+}
+
+/**
+ * The values that turn the named add-ons on in a deploy (`--addon NAME`, repeatable): a chart add-on's
+ * switch, a definition's whole `addons.<name>`. An unknown name is a usage error naming the valid ones.
+ */
+export function addonSwitches(
+  names: readonly string[],
+  defs: readonly AddonDefinition[],
+  place: FactPlace,
+): Record<string, unknown> {
+  let out: Record<string, unknown> = {};
+  for (const name of names) {
+    const chart = ADDON_CATALOG.find((a) => a.name === name);
+    const def = defs.find((d) => d.name === name);
+    if (!chart && !def) {
+      const valid = [...ADDON_CATALOG.map((a) => a.name), ...defs.map((d) => d.name)];
+      const near = closest(name, valid);
+      throw new UsageError(`--addon: unknown add-on "${name}"${near ? ` (did you mean ${near}?)` : ''}`, {
+        hint: `valid add-ons: ${valid.join(', ')}; see them all: ${npmRun('addon', 'list')}`,
+      });
+    }
+    out = deepMerge(
+      out,
+      chart
+        ? atPath(`${chart.valuesKey}.enabled`, true)
+        : { addons: { [name]: definitionValues(def!, place) } },
+    );
+  }
+  return out;
+}
+
+/**
+ * The usage error (exit 2) for an add-on named on the command line whose file did not load: each problem
+ * at its line, like a settings file that does not parse. Undefined when the name loaded or has no file.
+ */
+export function namedDefinitionError(
+  name: string,
+  found: { defs: readonly AddonDefinition[]; problems: readonly DefinitionProblem[] },
+  cwd: string = process.cwd(),
+): UsageError | undefined {
+  if (found.defs.some((d) => d.name === name)) return undefined;
+  const own = found.problems.filter((p) => path.basename(p.file).replace(/\.ya?ml$/, '') === name);
+  if (own.length === 0) return undefined;
+  return new UsageError(own.map((p) => formatProblem(p, cwd)).join('\n'), {
+    hint: `${own[0]?.hint ? `${own[0].hint}; then ` : 'fix the file, then '}run it again (every definition: ${npmRun('addon', 'list')})`,
+  });
+}
+
+/** Each definition's `addons.<name>` values, by name: what a redeploy refreshes an add-on that is on to. */
+export function definitionValuesByName(
+  defs: readonly AddonDefinition[],
+  place: FactPlace,
+): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(defs.map((d) => [d.name, definitionValues(d, place)]));
 }
 
 /** One line of a rendered login note; `secret` lines hold a revealed value (print them on purpose). */

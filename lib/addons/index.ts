@@ -2,9 +2,8 @@ import { revisionOf } from '../helm.ts';
 import { type CommandContext, str } from '../cli.ts';
 import { CHART_PATH, type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
 import { ExitCode, UsageError } from '../errors.ts';
-import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { findAddonDefinitions, formatProblem, shownPath } from '../addon-defs.ts';
+import { findAddonDefinitions, namedDefinitionError, shownPath } from '../addon-defs.ts';
 import { loadCommandSettings, printSettingsWarnings } from '../context.ts';
 import { listAddons } from './list.ts';
 import { newAddon } from './new.ts';
@@ -99,13 +98,8 @@ export async function addonCommand(
     env: ctx.env,
     envFile: loaded.envFile,
   });
-  const own = problems.filter((p) => path.basename(p.file).replace(/\.ya?ml$/, '') === name);
-  if (own.length > 0 && !defs.some((d) => d.name === name)) {
-    // Like a settings file that does not parse: exit 2, each problem at its line.
-    throw new UsageError(own.map((p) => formatProblem(p, cwd)).join('\n'), {
-      hint: `${own[0]?.hint ? `${own[0].hint}; then ` : 'fix the file, then '}run it again (every definition: ${npmRun('addon', 'list')})`,
-    });
-  }
+  const broken = namedDefinitionError(name, { defs, problems }, cwd);
+  if (broken) throw broken;
   const opts = parseAddonOptions(ctx.args.values, name, defs);
   return runAddon(ctx, await openSession(ctx, loaded), opts);
 }

@@ -24,7 +24,13 @@ import { type DeployStep, upgradeOptions } from './steps.ts';
 import { collectDetails } from './failure-details.ts';
 import { backupDatabases, confirmFresh, teardown } from './fresh.ts';
 import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
-import { type Values, deployValues } from './plan.ts';
+import { type PlanInput, type Values, deployValues } from './plan.ts';
+import {
+  addonSwitches,
+  definitionValuesByName,
+  findAddonDefinitions,
+  namedDefinitionError,
+} from '../addon-defs.ts';
 import { driftGuard, managedDatabases } from '../drift.ts';
 import { assertStorage } from '../storage.ts';
 import { batchedSecretReader } from '../secret-resolution.ts';
@@ -35,6 +41,7 @@ import {
   fromVerify,
   ingressHosts,
   serviceEntries,
+  dataAddonPorts,
 } from './report.ts';
 import { handOver, rollBack } from './after.ts';
 import { printFailures, printSummary } from './summary.ts';
@@ -89,6 +96,8 @@ interface Run {
   step: string;
   /** The deploy document was printed already (before a --port-forward hand-over). */
   printed?: boolean;
+  /** The add-ons asked for, and every definition found (for those kept on): see lib/deploy/plan.ts. */
+  addons?: Pick<PlanInput, 'addons' | 'definitions'>;
 }
 
 /**
@@ -120,7 +129,8 @@ export async function runDeploy(ctx: CommandContext): Promise<number> {
     run.report.release = loaded.target.release;
     run.report.namespace = loaded.target.namespace;
     await settingsGate(run, loaded);
-    if (opts.dryRun) return finish(run, await runDryRun(ctx, loaded, opts, run.report));
+    run.addons = addonPlan(ctx, loaded, opts);
+    if (opts.dryRun) return finish(run, await runDryRun(ctx, loaded, opts, run.report, run.addons));
     enter(run, 'tools');
     session = await openSession(ctx, loaded);
     return finish(run, await deployTo(run, session));
@@ -164,6 +174,32 @@ async function settingsGate(run: Run, loaded: LoadedSettings): Promise<void> {
       ...(failed.hint !== undefined && { hint: `${failed.hint} (npm run validate runs every check)` }),
     });
   }
+}
+
+/**
+ * The add-ons of this deploy: the switches of those asked for (an unknown name, or a definition that does
+ * not load, is exit 2 before anything is touched), and every definition found, to refresh those kept on.
+ */
+export function addonPlan(
+  ctx: Pick<CommandContext, 'env'>,
+  loaded: LoadedSettings,
+  opts: Pick<DeployOptions, 'addons' | 'addonsDir'>,
+  cwd: string = process.cwd(),
+): Pick<PlanInput, 'addons' | 'definitions'> {
+  const found = findAddonDefinitions({
+    cwd,
+    ...(opts.addonsDir !== undefined && { flag: opts.addonsDir }),
+    env: ctx.env,
+    envFile: loaded.envFile,
+  });
+  for (const name of opts.addons) {
+    const broken = namedDefinitionError(name, found, cwd);
+    if (broken) throw broken;
+  }
+  return {
+    addons: addonSwitches(opts.addons, found.defs, loaded.target),
+    definitions: definitionValuesByName(found.defs, loaded.target),
+  };
 }
 
 /** The steps after which the cluster may have changed, and how to name them. */
@@ -288,7 +324,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   if (opts.build) {
     enter(run, 'build');
     // The browser URLs baked in come from the values the release gets: chart defaults, ours, then -f files.
-    const base = deployValues({ settings, secrets, pgadmin: opts.pgadmin, ...(previous && { previous }) });
+    const base = deployValues({ settings, secrets, ...run.addons, ...(previous && { previous }) });
     images = await build(run, s, chartValues(opts.chart ?? CHART_PATH, base, userValues));
   }
 
@@ -296,7 +332,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const values = deployValues({
     settings,
     secrets,
-    pgadmin: opts.pgadmin,
+    ...run.addons,
     ...(previous && { previous }),
     ...(images && { images }),
   });
@@ -321,7 +357,12 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
       onProgress: (snap) => log.progress(progressLine(snap)),
     });
     log.done();
-    report.services = serviceEntries(watch.snapshot, settings, ingressHosts(userValues));
+    report.services = serviceEntries(
+      watch.snapshot,
+      settings,
+      ingressHosts(userValues),
+      dataAddonPorts(values),
+    );
     if (!watch.ok) {
       const detailed = await collectDetails(kubectl, watch.failures);
       report.failures.push(...detailed.map(fromRollout));

@@ -14,7 +14,7 @@ import { detectTool, findTool } from '../tools.ts';
 import { chartValues } from '../values.ts';
 import { type PlannedBuild, imageValues, planBuilds } from './build.ts';
 import { type DeployOptions, buildSource } from './options.ts';
-import { deployValues, maskedValuesYaml } from './plan.ts';
+import { type PlanInput, deployValues, maskedValuesYaml } from './plan.ts';
 import { type DeployReport, fromError, serviceUrl } from './report.ts';
 import { deployPlan, upgradeOptions } from './steps.ts';
 
@@ -29,6 +29,7 @@ export async function runDryRun(
   s: LoadedSettings,
   opts: DeployOptions,
   report: DeployReport,
+  addons: Pick<PlanInput, 'addons' | 'definitions'> = {},
 ): Promise<number> {
   const { log } = ctx;
   // Settings warnings were printed by deploy's settings checks, before this.
@@ -47,7 +48,7 @@ export async function runDryRun(
         hint: 'set TASKFLOW_SRC=/path/to/taskflow (env file or environment) or pass --src PATH',
       });
     }
-    const base = deployValues({ settings: s.settings, secrets, pgadmin: opts.pgadmin });
+    const base = deployValues({ settings: s.settings, secrets, ...addons });
     builds = planBuilds({
       src: path.resolve(src),
       builder: opts.builder ?? 'minikube',
@@ -57,7 +58,7 @@ export async function runDryRun(
   const values = deployValues({
     settings: s.settings,
     secrets,
-    pgadmin: opts.pgadmin,
+    ...addons,
     ...(builds && { images: imageValues(builds) }),
   });
   const render = await renderChart(ctx.runner, helmTool.path, {

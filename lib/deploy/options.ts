@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { CLUSTER_OPTIONS, YES_OPTION, type OptionSpec, type ParsedValues, flag, str } from '../cli.ts';
+import { CLUSTER_OPTIONS, YES_OPTION, type OptionSpec, type ParsedValues, flag, list, str } from '../cli.ts';
 import type { EnvFile } from '../env.ts';
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../time.ts';
@@ -11,6 +11,10 @@ export interface DeployOptions {
   builder?: 'minikube' | 'docker';
   src?: string;
   pgadmin: boolean;
+  /** Add-ons to turn on (`--addon`, repeatable or comma-separated; `--pgadmin` adds pgadmin). */
+  addons: string[];
+  /** The folder of the user's add-on definitions (`--addons-dir`). */
+  addonsDir?: string;
   portForward: boolean;
   timeoutMs: number;
   /** Helm-style text of the timeout, for helm's own --timeout. */
@@ -45,7 +49,18 @@ export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
     description:
       'where --build builds (default: minikube when installed, else docker; DOCKER_CONTEXT is honoured)',
   },
-  pgadmin: { type: 'boolean', description: 'enable the pgAdmin add-on in the release' },
+  pgadmin: { type: 'boolean', description: 'enable the pgAdmin add-on in the release (= --addon pgadmin)' },
+  addon: {
+    type: 'string',
+    multiple: true,
+    arg: 'NAME',
+    description: 'turn an add-on on in the release too; comma lists work (the addon command lists them)',
+  },
+  'addons-dir': {
+    type: 'string',
+    arg: 'DIR',
+    description: 'the folder of your add-on definitions (default: TASKFLOW_ADDONS_DIR, else addons/)',
+  },
   'port-forward': { type: 'boolean', description: 'when done, forward every service to localhost and stay' },
   timeout: {
     type: 'string',
@@ -92,12 +107,23 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
   }
   const src = str(v, 'src') ?? env.TASKFLOW_SRC;
   const chart = str(v, 'chart');
+  const addonsDir = str(v, 'addons-dir');
   return {
     dryRun: flag(v, 'dry-run'),
     build: flag(v, 'build'),
     ...(builder !== undefined && { builder }),
     ...(src !== undefined && src !== '' && { src }),
     pgadmin: flag(v, 'pgadmin'),
+    addons: [
+      ...new Set([
+        ...(flag(v, 'pgadmin') ? ['pgadmin'] : []),
+        ...list(v, 'addon')
+          .flatMap((a) => a.split(','))
+          .map((a) => a.trim())
+          .filter((a) => a !== ''),
+      ]),
+    ],
+    ...(addonsDir !== undefined && { addonsDir }),
     portForward: flag(v, 'port-forward'),
     timeoutMs,
     timeout: `${Math.ceil(timeoutMs / 1000)}s`,

@@ -12,6 +12,9 @@ export type { Values } from '../values.ts';
 /** Add-on switches an earlier deploy (--pgadmin) or `npm run addon` turned on: a plain redeploy keeps them. */
 export const STICKY_SWITCHES = ['pgadmin.enabled', 'mailpit.enabled'];
 
+/** Where the data add-ons' values live (`addons.<name>`, from their definitions). */
+const DATA_ADDONS = 'addons';
+
 /** Where the chart takes each built image (repository + tag). */
 export const IMAGE_PATHS = ['sso.image', 'sso.migrations.image', 'api.image', 'mcp.image', 'web.image'];
 
@@ -23,11 +26,23 @@ export const CONTENT_TAG = /^[0-9a-f]{12}$/;
  * an earlier `--build` (recognised by their content tag; else a deploy without --build would roll the
  * pods back to the default images). Other earlier values are not carried over.
  */
-export function stickyValues(previous: Values, opts: { keepImages: boolean }): Values {
+export function stickyValues(
+  previous: Values,
+  opts: {
+    keepImages: boolean;
+    /** The definitions found now, by name: an add-on that is on is refreshed to its file's content. */
+    definitions?: Record<string, Values>;
+  },
+): Values {
   let out: Values = {};
   for (const p of STICKY_SWITCHES) {
     const v = getPath(previous, p);
     if (v !== undefined && v !== null) out = deepMerge(out, atPath(p, v));
+  }
+  const data = getPath(previous, DATA_ADDONS);
+  for (const [name, entry] of Object.entries(isObject(data) ? data : {})) {
+    if (!isObject(entry) || entry.enabled !== true) continue;
+    out = deepMerge(out, { [DATA_ADDONS]: { [name]: opts.definitions?.[name] ?? entry } });
   }
   if (!opts.keepImages) return out;
   let built = false;
@@ -48,21 +63,29 @@ export interface PlanInput {
   secrets: ResolvedSecrets;
   /** User-supplied values of the installed release, if any. */
   previous?: Values;
-  pgadmin: boolean;
+  /** The add-ons asked for (`--addon`, `--pgadmin`): lib/addon-defs.ts addonSwitches. */
+  addons?: Values;
+  /** The definitions found, by name (definitionValuesByName): add-ons kept on are refreshed to them. */
+  definitions?: Record<string, Values>;
   /** Values for freshly built images (repository, tag, pull policy). */
   images?: Values;
 }
 
 /**
  * The values deploy gives helm on stdin: the settings' values, over the sticky values of the
- * installed release, with --pgadmin and built image tags on top. Deterministic: the same input
+ * installed release, with the add-ons asked for and built image tags on top. Deterministic: the same input
  * renders the same manifests, so a redeploy with nothing changed restarts nothing.
  */
 export function deployValues(input: PlanInput): Values {
   const keepImages = input.images === undefined && input.settings.imageTag === undefined;
-  const sticky = input.previous ? stickyValues(input.previous, { keepImages }) : {};
+  const sticky = input.previous
+    ? stickyValues(input.previous, {
+        keepImages,
+        ...(input.definitions && { definitions: input.definitions }),
+      })
+    : {};
   let values = deepMerge(sticky, settingsToValues(input.settings, input.secrets));
-  if (input.pgadmin) values = deepMerge(values, { pgadmin: { enabled: true } });
+  if (input.addons) values = deepMerge(values, input.addons);
   if (input.images) values = deepMerge(values, input.images);
   // While Mailpit is on it is the SSO's one mail target (the chart refuses both), as `npm run addon` sets it.
   if (getPath(values, 'mailpit.enabled') === true)

@@ -1,3 +1,4 @@
+import { isObject } from '../values.ts';
 import { APP, APPS, DATABASES } from '../components.ts';
 import { ADDON_CATALOG } from '../addon-catalog.ts';
 import type { Settings } from '../env.ts';
@@ -135,9 +136,11 @@ export function serviceUrl(
   name: string,
   settings: Settings,
   ingressHosts: Record<string, string>,
+  dataAddons: Record<string, number | undefined> = {},
 ): string | null {
   const app = APPS.find((a) => a.name === name);
-  const local = app?.localPort ?? ADDON_CATALOG.find((a) => a.service === name)?.ports[0]?.local;
+  const local =
+    app?.localPort ?? ADDON_CATALOG.find((a) => a.service === name)?.ports[0]?.local ?? dataAddons[name];
   if (settings.access === 'port-forward') return local === undefined ? null : `http://localhost:${local}`;
   const host = ingressHosts[name];
   if (host) return host;
@@ -165,20 +168,42 @@ export function ingressHosts(values: Record<string, unknown>): Record<string, st
   return out;
 }
 
+/**
+ * The data add-ons that are on in these values (`addons.<name>`), each with the local port of its first
+ * forwarded port (undefined when none is forwarded).
+ */
+export function dataAddonPorts(values: Record<string, unknown>): Record<string, number | undefined> {
+  const addons = values.addons;
+  if (!isObject(addons)) return {};
+  return Object.fromEntries(
+    Object.entries(addons)
+      .filter(([, a]) => isObject(a) && a.enabled === true)
+      .map(([name, a]) => {
+        const ports = ((a as { ports?: { forward?: number }[] }).ports ?? []).filter((p) => p.forward);
+        return [name, ports[0]?.forward];
+      }),
+  );
+}
+
 /** The services list: the four apps and any add-on the release runs, with their readiness. */
 export function serviceEntries(
   snapshot: Snapshot | undefined,
   settings: Settings,
   ingressHosts: Record<string, string> = {},
+  dataAddons: Record<string, number | undefined> = {},
 ): ServiceEntry[] {
   const workloads = snapshot?.workloads ?? [];
-  const names = [...APPS.map((a) => a.name), ...ADDON_CATALOG.map((a) => a.service)];
+  const names = [
+    ...APPS.map((a) => a.name),
+    ...ADDON_CATALOG.map((a) => a.service),
+    ...Object.keys(dataAddons),
+  ];
   return names
     .filter((n) => APPS.some((a) => a.name === n) || workloads.some((w) => w.name === n))
     .filter((n) => snapshot === undefined || workloads.some((w) => w.name === n))
     .map((name) => ({
       name,
       ready: workloads.find((w) => w.name === name)?.ready ?? false,
-      url: serviceUrl(name, settings, ingressHosts),
+      url: serviceUrl(name, settings, ingressHosts, dataAddons),
     }));
 }

@@ -12,6 +12,7 @@ export const DEPLOY_SPEC: CommandSpec = {
     'npm run deploy',
     'npm run deploy -- --dry-run',
     'npm run deploy -- --build --pgadmin --port-forward',
+    'npm run deploy -- --addon adminer --addon mailpit',
     'npm run deploy -- -n staging --env-file .env.staging --timeout 15m',
     'npm run deploy -- --fresh --yes          # wipe the namespace and data (backed up first)',
     'npm run deploy -- --json > deploy.json',

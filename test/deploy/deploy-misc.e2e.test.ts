@@ -87,16 +87,23 @@ describe('deploy with helm 3, and --fresh', () => {
     await sim?.stop();
   });
 
-  it('installs with helm 3 and kubectl 1.33', async () => {
-    const r = await se.deploy(['--json', '--pgadmin']);
+  it('installs with helm 3 and kubectl 1.33, with add-ons asked for (--pgadmin, --addon); a plain redeploy keeps them', async () => {
+    const r = await se.deploy(['--json', '--pgadmin', '--addon', 'adminer']);
     expect(r.code, r.stderr).toBe(0);
     const d = doc(r);
     expect(d).toMatchObject({ ok: true, namespace: 'tf-h3', revision: 1 });
-    expect(d.services.find((s) => s.name === 'pgadmin')).toEqual({
-      name: 'pgadmin',
-      ready: true,
-      url: 'http://localhost:5050',
-    });
+    expect(d.services.filter((s) => ['pgadmin', 'adminer'].includes(s.name))).toEqual([
+      { name: 'pgadmin', ready: true, url: 'http://localhost:5050' },
+      { name: 'adminer', ready: true, url: 'http://localhost:8081' },
+    ]);
+    const again = await se.deploy(['--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(doc(again).services.map((s) => s.name)).toEqual(expect.arrayContaining(['pgadmin', 'adminer']));
+    const unknown = await se.deploy(['--json', '--addon', 'adminr']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr + unknown.stdout).toContain(
+      '--addon: unknown add-on "adminr" (did you mean adminer?)',
+    );
   });
 
   it('--fresh without --yes and without a terminal refuses; with --yes it backs up, wipes and redeploys', async () => {

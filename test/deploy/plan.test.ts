@@ -10,6 +10,15 @@ import type { ResolvedSecrets } from '../../lib/secret-resolution.ts';
 import { Readable, Writable } from 'node:stream';
 import { renderChart } from '../support/chart.ts';
 import { parseDuration } from '../../lib/time.ts';
+import {
+  BUILTIN_ADDONS_DIR,
+  addonSwitches,
+  definitionValues,
+  definitionValuesByName,
+  loadAddonDefinitions,
+} from '../../lib/addon-defs.ts';
+import { ExitCode, type UsageError } from '../../lib/errors.ts';
+import { getPath } from '../../lib/values.ts';
 
 const settings = parseSettings(
   { path: '.env', exists: false, entries: new Map(), duplicates: new Map() },
@@ -52,12 +61,71 @@ describe('options', () => {
     expect(() => parseDeployOptions({ builder: 'podman' }, {})).toThrow(/not minikube or docker/);
     expect(parseDeployOptions({}, { TASKFLOW_SRC: '/src' }).src).toBe('/src');
   });
+
+  it('--addon is repeatable and takes comma lists; --pgadmin is --addon pgadmin', () => {
+    expect(
+      parseDeployOptions({ addon: ['adminer,swagger-ui', 'mailpit', 'adminer'], pgadmin: true }, {}).addons,
+    ).toEqual(['pgadmin', 'adminer', 'swagger-ui', 'mailpit']);
+    expect(parseDeployOptions({}, {}).addons).toEqual([]);
+  });
+});
+
+describe('add-ons of a deploy', () => {
+  const { defs } = loadAddonDefinitions([BUILTIN_ADDONS_DIR]);
+  const place = { release: 'taskflow', namespace: 'tf' };
+
+  it('a chart add-on is its switch, a definition its whole addons.<name>; an unknown name is exit 2 before anything', () => {
+    const v = addonSwitches(['mailpit', 'adminer'], defs, place);
+    expect(v.mailpit).toEqual({ enabled: true });
+    expect(getPath(v, 'addons.adminer')).toEqual(
+      definitionValues(
+        defs.find((d) => d.name === 'adminer')!,
+        place,
+      ),
+    );
+    // Mailpit asked for: the SSO sends its mail there (no second SMTP host).
+    expect(getPath(deployValues({ settings, secrets, addons: v }), 'sso.smtp.host')).toBe('');
+    const err = (() => {
+      try {
+        addonSwitches(['adminr'], defs, place);
+      } catch (e) {
+        return e as UsageError;
+      }
+    })();
+    expect([err?.message, err?.exitCode]).toEqual([
+      '--addon: unknown add-on "adminr" (did you mean adminer?)',
+      ExitCode.Usage,
+    ]);
+    expect(err?.hint).toBe(
+      'valid add-ons: pgadmin, mailpit, adminer, swagger-ui; see them all: npm run addon -- list',
+    );
+  });
+
+  it('a redeploy keeps the data add-ons that are on, refreshed to their file when it is found; off ones go', () => {
+    const adminer = definitionValuesByName(defs, place);
+    const stale = { ...adminer.adminer, env: [] };
+    const previous = {
+      addons: {
+        adminer: stale,
+        gone: { enabled: true, image: { repository: 'x/y', tag: '1' }, ports: [{ name: 'h', port: 80 }] },
+        off: { enabled: false, image: { repository: 'x/z', tag: '1' }, ports: [{ name: 'h', port: 80 }] },
+      },
+    };
+    // Without definitions at hand (another folder): kept as the release has them.
+    expect(stickyValues(previous, { keepImages: false }).addons).toEqual({
+      adminer: stale,
+      gone: previous.addons.gone,
+    });
+    // With them: refreshed to the file, and a definition no longer found is kept as it was.
+    const v = deployValues({ settings, secrets, previous, definitions: adminer });
+    expect(v.addons).toEqual({ adminer: adminer.adminer, gone: previous.addons.gone });
+  });
 });
 
 describe('deploy values', () => {
   it('are the same for the same input (a redeploy restarts nothing)', () => {
-    expect(JSON.stringify(deployValues({ settings, secrets, pgadmin: false }))).toBe(
-      JSON.stringify(deployValues({ settings, secrets, pgadmin: false })),
+    expect(JSON.stringify(deployValues({ settings, secrets }))).toBe(
+      JSON.stringify(deployValues({ settings, secrets })),
     );
   });
 
@@ -75,7 +143,7 @@ describe('deploy values', () => {
       web: { image: { repository: 'taskflow/web-dashboard', tag: built } },
       global: { imagePullPolicy: 'IfNotPresent' },
     });
-    const v = deployValues({ settings, secrets, pgadmin: false, previous });
+    const v = deployValues({ settings, secrets, previous });
     expect(v).toMatchObject({ pgadmin: { enabled: true }, web: { image: { tag: built } } });
     expect(v.mcp).toBeUndefined(); // a one-off -f image override is not carried over
     expect((v.api as { allowedOrigins: string[] }).allowedOrigins).toEqual([
@@ -85,13 +153,13 @@ describe('deploy values', () => {
     const rebuilt = deployValues({
       settings,
       secrets,
-      pgadmin: true,
+      addons: { pgadmin: { enabled: true } },
       previous,
       images: { web: { image: { tag: 'def' } } },
     });
     expect(rebuilt).toMatchObject({ pgadmin: { enabled: true }, web: { image: { tag: 'def' } } });
     const tagged = { ...settings, imageTag: '1.2.3' };
-    expect(deployValues({ settings: tagged, secrets, pgadmin: false, previous }).web).toBeUndefined();
+    expect(deployValues({ settings: tagged, secrets, previous }).web).toBeUndefined();
   });
 
   it('send no SMTP host while Mailpit stays on (the chart allows one mail target), a regression', async () => {
@@ -105,17 +173,17 @@ describe('deploy values', () => {
       },
     ).settings;
     const previous = { mailpit: { enabled: true } };
-    const v = deployValues({ settings: withSmtp, secrets, pgadmin: false, previous });
+    const v = deployValues({ settings: withSmtp, secrets, previous });
     expect(v).toMatchObject({ mailpit: { enabled: true }, sso: { smtp: { host: '' } } });
     const objs = await renderChart({ values: v });
     expect(objs.some((o) => o.kind === 'Deployment' && o.metadata.name === 'mailpit')).toBe(true);
-    expect(deployValues({ settings: withSmtp, secrets, pgadmin: false })).toMatchObject({
+    expect(deployValues({ settings: withSmtp, secrets })).toMatchObject({
       sso: { smtp: { host: 'smtp.example.com' } },
     });
   });
 
   it('print with every secret masked', () => {
-    const text = maskedValuesYaml(deployValues({ settings, secrets, pgadmin: false }));
+    const text = maskedValuesYaml(deployValues({ settings, secrets }));
     for (const s of [secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret])
       expect(text).not.toContain(s.reveal());
     expect(text).toMatch(/password: ••••••/);

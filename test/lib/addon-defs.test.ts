@@ -299,7 +299,7 @@ login: 'Full: {url.http}'
       enabled: true,
       image: { repository: 'registry.local:5000/team/full', tag: '2.0', digest: `sha256:${'a'.repeat(64)}` },
       ports: [
-        { name: 'http', port: 8080 },
+        { name: 'http', port: 8080, forward: 9100 },
         { name: 'admin', port: 9000 },
       ],
       env: [
@@ -336,7 +336,7 @@ login: 'Full: {url.http}'
     expect(def && definitionValues(def)).toEqual({
       enabled: true,
       image: { repository: 'example/tool', tag: '1.2.3' },
-      ports: [{ name: 'http', port: 8080 }],
+      ports: [{ name: 'http', port: 8080, forward: 9001 }],
       env: [],
       files: [],
       volumes: [],
