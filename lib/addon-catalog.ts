@@ -1,9 +1,14 @@
 /**
- * The dev-tool add-ons the chart can switch on inside the release, as data: names, Services, ports.
- * Shared by every command that meets them (port-forward forwards them, deploy lists their URLs); the
- * addon command adds what it alone needs (its login printers and extra values) in lib/addons/.
+ * The chart's own add-ons (pgAdmin, Mailpit): built-in definitions (charts/taskflow/addons/<name>.yaml)
+ * switched by a values section of their own (`pgadmin.enabled`, the chart's contract), with a hook in the
+ * chart for what data cannot say. Their data is read from the definition file; what only the commands say
+ * about them (what `--remove` loses) is here. Shared by every command that meets them (port-forward
+ * forwards them, deploy lists their URLs); the addon command adds their login printers in lib/addons/.
  */
-import { APP } from './components.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 /** A port of an add-on's Service that is forwarded to localhost. */
 export interface AddonPort {
@@ -15,12 +20,12 @@ export interface AddonPort {
   local: number;
 }
 
-/** One dev-tool add-on: a chart section switched on inside the release. */
+/** One dev-tool add-on as the commands meet it in a release. */
 export interface AddonInfo {
   name: string;
   /** Human name, e.g. pgAdmin. */
   title: string;
-  /** Top-level chart values key holding `enabled`. */
+  /** Values key holding `enabled`: `pgadmin` for the chart's own, `addons.<name>` for the others. */
   valuesKey: string;
   /** Service and Deployment names (chart contract). */
   service: string;
@@ -34,37 +39,60 @@ export interface AddonInfo {
   losesData: boolean;
   /** What is true again once it is off (printed after `--remove`). */
   offNote?: string;
-  /** PersistentVolumeClaims the chart keeps when it goes off; `--remove` asks whether to delete them. */
+  /** PersistentVolumeClaims the chart keeps when it goes off (a definition's persistent volumes). */
   claims?: string[];
 }
 
-/** Every add-on. A new one takes a chart section (`<key>.enabled`, a Service, a Deployment) and an entry here. */
-export const ADDON_CATALOG: readonly AddonInfo[] = [
-  {
-    name: 'pgadmin',
-    title: 'pgAdmin',
-    valuesKey: 'pgadmin',
-    service: 'pgadmin',
-    deployment: 'pgadmin',
-    ports: [{ name: 'web', remote: 80, local: 5050 }],
-    alsoRolls: [],
+/** What the commands say about the chart's own add-ons beyond their definition. */
+const CHART_ADDONS: Record<string, Pick<AddonInfo, 'removeNote' | 'losesData' | 'offNote'>> = {
+  pgadmin: {
     removeNote: 'its saved queries and settings are lost; the databases are not touched',
     losesData: true,
   },
-  {
-    name: 'mailpit',
-    title: 'Mailpit',
-    valuesKey: 'mailpit',
-    service: 'mailpit',
-    deployment: 'mailpit',
-    ports: [{ name: 'web', remote: 8025, local: 8025 }],
-    alsoRolls: [APP.sso.name],
+  mailpit: {
     removeNote: 'caught mail is lost and the SSO goes back to the SMTP settings of the env file',
     losesData: true,
     offNote:
       "the SSO sends its mail with the env file's SMTP settings again (none: e-mail verification is off)",
   },
-];
+};
+
+/** The names of the chart's own add-ons (their definitions are switched by `<name>.enabled`). */
+export const CHART_ADDON_NAMES: readonly string[] = Object.keys(CHART_ADDONS);
+
+const BUILTINS = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'charts',
+  'taskflow',
+  'addons',
+);
+
+/** The fields of a definition file the catalog reads (the suite's tests check the file against the schema). */
+interface DefinitionData {
+  title: string;
+  ports: { name: string; port: number; service?: number; forward?: number }[];
+  rolls?: string[];
+}
+
+function chartAddon(name: string): AddonInfo {
+  const def = parse(readFileSync(path.join(BUILTINS, `${name}.yaml`), 'utf8')) as DefinitionData;
+  return {
+    name,
+    title: def.title,
+    valuesKey: name,
+    service: name,
+    deployment: name,
+    ports: def.ports.flatMap((p) =>
+      p.forward === undefined ? [] : [{ name: p.name, remote: p.service ?? p.port, local: p.forward }],
+    ),
+    alsoRolls: [...(def.rolls ?? [])],
+    ...CHART_ADDONS[name]!,
+  };
+}
+
+/** The chart's own add-ons, from their definitions. */
+export const ADDON_CATALOG: readonly AddonInfo[] = CHART_ADDON_NAMES.map(chartAddon);
 
 /** The add-on of that name, or undefined. */
 export function findAddonInfo(name: string | undefined): AddonInfo | undefined {

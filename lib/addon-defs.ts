@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { type Document, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { type Found, type Seg, duplicateKeys, locate, schemaFindings } from './addon-def-problems.ts';
-import { ADDON_CATALOG, type AddonInfo } from './addon-catalog.ts';
+import { ADDON_CATALOG, type AddonInfo, CHART_ADDON_NAMES } from './addon-catalog.ts';
 import { APP, APPS, DATABASES, type DbName } from './components.ts';
 import type { EnvFile } from './envfile.ts';
 import { MIGRATION_CRONJOBS } from './jobs.ts';
@@ -51,12 +51,14 @@ export interface KeyRef {
 export interface DefPort {
   name: string;
   port: number;
+  /** The Service's port (default: port). */
+  service?: number;
   forward?: number;
 }
 export type DefEnv = { name: string } & (
   { value: string } | { secret: KeyRef } | { configMap: KeyRef } | { fact: FactName }
 );
-export type DefFile = { path: string } & ({ content: string } | { secret: KeyRef });
+export type DefFile = { path: string } & ({ content: string } | { secret: KeyRef } | { configMap: KeyRef });
 export interface DefVolume {
   name: string;
   path: string;
@@ -72,6 +74,7 @@ export interface DefSecurityContext {
   runAsGroup?: number;
   fsGroup?: number;
   readOnlyRootFilesystem?: boolean;
+  addCapabilities?: 'NET_BIND_SERVICE'[];
 }
 
 /** One add-on definition as its file says (name filled in from the file name), and where it came from. */
@@ -90,6 +93,8 @@ export interface AddonDefinition {
   command?: string[];
   args?: string[];
   readiness?: { path: string; port: string };
+  liveness?: { path: string; port: string };
+  startupSeconds?: number;
   databases?: DbName[];
   rolls?: string[];
   login?: string;
@@ -170,7 +175,7 @@ export function definitionInfo(def: AddonDefinition): AddonInfo {
     service: def.name,
     deployment: def.name,
     ports: def.ports.flatMap((p) =>
-      p.forward === undefined ? [] : [{ name: p.name, remote: p.port, local: p.forward }],
+      p.forward === undefined ? [] : [{ name: p.name, remote: p.service ?? p.port, local: p.forward }],
     ),
     alsoRolls: [...(def.rolls ?? [])],
     removeNote:
@@ -217,59 +222,12 @@ export function factValue(fact: FactName, place: FactPlace = {}): string | undef
 }
 
 /**
- * The chart values `addons.<name>` of a definition: facts as literals, defaults applied. The release and
- * namespace facts need `place` (an Error names the fact otherwise).
+ * The chart values `addons.<name>` of a definition: the definition itself (the chart applies the defaults
+ * and resolves the facts from the release's own values), on.
  */
-export function definitionValues(def: AddonDefinition, place: FactPlace = {}): Record<string, unknown> {
-  const ref = (r: KeyRef) => ({ name: r.name, key: r.key });
-  const env = (def.env ?? []).map((e) => {
-    if ('value' in e) return { name: e.name, value: e.value };
-    if ('secret' in e) return { name: e.name, secretKeyRef: ref(e.secret) };
-    if ('configMap' in e) return { name: e.name, configMapKeyRef: ref(e.configMap) };
-    const value = factValue(e.fact, place);
-    if (value === undefined)
-      throw new Error(`fact ${e.fact} of add-on ${def.name} needs the ${e.fact} itself`);
-    return { name: e.name, value };
-  });
-  const digestAt = def.image.indexOf('@');
-  const ref0 = digestAt < 0 ? def.image : def.image.slice(0, digestAt);
-  const colon = ref0.lastIndexOf(':');
-  const hasTag = colon > ref0.lastIndexOf('/');
-  const image = {
-    repository: hasTag ? ref0.slice(0, colon) : ref0,
-    ...(hasTag && { tag: ref0.slice(colon + 1) }),
-    ...(digestAt >= 0 && { digest: def.image.slice(digestAt + 1) }),
-  };
-  const r = def.resources ?? {};
-  return {
-    enabled: true,
-    image,
-    ports: def.ports.map((p) => ({
-      name: p.name,
-      port: p.port,
-      ...(p.forward !== undefined && { forward: p.forward }),
-    })),
-    env,
-    files: (def.files ?? []).map((f) =>
-      'content' in f ? { path: f.path, content: f.content } : { path: f.path, secretKeyRef: ref(f.secret) },
-    ),
-    volumes: (def.volumes ?? []).map((v) => ({
-      name: v.name,
-      path: v.path,
-      ...(v.size !== undefined && { size: v.size }),
-      ...(v.persistent === true && { persistent: true }),
-    })),
-    resources: {
-      requests: { ...DEFAULT_RESOURCES.requests, ...r.requests },
-      limits: { ...DEFAULT_RESOURCES.limits, ...r.limits },
-    },
-    securityContext: { ...DEFAULT_SECURITY, ...def.securityContext },
-    automountServiceAccountToken: def.serviceAccountToken ?? false,
-    ...(def.command && { command: [...def.command] }),
-    ...(def.args && { args: [...def.args] }),
-    ...(def.readiness && { readiness: { path: def.readiness.path, port: def.readiness.port } }),
-    databases: [...(def.databases ?? [])],
-  };
+export function definitionValues(def: AddonDefinition): Record<string, unknown> {
+  const { name: _name, file: _file, builtin: _builtin, ...data } = def;
+  return { enabled: true, ...structuredClone(data) };
 }
 
 /**
@@ -279,7 +237,6 @@ export function definitionValues(def: AddonDefinition, place: FactPlace = {}): R
 export function addonSwitches(
   names: readonly string[],
   defs: readonly AddonDefinition[],
-  place: FactPlace,
 ): Record<string, unknown> {
   let out: Record<string, unknown> = {};
   for (const name of names) {
@@ -294,9 +251,7 @@ export function addonSwitches(
     }
     out = deepMerge(
       out,
-      chart
-        ? atPath(`${chart.valuesKey}.enabled`, true)
-        : { addons: { [name]: definitionValues(def!, place) } },
+      chart ? atPath(`${chart.valuesKey}.enabled`, true) : { addons: { [name]: definitionValues(def!) } },
     );
   }
   return out;
@@ -322,9 +277,8 @@ export function namedDefinitionError(
 /** Each definition's `addons.<name>` values, by name: what a redeploy refreshes an add-on that is on to. */
 export function definitionValuesByName(
   defs: readonly AddonDefinition[],
-  place: FactPlace,
 ): Record<string, Record<string, unknown>> {
-  return Object.fromEntries(defs.map((d) => [d.name, definitionValues(d, place)]));
+  return Object.fromEntries(defs.map((d) => [d.name, definitionValues(d)]));
 }
 
 /** One line of a rendered login note; `secret` lines hold a revealed value (print them on purpose). */
@@ -494,11 +448,20 @@ function ruleFindings(def: AddonDefinition, explicitName: boolean): Found[] {
       });
     forwards.set(p.forward, `also port ${p.name}'s forward`);
   }
-  if (def.readiness && !portNames.has(def.readiness.port))
+  for (const probe of ['readiness', 'liveness'] as const) {
+    const port = def[probe]?.port;
+    if (port !== undefined && !portNames.has(port))
+      out.push({
+        at: [probe, 'port'],
+        message: `${probe}.port ${port} is not one of the ports`,
+        hint: `ports: ${[...portNames].join(', ')}`,
+      });
+  }
+  if (def.startupSeconds !== undefined && !def.readiness)
     out.push({
-      at: ['readiness', 'port'],
-      message: `readiness.port ${def.readiness.port} is not one of the ports`,
-      hint: `ports: ${[...portNames].join(', ')}`,
+      at: ['startupSeconds'],
+      message: 'startupSeconds needs readiness: the startup probe uses its path',
+      hint: 'add readiness: { path: /, port: <a port name> }',
     });
   const twice = <T>(items: T[] | undefined, key: string, get: (t: T) => string, what: string) => {
     const seen = new Set<string>();
@@ -509,7 +472,8 @@ function ruleFindings(def: AddonDefinition, explicitName: boolean): Found[] {
   };
   twice(def.env, 'env', (e) => e.name, 'env name');
   twice(def.volumes, 'volumes', (v) => v.name, 'volume name');
-  const mounts = new Set(def.securityContext?.readOnlyRootFilesystem === false ? [] : ['/tmp']);
+  // A file or volume at /tmp replaces the writable /tmp the chart gives a read-only root filesystem.
+  const mounts = new Set<string>();
   for (const [key, items] of [
     ['files', def.files ?? []],
     ['volumes', def.volumes ?? []],
@@ -519,7 +483,7 @@ function ruleFindings(def: AddonDefinition, explicitName: boolean): Found[] {
       if (mounts.has(p))
         out.push({
           at: [key, i, 'path'],
-          message: `${key}[${i}].path ${p} is mounted twice${p === '/tmp' ? ' (/tmp is always a writable folder)' : ''}`,
+          message: `${key}[${i}].path ${p} is mounted twice`,
         });
       mounts.add(p);
     }
@@ -671,8 +635,11 @@ export function loadAddonDefinitions(
     const dir = path.resolve(folder);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
     const builtin = dir === BUILTIN_ADDONS_DIR;
+    // The chart's own add-ons (pgadmin, mailpit) are built-in definitions switched by their own values
+    // section: lib/addon-catalog.ts reads them.
     const files = readdirSync(dir)
       .filter((f) => /\.ya?ml$/.test(f))
+      .filter((f) => !(builtin && CHART_ADDON_NAMES.includes(f.replace(/\.ya?ml$/, ''))))
       .sort();
     for (const f of files) {
       const file = path.join(dir, f);

@@ -22,7 +22,7 @@ import { getPath } from '../values.ts';
 export interface AddonRow {
   name: string;
   title: string;
-  /** `chart`, `built-in`, or the definition's file (relative to cwd when inside it). */
+  /** `built-in` (charts/taskflow/addons), or the definition's file (relative to cwd when inside it). */
   source: string;
   /** On in the release; null when the release's values could not be read. */
   on: boolean | null;
@@ -44,7 +44,7 @@ export function addonRows(
     ...ADDON_CATALOG.map((a) => ({
       name: a.name,
       title: a.title,
-      source: 'chart',
+      source: 'built-in',
       on: on(a.valuesKey),
       ports: a.ports.map((p) => ({ name: p.name, local: p.local })),
     })),

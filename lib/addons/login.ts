@@ -64,7 +64,7 @@ export function pgadminServers(values: Record<string, unknown>): ServerInfo[] {
  */
 export async function pgadminLogin(input: LoginInput): Promise<LoginInfo> {
   const { kubectl } = input.session;
-  const url = input.urls.web;
+  const url = input.urls.http;
   const email = getPath(input.values, 'pgadmin.email');
   const password = await kubectl.secretValue(PGADMIN_SECRET.name, PGADMIN_SECRET.key);
   const servers = pgadminServers(input.values);
@@ -115,7 +115,7 @@ async function ssoSmtp(session: ClusterSession): Promise<{ host?: string; port?:
 
 /** Mailpit's inbox URL and where the SSO's mail now goes. */
 export async function mailpitLogin(input: LoginInput): Promise<LoginInfo> {
-  const url = input.urls.web;
+  const url = input.urls.http;
   const smtp = await ssoSmtp(input.session);
   const target = smtp.host ? `${smtp.host}:${smtp.port ?? ''}` : 'no SMTP host';
   const lines = [

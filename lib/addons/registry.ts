@@ -45,8 +45,7 @@ export function findAddon(name: string | undefined): Addon | undefined {
 }
 
 /**
- * A definition as an add-on: turning it on writes its whole `addons.<name>` values (facts resolved for the
- * session's release), so an edited definition reaches the cluster the next time it is turned on; its login
+ * A definition as an add-on: turning it on writes its whole `addons.<name>` values, so an edited definition reaches the cluster the next time it is turned on; its login
  * is the definition's note.
  */
 export function definitionAddon(def: AddonDefinition): Addon {
@@ -54,7 +53,7 @@ export function definitionAddon(def: AddonDefinition): Addon {
   return {
     ...info,
     definition: def,
-    extraValues: (on, session) => (on ? atPath(info.valuesKey, definitionValues(def, session.target)) : {}),
+    extraValues: (on) => (on ? atPath(info.valuesKey, definitionValues(def)) : {}),
     login: (input) => definitionLogin(def, input),
   };
 }

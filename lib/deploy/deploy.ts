@@ -197,8 +197,8 @@ export function addonPlan(
     if (broken) throw broken;
   }
   return {
-    addons: addonSwitches(opts.addons, found.defs, loaded.target),
-    definitions: definitionValuesByName(found.defs, loaded.target),
+    addons: addonSwitches(opts.addons, found.defs),
+    definitions: definitionValuesByName(found.defs),
   };
 }
 

@@ -68,7 +68,7 @@ describe('npm run addon -- list (scripts)', () => {
       expect(onOf(doc)).toEqual({ pgadmin: true, mailpit: false, adminer: false, 'swagger-ui': false });
       const text = await run('addon', ['list'], se);
       expect(text.code, text.stderr).toBe(0);
-      expect(text.stdout).toMatch(/\npgadmin +pgAdmin +chart +on +web :5050\n/);
+      expect(text.stdout).toMatch(/\npgadmin +pgAdmin +built-in +on +http :5050\n/);
     });
 
     it('a release that is not installed: on unknown, with the reason, exit 0', async () => {

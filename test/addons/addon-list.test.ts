@@ -212,7 +212,7 @@ describe('npm run addon -- list', () => {
     const r = await addon(['list']);
     expect(r.code, r.logged).toBe(ExitCode.Ok);
     expect(r.logged).toMatch(
-      /^NAME +TITLE +SOURCE +ON +LOCAL PORTS\npgadmin +pgAdmin +chart +\? +web :5050\n/,
+      /^NAME +TITLE +SOURCE +ON +LOCAL PORTS\npgadmin +pgAdmin +built-in +\? +http :5050\n/,
     );
     expect(r.logged).toMatch(/\nadminer +Adminer +built-in +\? +http :8081\n/);
     expect(r.logged).toContain('your definitions: addons (none there)\n');
@@ -225,8 +225,8 @@ describe('npm run addon -- list', () => {
     expect(doc).toMatchObject({ ok: true, namespace: 'taskflow', problems: [] });
     expect(doc.note).toMatch(/^on\/off unknown/);
     expect(doc.addons.map((a) => [a.name, a.source, a.on])).toEqual([
-      ['pgadmin', 'chart', null],
-      ['mailpit', 'chart', null],
+      ['pgadmin', 'built-in', null],
+      ['mailpit', 'built-in', null],
       ['adminer', 'built-in', null],
       ['swagger-ui', 'built-in', null],
     ]);

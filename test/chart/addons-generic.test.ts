@@ -97,7 +97,7 @@ describe('two add-ons: every feature, and the least', async () => {
     }
   });
 
-  test('the full add-on: image, command, ports, env of each kind, readiness, security, resources', () => {
+  test('the full add-on: image, command, ports, env of each kind (a fact resolved), probes, security, resources', () => {
     const d = deployment('dbui');
     expect((d.spec as { replicas: number; strategy: object }).replicas).toBe(1);
     // A ReadWriteOnce claim: the old pod must let go of it first.
@@ -119,16 +119,24 @@ describe('two add-ons: every feature, and the least', async () => {
       { name: 'AUTH_URL', valueFrom: { configMapKeyRef: { name: 'sso-platform', key: 'BETTER_AUTH_URL' } } },
     ]);
     expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' } });
+    expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/livez', port: 'http' }, periodSeconds: 20 });
+    // startupSeconds 60: the readiness path, every 5 s, 12 times.
+    expect(c.startupProbe).toEqual({
+      httpGet: { path: '/healthz', port: 'http' },
+      periodSeconds: 5,
+      failureThreshold: 12,
+    });
     expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
     expect(c.resources).toEqual(FULL_ADDON.resources);
   });
 
-  test('the full add-on: files of both kinds read-only by subPath, both volume kinds, /tmp', () => {
+  test('the full add-on: files of each kind read-only by subPath, both volume kinds, /tmp', () => {
     const d = deployment('dbui');
     expect(container(d, 'dbui').volumeMounts).toEqual([
       { name: 'tmp', mountPath: '/tmp' },
       { name: 'files', mountPath: '/etc/dbui/servers.json', subPath: 'f0', readOnly: true },
       { name: 'file-1', mountPath: '/run/secrets/api-password', subPath: 'api-password', readOnly: true },
+      { name: 'file-2', mountPath: '/etc/dbui/auth-url', subPath: 'auth-url', readOnly: true },
       { name: 'vol-cache', mountPath: '/var/cache/dbui' },
       { name: 'vol-store', mountPath: '/srv/store' },
     ]);
@@ -140,6 +148,14 @@ describe('two add-ons: every feature, and the least', async () => {
         secret: {
           secretName: 'api-postgres',
           items: [{ key: 'password', path: 'api-password' }],
+          defaultMode: 0o444,
+        },
+      },
+      {
+        name: 'file-2',
+        configMap: {
+          name: 'sso-platform',
+          items: [{ key: 'BETTER_AUTH_URL', path: 'auth-url' }],
           defaultMode: 0o444,
         },
       },
@@ -169,7 +185,7 @@ describe('two add-ons: every feature, and the least', async () => {
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 });
     const c = container(d, 'notes');
-    expect(c.image).toBe(`${MINIMAL_ADDON.image.repository}:${MINIMAL_ADDON.image.tag}`);
+    expect(c.image).toBe(MINIMAL_ADDON.image);
     expect(c.env).toBeUndefined();
     expect(c.readinessProbe).toBeUndefined();
     expect(c.resources).toEqual({
@@ -185,7 +201,8 @@ describe('two add-ons: every feature, and the least', async () => {
   test('each Service has every port, targetPort by name', () => {
     expect((findObject(objects, 'Service', 'dbui').spec as { type: string; ports: object[] }).ports).toEqual([
       { name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' },
-      { name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' },
+      // service: 80, the Service's own port for it
+      { name: 'metrics', port: 80, targetPort: 'metrics', protocol: 'TCP' },
     ]);
     expect(findObject(objects, 'Service', 'notes').spec).toMatchObject({
       type: 'ClusterIP',
@@ -231,8 +248,8 @@ describe('settings of one add-on', () => {
     const objects = await withAddons({
       notes: {
         ...MINIMAL_ADDON,
-        image: { repository: 'ghcr.io/example/notes', digest },
-        automountServiceAccountToken: true,
+        image: `ghcr.io/example/notes@${digest}`,
+        serviceAccountToken: true,
         securityContext: { readOnlyRootFilesystem: false },
       },
     });
@@ -307,7 +324,7 @@ describe('values the chart rejects', () => {
       addons: {
         notes: {
           ...MINIMAL_ADDON,
-          env: [{ name: 'A', value: 'x', secretKeyRef: { name: 'sso-postgres', key: 'password' } }],
+          env: [{ name: 'A', value: 'x', secret: { name: 'sso-postgres', key: 'password' } }],
         },
       },
       expected: [/addons[./]notes[./]env[./]0/, /oneOf/i],
@@ -319,8 +336,8 @@ describe('values the chart rejects', () => {
     },
     {
       name: 'the tag latest',
-      addons: { notes: { ...MINIMAL_ADDON, image: { repository: 'x', tag: 'latest' } } },
-      expected: [/addons[./]notes[./]image[./]tag/],
+      addons: { notes: { ...MINIMAL_ADDON, image: 'x:latest' } },
+      expected: [/addons[./]notes[./]image/],
     },
     {
       name: 'an unknown database',

@@ -63,12 +63,17 @@ describe('pgAdmin: server mode with the generated admin login', () => {
   test('servers.json is loaded from the pgadmin-servers ConfigMap, with both databases', async () => {
     const objects = await render('pgadmin');
     const { main } = pgadminPod(objects);
+    // Its definition's file (addons/pgadmin.yaml, files[0]): one key of the ConfigMap, mounted by subPath.
     const volume = podTemplate(findObject(objects, 'Deployment', 'pgadmin')).spec.volumes?.find(
-      (v) => v.name === 'servers',
+      (v) => v.name === 'file-0',
     );
-    expect(volume?.configMap?.name).toBe('pgadmin-servers');
+    expect(volume?.configMap).toMatchObject({
+      name: 'pgadmin-servers',
+      items: [{ key: 'servers.json', path: 'servers.json' }],
+    });
     const file = resolveEnv(objects, main).get('PGADMIN_SERVER_JSON_FILE')?.value;
-    expect(file).toBe(`${mountOf(main, 'servers')}/servers.json`);
+    expect(file).toBe(mountOf(main, 'file-0'));
+    expect(main.volumeMounts?.find((m) => m.name === 'file-0')).toMatchObject({ subPath: 'servers.json' });
     expect(pgadminServers(objects).map((s) => [s.Host, s.Username, s.MaintenanceDB])).toEqual([
       ['sso-postgres', 'sso_user', 'sso_db'],
       ['api-postgres', 'taskflow_user', 'taskflow_db'],
@@ -90,10 +95,10 @@ describe('pgAdmin: server mode with the generated admin login', () => {
       for (const s of pgadminServers(objects))
         expect(pgadminPassFile(email, s.PassFile)).toBe(written?.value);
       // Both containers see the file at that path: the same emptyDir, at the same place.
-      expect(mountOf(init, 'data')).toBe(PGADMIN_DATA_DIR);
-      expect(mountOf(main, 'data')).toBe(PGADMIN_DATA_DIR);
+      expect(mountOf(init, 'vol-data')).toBe(PGADMIN_DATA_DIR);
+      expect(mountOf(main, 'vol-data')).toBe(PGADMIN_DATA_DIR);
       const data = podTemplate(findObject(objects, 'Deployment', 'pgadmin')).spec.volumes?.find(
-        (v) => v.name === 'data',
+        (v) => v.name === 'vol-data',
       );
       expect(data?.emptyDir).toBeDefined();
     },

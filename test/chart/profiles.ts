@@ -4,19 +4,21 @@ import type { ToolsetName } from '../support/tools.ts';
 /** A data add-on using every feature the chart renders (values as the add-on converter writes them). */
 export const FULL_ADDON = {
   enabled: true,
-  image: { repository: 'adminer', tag: '4.8.1-standalone' },
+  title: 'DB UI',
+  image: 'adminer:4.8.1-standalone',
   ports: [
     { name: 'http', port: 8080, forward: 8091 },
-    { name: 'metrics', port: 9090 },
+    { name: 'metrics', port: 9090, service: 80 },
   ],
   env: [
-    { name: 'ADMINER_DEFAULT_SERVER', value: 'sso-postgres' },
-    { name: 'PGPASS', secretKeyRef: { name: 'sso-postgres', key: 'password' } },
-    { name: 'AUTH_URL', configMapKeyRef: { name: 'sso-platform', key: 'BETTER_AUTH_URL' } },
+    { name: 'ADMINER_DEFAULT_SERVER', fact: 'sso.database.host' },
+    { name: 'PGPASS', secret: { name: 'sso-postgres', key: 'password' } },
+    { name: 'AUTH_URL', configMap: { name: 'sso-platform', key: 'BETTER_AUTH_URL' } },
   ],
   files: [
     { path: '/etc/dbui/servers.json', content: '{"servers": ["sso-postgres", "api-postgres"]}' },
-    { path: '/run/secrets/api-password', secretKeyRef: { name: 'api-postgres', key: 'password' } },
+    { path: '/run/secrets/api-password', secret: { name: 'api-postgres', key: 'password' } },
+    { path: '/etc/dbui/auth-url', configMap: { name: 'sso-platform', key: 'BETTER_AUTH_URL' } },
   ],
   volumes: [
     { name: 'cache', path: '/var/cache/dbui', size: '64Mi' },
@@ -24,17 +26,19 @@ export const FULL_ADDON = {
   ],
   resources: { requests: { cpu: '20m', memory: '48Mi' }, limits: { cpu: '300m', memory: '384Mi' } },
   securityContext: { runAsUser: 2000, runAsGroup: 2001, fsGroup: 2002, readOnlyRootFilesystem: true },
-  automountServiceAccountToken: false,
+  serviceAccountToken: false,
   command: ['/usr/local/bin/dbui'],
   args: ['--listen', '0.0.0.0:8080'],
   readiness: { path: '/healthz', port: 'http' },
+  liveness: { path: '/livez', port: 'http' },
+  startupSeconds: 60,
   databases: ['sso', 'api'],
 };
 
 /** A data add-on with only what is required. */
 export const MINIMAL_ADDON = {
   enabled: true,
-  image: { repository: 'ghcr.io/example/notes', tag: 'v1.2.3' },
+  image: 'ghcr.io/example/notes:v1.2.3',
   ports: [{ name: 'web', port: 3000 }],
 };
 

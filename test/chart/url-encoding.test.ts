@@ -167,7 +167,7 @@ describe('scripts of the init containers, run for real', () => {
     const inPod = resolveEnv(objects, init).get('PGPASSFILE')!.value!;
     // The pod's data volume becomes a temporary directory; the script runs as written.
     const root = path.join(tmp, 'pgadmin-data');
-    const local = (p: string): string => path.join(root, path.posix.relative(mountOf(init, 'data')!, p));
+    const local = (p: string): string => path.join(root, path.posix.relative(mountOf(init, 'vol-data')!, p));
     const file = local(inPod);
     const r = await runScript(init.command![2]!, [], {
       PGPASSFILE: file,

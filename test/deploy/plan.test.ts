@@ -72,22 +72,16 @@ describe('options', () => {
 
 describe('add-ons of a deploy', () => {
   const { defs } = loadAddonDefinitions([BUILTIN_ADDONS_DIR]);
-  const place = { release: 'taskflow', namespace: 'tf' };
 
   it('a chart add-on is its switch, a definition its whole addons.<name>; an unknown name is exit 2 before anything', () => {
-    const v = addonSwitches(['mailpit', 'adminer'], defs, place);
+    const v = addonSwitches(['mailpit', 'adminer'], defs);
     expect(v.mailpit).toEqual({ enabled: true });
-    expect(getPath(v, 'addons.adminer')).toEqual(
-      definitionValues(
-        defs.find((d) => d.name === 'adminer')!,
-        place,
-      ),
-    );
+    expect(getPath(v, 'addons.adminer')).toEqual(definitionValues(defs.find((d) => d.name === 'adminer')!));
     // Mailpit asked for: the SSO sends its mail there (no second SMTP host).
     expect(getPath(deployValues({ settings, secrets, addons: v }), 'sso.smtp.host')).toBe('');
     const err = (() => {
       try {
-        addonSwitches(['adminr'], defs, place);
+        addonSwitches(['adminr'], defs);
       } catch (e) {
         return e as UsageError;
       }
@@ -102,7 +96,7 @@ describe('add-ons of a deploy', () => {
   });
 
   it('a redeploy keeps the data add-ons that are on, refreshed to their file when it is found; off ones go', () => {
-    const adminer = definitionValuesByName(defs, place);
+    const adminer = definitionValuesByName(defs);
     const stale = { ...adminer.adminer, env: [] };
     const previous = {
       addons: {

@@ -2,6 +2,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { CHART_ADDON_NAMES } from '../../lib/addon-catalog.ts';
+import { findObject, renderChart } from '../support/chart.ts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BUILTIN_ADDONS_DIR,
@@ -11,6 +15,7 @@ import {
   loadAddonDefinitions,
   renderLogin,
   starterDefinition,
+  ADDON_SCHEMA_PATH,
 } from '../../lib/addon-defs.ts';
 
 let dir: string;
@@ -64,8 +69,8 @@ describe('built-in definitions', () => {
   it('adminer reaches both databases and pre-fills the SSO database server', () => {
     const adminer = loadAddonDefinitions([BUILTIN_ADDONS_DIR]).defs.find((d) => d.name === 'adminer');
     expect(adminer && definitionValues(adminer)).toMatchObject({
-      image: { repository: 'adminer', tag: '4.8.1-standalone' },
-      env: [{ name: 'ADMINER_DEFAULT_SERVER', value: 'sso-postgres' }],
+      image: 'adminer:4.8.1-standalone',
+      env: [{ name: 'ADMINER_DEFAULT_SERVER', fact: 'sso.database.host' }],
       databases: ['sso', 'api'],
     });
   });
@@ -80,6 +85,28 @@ describe('built-in definitions', () => {
   it("their values pass the chart's schema of an add-on", () => {
     for (const def of loadAddonDefinitions([BUILTIN_ADDONS_DIR]).defs)
       expect(chartAddonErrors(definitionValues(def)), def.name).toEqual([]);
+  });
+
+  it("the chart's own (pgadmin, mailpit) pass the schema and the add-on part of the chart's, and name the image their values section runs", () => {
+    const validate = new Ajv2020({ strict: true, strictRequired: false, allErrors: true }).compile(
+      JSON.parse(readFileSync(ADDON_SCHEMA_PATH, 'utf8')) as object,
+    );
+    const chartValues = parse(
+      readFileSync(path.join(BUILTIN_ADDONS_DIR, '..', 'values.yaml'), 'utf8'),
+    ) as Record<string, { image: { repository: string; tag: string } }>;
+    for (const name of CHART_ADDON_NAMES) {
+      const data = parse(readFileSync(path.join(BUILTIN_ADDONS_DIR, `${name}.yaml`), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      expect(validate(data) ? [] : validate.errors, name).toEqual([]);
+      expect(chartAddonErrors({ enabled: true, ...data }), name).toEqual([]);
+      // One image: the chart runs values <name>.image, which the definition names as well.
+      const image = chartValues[name]!.image;
+      expect(data.image, name).toBe(`${image.repository}:${image.tag}`);
+    }
+    // The loader leaves them to lib/addon-catalog.ts.
+    expect(loadAddonDefinitions([BUILTIN_ADDONS_DIR]).defs.map((d) => d.name)).not.toContain('pgadmin');
   });
 
   it('the folders: built-ins, then --addons-dir or <cwd>/addons', () => {
@@ -166,9 +193,9 @@ describe('problems name the file, line and column', () => {
       'tool.yaml:8:29: readiness.port web is not one of the ports',
     ],
     [
-      '/tmp mounted over the writable /tmp',
-      `${BASE}volumes:\n  - { name: tmp, path: /tmp }\n`,
-      'tool.yaml:9:24: volumes[0].path /tmp is mounted twice (/tmp is always a writable folder)',
+      'a file and a volume at one path',
+      `${BASE}files:\n  - { path: /etc/x, content: x }\nvolumes:\n  - { name: x, path: /etc/x }\n`,
+      'tool.yaml:11:22: volumes[0].path /etc/x is mounted twice',
     ],
     [
       'a login placeholder naming no port',
@@ -197,7 +224,7 @@ describe('problems name the file, line and column', () => {
   it('every problem carries a hint', () => {
     const r = load({ 'tool.yaml': `${BASE}imagee: x\n` });
     expect(r.problems[0]?.hint).toBe(
-      'did you mean image? keys here: name, title, description, image, ports, env, files, volumes, resources, securityContext, serviceAccountToken, command, args, readiness, databases, rolls, login',
+      'did you mean image? keys here: name, title, description, image, ports, env, files, volumes, resources, securityContext, serviceAccountToken, command, args, readiness, liveness, startupSeconds, databases, rolls, login',
     );
     expect(load({ 'tool.yaml': BASE.replace('1.2.3', 'latest') }).problems[0]?.hint).toBe(
       'pin a version: example/tool:<version> (or a digest, example/tool@sha256:...)',
@@ -253,7 +280,7 @@ describe('problems name the file, line and column', () => {
 });
 
 describe('definitionValues', () => {
-  it('gives the addons.<name> values of a full definition', () => {
+  it('gives the addons.<name> values of a full definition, which the chart renders with its facts', async () => {
     const full = `name: full
 title: Full
 description: Every feature.
@@ -291,59 +318,46 @@ login: 'Full: {url.http}'
 `;
     const r = load({ 'full.yaml': full });
     expect(r.lines).toEqual([]);
-    const def = r.defs.find((d) => d.name === 'full');
-    expect(def && chartAddonErrors(definitionValues(def, { release: 'taskflow', namespace: 'dev' }))).toEqual(
-      [],
-    );
-    expect(def && definitionValues(def, { release: 'taskflow', namespace: 'dev' })).toEqual({
-      enabled: true,
-      image: { repository: 'registry.local:5000/team/full', tag: '2.0', digest: `sha256:${'a'.repeat(64)}` },
-      ports: [
-        { name: 'http', port: 8080, forward: 9100 },
-        { name: 'admin', port: 9000 },
-      ],
-      env: [
-        { name: 'PLAIN', value: 'x' },
-        { name: 'PW', secretKeyRef: { name: 'sso-postgres', key: 'password' } },
-        { name: 'AUTH_URL', configMapKeyRef: { name: 'sso-platform', key: 'BETTER_AUTH_URL' } },
-        { name: 'API', value: 'http://taskflow-api:8000' },
-        { name: 'MCP', value: 'http://mcp-server:8001/mcp' },
-        { name: 'DBHOST', value: 'api-postgres' },
-        { name: 'DBPORT', value: '5432' },
-        { name: 'REL', value: 'taskflow' },
-        { name: 'NS', value: 'dev' },
-      ],
-      files: [
-        { path: '/etc/full/servers.json', content: '{}' },
-        { path: '/run/secrets/pw', secretKeyRef: { name: 'api-postgres', key: 'password' } },
-      ],
-      volumes: [
-        { name: 'data', path: '/var/lib/full', size: '256Mi' },
-        { name: 'store', path: '/srv', size: '1Gi', persistent: true },
-      ],
-      resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '512Mi' } },
-      securityContext: { runAsUser: 2000, runAsGroup: 1000, fsGroup: 1000, readOnlyRootFilesystem: true },
-      automountServiceAccountToken: true,
-      command: ['/bin/full'],
-      args: ['--serve'],
-      readiness: { path: '/health', port: 'http' },
-      databases: ['api'],
+    const def = r.defs.find((d) => d.name === 'full')!;
+    // The definition itself: the chart applies the defaults and resolves the facts.
+    const values = definitionValues(def);
+    expect(chartAddonErrors(values)).toEqual([]);
+    const { name: _name, ...data } = parse(full) as Record<string, unknown>;
+    expect(values).toEqual({ enabled: true, ...data });
+
+    // Facts come from the release's own values: an external database host, its port, the release.
+    const objects = await renderChart({
+      release: 'taskflow',
+      namespace: 'dev',
+      values: {
+        addons: { full: values },
+        api: { database: { host: 'db.example.com', port: 6543, password: 'external-pass-0123456789' } },
+      },
     });
+    const env = findObject(objects, 'Deployment', 'full').spec as {
+      template: { spec: { containers: { env: unknown[] }[] } };
+    };
+    expect(env.template.spec.containers[0]!.env).toEqual([
+      { name: 'PLAIN', value: 'x' },
+      { name: 'PW', valueFrom: { secretKeyRef: { name: 'sso-postgres', key: 'password' } } },
+      { name: 'AUTH_URL', valueFrom: { configMapKeyRef: { name: 'sso-platform', key: 'BETTER_AUTH_URL' } } },
+      { name: 'API', value: 'http://taskflow-api:8000' },
+      { name: 'MCP', value: 'http://mcp-server:8001/mcp' },
+      { name: 'DBHOST', value: 'db.example.com' },
+      { name: 'DBPORT', value: '6543' },
+      { name: 'REL', value: 'taskflow' },
+      { name: 'NS', value: 'dev' },
+    ]);
   });
 
-  it('applies the defaults to a minimal definition', () => {
-    const def = load({ 'tool.yaml': BASE }).defs.find((d) => d.name === 'tool');
-    expect(def && definitionValues(def)).toEqual({
+  it('a minimal definition is passed as it is, on', () => {
+    const def = load({ 'tool.yaml': BASE }).defs.find((d) => d.name === 'tool')!;
+    expect(definitionValues(def)).toEqual({
       enabled: true,
-      image: { repository: 'example/tool', tag: '1.2.3' },
+      title: 'Tool',
+      description: 'A tool.',
+      image: 'example/tool:1.2.3',
       ports: [{ name: 'http', port: 8080, forward: 9001 }],
-      env: [],
-      files: [],
-      volumes: [],
-      resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
-      securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, readOnlyRootFilesystem: true },
-      automountServiceAccountToken: false,
-      databases: [],
     });
   });
 });

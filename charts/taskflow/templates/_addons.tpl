@@ -13,36 +13,69 @@
 taskflow.dev/addon: {{ .name | quote }}
 {{- end -}}
 
-{{/* The image: repository@digest when a digest is given, else repository:tag. */}}
-{{- define "taskflow.addon.image" -}}
-{{- $i := .addon.image -}}
-{{- if $i.digest -}}
-{{- printf "%s@%s" $i.repository $i.digest -}}
+{{/* The add-ons to render, by name (JSON): those of values addons.<name> that are on, plus the chart's own
+     built-in definitions switched on by their contract switch (pgadmin.enabled, mailpit.enabled), read from
+     addons/<name>.yaml with the image and resources of their values section. */}}
+{{- define "taskflow.addons.on" -}}
+{{- $out := dict -}}
+{{- range $name, $a := .Values.addons -}}
+{{- if $a.enabled -}}{{- $_ := set $out $name $a -}}{{- end -}}
+{{- end -}}
+{{- range $name := list "pgadmin" "mailpit" -}}
+{{- $cfg := index $.Values $name -}}
+{{- if $cfg.enabled -}}
+{{- $def := $.Files.Get (printf "addons/%s.yaml" $name) | fromYaml -}}
+{{- $_ := set $def "enabled" true -}}
+{{- $_ := set $def "image" (include "taskflow.pinnedImage" $cfg.image) -}}
+{{- $_ := set $def "resources" $cfg.resources -}}
+{{- $_ := set $out $name $def -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/* A fact of the release (env fact:), from the chart's own values: service URLs, database host/port/name/user. */}}
+{{- define "taskflow.addon.fact" -}}
+{{- $f := .fact -}}
+{{- $urls := dict "sso.url" "http://sso-platform:3001" "api.url" "http://taskflow-api:8000" "mcp.url" "http://mcp-server:8001/mcp" "web.url" "http://web-dashboard:3000" -}}
+{{- if eq $f "release" -}}{{- .root.Release.Name -}}
+{{- else if eq $f "namespace" -}}{{- .root.Release.Namespace -}}
+{{- else if hasKey $urls $f -}}{{- get $urls $f -}}
 {{- else -}}
-{{- include "taskflow.pinnedImage" $i -}}
+{{- $parts := splitList "." $f -}}
+{{- $db := index $parts 0 -}}
+{{- $field := index $parts 2 -}}
+{{- $cfg := (index .root.Values $db).database -}}
+{{- if eq $field "host" -}}{{- include "taskflow.db.host" (dict "root" .root "db" $db) -}}
+{{- else -}}{{- toString (get $cfg $field) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
 {{/* The pod and container security settings (JSON), defaults filled in: uid/gid/fsGroup 1000, read-only root. */}}
 {{- define "taskflow.addon.security" -}}
 {{- $sc := .addon.securityContext | default dict -}}
-{{- $out := dict "runAsUser" 1000 "runAsGroup" 1000 "fsGroup" 1000 "readOnly" true -}}
+{{- $out := dict "runAsUser" 1000 "runAsGroup" 1000 "fsGroup" 1000 "readOnly" true "add" (list) -}}
 {{- range list "runAsUser" "runAsGroup" "fsGroup" -}}
 {{- if hasKey $sc . -}}{{- $_ := set $out . (int (get $sc .)) -}}{{- end -}}
 {{- end -}}
 {{- if hasKey $sc "readOnlyRootFilesystem" -}}{{- $_ := set $out "readOnly" $sc.readOnlyRootFilesystem -}}{{- end -}}
+{{- with $sc.addCapabilities -}}{{- $_ := set $out "add" . -}}{{- end -}}
 {{- toJson $out -}}
 {{- end -}}
 
-{{/* Requests and limits: the values', else 10m/32Mi requested and 200m/256Mi at most. */}}
+{{/* Requests and limits: each one given, else 10m/32Mi requested and 200m/256Mi at most. */}}
 {{- define "taskflow.addon.resources" -}}
-{{- toYaml (.addon.resources | default (dict "requests" (dict "cpu" "10m" "memory" "32Mi") "limits" (dict "cpu" "200m" "memory" "256Mi"))) -}}
+{{- $r := .addon.resources | default dict -}}
+{{- $req := merge (deepCopy ($r.requests | default dict)) (dict "cpu" "10m" "memory" "32Mi") -}}
+{{- $lim := merge (deepCopy ($r.limits | default dict)) (dict "cpu" "200m" "memory" "256Mi") -}}
+{{- toYaml (dict "requests" $req "limits" $lim) -}}
 {{- end -}}
 
-{{/* Pod defaults of the chart, with automountServiceAccountToken from the add-on (default false). */}}
+{{/* Pod defaults of the chart, with automountServiceAccountToken from the add-on's serviceAccountToken (default false). */}}
 {{- define "taskflow.addon.podDefaults" -}}
 {{- $pod := include "taskflow.podDefaults" .root | fromYaml -}}
-{{- $_ := set $pod "automountServiceAccountToken" (eq (toString .addon.automountServiceAccountToken) "true") -}}
+{{- $_ := set $pod "automountServiceAccountToken" (eq (toString .addon.serviceAccountToken) "true") -}}
 {{- toYaml $pod -}}
 {{- end -}}
 
@@ -61,8 +94,8 @@ taskflow.dev/addon: {{ .name | quote }}
 {{/* The enabled add-ons' names that list this database (JSON list); call with (dict "root" $ "db" "sso"). */}}
 {{- define "taskflow.addons.reaching" -}}
 {{- $names := list -}}
-{{- range $name, $a := .root.Values.addons -}}
-{{- if and $a.enabled (has $.db ($a.databases | default list)) -}}
+{{- range $name, $a := include "taskflow.addons.on" .root | fromJson -}}
+{{- if has $.db ($a.databases | default list) -}}
 {{- $names = append $names $name -}}
 {{- end -}}
 {{- end -}}
@@ -86,10 +119,15 @@ taskflow.dev/addon: {{ .name | quote }}
 {{- $ports = append $ports .name -}}
 {{- $numbers = append $numbers (int .port) -}}
 {{- end -}}
-{{- with $a.readiness -}}
+{{- range $probe := list "readiness" "liveness" -}}
+{{- with get $a $probe -}}
 {{- if not (has (toString .port) $ports) -}}
-{{- $msgs = append $msgs (printf "addons.%s.readiness.port: %s is not one of its ports (%s).\n  hint: name one of the ports listed under ports" $name (toString .port) (join ", " $ports)) -}}
+{{- $msgs = append $msgs (printf "addons.%s.%s.port: %s is not one of its ports (%s).\n  hint: name one of the ports listed under ports" $name $probe (toString .port) (join ", " $ports)) -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and $a.startupSeconds (not $a.readiness) -}}
+{{- $msgs = append $msgs (printf "addons.%s.startupSeconds: the startup probe uses the readiness path, and there is no readiness.\n  hint: add readiness: { path: /, port: <a port name> }" $name) -}}
 {{- end -}}
 {{- $volumes := list -}}
 {{- range $a.volumes -}}

@@ -150,7 +150,7 @@ spec:
     - Ingress
   ingress:
     - from:
-        {{- range concat (list .db (printf "%s-migrate" .db) "pgadmin") (include "taskflow.addons.reaching" . | fromJsonArray) }}
+        {{- range uniq (concat (list .db (printf "%s-migrate" .db) "pgadmin") (include "taskflow.addons.reaching" . | fromJsonArray)) }}
         - podSelector:
             matchLabels:
               {{- include "taskflow.selectorLabels" (dict "root" $.root "component" .) | nindent 14 }}
