@@ -358,6 +358,11 @@ export function reservedNames(): Map<string, string> {
     out.set(MIGRATION_CRONJOBS[d.db], `the ${d.db} database's migration CronJob`);
   }
   for (const a of ADDON_CATALOG) out.set(a.name, `the chart's ${a.title} add-on`);
+  // Objects and components of the chart that are no workload: pgAdmin's servers ConfigMap, and the helm
+  // test pod with its component (a Service of an add-on named so would select that pod).
+  out.set('pgadmin-servers', "pgAdmin's servers ConfigMap");
+  out.set('taskflow-test', "the chart's helm test pod");
+  out.set('helm-test', "the helm test pod's component");
   out.set('list', "the addon command's list");
   out.set('new', "the addon command's new");
   return out;

@@ -31,6 +31,25 @@ test('NOTES.txt names the add-ons when on, and the https URLs with an ingress', 
   const addons = await notes({ pgadmin: { enabled: true }, mailpit: { enabled: true } });
   expect(addons).toContain('kubectl -n team-a port-forward svc/pgadmin 5050:80');
   expect(addons).toContain('kubectl -n team-a port-forward svc/mailpit 8025:8025');
+  // Any add-on that is on, from its definition: title, description, its forwarded ports.
+  const data = await notes({
+    addons: {
+      whoami: {
+        enabled: true,
+        title: 'Whoami',
+        description: 'Echoes each request.',
+        image: 'traefik/whoami:v1.10.1',
+        ports: [
+          { name: 'http', port: 8080, forward: 8090 },
+          { name: 'metrics', port: 9090 },
+        ],
+      },
+    },
+  });
+  expect(data).toContain(
+    '  Whoami: Echoes each request.\n  kubectl -n team-a port-forward svc/whoami 8090:8080',
+  );
+  expect(data).not.toContain('9090');
   expect(addons).not.toContain('e-mail verification is off');
   const prod = await notes({}, ['values-prod.yaml']);
   expect(prod).toContain('https://taskflow.example.com');

@@ -16,6 +16,7 @@ import {
   renderLogin,
   starterDefinition,
   ADDON_SCHEMA_PATH,
+  reservedNames,
 } from '../../lib/addon-defs.ts';
 
 let dir: string;
@@ -113,6 +114,22 @@ describe('built-in definitions', () => {
     expect(addonFolders({ cwd: '/w' })).toEqual([BUILTIN_ADDONS_DIR, '/w/addons']);
     expect(addonFolders({ cwd: '/w', addonsDir: 'mine' })).toEqual([BUILTIN_ADDONS_DIR, '/w/mine']);
     expect(addonFolders({ cwd: '/w', addonsDir: '/elsewhere' })).toEqual([BUILTIN_ADDONS_DIR, '/elsewhere']);
+  });
+});
+
+describe('reserved names', () => {
+  it("hold every name the chart's values schema refuses for an add-on", () => {
+    const schema = JSON.parse(
+      readFileSync(path.join(BUILTIN_ADDONS_DIR, '..', 'values.schema.json'), 'utf8'),
+    ) as {
+      definitions: { addonName: { not: { enum: string[] } } };
+    };
+    const reserved = reservedNames();
+    for (const name of schema.definitions.addonName.not.enum) expect(reserved.has(name), name).toBe(true);
+    const r = load({ 'helm-test.yaml': BASE.replace('9001', '9011') });
+    expect(r.lines).toEqual([
+      "addons/helm-test.yaml:1:1: name helm-test is taken by the helm test pod's component",
+    ]);
   });
 });
 
