@@ -187,12 +187,6 @@ export function definitionInfo(def: AddonDefinition): AddonInfo {
   };
 }
 
-const DEFAULT_RESOURCES = {
-  requests: { cpu: '10m', memory: '32Mi' },
-  limits: { cpu: '200m', memory: '256Mi' },
-};
-const DEFAULT_SECURITY = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, readOnlyRootFilesystem: true };
-
 /** Where a fact's value depends on the release rather than the chart's fixed names. */
 export interface FactPlace {
   release?: string;

@@ -1,7 +1,10 @@
 import { revisionOf } from '../helm.ts';
 import { type CommandContext, str } from '../cli.ts';
 import { CHART_PATH, type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
-import { ExitCode, UsageError } from '../errors.ts';
+import { ExitCode, OperationError, UsageError } from '../errors.ts';
+import path from 'node:path';
+import { BACKUP_DIR, backupPath, backupThrough } from '../backups.ts';
+import { execArgs } from '../kubectl.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { findAddonDefinitions, namedDefinitionError, shownPath } from '../addon-defs.ts';
 import { loadCommandSettings, printSettingsWarnings } from '../context.ts';
@@ -144,43 +147,122 @@ function resultDoc(req: AddonRequest, action: string, revision: number | null): 
 
 async function removeAddon(req: AddonRequest): Promise<number> {
   const { ctx, session, opts, addon, release, namespace, values } = req;
-  if (!isEnabled(addon, values)) {
+  const claims = opts.deleteData ? (addon.claims ?? []) : [];
+  if (opts.deleteData && claims.length === 0) {
+    throw new UsageError(`${addon.title} keeps no volume claim: --delete-data has nothing to delete`, {
+      hint: npmRun('addon', addon.name, '--remove'),
+    });
+  }
+  const on = isEnabled(addon, values);
+  if (!on && claims.length === 0) {
     if (opts.json) printJson(resultDoc(req, 'already-off', null), ctx.stdout);
     else ctx.log.info(`${addon.title} is not on in release "${release}": nothing to do`);
     return ExitCode.Ok;
   }
+  if (!on && opts.backup) {
+    // Its volumes are read through its pod: off, there is none.
+    throw new OperationError(`${addon.title} is off: its volume claims cannot be backed up through it`, {
+      hint: `turn it on to back them up (${npmRun('addon', addon.name, '--no-forward', '-n', namespace)}), or delete them without a backup: add --no-backup`,
+    });
+  }
+  const loses =
+    claims.length > 0
+      ? `volume claim ${claims.join(', ')} ${opts.backup ? 'is backed up into backups/, then deleted' : 'is deleted without a backup: its data is lost'}`
+      : addon.removeNote;
   await assertSessionMayWrite(
     ctx,
     session,
     { yes: opts.yes },
-    addon.losesData ? { what: `turning ${addon.title} off (${addon.removeNote})` } : undefined,
+    addon.losesData || claims.length > 0 ? { what: `turning ${addon.title} off (${loses})` } : undefined,
   );
+  const question = on
+    ? `Turn ${addon.title} off in release "${release}" (${loses})?`
+    : `Delete ${addon.title}'s volume claim ${claims.join(', ')} (no backup: its data is lost)?`;
   await confirm(
     { yes: opts.yes, stdin: ctx.stdin, prompt: process.stderr },
-    `Turn ${addon.title} off in release "${release}" (${addon.removeNote})?`,
-    `turning ${addon.title} off`,
-    npmRun('addon', addon.name, '--remove', '--yes', '-n', namespace),
+    question,
+    on ? `turning ${addon.title} off` : `deleting ${addon.title}'s volume claims`,
+    npmRun(
+      'addon',
+      addon.name,
+      '--remove',
+      ...(opts.deleteData ? ['--delete-data'] : []),
+      '--yes',
+      '-n',
+      namespace,
+    ),
   );
-  await stopBackground(namespace, { only: addonTargets(addon) });
-  ctx.log.step(`turning ${addon.title} off in release "${release}"`);
-  const revision = await upgrade(session, switchValues(addon, false, session), opts.timeoutMs);
-  await waitForRollouts(session.kubectl, addon.alsoRolls, {
-    timeoutMs: opts.timeoutMs,
-    signal: ctx.signal,
-    namespace,
-  });
-  if (opts.json) printJson(resultDoc(req, 'removed', revision), ctx.stdout);
-  else {
-    ctx.log.success(
-      `${addon.title} is off in release "${release}"${revision ? ` (revision ${revision})` : ''}`,
+  const backups = claims.length > 0 && opts.backup ? await backupVolumes(req) : [];
+  let revision: number | null = null;
+  if (on) {
+    await stopBackground(namespace, { only: addonTargets(addon) });
+    ctx.log.step(`turning ${addon.title} off in release "${release}"`);
+    revision = await upgrade(session, switchValues(addon, false, session), opts.timeoutMs);
+    await waitForRollouts(session.kubectl, addon.alsoRolls, {
+      timeoutMs: opts.timeoutMs,
+      signal: ctx.signal,
+      namespace,
+    });
+  }
+  if (claims.length > 0) {
+    ctx.log.step(`deleting volume claim ${claims.join(', ')}`);
+    await session.kubectl.ok(
+      ['delete', 'pvc', ...claims, '--ignore-not-found', '--wait=false'],
+      `delete the volume claims of ${addon.title}`,
     );
+  }
+  if (opts.json)
+    printJson(
+      {
+        ...resultDoc(req, on ? 'removed' : 'data-deleted', revision),
+        ...(opts.deleteData && { deleted: claims, backups }),
+      },
+      ctx.stdout,
+    );
+  else {
+    if (on)
+      ctx.log.success(
+        `${addon.title} is off in release "${release}"${revision ? ` (revision ${revision})` : ''}`,
+      );
     if (addon.offNote) ctx.log.info(addon.offNote);
-    if (addon.claims)
+    for (const f of backups) ctx.log.info(`backup: ${shownPath(f)}`);
+    if (claims.length > 0) ctx.log.success(`deleted volume claim ${claims.join(', ')}`);
+    else if (addon.claims)
       ctx.log.info(
-        `kept volume claim ${addon.claims.join(', ')}: turned on again, ${addon.title} finds its data there`,
+        `kept volume claim ${addon.claims.join(', ')}: turned on again, ${addon.title} finds its data there (delete it with ${npmRun('addon', addon.name, '--remove', '--delete-data')})`,
       );
   }
   return ExitCode.Ok;
+}
+
+/**
+ * Backs up each persistent volume of a definition add-on that is on: `tar` of its folder, run in the
+ * add-on's container, streamed to backups/<release>-addon-<name>-<volume>-<time>.tar (mode 0600).
+ */
+async function backupVolumes(req: AddonRequest): Promise<string[]> {
+  const { ctx, session, addon, release } = req;
+  const now = new Date();
+  const files: string[] = [];
+  for (const v of (addon.definition?.volumes ?? []).filter((x) => x.persistent)) {
+    const file = backupPath(
+      path.resolve(BACKUP_DIR),
+      `${release}-addon-${addon.name}-${v.name}`,
+      now,
+      '.tar',
+    );
+    ctx.log.progress(`backing up volume ${v.name} (${v.path}) of ${addon.title}`);
+    files.push(
+      await backupThrough(
+        session.kubectl,
+        execArgs(`deploy/${addon.deployment}`, addon.name, ['tar', '-C', v.path, '-cf', '-', '.'], false),
+        file,
+        `backup of ${addon.title}'s volume ${v.name}`,
+        'the image may have no tar: delete without a backup with --no-backup (the data is then lost), or copy it yourself first (kubectl cp)',
+      ),
+    );
+    ctx.log.done();
+  }
+  return files;
 }
 
 async function enableAddon(req: AddonRequest): Promise<number> {

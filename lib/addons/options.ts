@@ -11,6 +11,9 @@ import { closest } from '../did-you-mean.ts';
 export interface AddonOptions {
   addon: Addon;
   remove: boolean;
+  /** With remove: also delete the add-on's volume claims (`--delete-data`), backed up first unless `backup` is false. */
+  deleteData: boolean;
+  backup: boolean;
   /** none: enable and exit; foreground: forward until Ctrl+C; background: a detached forward. */
   forward: 'none' | 'foreground' | 'background';
   showPasswords: boolean;
@@ -23,6 +26,14 @@ export interface AddonOptions {
 
 const ADDON_OPTIONS: CommandSpec['options'] = {
   remove: { type: 'boolean', description: 'turn the add-on off (asks first; --yes without a terminal)' },
+  'delete-data': {
+    type: 'boolean',
+    description: "with --remove: also delete the add-on's volume claims, each backed up first into backups/",
+  },
+  'no-backup': {
+    type: 'boolean',
+    description: 'with --delete-data: delete without a backup (the data is lost)',
+  },
   'no-forward': { type: 'boolean', description: 'turn it on and exit, without a port-forward' },
   detach: {
     type: 'boolean',
@@ -77,6 +88,7 @@ export const ADDON_SPEC: CommandSpec = {
     'npm run addon -- pgadmin',
     'npm run addon -- mailpit --detach',
     'npm run addon -- mailpit --remove --yes',
+    'npm run addon -- whoami --remove --delete-data',
     'npm run addon -- pgadmin --no-forward --json',
     'npm run addon -- adminer --show-passwords',
     'npm run addon -- whoami --addons-dir ../team-addons --detach',
@@ -153,6 +165,16 @@ export function parseAddonOptions(
     });
   }
   const remove = flag(v, 'remove');
+  if (flag(v, 'delete-data') && !remove) {
+    throw new UsageError('--delete-data goes with --remove', {
+      hint: npmRun('addon', addon.name, '--remove', '--delete-data'),
+    });
+  }
+  if (flag(v, 'no-backup') && !flag(v, 'delete-data')) {
+    throw new UsageError('--no-backup only makes sense with --delete-data', {
+      hint: 'add --remove --delete-data, or drop --no-backup',
+    });
+  }
   for (const o of ['no-forward', 'detach', 'show-passwords', 'port']) {
     if (remove && v[o] !== undefined) {
       throw new UsageError(`--${o} does not go with --remove`, {
@@ -163,6 +185,8 @@ export function parseAddonOptions(
   return {
     addon,
     remove,
+    deleteData: flag(v, 'delete-data'),
+    backup: !flag(v, 'no-backup'),
     forward: flag(v, 'no-forward') ? 'none' : flag(v, 'detach') ? 'background' : 'foreground',
     showPasswords: flag(v, 'show-passwords'),
     ...(port !== undefined && { port }),

@@ -1,6 +1,4 @@
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { backupPath, backupThrough } from '../backups.ts';
 import { DATABASES, type DbInfo, releaseSelector } from '../components.ts';
 import { isDbPodRunning } from '../drift.ts';
 import { confirm } from '../confirm.ts';
@@ -8,7 +6,6 @@ import { OperationError } from '../errors.ts';
 import type { Helm } from '../helm.ts';
 import { type Kubectl, execArgs } from '../kubectl.ts';
 import type { Pod } from '../pod-status.ts';
-import { redact } from '../redact.ts';
 import { abortableSleep } from '../time.ts';
 import { npmRun } from '../suggest.ts';
 
@@ -37,11 +34,7 @@ export async function confirmFresh(opts: {
 
 /** `backups/<release>-<db>-<timestamp>.sql` (the timestamp without colons, safe on every filesystem). */
 export function backupFile(dir: string, release: string, db: string, now: Date): string {
-  const stamp = now
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/:/g, '-');
-  return path.join(dir, `${release}-${db}-${stamp}.sql`);
+  return backupPath(dir, `${release}-${db}`, now, '.sql');
 }
 
 /** argv (after `kubectl exec POD -c postgres --`) of a database dump over the pod's trusted local socket. */
@@ -70,28 +63,13 @@ export async function backupDatabase(
       hint: `start it (npm run deploy) and retry, or skip the backup with --no-backup (its data is then lost)`,
     });
   }
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const child = kubectl.start(dumpArgs(db));
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  try {
-    await pipeline(child.stdout, createWriteStream(file, { mode: 0o600, flags: 'wx' }));
-  } catch (err) {
-    await child.stop();
-    rmSync(file, { force: true });
-    throw new OperationError(`backup of the ${db.db} database failed: ${(err as Error).message}`);
-  }
-  const code = await child.exited;
-  if (code !== 0) {
-    rmSync(file, { force: true });
-    throw new OperationError(
-      `backup of the ${db.db} database failed: ${redact(stderr.trim().split('\n')[0] ?? `exit ${code}`)}`,
-      {
-        hint: 'fix the database (npm run doctor) and retry, or skip the backup with --no-backup',
-      },
-    );
-  }
-  return file;
+  return backupThrough(
+    kubectl,
+    dumpArgs(db),
+    file,
+    `backup of the ${db.db} database`,
+    'fix the database (npm run doctor) and retry, or skip the backup with --no-backup',
+  );
 }
 
 /** Backs up both databases, one after the other; returns the files written. */

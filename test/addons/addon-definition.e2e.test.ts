@@ -1,7 +1,7 @@
 // A user's own add-on, as a user adds one: a YAML file in addons/ and the commands, no TypeScript. On the
 // simulated cluster: turned on (forwarded in the background), found by port-forward, updated after an
 // edit, listed, and removed with its volume claim kept.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
@@ -178,6 +178,19 @@ describe('a user-defined add-on on the simulated cluster', () => {
     expect(unknown.stdout).toContain('✗ unknown add-on "whoamii" (did you mean whoami?)');
   });
 
+  it('--remove --delete-data backs the volume up first: when that fails, nothing is changed (exit 1)', async () => {
+    // The simulated pods have no tar: the backup fails, as on a real image without one.
+    const r = await run('addon', ['whoami', '--remove', '--delete-data', '--yes'], se);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain("✗ backup of Whoami's volume data failed: ");
+    expect(r.stdout).toContain('--no-backup');
+    expect(await k('get', 'deployment', 'whoami', '-o', 'name')).toBe('deployment.apps/whoami');
+    expect(await k('get', 'pvc', 'whoami-data', '-o', 'name')).toBe('persistentvolumeclaim/whoami-data');
+    expect(existsSync(path.join(se.cwd, 'backups')) ? readdirSync(path.join(se.cwd, 'backups')) : []).toEqual(
+      [],
+    );
+  });
+
   it('--remove --yes: off, its forward gone, its volume claim kept (and said so)', async () => {
     const r = await run('addon', ['whoami', '--remove', '--yes'], se);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -187,5 +200,24 @@ describe('a user-defined add-on on the simulated cluster', () => {
     expect(await k('get', 'pvc', 'whoami-data', '-o', 'name')).toBe('persistentvolumeclaim/whoami-data');
     const again = await run('addon', ['whoami', '--remove', '--yes', '--json'], se);
     expect(json<AddonDoc>(again.stdout)).toMatchObject({ action: 'already-off' });
+  });
+
+  it('off, its kept claim is deleted only with --delete-data --no-backup (no pod to back it up through)', async () => {
+    const refused = await run('addon', ['whoami', '--remove', '--delete-data', '--yes'], se);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('✗ Whoami is off: its volume claims cannot be backed up through it');
+    const deleted = await run(
+      'addon',
+      ['whoami', '--remove', '--delete-data', '--no-backup', '--yes', '--json'],
+      se,
+    );
+    expect(deleted.code, deleted.stdout + deleted.stderr).toBe(0);
+    expect(json<AddonDoc & { deleted: string[] }>(deleted.stdout)).toMatchObject({
+      action: 'data-deleted',
+      deleted: ['whoami-data'],
+    });
+    await expect
+      .poll(() => k('get', 'pvc', 'whoami-data', '--ignore-not-found', '-o', 'name'), { timeout: 30_000 })
+      .toBe('');
   });
 });
