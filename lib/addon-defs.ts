@@ -17,7 +17,7 @@ import { MIGRATION_CRONJOBS } from './jobs.ts';
 import { closest } from './did-you-mean.ts';
 import { UsageError } from './errors.ts';
 import { npmRun } from './suggest.ts';
-import { atPath, deepMerge } from './values.ts';
+import { atPath, deepMerge, getPath } from './values.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The schema every definition is checked against. */
@@ -152,6 +152,14 @@ export function addonFolders(opts: { cwd: string; addonsDir?: string }): string[
 }
 
 /**
+ * One of the chart's own add-ons (pgadmin, mailpit): a built-in definition switched by its own values
+ * section (`<name>.enabled`) rather than `addons.<name>`; lib/addon-catalog.ts describes it to the commands.
+ */
+export function isChartAddon(def: Pick<AddonDefinition, 'name' | 'builtin'>): boolean {
+  return def.builtin && CHART_ADDON_NAMES.includes(def.name);
+}
+
+/**
  * Every definition a command can use: the built-ins, then the user's folder as userAddonsDir resolves it
  * (returned as `dir`), loaded once.
  */
@@ -191,9 +199,15 @@ export function definitionInfo(def: AddonDefinition): AddonInfo {
 export interface FactPlace {
   release?: string;
   namespace?: string;
+  /** The release's computed values: a database's host, port, name and user as the chart has them. */
+  values?: Record<string, unknown>;
 }
 
-/** A fact's literal value (lib/components.ts names; release and namespace from `place`). */
+/**
+ * A fact's literal value, as the chart resolves it for the container (templates/_addons.tpl): the
+ * service URLs of lib/components.ts, a database as the release's values set it (an external host
+ * included), else the chart's defaults; release and namespace from `place`.
+ */
 export function factValue(fact: FactName, place: FactPlace = {}): string | undefined {
   const url = (a: (typeof APPS)[number], p = '') => `http://${a.name}:${a.port}${p}`;
   switch (fact) {
@@ -212,6 +226,8 @@ export function factValue(fact: FactName, place: FactPlace = {}): string | undef
   }
   const [db, , field] = fact.split('.') as [DbName, 'database', 'host' | 'port' | 'name' | 'user'];
   const info = DATABASES[db];
+  const given = getPath(place.values ?? {}, `${info.valuesKey}.${field}`);
+  if ((typeof given === 'string' && given !== '') || typeof given === 'number') return String(given);
   return { host: info.statefulSet, port: '5432', name: info.database, user: info.user }[field];
 }
 
@@ -237,7 +253,10 @@ export function addonSwitches(
     const chart = ADDON_CATALOG.find((a) => a.name === name);
     const def = defs.find((d) => d.name === name);
     if (!chart && !def) {
-      const valid = [...ADDON_CATALOG.map((a) => a.name), ...defs.map((d) => d.name)];
+      const valid = [
+        ...ADDON_CATALOG.map((a) => a.name),
+        ...defs.filter((d) => !isChartAddon(d)).map((d) => d.name),
+      ];
       const near = closest(name, valid);
       throw new UsageError(`--addon: unknown add-on "${name}"${near ? ` (did you mean ${near}?)` : ''}`, {
         hint: `valid add-ons: ${valid.join(', ')}; see them all: ${npmRun('addon', 'list')}`,
@@ -272,7 +291,7 @@ export function namedDefinitionError(
 export function definitionValuesByName(
   defs: readonly AddonDefinition[],
 ): Record<string, Record<string, unknown>> {
-  return Object.fromEntries(defs.map((d) => [d.name, definitionValues(d)]));
+  return Object.fromEntries(defs.filter((d) => !isChartAddon(d)).map((d) => [d.name, definitionValues(d)]));
 }
 
 /** One line of a rendered login note; `secret` lines hold a revealed value (print them on purpose). */
@@ -333,10 +352,11 @@ function parsePlaceholder(body: string): Placeholder | undefined {
 }
 
 /** Local ports the platform already forwards (APPS, then the chart's add-ons), with whose they are. */
-export function platformLocalPorts(): Map<number, string> {
+export function platformLocalPorts(except?: string): Map<number, string> {
   const out = new Map<number, string>();
   for (const a of APPS) out.set(a.localPort, `${a.name}'s local port`);
-  for (const a of ADDON_CATALOG) for (const p of a.ports) out.set(p.local, `${a.title}'s local port`);
+  for (const a of ADDON_CATALOG.filter((x) => x.name !== except))
+    for (const p of a.ports) out.set(p.local, `${a.title}'s local port`);
   return out;
 }
 
@@ -410,7 +430,7 @@ function schemaValidator(): ValidateFunction {
 function ruleFindings(def: AddonDefinition, explicitName: boolean): Found[] {
   const out: Found[] = [];
   const nameAt: Seg[] = explicitName ? ['name'] : [];
-  const reserved = reservedNames().get(def.name);
+  const reserved = isChartAddon(def) ? undefined : reservedNames().get(def.name);
   if (reserved)
     out.push({
       at: nameAt,
@@ -431,7 +451,7 @@ function ruleFindings(def: AddonDefinition, explicitName: boolean): Found[] {
       hint: `pin a version: ${repo}:<version> (or a digest, ${repo}@sha256:...)`,
     });
   const portNames = new Set<string>();
-  const platform = platformLocalPorts();
+  const platform = platformLocalPorts(isChartAddon(def) ? def.name : undefined);
   const forwards = new Map<number, string>();
   for (const [i, p] of def.ports.entries()) {
     if (portNames.has(p.name))
@@ -634,11 +654,8 @@ export function loadAddonDefinitions(
     const dir = path.resolve(folder);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
     const builtin = dir === BUILTIN_ADDONS_DIR;
-    // The chart's own add-ons (pgadmin, mailpit) are built-in definitions switched by their own values
-    // section: lib/addon-catalog.ts reads them.
     const files = readdirSync(dir)
       .filter((f) => /\.ya?ml$/.test(f))
-      .filter((f) => !(builtin && CHART_ADDON_NAMES.includes(f.replace(/\.ya?ml$/, ''))))
       .sort();
     for (const f of files) {
       const file = path.join(dir, f);

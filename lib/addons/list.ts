@@ -6,6 +6,7 @@ import {
   type DefinitionProblem,
   addonFolders,
   formatProblem,
+  isChartAddon,
   loadAddonDefinitions,
   shownPath,
   userAddonsDir,
@@ -48,13 +49,15 @@ export function addonRows(
       on: on(a.valuesKey),
       ports: a.ports.map((p) => ({ name: p.name, local: p.local })),
     })),
-    ...defs.map((d) => ({
-      name: d.name,
-      title: d.title,
-      source: d.builtin ? 'built-in' : shownPath(d.file, cwd),
-      on: on(`addons.${d.name}`),
-      ports: d.ports.flatMap((p) => (p.forward === undefined ? [] : [{ name: p.name, local: p.forward }])),
-    })),
+    ...defs
+      .filter((d) => !isChartAddon(d))
+      .map((d) => ({
+        name: d.name,
+        title: d.title,
+        source: d.builtin ? 'built-in' : shownPath(d.file, cwd),
+        on: on(`addons.${d.name}`),
+        ports: d.ports.flatMap((p) => (p.forward === undefined ? [] : [{ name: p.name, local: p.forward }])),
+      })),
   ];
 }
 

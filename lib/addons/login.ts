@@ -134,6 +134,7 @@ export async function definitionLogin(def: AddonDefinition, input: LoginInput): 
   const lines = await renderLogin(def, {
     release: target.release,
     namespace: target.namespace,
+    values: input.values,
     urls: input.urls,
     showPasswords: input.showPasswords,
     secret: async (name, key) => (await kubectl.secretValue(name, key))?.reveal(),

@@ -4,7 +4,7 @@ import { parsePort } from '../env.ts';
 import { UsageError } from '../errors.ts';
 import { ADDON_NAMES, type Addon, definitionAddon, findAddon } from './registry.ts';
 import { parseDuration } from '../time.ts';
-import { ADDONS_DIR_KEY, type AddonDefinition } from '../addon-defs.ts';
+import { ADDONS_DIR_KEY, type AddonDefinition, isChartAddon } from '../addon-defs.ts';
 import { closest } from '../did-you-mean.ts';
 
 /** What one `npm run addon` run is asked to do. */
@@ -134,11 +134,12 @@ export function parseAddonOptions(
   name: string | undefined,
   defs: readonly AddonDefinition[] = [],
 ): AddonOptions {
-  const names = [...ADDON_NAMES, ...defs.map((d) => d.name)];
+  const data = defs.filter((d) => !isChartAddon(d));
+  const names = [...ADDON_NAMES, ...data.map((d) => d.name)];
   if (name === undefined) {
     throw new UsageError('which add-on? name one', { hint: npmRun('addon', `<${names.join('|')}>`) });
   }
-  const def = defs.find((d) => d.name === name);
+  const def = data.find((d) => d.name === name);
   const addon = findAddon(name) ?? (def && definitionAddon(def));
   if (!addon) {
     const near = closest(name, names);

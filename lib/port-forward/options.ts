@@ -10,13 +10,13 @@ export const PORT_FORWARD_OPTIONS: Record<string, OptionSpec> = {
     multiple: true,
     arg: 'NAME=PORT,...',
     description:
-      'local ports, e.g. web=3100,sso=3101 (defaults: web 3000, sso 3001, api 8000, mcp 8001, pgadmin 5050, mailpit 8025)',
+      "local ports, e.g. web=3100,sso=3101 (defaults: web 3000, sso 3001, api 8000, mcp 8001, pgadmin 5050, mailpit 8025, an add-on's forward)",
   },
   only: {
     type: 'string',
     multiple: true,
     arg: 'NAMES',
-    description: `forward only these (comma list of ${TARGET_NAMES.join(', ')})`,
+    description: `forward only these (comma list of ${TARGET_NAMES.join(', ')}, or an add-on that is on)`,
   },
   'auto-ports': {
     type: 'boolean',
@@ -39,6 +39,7 @@ export const PORT_FORWARD_SPEC: CommandSpec = {
     'npm run port-forward -- --detach && npm run port-forward -- --stop',
   ],
   notes: [
+    'Forwards the four apps and every add-on that is on (npm run addon -- list), each on its local port.',
     'Every local port is checked first: a taken port names the process holding it (or, with --auto-ports, moves).',
     'Restarts back off from 250 ms to 10 s and start over after a healthy minute. Ctrl+C stops every forward.',
   ],

@@ -35,9 +35,17 @@ function refsOf(def: AddonDefinition): Ref[] {
     if ('configMap' in e)
       out.push({ at: ['env', i, 'configMap'], what: `env ${e.name}`, kind: 'ConfigMap', ref: e.configMap });
   }
-  for (const [i, f] of (def.files ?? []).entries())
+  for (const [i, f] of (def.files ?? []).entries()) {
     if ('secret' in f)
       out.push({ at: ['files', i, 'secret'], what: `file ${f.path}`, kind: 'Secret', ref: f.secret });
+    if ('configMap' in f)
+      out.push({
+        at: ['files', i, 'configMap'],
+        what: `file ${f.path}`,
+        kind: 'ConfigMap',
+        ref: f.configMap,
+      });
+  }
   return out;
 }
 
@@ -115,6 +123,7 @@ function renderFindings(
   objects: readonly KubeObject[] | undefined,
   line: (p: DefinitionProblem) => string,
   positionOf: (def: AddonDefinition, segs: Seg[]) => { line: number; column: number },
+  chartOwn: ReadonlySet<AddonDefinition> = new Set(),
 ): CheckOutcome[] {
   const out: CheckOutcome[] = [];
   const keys = objects ? renderedKeys(objects) : new Map<string, string[]>();
@@ -122,7 +131,8 @@ function renderFindings(
   const ns = ctx.target.namespace;
   for (const def of defs) {
     const at = (segs: Seg[], message: string) => line({ file: def.file, ...positionOf(def, segs), message });
-    for (const r of objects ? refsOf(def) : []) {
+    // The chart's own add-ons refer to what their hooks render when they are on (pgAdmin's Secret).
+    for (const r of objects && !chartOwn.has(def) ? refsOf(def) : []) {
       const { name, key } = r.ref;
       const have = keys.get(`${r.kind}/${name}`);
       if (have?.includes(key)) continue;
@@ -179,7 +189,7 @@ const addonDefinitions: Check<PreflightContext> = {
   title: 'Add-on definitions',
   run: async (ctx) => {
     // Loaded here, not at start-up: the schema compiles while helm renders (validate's one render).
-    const { ADDONS_DIR_KEY, addonFolders, formatProblem, loadAddonDefinitions, userAddonsDir } =
+    const { ADDONS_DIR_KEY, addonFolders, formatProblem, isChartAddon, loadAddonDefinitions, userAddonsDir } =
       await import('../addon-defs.ts');
     const { cwd } = ctx.opts;
     const userDir = userAddonsDir({ cwd, env: ctx.opts.env, envFile: ctx.env.file });
@@ -195,7 +205,10 @@ const addonDefinitions: Check<PreflightContext> = {
           `create the folder or correct ${ADDONS_DIR_KEY} (environment or env file)`,
         ),
       );
-    out.push(...renderFindings(defs, ctx, render?.ok ? render.objects : undefined, line, positionOf));
+    const chartOwn = new Set(defs.filter(isChartAddon));
+    out.push(
+      ...renderFindings(defs, ctx, render?.ok ? render.objects : undefined, line, positionOf, chartOwn),
+    );
     const names = defs.map((d) => d.name).join(', ');
     const valid = `${defs.length} definition${defs.length === 1 ? '' : 's'} (${names}) ${defs.length === 1 ? 'is' : 'are'} valid`;
     const unchecked = render?.ok

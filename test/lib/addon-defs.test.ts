@@ -17,6 +17,7 @@ import {
   starterDefinition,
   ADDON_SCHEMA_PATH,
   reservedNames,
+  isChartAddon,
 } from '../../lib/addon-defs.ts';
 
 let dir: string;
@@ -58,11 +59,13 @@ ports:
 `;
 
 describe('built-in definitions', () => {
-  it('adminer and swagger-ui load clean, the schema included (which run time skips for them)', () => {
+  it('every built-in loads clean, the schema included (which run time skips for them)', () => {
     const r = loadAddonDefinitions([BUILTIN_ADDONS_DIR], { schemaForBuiltins: true });
     expect(r.problems.map((p) => formatProblem(p))).toEqual([]);
     expect(r.defs.map((d) => [d.name, d.builtin])).toEqual([
       ['adminer', true],
+      ['mailpit', true],
+      ['pgadmin', true],
       ['swagger-ui', true],
     ]);
   });
@@ -107,7 +110,9 @@ describe('built-in definitions', () => {
       expect(data.image, name).toBe(`${image.repository}:${image.tag}`);
     }
     // The loader leaves them to lib/addon-catalog.ts.
-    expect(loadAddonDefinitions([BUILTIN_ADDONS_DIR]).defs.map((d) => d.name)).not.toContain('pgadmin');
+    // The loader reads them as well (validate checks them), marked as the chart's own.
+    const loaded = loadAddonDefinitions([BUILTIN_ADDONS_DIR]).defs;
+    expect(loaded.filter(isChartAddon).map((d) => d.name)).toEqual(['mailpit', 'pgadmin']);
   });
 
   it('the folders: built-ins, then --addons-dir or <cwd>/addons', () => {
@@ -235,7 +240,7 @@ describe('problems name the file, line and column', () => {
   ])('%s', (_what, text, expected) => {
     const r = load({ 'tool.yaml': text });
     expect(r.lines).toEqual([`addons/${expected}`]);
-    expect(r.defs.map((d) => d.name)).toEqual(['adminer', 'swagger-ui']);
+    expect(r.defs.map((d) => d.name)).toEqual(['adminer', 'mailpit', 'pgadmin', 'swagger-ui']);
   });
 
   it('every problem carries a hint', () => {
@@ -272,7 +277,7 @@ describe('problems name the file, line and column', () => {
     expect(r.lines).toEqual([
       `addons/b.yaml:1:7: name tool is already defined by ${path.join(dir, 'addons', 'a.yaml')}`,
     ]);
-    expect(r.defs.map((d) => d.name)).toEqual(['adminer', 'swagger-ui', 'tool']);
+    expect(r.defs.map((d) => d.name)).toEqual(['adminer', 'mailpit', 'pgadmin', 'swagger-ui', 'tool']);
   });
 
   it("a forward port of another add-on's", () => {
@@ -411,6 +416,16 @@ describe('renderLogin', () => {
       '    password (Secret api-postgres not found)',
     ]);
     expect(lines[0]?.text).toBe('Adminer: (not forwarded) (System: PostgreSQL)');
+  });
+
+  it("takes a database's facts from the release's values, as the chart does for the container", async () => {
+    const lines = await renderLogin(adminer(), {
+      urls: {},
+      secret: async () => undefined,
+      showPasswords: false,
+      values: { api: { database: { host: 'db.example.com', port: 6543, name: 'tasks', user: '' } } },
+    });
+    expect(lines[3]?.text).toBe('  API database: server db.example.com, user taskflow_user, database tasks');
   });
 });
 

@@ -146,6 +146,14 @@ describe('addons.definitions', () => {
     );
   });
 
+  it('a file from a ConfigMap key the chart does not render fails too', async () => {
+    const r = await run({
+      'addons/tool.yaml': def('files:\n  - { path: /x, configMap: { name: sso-platform, key: NOPE } }'),
+    });
+    expect(r.status).toBe('fail');
+    expect(r.detail).toMatch(/^addons\/tool\.yaml:9:\d+: file \/x: ConfigMap sso-platform has no key NOPE/);
+  });
+
   it('a Secret of the chart not rendered with these settings fails (pgAdmin off)', async () => {
     const r = await run({
       'addons/tool.yaml': def('files:\n  - { path: /x, secret: { name: pgadmin, key: password } }'),
