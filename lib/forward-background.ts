@@ -92,6 +92,18 @@ export function readState(file: string): DetachedState | undefined {
   }
 }
 
+/**
+ * The forwards the namespace's detached port-forwards serve now (every live run, the whole set and any
+ * subset), from their state files; none when there is no such run.
+ */
+export function detachedForwards(namespace: string, cwd = process.cwd()): ForwardStatus[] {
+  return pidFilesOf(stateDir(cwd), namespace).flatMap((pidFile) => {
+    const pid = readPidFile(pidFile);
+    if (pid === undefined || !isAlive(pid) || !isDetachedForward(pid)) return [];
+    return readState(stateFileOf(pidFile))?.forwards ?? [];
+  });
+}
+
 /** Removes a detached run's files (pid, state); the log stays for reading. */
 export function removeRunFiles(paths: Pick<DetachPaths, 'pidFile' | 'stateFile'>): void {
   for (const f of [paths.pidFile, paths.stateFile]) if (existsSync(f)) rmSync(f, { force: true });

@@ -18,6 +18,8 @@ import { Helm, type HelmTarget } from '../helm.ts';
 import { printJson } from '../log.ts';
 import { detectTool } from '../tools.ts';
 import { getPath } from '../values.ts';
+import { detachedForwards } from '../forward-background.ts';
+import type { ForwardStatus } from '../forward-supervisor.ts';
 
 /** One row of `addon list`: an add-on, where it comes from, whether it is on, its local ports. */
 export interface AddonRow {
@@ -27,7 +29,8 @@ export interface AddonRow {
   source: string;
   /** On in the release; null when the release's values could not be read. */
   on: boolean | null;
-  ports: { name: string; local: number }[];
+  /** Each forwarded port: its default local port, and its URL while a detached port-forward serves it. */
+  ports: { name: string; local: number; url?: string }[];
 }
 
 /** The release's values, or why they cannot be read (no helm, no cluster, no release). */
@@ -38,7 +41,11 @@ export function addonRows(
   defs: readonly AddonDefinition[],
   release: ReleaseValues,
   cwd: string = process.cwd(),
+  forwards: readonly Pick<ForwardStatus, 'service' | 'remotePort' | 'url' | 'state'>[] = [],
 ): AddonRow[] {
+  // A port is forwarded when a live detached run serves its Service port (ready, or reconnecting).
+  const urlOf = (service: string, remote: number): string | undefined =>
+    forwards.find((f) => f.service === service && f.remotePort === remote && f.state !== 'failed')?.url;
   const on = (key: string): boolean | null =>
     'values' in release ? getPath(release.values, `${key}.enabled`) === true : null;
   return [
@@ -47,7 +54,7 @@ export function addonRows(
       title: a.title,
       source: 'built-in',
       on: on(a.valuesKey),
-      ports: a.ports.map((p) => ({ name: p.name, local: p.local })),
+      ports: a.ports.map((p) => withUrl({ name: p.name, local: p.local }, urlOf(a.service, p.remote))),
     })),
     ...defs
       .filter((d) => !isChartAddon(d))
@@ -56,9 +63,17 @@ export function addonRows(
         title: d.title,
         source: d.builtin ? 'built-in' : shownPath(d.file, cwd),
         on: on(`addons.${d.name}`),
-        ports: d.ports.flatMap((p) => (p.forward === undefined ? [] : [{ name: p.name, local: p.forward }])),
+        ports: d.ports.flatMap((p) =>
+          p.forward === undefined
+            ? []
+            : [withUrl({ name: p.name, local: p.forward }, urlOf(d.name, p.service ?? p.port))],
+        ),
       })),
   ];
+}
+
+function withUrl<T extends object>(port: T, url: string | undefined): T & { url?: string } {
+  return url === undefined ? port : { ...port, url };
 }
 
 /** Reads the release's computed values once (`helm get values --all`); a failure is a note, not an error. */
@@ -79,7 +94,7 @@ export function formatRows(rows: readonly AddonRow[]): string[] {
     r.title,
     r.source,
     r.on === null ? '?' : r.on ? 'on' : 'off',
-    r.ports.map((p) => `${p.name} :${p.local}`).join(', ') || '-',
+    r.ports.map((p) => `${p.name} ${p.url ?? `:${p.local}`}`).join(', ') || '-',
   ]);
   const table = [['NAME', 'TITLE', 'SOURCE', 'ON', 'LOCAL PORTS'], ...cells];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
@@ -114,7 +129,7 @@ export async function listAddons(ctx: CommandContext, cwd: string = process.cwd(
     readReleaseValues(ctx, s.target),
     peekPlace(ctx, s.target).catch(() => undefined),
   ]);
-  const rows = addonRows(defs, release, cwd);
+  const rows = addonRows(defs, release, cwd, detachedForwards(s.target.namespace, cwd));
   const { namespace } = s.target;
   const note =
     'note' in release

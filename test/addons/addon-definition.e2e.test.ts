@@ -115,9 +115,18 @@ describe('a user-defined add-on on the simulated cluster', () => {
     expect(await k('get', 'networkpolicy', 'api-postgres', '-o', 'json')).toContain('"whoami"');
     expect(await k('get', 'networkpolicy', 'sso-postgres', '-o', 'json')).not.toContain('"whoami"');
 
+    // addon list gives its URL while the background forward serves it.
+    const listed = await run('addon', ['list', '--json'], se);
+    const row = json<{ addons: { name: string; ports: { name: string; local: number; url?: string }[] }[] }>(
+      listed.stdout,
+    ).addons.find((a) => a.name === 'whoami');
+    expect(row?.ports).toEqual([{ name: 'http', local: 8090, url: `http://localhost:${port}` }]);
+
     const stopped = await run('port-forward-all', ['--stop', '--json'], se);
     expect(stopped.code, stopped.stderr).toBe(0);
     expect(alive(doc.forward.pid ?? 0)).toBe(false);
+    const after = await run('addon', ['list', '--json'], se);
+    expect(after.stdout).not.toContain(`http://localhost:${port}`);
   });
 
   it('port-forward includes it with the apps, at the local port its Service announces', async () => {
