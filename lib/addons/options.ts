@@ -39,7 +39,11 @@ const ADDON_OPTIONS: CommandSpec['options'] = {
     type: 'boolean',
     description: 'keep the port-forward running in the background (see port-forward --stop)',
   },
-  'show-passwords': { type: 'boolean', description: 'also print the database passwords (pgAdmin)' },
+  'show-passwords': {
+    type: 'boolean',
+    description:
+      "also print the passwords (pgAdmin's databases, a definition's {secret ...} in its login note)",
+  },
   port: {
     type: 'string',
     arg: 'PORT',
@@ -100,7 +104,7 @@ export const ADDON_SPEC: CommandSpec = {
     ...NOTES,
     'pgadmin: both databases pre-configured, no password prompt, on http://localhost:5050.',
     'mailpit: catches the SSO mail (its SMTP points at Mailpit while it is on), inbox on http://localhost:8025; --remove restores the SMTP settings of the env file.',
-    "A definition (charts/taskflow/addons/<name>.yaml, or <name>.yaml in your folder) is turned on with its current content: run it again after editing the file and the release follows. --remove keeps the add-on's volume claims.",
+    "A definition (charts/taskflow/addons/<name>.yaml, or <name>.yaml in your folder) is turned on with its current content: run it again after editing the file and the release follows. --remove keeps the add-on's volume claims; --delete-data deletes them after a backup.",
     `list: the chart's add-ons and every definition (charts/taskflow/addons, then your folder), whether each is on in the release (when the cluster answers), its local ports, and its URL while a detached port-forward serves it; exit 1 when a definition has a problem.`,
     'new: writes <folder>/<name>.yaml, a commented starter that loads clean; it never overwrites a file.',
   ],
