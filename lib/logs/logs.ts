@@ -1,0 +1,90 @@
+import type { CommandContext } from '../cli.ts';
+import { releaseSelector } from '../components.ts';
+import { type ClusterSession, openSession } from '../context.ts';
+import { ExitCode } from '../errors.ts';
+import type { Kubectl } from '../kubectl.ts';
+import type { Pod } from '../pod-status.ts';
+import { LineFormatter, useColour } from './format.ts';
+import { podView } from './pods.ts';
+import { registerReleaseSecrets } from './secrets.ts';
+import { selectComponents } from './select.ts';
+import { type LogsOptions, parseLogsOptions } from './spec.ts';
+import { LogStream, type StreamOutput, dumpLogs } from './stream.ts';
+import { PodWatch } from './watch.ts';
+
+/** `npm run logs -- [component...]`: checks the release, masks its secrets, then prints or follows. */
+export async function runLogs(ctx: CommandContext): Promise<number> {
+  const tty = Boolean((ctx.stdout as NodeJS.WriteStream).isTTY);
+  const opts = parseLogsOptions(ctx.args.values, ctx.args.positionals, tty);
+  const session = await openSession(ctx);
+  return logs(ctx, session, opts);
+}
+
+/** The logs run against an open session (reads only: no write guard needed). */
+export async function logs(
+  ctx: Pick<CommandContext, 'log' | 'stdout' | 'signal' | 'redactor' | 'env'>,
+  s: Pick<ClusterSession, 'kubectl' | 'helm' | 'target'>,
+  opts: LogsOptions,
+): Promise<number> {
+  await s.kubectl.assertReachable();
+  await s.helm.assertInstalled();
+  await registerReleaseSecrets(s.kubectl, ctx.redactor);
+  const selector = releaseSelector(s.target.release);
+  const pods = await s.kubectl.list<Pod>(['pods'], selector);
+  const views = pods.map(podView);
+  const chosen = selectComponents(
+    opts.components,
+    views.map((v) => v.component),
+  );
+  const selected = (component: string): boolean => chosen === undefined || chosen.has(component);
+  const out: StreamOutput = {
+    formatter: new LineFormatter({ json: opts.json, colour: !opts.json && useColour(ctx.stdout, ctx.env) }),
+    redactor: ctx.redactor,
+    write: (text) => ctx.stdout.write(text),
+    note: (text) => ctx.log.info(text),
+    debug: (text) => ctx.log.debug(text),
+    grep: opts.grep,
+    json: opts.json,
+  };
+  const limits = { tail: opts.tail, since: opts.since, previous: opts.previous };
+  if (!opts.follow) {
+    const mine = views.filter((v) => selected(v.component));
+    if (mine.length === 0) ctx.log.warn(nothingRunning(chosen));
+    const { failed } = await dumpLogs(s.kubectl, mine, limits, out);
+    for (const f of failed) ctx.log.warn(`${f.prefix}: ${f.reason}`);
+    return failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
+  }
+  return follow(ctx, s.kubectl, selector, pods, selected, out, limits, chosen);
+}
+
+function nothingRunning(chosen: Set<string> | undefined): string {
+  const what = chosen ? [...chosen].join(', ') : 'the release';
+  return `no pods of ${what} yet`;
+}
+
+async function follow(
+  ctx: Pick<CommandContext, 'log' | 'signal'>,
+  kubectl: Kubectl,
+  selector: string,
+  pods: Pod[],
+  selected: (component: string) => boolean,
+  out: StreamOutput,
+  limits: { tail?: number; since?: string },
+  chosen: Set<string> | undefined,
+): Promise<number> {
+  const stream = new LogStream(kubectl, out, { selected, initial: limits });
+  if (!pods.some((p) => selected(podView(p).component)))
+    ctx.log.info(`${nothingRunning(chosen)}: waiting for them`);
+  stream.begin(pods);
+  const watch = new PodWatch(kubectl, selector, {
+    onEvent: (e) => stream.onEvent(e),
+    onProblem: (text) => ctx.log.debug(text),
+    signal: ctx.signal,
+  });
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await Promise.all([watch.stop(), stream.stop()]);
+  return ExitCode.Interrupted;
+}
