@@ -13,6 +13,8 @@ export interface ImageBehaviour {
   logs?: string;
   /** How long a run lasts before a `crash`, `oom` or `complete` container exits (ms, default 100). */
   runMs?: number;
+  /** Lines per second a running container keeps printing after its start-up lines (a chatty app). */
+  chatty?: number;
 }
 
 /** The scenario file's shape (testing.md). */

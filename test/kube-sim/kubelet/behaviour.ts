@@ -80,7 +80,25 @@ export function runAs(w: PodWorker, c: Container, b: ImageBehaviour, env: Record
     return;
   }
   write(startupLines(c.spec, false));
+  if (b.chatty) chatter(w, c, b.chatty);
   w.later(readyAfter, () => markReady(w, c));
+}
+
+/** Keeps printing numbered lines, `perSecond` a second in batches every 10 ms, while this run lasts. */
+function chatter(w: PodWorker, c: Container, perSecond: number): void {
+  const run = c.containerID;
+  const out = c.log.current();
+  const started = Date.now();
+  let n = 0;
+  const tick = (): void => {
+    if (c.containerID !== run || !c.running() || !out) return;
+    const due = Math.floor(((Date.now() - started) * perSecond) / 1000);
+    const lines: string[] = [];
+    while (n < due) lines.push(`chatter ${++n} from ${c.name}`);
+    if (lines.length) out.write(lines.join('\n'));
+    w.later(10, tick);
+  };
+  w.later(10, tick);
 }
 
 /** An image that cannot be pulled: ErrImagePull, then ImagePullBackOff, retried with back-off. */
