@@ -39,7 +39,7 @@ export const PORT_FORWARD_SPEC: CommandSpec = {
     'npm run port-forward -- --detach && npm run port-forward -- --stop',
   ],
   notes: [
-    'Forwards the four apps and every add-on that is on (npm run addon -- list), each on its local port.',
+    `Forwards the four apps and every add-on that is on (${npmRun('addon', 'list')}), each on its local port.`,
     'Every local port is checked first: a taken port names the process holding it (or, with --auto-ports, moves).',
     'Restarts back off from 250 ms to 10 s and start over after a healthy minute. Ctrl+C stops every forward.',
   ],
