@@ -1,13 +1,13 @@
-import { backupPath, backupThrough } from '../backups.ts';
-import { DATABASES, type DbInfo, releaseSelector } from '../components.ts';
-import { isDbPodRunning } from '../drift.ts';
+import { DATABASES, type DbInfo, type DbName, releaseSelector } from '../components.ts';
 import { confirm } from '../confirm.ts';
+import { backupDatabase as backupOne, dbBackupFile } from '../db-backup.ts';
 import { OperationError } from '../errors.ts';
 import type { Helm } from '../helm.ts';
-import { type Kubectl, execArgs } from '../kubectl.ts';
-import type { Pod } from '../pod-status.ts';
+import type { Kubectl } from '../kubectl.ts';
 import { abortableSleep } from '../time.ts';
 import { npmRun } from '../suggest.ts';
+
+export { dumpArgs, dumpCommand } from '../db-backup.ts';
 
 /**
  * Asks before deleting data: the namespace's name must be typed; `--yes` answers for scripts; without a
@@ -32,44 +32,27 @@ export async function confirmFresh(opts: {
   );
 }
 
-/** `backups/<release>-<db>-<timestamp>.sql` (the timestamp without colons, safe on every filesystem). */
-export function backupFile(dir: string, release: string, db: string, now: Date): string {
-  return backupPath(dir, `${release}-${db}`, now, '.sql');
-}
-
-/** argv (after `kubectl exec POD -c postgres --`) of a database dump over the pod's trusted local socket. */
-export function dumpCommand(db: DbInfo): string[] {
-  return ['pg_dump', '-U', db.user, '--no-owner', db.database];
-}
-
-/** kubectl arguments of the dump: pg_dump in the database's container, its output read here. */
-export function dumpArgs(db: DbInfo): string[] {
-  return execArgs(db.pod, db.container, dumpCommand(db), false);
+/** `backups/<release>-<db>-<timestamp>.dump`: the name `npm run db -- backup` gives too (lib/db-backup.ts). */
+export function backupFile(dir: string, release: string, db: DbName, now: Date): string {
+  return dbBackupFile(dir, release, db, now);
 }
 
 /**
- * Dumps one database through `kubectl exec` straight into a local file (mode 0600). A database with
- * no volume has nothing to back up; one whose pod is not running cannot be dumped: that stops --fresh.
+ * Dumps one database with the code of `npm run db -- backup` (custom format, metadata beside it, mode
+ * 0600). A database with no volume has nothing to back up; one whose pod is not running stops --fresh.
  */
 export async function backupDatabase(
   kubectl: Kubectl,
   db: DbInfo,
+  release: string,
   file: string,
 ): Promise<string | undefined> {
-  if (!(await kubectl.getOptional('pvc', db.pvc))) return undefined;
-  const pod = await kubectl.getOptional<Pod>('pod', db.pod);
-  if (!isDbPodRunning(pod, db.container)) {
-    throw new OperationError(`cannot back up the ${db.db} database: pod ${db.pod} is not running`, {
-      hint: `start it (npm run deploy) and retry, or skip the backup with --no-backup (its data is then lost)`,
-    });
-  }
-  return backupThrough(
-    kubectl,
-    dumpArgs(db),
-    file,
-    `backup of the ${db.db} database`,
-    'fix the database (npm run doctor) and retry, or skip the backup with --no-backup',
-  );
+  const done = await backupOne(kubectl, db, file, {
+    release,
+    hint: 'fix the database (npm run doctor) and retry, or skip the backup with --no-backup',
+    notRunningHint: `start it (npm run deploy) and retry, or skip the backup with --no-backup (its data is then lost)`,
+  });
+  return done?.file;
 }
 
 /** Backs up both databases, one after the other; returns the files written. */
@@ -81,7 +64,7 @@ export async function backupDatabases(
 ): Promise<string[]> {
   const files: string[] = [];
   for (const db of Object.values(DATABASES)) {
-    const f = await backupDatabase(kubectl, db, backupFile(dir, release, db.db, now));
+    const f = await backupDatabase(kubectl, db, release, backupFile(dir, release, db.db, now));
     if (f) files.push(f);
   }
   return files;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDeployOptions } from '../../lib/deploy/options.ts';
 import { deployValues, maskedValuesYaml, stickyValues } from '../../lib/deploy/plan.ts';
 import { checkObjects, splitManifest, validateSchemas } from '../../lib/chart.ts';
-import { backupFile, confirmFresh, dumpCommand } from '../../lib/deploy/fresh.ts';
+import { backupFile, confirmFresh, dumpArgs } from '../../lib/deploy/fresh.ts';
 import { DATABASES } from '../../lib/components.ts';
 import { parseSettings } from '../../lib/env.ts';
 import { Secret } from '../../lib/secrets.ts';
@@ -217,14 +217,18 @@ spec:
 describe('--fresh', () => {
   it('names backups by release, database and time', () => {
     expect(backupFile('/b', 'tf', 'sso', new Date('2025-03-04T05:06:07.891Z'))).toBe(
-      '/b/tf-sso-2025-03-04T05-06-07Z.sql',
+      '/b/tf-sso-2025-03-04T05-06-07Z.dump',
     );
-    expect(dumpCommand(DATABASES.api)).toEqual([
-      'pg_dump',
-      '-U',
-      'taskflow_user',
-      '--no-owner',
-      'taskflow_db',
+    // the dump of `npm run db -- backup`: custom format, as the image's superuser over the local socket
+    expect(dumpArgs(DATABASES.api)).toEqual([
+      'exec',
+      'api-postgres-0',
+      '-c',
+      'postgres',
+      '--',
+      'sh',
+      '-c',
+      'exec pg_dump --format=custom -U "$POSTGRES_USER" -d "$POSTGRES_DB"',
     ]);
   });
   it('without a terminal and without --yes it refuses (exit 2), with --yes it goes on', async () => {
