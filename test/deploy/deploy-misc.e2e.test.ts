@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,17 +115,32 @@ describe('deploy with helm 3, and --fresh', () => {
     const r = await se.deploy(['--fresh', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(doc(r)).toMatchObject({ ok: true, revision: 1 });
+    // The backups of `npm run db -- backup`: custom-format dumps, each with its metadata, nothing else.
     const backups = readdirSync(path.join(se.cwd, 'backups'));
     expect(backups.sort()).toEqual([
-      expect.stringMatching(/^taskflow-api-.*\.sql$/),
-      expect.stringMatching(/^taskflow-sso-.*\.sql$/),
+      expect.stringMatching(/^taskflow-api-.*\.dump$/),
+      expect.stringMatching(/^taskflow-api-.*\.dump\.json$/),
+      expect.stringMatching(/^taskflow-sso-.*\.dump$/),
+      expect.stringMatching(/^taskflow-sso-.*\.dump\.json$/),
     ]);
     for (const b of backups) {
-      expect(statSync(path.join(se.cwd, 'backups', b)).mode & 0o777).toBe(0o600);
-      expect(readFileSync(path.join(se.cwd, 'backups', b), 'utf8')).toMatch(
-        /PostgreSQL database dump complete/,
-      );
+      const file = path.join(se.cwd, 'backups', b);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      if (!b.endsWith('.dump')) continue;
+      const dump = readFileSync(file);
+      expect(dump.subarray(0, 5).toString()).toBe('PGDMP');
+      const meta = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as Record<string, unknown>;
+      expect(meta).toMatchObject({
+        release: 'taskflow',
+        namespace: 'tf-h3',
+        database: b.startsWith('taskflow-api-') ? 'api' : 'sso',
+        file: b,
+        format: 'custom',
+        bytes: dump.length,
+        sha256: createHash('sha256').update(dump).digest('hex'),
+      });
     }
+    expect(r.stderr).toMatch(/backed up to backups\/taskflow-api-.*\.dump/);
     // The env file's passwords initialised the new databases: still the same values.
     expect(envValues(se.envFile())).toEqual(before);
   });
