@@ -31,8 +31,22 @@ const PALETTE = [
 ] as const;
 export type PaletteColour = (typeof PALETTE)[number];
 
-/** A component's colour: a hash of its name into the palette, so it is the same on every run. */
+/** The platform's own components get colours apart from each other; any other one a hash of its name. */
+const PINNED: Readonly<Record<string, PaletteColour>> = {
+  sso: 'cyan',
+  api: 'green',
+  mcp: 'yellow',
+  web: 'magenta',
+  'sso-postgres': 'blue',
+  'api-postgres': 'greenBright',
+  'sso-migrate': 'cyanBright',
+  'api-migrate': 'yellowBright',
+};
+
+/** A component's colour: the same on every run (pinned for the platform's components, else a hash). */
 export function colourOf(component: string): PaletteColour {
+  const pinned = PINNED[component];
+  if (pinned) return pinned;
   let h = 0x811c9dc5;
   for (let i = 0; i < component.length; i++) {
     h ^= component.charCodeAt(i);

@@ -193,7 +193,10 @@ export class LogStream {
       this.#active.delete(key);
       if (stderr.trim()) this.out.debug(`${prefix}: ${this.out.redactor.redact(stderr.trim())}`);
       // kubectl could not read it (the run had not started for the kubelet yet): try again on the next event.
-      if (code !== 0 && f.printed === 0) this.#followed.delete(key);
+      if (code !== 0 && f.printed === 0) {
+        this.#followed.delete(key);
+        return;
+      }
       // A restart while this run was read: follow the new run.
       const latest = this.#pods.get(pod.uid);
       if (!this.#stopped && latest) this.#update(latest, false);
