@@ -1,4 +1,4 @@
-import { revisionOf } from '../helm.ts';
+import { type Helm, type ReleaseStatus, helmTargetArgs, revisionOf, translateHelmError } from '../helm.ts';
 import path from 'node:path';
 import { type CommandContext, str } from '../cli.ts';
 import { APPS } from '../components.ts';
@@ -17,7 +17,20 @@ import { SETTINGS_CHECKS } from '../settings-checks.ts';
 import { loadEnvLeniently } from '../settings-load.ts';
 import { printJson } from '../log.ts';
 import { GENERATED_COMMENT, type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
-import { imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
+import { type Builder, type PlannedBuild, imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
+import { confirm } from '../confirm.ts';
+import type { DbInfo } from '../components.ts';
+import type { ManifestDiff } from '../manifest-diff.ts';
+import {
+  type DiffDocument,
+  type DiffWarning,
+  type ReleaseDoc,
+  asReleaseDoc,
+  diffWarnings,
+  plannedRelease,
+  printDiff,
+  releaseDiff,
+} from './diff.ts';
 import { apiScaleUp } from './first-start.ts';
 import { runDryRun } from './dry-run.ts';
 import { type DeployStep, upgradeOptions } from './steps.ts';
@@ -69,6 +82,7 @@ const STEP_REASONS: Record<string, string> = {
   fresh: 'FreshFailed',
   secrets: 'SecretsUnreadable',
   'release.status': 'ReleaseStuck',
+  diff: 'DiffFailed',
   build: 'BuildFailed',
   'helm.upgrade': 'UpgradeFailed',
   rollout: 'WatchFailed',
@@ -258,23 +272,46 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const { ctx, opts, report } = run;
   const { log } = ctx;
   const { kubectl, helm, settings } = s;
+  const chart = opts.chart ?? CHART_PATH;
   enter(run, 'cluster.reachable');
   report.context = s.place.context;
   await kubectl.assertReachable();
-  enter(run, 'cluster.context');
-  await assertSessionMayWrite(
-    ctx,
-    s,
-    { yes: opts.yes },
-    opts.fresh ? { what: `--fresh deletes namespace ${s.target.namespace} with both databases` } : undefined,
-  );
+  // --diff only reads: it needs no permission to write to the context.
+  if (!opts.diff) {
+    enter(run, 'cluster.context');
+    await assertSessionMayWrite(
+      ctx,
+      s,
+      { yes: opts.yes },
+      opts.fresh
+        ? { what: `--fresh deletes namespace ${s.target.namespace} with both databases` }
+        : undefined,
+    );
+  }
 
   enter(run, 'settings');
   const userValues = readValuesFiles(s.valuesFiles);
-  enter(run, 'cluster.storageclass');
   const wanted = getPath(userValues, 'global.storageClass');
-  const storage = await assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
-  log.success(storage.detail);
+  const readSecrets = () =>
+    resolveSecrets(settings, {
+      readCluster: batchedSecretReader(kubectl),
+      envFilePath: s.envFile.path,
+      writeBack: false,
+    });
+  // Reads that do not depend on one another run together (after --fresh, the secrets and the release
+  // are read anew); each is awaited in its step, so a failure is still named by the step it belongs to.
+  const early = opts.fresh ? undefined : { secrets: readSecrets(), status: helm.status() };
+  const storageRead = opts.diff
+    ? undefined
+    : assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
+  for (const p of [early?.secrets, early?.status, storageRead]) p?.catch(() => undefined);
+  let storageClasses: string[] = [];
+  if (storageRead) {
+    enter(run, 'cluster.storageclass');
+    const storage = await storageRead;
+    storageClasses = storage.classes;
+    log.success(storage.detail);
+  }
 
   if (opts.fresh) {
     enter(run, 'fresh');
@@ -282,15 +319,70 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   }
 
   enter(run, 'secrets');
-  const secrets = await resolveSecrets(settings, {
-    readCluster: batchedSecretReader(kubectl),
-    envFilePath: s.envFile.path,
-    writeBack: false,
-  });
+  const secrets = await (early?.secrets ?? readSecrets());
   ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
 
-  enter(run, 'db.password-drift');
+  enter(run, 'release.status');
+  const status = await (early?.status ?? helm.status());
+  if (status && /^pending-/.test(status.info.status)) {
+    throw new OperationError(
+      `release "${s.target.release}" is stuck in ${status.info.status} (an earlier helm run was interrupted)`,
+      {
+        hint: `npm run doctor shows its state; then: helm rollback ${s.target.release} -n ${s.target.namespace}`,
+      },
+    );
+  }
+  const installed = status ? await installedRelease(helm, status) : undefined;
+  const previous: Values | undefined = installed ? (installed.config ?? {}) : undefined;
+
+  let builds: PlannedBuilds | undefined;
+  if (opts.build) {
+    enter(run, 'build');
+    // The browser URLs baked in come from the values the release gets: chart defaults, ours, then -f files.
+    const base = deployValues({ settings, secrets, ...run.addons, ...(previous && { previous }) });
+    builds = planImages(run, s, chartValues(chart, base, userValues));
+  }
+  const values = deployValues({
+    settings,
+    secrets,
+    ...run.addons,
+    ...(previous && { previous }),
+    ...(builds && { images: imageValues(builds.builds) }),
+  });
+  const upgrade = upgradeOptions(opts, chart, s.valuesFiles);
+
+  let diff: ManifestDiff | undefined;
+  if (installed || opts.diff) {
+    enter(run, 'diff');
+    diff = releaseDiff(installed, await plannedRelease(helm, values, upgrade));
+  }
+  const warnings = diff ? diffWarnings(diff, s.target.namespace) : [];
+  const where = {
+    release: s.target.release,
+    namespace: s.target.namespace,
+    revision: status?.version ?? null,
+  };
+  if (opts.diff && diff) return diffResult(run, diff, warnings, where);
+
   const dbs = managedDatabases(userValues);
+  const checks: CheckInput = { s, userValues, values, dbs, storageClasses, sources: secrets.sources };
+  if (status && diff && !diff.changed && status.info.status === 'deployed') {
+    // Nothing to change: no upgrade, no new revision; the release is still checked as after an upgrade
+    // (the drift guard is the verification's database login then: the Secrets are the ones deployed).
+    report.revision = status.version;
+    report.upgraded = false;
+    log.success(
+      `release ${s.target.release} revision ${status.version} already has what this deploy would apply: no upgrade; checking it`,
+    );
+    const watch = await watchAndReport(run, checks, Date.now(), false);
+    return typeof watch === 'number' ? watch : verifyAndSummarize(run, checks, watch);
+  }
+  if (diff?.changed) {
+    printDiff(log, diff, warnings, where);
+    await confirmRolls(run, diff);
+  }
+
+  enter(run, 'db.password-drift');
   for (const { db, result } of await driftGuard(kubectl, dbs, secrets)) {
     if (result.status === 'mismatch') {
       report.failures.push(
@@ -308,82 +400,27 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   }
   saveGenerated(run, s, secrets);
 
-  enter(run, 'release.status');
-  const status = await helm.status();
-  if (status && /^pending-/.test(status.info.status)) {
-    throw new OperationError(
-      `release "${s.target.release}" is stuck in ${status.info.status} (an earlier helm run was interrupted)`,
-      {
-        hint: `npm run doctor shows its state; then: helm rollback ${s.target.release} -n ${s.target.namespace}`,
-      },
-    );
-  }
-  const previous: Values | undefined = status ? await helm.getValues(false) : undefined;
-
-  let images: Values | undefined;
-  if (opts.build) {
+  if (builds) {
     enter(run, 'build');
-    // The browser URLs baked in come from the values the release gets: chart defaults, ours, then -f files.
-    const base = deployValues({ settings, secrets, ...run.addons, ...(previous && { previous }) });
-    images = await build(run, s, chartValues(opts.chart ?? CHART_PATH, base, userValues));
+    await runPlannedBuilds(run, builds);
   }
 
-  enter(run, 'helm.upgrade');
-  const values = deployValues({
-    settings,
-    secrets,
-    ...run.addons,
-    ...(previous && { previous }),
-    ...(images && { images }),
-  });
   const upgradeAndWatch = async (): Promise<WatchResult | number> => {
     enter(run, 'helm.upgrade');
     const since = Date.now();
     log.step(`helm upgrade --install ${s.target.release} (values on stdin)`);
-    const out = await helm.upgrade(values, upgradeOptions(opts, opts.chart ?? CHART_PATH, s.valuesFiles));
+    const out = await helm.upgrade(values, upgrade);
     report.revision = revisionOf(out) ?? (await helm.status())?.version ?? null;
+    report.upgraded = true;
     log.success(
       `release ${s.target.release} revision ${report.revision ?? '?'} applied; watching the rollout`,
     );
-
-    enter(run, 'rollout');
-    const watch = await watchRollout(kubectl, {
-      release: s.target.release,
-      since,
-      deadline: since + opts.timeoutMs,
-      statefulSetDeadline: since + Math.min(opts.timeoutMs, STATEFULSET_DEADLINE_MS),
-      ...(storage.classes.length > 0 && { storageClasses: storage.classes }),
-      signal: ctx.signal,
-      onProgress: (snap) => log.progress(progressLine(snap)),
-    });
-    log.done();
-    report.services = serviceEntries(
-      watch.snapshot,
-      settings,
-      ingressHosts(userValues),
-      dataAddonPorts(values),
-    );
-    if (!watch.ok) {
-      const detailed = await collectDetails(kubectl, watch.failures);
-      report.failures.push(...detailed.map(fromRollout));
-      log.error(
-        `the rollout failed (${watch.failures.length} problem${watch.failures.length === 1 ? '' : 's'}):`,
-      );
-      printFailures(log, report.failures);
-      if (opts.rollbackOnFailure) log.warn(await rollBack(helm, report.revision));
-      else
-        log.hint(
-          `the release is left as it is for inspection: ${npmRun('doctor', '-n', s.target.namespace)}`,
-        );
-      return ExitCode.Failed;
-    }
-    log.success(progressLine(watch.snapshot));
-    return watch;
+    return watchAndReport(run, checks, since, true);
   };
   let watch = await upgradeAndWatch();
   if (typeof watch === 'number') return watch;
   // The API set up its tables on one replica; now the count the values ask for starts safely.
-  const scale = await apiScaleUp(kubectl, chartValues(opts.chart ?? CHART_PATH, values, userValues));
+  const scale = await apiScaleUp(kubectl, chartValues(chart, values, userValues));
   if (scale) {
     log.info(
       `taskflow-api: first start done on ${scale.from} replica (it creates its tables at start-up); scaling to ${scale.to}`,
@@ -391,12 +428,74 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     watch = await upgradeAndWatch();
     if (typeof watch === 'number') return watch;
   }
+  return verifyAndSummarize(run, checks, watch);
+}
 
+/** What the rollout check and the verification need from the run. */
+interface CheckInput {
+  s: ClusterSession;
+  userValues: Values;
+  values: Values;
+  dbs: DbInfo[];
+  storageClasses: string[];
+  sources: ResolvedSecrets['sources'];
+}
+
+/**
+ * Watches the release's workloads until ready (the fail-fast watch); fills the services, and on failure
+ * the failures (rolling back when asked and this run upgraded). Returns the watch, or the exit code.
+ */
+async function watchAndReport(
+  run: Run,
+  c: CheckInput,
+  since: number,
+  upgraded: boolean,
+): Promise<WatchResult | number> {
+  const { ctx, opts, report } = run;
+  const { log } = ctx;
+  const { kubectl, helm, settings, target } = c.s;
+  enter(run, 'rollout');
+  const watch = await watchRollout(kubectl, {
+    release: target.release,
+    since,
+    deadline: since + opts.timeoutMs,
+    statefulSetDeadline: since + Math.min(opts.timeoutMs, STATEFULSET_DEADLINE_MS),
+    ...(c.storageClasses.length > 0 && { storageClasses: c.storageClasses }),
+    signal: ctx.signal,
+    onProgress: (snap) => log.progress(progressLine(snap)),
+  });
+  log.done();
+  report.services = serviceEntries(
+    watch.snapshot,
+    settings,
+    ingressHosts(c.userValues),
+    dataAddonPorts(c.values),
+  );
+  if (!watch.ok) {
+    const detailed = await collectDetails(kubectl, watch.failures);
+    report.failures.push(...detailed.map(fromRollout));
+    log.error(
+      `the rollout failed (${watch.failures.length} problem${watch.failures.length === 1 ? '' : 's'}):`,
+    );
+    printFailures(log, report.failures);
+    if (upgraded && opts.rollbackOnFailure) log.warn(await rollBack(helm, report.revision));
+    else log.hint(`the release is left as it is for inspection: ${npmRun('doctor', '-n', target.namespace)}`);
+    return ExitCode.Failed;
+  }
+  log.success(progressLine(watch.snapshot));
+  return watch;
+}
+
+/** The verification (database logins, health endpoints), then the summary (or the port-forward hand-over). */
+async function verifyAndSummarize(run: Run, c: CheckInput, watch: WatchResult): Promise<number> {
+  const { ctx, opts, report } = run;
+  const { log } = ctx;
+  const { s } = c;
   enter(run, 'verify');
   const running = new Set(watch.snapshot.workloads.map((w) => w.name));
   const verify = await verifyAll(
-    kubectl,
-    dbs.filter((d) => running.has(d.statefulSet)),
+    s.kubectl,
+    c.dbs.filter((d) => running.has(d.statefulSet)),
     APPS.filter((a) => running.has(a.name)),
     { signal: ctx.signal },
   );
@@ -411,13 +510,76 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   report.durationMs = Date.now() - run.started;
   printSummary(log, report, {
     envFile: path.relative(process.cwd(), s.envFile.path) || s.envFile.path,
-    access: settings.access,
-    sources: secrets.sources,
-    pgadmin: getPath(values, 'pgadmin.enabled') === true,
+    access: s.settings.access,
+    sources: c.sources,
+    pgadmin: getPath(c.values, 'pgadmin.enabled') === true,
     cli: targetArgs(ctx),
   });
   if (opts.portForward) return handOver(ctx, s, () => finish(run, ExitCode.Ok));
   return ExitCode.Ok;
+}
+
+/**
+ * The installed release as deploy compares it: `helm status -o json` already holds its manifest, hooks
+ * and user values (helm 3.18 and 4 print the whole release); a helm that leaves them out is asked.
+ */
+async function installedRelease(helm: Helm, status: ReleaseStatus): Promise<ReleaseDoc> {
+  const doc = asReleaseDoc(status);
+  const config = doc.config !== undefined ? doc.config : await helm.getValues(false);
+  let manifest = doc.manifest;
+  if (manifest === undefined) {
+    const res = await helm.run(['get', 'manifest', helm.target.release, ...helmTargetArgs(helm.target)]);
+    if (res.exitCode !== 0) throw translateHelmError(res.stderr, helm.target, 'read the release manifest');
+    manifest = res.stdout;
+  }
+  return { ...doc, manifest, config: config ?? {} };
+}
+
+/** `--diff`: prints the comparison (or its document) and exits 0 with no change, 1 with changes. */
+function diffResult(
+  run: Run,
+  diff: ManifestDiff,
+  warnings: DiffWarning[],
+  where: { release: string; namespace: string; revision: number | null },
+): number {
+  const { ctx, report } = run;
+  printDiff(ctx.log, diff, warnings, where);
+  const code = diff.changed ? ExitCode.Failed : ExitCode.Ok;
+  if (run.opts.json) {
+    const document: DiffDocument = {
+      ok: true,
+      changed: diff.changed,
+      release: where.release,
+      namespace: where.namespace,
+      context: report.context,
+      revision: where.revision,
+      objects: diff.objects,
+      rolls: diff.rolls,
+      warnings,
+      durationMs: Date.now() - run.started,
+      failures: [],
+    };
+    printJson(document, ctx.stdout);
+    run.printed = true;
+  }
+  return code;
+}
+
+/**
+ * On a terminal without --yes, an upgrade that replaces pods is asked for first (the changes were just
+ * printed); without a terminal (CI) the deploy goes on as before.
+ */
+async function confirmRolls(run: Run, diff: ManifestDiff): Promise<void> {
+  const { ctx, opts } = run;
+  if (opts.yes || !ctx.stdin.isTTY || diff.rolls.length === 0) return;
+  const n = diff.rolls.length;
+  await confirm(
+    { yes: false, stdin: ctx.stdin, prompt: process.stderr },
+    `Upgrade now? ${n} workload${n === 1 ? '' : 's'} would roll.`,
+    'the upgrade replaces pods',
+    `${npmRun('deploy', ...(ctx.invocation?.argv ?? []), '--yes')}`,
+    { refused: 'not confirmed: nothing was changed' },
+  );
 }
 
 /** The target options of this run, repeated in the commands the summary suggests. */
@@ -473,7 +635,14 @@ async function freshStart(run: Run, s: ClusterSession): Promise<void> {
   ctx.log.success(`namespace ${s.target.namespace} deleted`);
 }
 
-async function build(run: Run, s: ClusterSession, values: Values): Promise<Values> {
+/** The images --build makes: their content tags are known before anything is built. */
+interface PlannedBuilds {
+  builds: PlannedBuild[];
+  builder: Builder;
+  profile?: string;
+}
+
+function planImages(run: Run, s: ClusterSession, values: Values): PlannedBuilds {
   const { ctx, opts } = run;
   const src = buildSource(opts, s.envFile);
   if (!src) {
@@ -489,9 +658,14 @@ async function build(run: Run, s: ClusterSession, values: Values): Promise<Value
     values,
     ...(profile && { profile }),
   });
-  await runBuilds(ctx.runner, builds, {
-    builder,
-    ...(profile && { profile }),
+  return { builds, builder, ...(profile && { profile }) };
+}
+
+async function runPlannedBuilds(run: Run, p: PlannedBuilds): Promise<void> {
+  const { ctx } = run;
+  await runBuilds(ctx.runner, p.builds, {
+    builder: p.builder,
+    ...(p.profile && { profile: p.profile }),
     onBuild: (ref, state) =>
       state === 'done'
         ? ctx.log.success(`built ${ref}`)
@@ -499,5 +673,4 @@ async function build(run: Run, s: ClusterSession, values: Values): Promise<Value
           ? ctx.log.info(`  ${ref} unchanged, reused`)
           : ctx.log.step(`building ${ref}`),
   });
-  return imageValues(builds);
 }

@@ -7,6 +7,8 @@ import { parseDuration } from '../time.ts';
 /** What `npm run deploy` was asked to do (besides the shared cluster options). */
 export interface DeployOptions {
   dryRun: boolean;
+  /** `--diff`: print what the deploy would change and which workloads would roll; change nothing. */
+  diff: boolean;
   build: boolean;
   builder?: 'minikube' | 'docker';
   src?: string;
@@ -33,6 +35,11 @@ export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
   'dry-run': {
     type: 'boolean',
     description: 'check settings, render and validate the chart, print the plan; touch no cluster',
+  },
+  diff: {
+    type: 'boolean',
+    description:
+      'print what this deploy would change (objects, Secret key names only) and which workloads would roll; change nothing; exit 0 no change, 1 changes',
   },
   build: {
     type: 'boolean',
@@ -105,11 +112,23 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
       hint: 'add --fresh, or drop --no-backup',
     });
   }
+  if (flag(v, 'diff')) {
+    const clash = ['dry-run', 'fresh', 'port-forward'].find((o) => flag(v, o));
+    if (clash) {
+      throw new UsageError(`--diff and --${clash} do not go together: --diff changes nothing`, {
+        hint:
+          clash === 'dry-run'
+            ? '--dry-run works without a cluster; --diff compares with the release in the cluster: pick one'
+            : `run the --diff first, then the deploy with --${clash}`,
+      });
+    }
+  }
   const src = str(v, 'src') ?? env.TASKFLOW_SRC;
   const chart = str(v, 'chart');
   const addonsDir = str(v, 'addons-dir');
   return {
     dryRun: flag(v, 'dry-run'),
+    diff: flag(v, 'diff'),
     build: flag(v, 'build'),
     ...(builder !== undefined && { builder }),
     ...(src !== undefined && src !== '' && { src }),

@@ -34,6 +34,8 @@ export interface DeployReport {
   /** the kube context acted on (null when none could be read) */
   context: string | null;
   revision: number | null;
+  /** false: nothing differed, the upgrade was skipped (no new revision); absent when no upgrade was decided */
+  upgraded?: boolean;
   durationMs: number;
   services: ServiceEntry[];
   failures: ReportFailure[];

@@ -1,6 +1,7 @@
 import { APPS, DATABASES, type DbInfo, releaseSelector } from '../components.ts';
 import { loginCommand, psqlCommand } from '../db.ts';
 import { type Helm, type UpgradeOptions, helmUpgradeArgs, statusArgs, uninstallArgs } from '../helm.ts';
+import { dryRunArgs } from './diff.ts';
 import { type Kubectl, REACHABLE_ARGS, execArgs, getOptionalArgs, listArgs } from '../kubectl.ts';
 import { secretReadArgs } from '../secret-resolution.ts';
 import { STORAGE_CLASS_ARGS } from '../storage.ts';
@@ -24,8 +25,9 @@ export const DEPLOY_STEPS = {
   fresh: '--fresh: back up the databases, uninstall, delete the volumes and the namespace',
   secrets:
     'secrets not in the env file are read from the release, else generated (and saved to the env file)',
-  'db.password-drift': 'every database volume with data accepts the password being deployed',
   'release.status': 'the release is not stuck in a pending state; its add-ons and built images are kept',
+  diff: "compare the chart rendered with these values (helm's server-side dry run) with the release: nothing to change skips the upgrade, rollout and drift guard (the checks still run)",
+  'db.password-drift': 'every database volume with data accepts the password being deployed',
   build: 'build the images (two at a time; a tag already in the store is reused)',
   'helm.upgrade': 'install or upgrade the release, the values on stdin',
   rollout: 'watch the rollout, failing at the first crash loop, pull error or unschedulable pod',
@@ -106,6 +108,12 @@ export function deployPlan(input: {
     input.unset.length > 0
       ? step('secrets', [{ argv: k.args(secretReadArgs()) }], `for ${input.unset.join(', ')}`)
       : step('secrets', [], 'all three are set in the env file: nothing to read'),
+    step('release.status', [{ argv: helm.argv(statusArgs(helm.target)) }]),
+    step(
+      'diff',
+      [{ argv: dryRunArgs(helm, input.upgrade), when: 'the release is installed' }],
+      'with no difference and the release deployed, the next steps are the rollout check and verify',
+    ),
     step(
       'db.password-drift',
       dbs.flatMap((db) => [
@@ -114,7 +122,6 @@ export function deployPlan(input: {
         ...login(db, `pod ${db.pod} runs`),
       ]),
     ),
-    step('release.status', [{ argv: helm.argv(statusArgs(helm.target)) }]),
   );
   if (input.builds)
     steps.push(

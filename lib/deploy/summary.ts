@@ -68,7 +68,7 @@ export function printSummary(
 ): void {
   const secs = (report.durationMs / 1000).toFixed(1);
   log.success(
-    `TaskFlow is running: release ${report.release}, namespace ${report.namespace}, revision ${report.revision ?? '?'} (${secs}s)`,
+    `TaskFlow is running: release ${report.release}, namespace ${report.namespace}, revision ${report.revision ?? '?'}${report.upgraded === false ? ' (unchanged: no upgrade was needed)' : ''} (${secs}s)`,
   );
   const width = Math.max(...report.services.map((s) => s.name.length), 4) + 2;
   log.info('');

@@ -1,0 +1,171 @@
+import {
+  type Helm,
+  type ReleaseStatus,
+  type UpgradeOptions,
+  helmUpgradeArgs,
+  translateHelmError,
+  valuesStdin,
+} from '../helm.ts';
+import type { Logger } from '../log.ts';
+import {
+  type ManifestDiff,
+  type ObjectChange,
+  type ReleaseDocument,
+  type Roll,
+  diffManifests,
+  releaseObjects,
+} from '../manifest-diff.ts';
+import { npmRun } from '../suggest.ts';
+import type { Values } from '../values.ts';
+
+/**
+ * What this deploy would change, compared the way helm itself upgrades: the chart rendered with
+ * exactly the values deploy sends, by helm's server-side dry run (so `lookup` sees the cluster and the
+ * kept secrets and the API's replica count render as they will), against the manifest stored in the
+ * release (which `helm status -o json` returns with the status deploy reads anyway: no extra call).
+ * The stored manifest, not the live objects: it is what helm computes its patches from, it carries no
+ * server defaults or status to filter out, and reading it costs nothing more. What it does not see is
+ * a live object edited by hand (kubectl edit); the checks after every deploy still run.
+ */
+
+/** A release as `helm status -o json` / `helm upgrade --dry-run -o json` print it (the parts read here). */
+export interface ReleaseDoc extends ReleaseDocument {
+  version?: number;
+  info?: { status?: string };
+  /** The user-supplied values (they hold secrets: memory only). */
+  config?: Values | null;
+}
+
+/** The release document within a status already read (helm 3 and 4 print the whole release). */
+export function asReleaseDoc(status: ReleaseStatus): ReleaseDoc {
+  return status as ReleaseStatus & ReleaseDoc;
+}
+
+/** helm argv of the server-side dry run of deploy's upgrade, printing the release as JSON (values on stdin). */
+export function dryRunArgs(helm: Pick<Helm, 'bin' | 'major' | 'target'>, upgrade: UpgradeOptions): string[] {
+  return [
+    ...helmUpgradeArgs(helm.bin, helm.major, helm.target, { ...upgrade, dryRun: 'server' }),
+    '-o',
+    'json',
+  ];
+}
+
+/** The release this deploy would produce, rendered by helm against the cluster; nothing is changed. */
+export async function plannedRelease(
+  helm: Helm,
+  values: Values,
+  upgrade: UpgradeOptions,
+): Promise<ReleaseDoc> {
+  const res = await helm.runner.run(dryRunArgs(helm, upgrade), { stdin: valuesStdin(values) });
+  if (res.exitCode !== 0)
+    throw translateHelmError(res.stderr, helm.target, 'render the upgrade (server-side dry run)');
+  try {
+    return JSON.parse(res.stdout) as ReleaseDoc;
+  } catch {
+    throw translateHelmError('helm printed no release document', helm.target, 'render the upgrade');
+  }
+}
+
+/** The difference between the installed release (undefined: none) and the one this deploy would make. */
+export function releaseDiff(installed: ReleaseDoc | undefined, planned: ReleaseDoc): ManifestDiff {
+  return diffManifests(installed ? releaseObjects(installed) : [], releaseObjects(planned));
+}
+
+/** A warning of a diff: a change the API server refuses, or pods that keep old settings. */
+export interface DiffWarning {
+  kind: string;
+  name: string;
+  field?: string;
+  message: string;
+  hint: string;
+}
+
+/** The warnings of a diff, each with what to do. */
+export function diffWarnings(diff: ManifestDiff, namespace: string): DiffWarning[] {
+  const out: DiffWarning[] = [];
+  for (const c of diff.immutable) {
+    for (const field of c.fields) {
+      const hint =
+        c.kind === 'StatefulSet'
+          ? `delete the StatefulSet but keep its pods and volumes (kubectl delete statefulset ${c.name} -n ${namespace} --cascade=orphan), then ${npmRun('deploy')} recreates it with the new spec`
+          : `delete the ${c.kind} (kubectl delete ${c.kind.toLowerCase()} ${c.name} -n ${namespace}), then ${npmRun('deploy')} recreates it`;
+      out.push({
+        kind: c.kind,
+        name: c.name,
+        field,
+        message: `${c.kind} ${c.name}: ${field} would change, which Kubernetes refuses to update: the upgrade would fail`,
+        hint,
+      });
+    }
+  }
+  for (const s of diff.stale) {
+    out.push({
+      kind: s.kind,
+      name: s.name,
+      message: `${s.kind} ${s.name} reads ${s.reads.join(', ')}, which would change, but its pods would not restart: they keep the old values`,
+      hint: `after the deploy: kubectl rollout restart ${s.kind.toLowerCase()}/${s.name} -n ${namespace}`,
+    });
+  }
+  return out;
+}
+
+const SIGN: Record<ObjectChange['change'], string> = { added: '+', removed: '-', changed: '~' };
+
+/** One line of an object change: field paths, or a Secret's keys (never values). */
+export function objectLine(o: ObjectChange): string {
+  const parts: string[] = [];
+  if (o.change === 'changed' && o.fields?.length) parts.push(o.fields.join(', '));
+  for (const change of ['added', 'removed', 'changed'] as const) {
+    const keys = (o.keys ?? []).filter((k) => k.change === change).map((k) => k.key);
+    if (keys.length > 0) parts.push(`keys ${change}: ${keys.join(', ')}`);
+  }
+  return `${SIGN[o.change]} ${o.kind} ${o.name}${parts.length ? `: ${parts.join('; ')}` : ''}`;
+}
+
+/** The lines of a roll: the workload, then each reason. */
+export function rollLines(r: Roll): string[] {
+  return [`${r.kind} ${r.name}`, ...r.reasons.map((x) => `  - ${x}`)];
+}
+
+/** The readable summary of a diff (objects, the workloads that roll, warnings). */
+export function printDiff(
+  log: Logger,
+  diff: ManifestDiff,
+  warnings: DiffWarning[],
+  where: { release: string; namespace: string; revision: number | null },
+): void {
+  const rel = `release ${where.release}${where.revision !== null ? ` (revision ${where.revision})` : ''} in namespace ${where.namespace}`;
+  if (!diff.changed) {
+    log.success(`no change: ${rel} already has what this deploy would apply`);
+    return;
+  }
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  log.info(
+    `${where.revision === null ? `release ${where.release} is not installed in namespace ${where.namespace}` : rel}: ${count(diff.objects.length, 'object')} would change, ${count(diff.rolls.length, 'workload')} would roll`,
+  );
+  for (const o of diff.objects) log.info(`  ${objectLine(o)}`);
+  if (diff.rolls.length > 0) {
+    log.info('Will roll (their pods are replaced):');
+    for (const r of diff.rolls) for (const l of rollLines(r)) log.info(`  ${l}`);
+  }
+  for (const w of warnings) {
+    log.warn(w.message);
+    log.hint(w.hint);
+  }
+}
+
+/** The document `deploy --diff --json` prints. */
+export interface DiffDocument {
+  ok: boolean;
+  changed: boolean;
+  release: string;
+  namespace: string;
+  context: string | null;
+  /** the installed revision compared with (null: not installed) */
+  revision: number | null;
+  objects: ObjectChange[];
+  rolls: Roll[];
+  warnings: DiffWarning[];
+  durationMs: number;
+  failures: [];
+}
