@@ -117,6 +117,26 @@ describe('npm run db on the simulated cluster (real PostgreSQL behind the pod)',
     expect(res.stderr).toContain('backing up the api database');
   });
 
+  it('backup with no database backs up both; --help and an unknown option', async () => {
+    const res = await r.run('db', ['backup', '--out', 'both']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(
+      /✓ sso: both\/taskflow-sso-\S+\.dump \([\d.]+ (B|KiB), 0 tables, 0 rows, sha256 [0-9a-f]{64}\)/,
+    );
+    expect(res.stdout).toMatch(
+      /✓ api: both\/taskflow-api-\S+\.dump \([\d.]+ KiB, 3 tables, 100000 rows, sha256 [0-9a-f]{64}\)/,
+    );
+    expect(res.stdout).toMatch(
+      /hint: restore one with: npm run db -- restore sso both\/taskflow-sso-\S+\.dump/,
+    );
+    const help = await r.run('db', ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('npm run db -- restore api backups/taskflow-api-2026-01-02T03-04-05Z.dump');
+    const bad = await r.run('db', ['backup', '--outt', 'x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toContain('did you mean --out?');
+  });
+
   it('list shows it, newest first, with its size, tables and rows', async () => {
     const res = await r.run('db', ['list', '--json']);
     expect(res.code, res.stderr).toBe(0);

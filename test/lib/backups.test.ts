@@ -1,8 +1,16 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backupPath, backupThrough } from '../../lib/backups.ts';
+import {
+  backupPath,
+  backupThrough,
+  backupWithSum,
+  fileSum,
+  partialPath,
+  writeNewFileAtomic,
+} from '../../lib/backups.ts';
 import { OperationError } from '../../lib/errors.ts';
 import { testSession } from '../support/command-context.ts';
 import { FakeRunner } from '../support/fake-runner.ts';
@@ -57,5 +65,63 @@ describe('backups through the cluster', () => {
     );
     expect(readFileSync(file, 'utf8')).toBe('old');
     expect(runner.children).toEqual([]); // refused before the exec started
+  });
+
+  it('writes under a temporary name in the same folder and takes the real name only once verified, with size and sha256', async () => {
+    const { kubectl, dir } = setup({ stdout: 'PGDMP dump bytes', exitCode: 0 });
+    const file = path.join(dir, 'db.dump');
+    const seen: { tmp: string; final: boolean; content: string; bytes: number }[] = [];
+    const written = await backupWithSum(kubectl, args, file, 'backup of x', 'h', {
+      verify: async (tmp, w) => {
+        seen.push({ tmp, final: existsSync(file), content: readFileSync(tmp, 'utf8'), bytes: w.bytes });
+      },
+    });
+    // while it was checked, a reader of the folder saw no file by the real name
+    expect(seen).toEqual([{ tmp: partialPath(file), final: false, content: 'PGDMP dump bytes', bytes: 16 }]);
+    expect(path.dirname(partialPath(file))).toBe(dir);
+    expect(path.basename(partialPath(file))).toMatch(/^\.db\.dump\.\d+\.partial$/);
+    expect(written).toEqual({
+      file,
+      bytes: 16,
+      sha256: createHash('sha256').update('PGDMP dump bytes').digest('hex'),
+    });
+    expect(await fileSum(file)).toEqual({ bytes: 16, sha256: written.sha256 });
+    expect(readdirSync(dir)).toEqual(['db.dump']); // the temporary name is gone
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('a failed verification leaves nothing behind, not even the temporary file', async () => {
+    const { kubectl, dir } = setup({ stdout: 'garbage', exitCode: 0 });
+    const file = path.join(dir, 'db.dump');
+    await expect(
+      backupWithSum(kubectl, args, file, 'backup of x', 'h', {
+        verify: () => Promise.reject(new OperationError('pg_restore cannot read the dump')),
+      }),
+    ).rejects.toThrow('pg_restore cannot read the dump');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a failing exec leaves no temporary file either', async () => {
+    const { kubectl, dir } = setup({
+      stdout: 'half',
+      stderr: 'pg_dump: error: connection failed',
+      exitCode: 1,
+    });
+    await expect(backupWithSum(kubectl, args, path.join(dir, 'x.dump'), 'backup of x', 'h')).rejects.toThrow(
+      'backup of x failed: pg_dump: error: connection failed',
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('writes a small file atomically, mode 0600, never over one that is there', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-backup-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'x.dump.json');
+    writeNewFileAtomic(file, '{"a":1}\n');
+    expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(() => writeNewFileAtomic(file, 'other')).toThrow(/cannot create .*EEXIST/);
+    expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n');
+    expect(readdirSync(dir)).toEqual(['x.dump.json']);
   });
 });
