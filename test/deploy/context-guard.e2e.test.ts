@@ -73,7 +73,8 @@ describe('commands that write refuse a remote context nobody named', () => {
     });
     const allowed = await remote.deploy(['--json']);
     expect(allowed.code, allowed.stderr).toBe(0);
-    expect(doc(allowed)).toMatchObject({ ok: true, context: 'prod-aks', revision: 2 });
+    // the same settings: nothing to upgrade (revision kept), the release checked
+    expect(doc(allowed)).toMatchObject({ ok: true, context: 'prod-aks', revision: 1, upgraded: false });
   });
 
   it('--fresh --yes without --context refuses and deletes nothing, TASKFLOW_CONTEXT or not', async () => {

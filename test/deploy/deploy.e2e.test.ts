@@ -108,7 +108,8 @@ describe('deploy on the simulated cluster (helm 4)', () => {
     const before = { pods: pods(main, 'tf-main'), secrets: secretData(main, 'tf-main'), env: main.envFile() };
     const second = await main.deploy(['--json']);
     expect(second.code, second.stderr).toBe(0);
-    expect(doc(second)).toMatchObject({ ok: true, revision: 2 });
+    // nothing differs: no upgrade, no new revision; the release is checked as after an upgrade
+    expect(doc(second)).toMatchObject({ ok: true, revision: 1, upgraded: false });
     expect(pods(main, 'tf-main')).toEqual(before.pods);
     expect(secretData(main, 'tf-main')).toBe(before.secrets);
     expect(main.envFile()).toBe(before.env);
@@ -128,7 +129,10 @@ describe('deploy on the simulated cluster (helm 4)', () => {
       .envFile()
       .replace(/^POSTGRES_API_PASSWORD=.*$/m, 'POSTGRES_API_PASSWORD=0123456789abcdef0123456789abcdef');
     writeFileSync(path.join(se.cwd, '.env'), changed);
-    const upgradesBefore = se.calls().filter((c) => c.args[0] === 'upgrade').length;
+    // (deploy's comparison is a dry run: `helm upgrade --dry-run=server`, which changes nothing)
+    const upgrades = () =>
+      se.calls().filter((c) => c.args[0] === 'upgrade' && !c.args.includes('--dry-run=server')).length;
+    const upgradesBefore = upgrades();
     const r = await se.deploy(['--json']);
     expect(r.code).toBe(1);
     const d = doc(r);
@@ -143,7 +147,7 @@ describe('deploy on the simulated cluster (helm 4)', () => {
       }),
     ]);
     expect(r.stderr).toMatch(/stopped before changing anything/);
-    expect(se.calls().filter((c) => c.args[0] === 'upgrade').length).toBe(upgradesBefore);
+    expect(upgrades()).toBe(upgradesBefore);
     expect(helmRevisions()).toBe(before.revisions);
     expect(secretData(se, 'tf-main')).toBe(before.secrets);
     expect(pods(se, 'tf-main')).toEqual(before.pods);
@@ -295,9 +299,14 @@ describe('deploy on the simulated cluster (helm 4)', () => {
     const slow = path.join(se.cwd, 'bin', 'slow-helm');
     writeFileSync(
       slow,
-      `#!/bin/sh\ncase " $* " in *" upgrade "*)\n  printf '%s\\n' "$$ upgrade" >> '${se.cwd}/slow.log'\n  sleep 60 & s=$!\n  trap 'kill $s; echo "level=WARN msg=\\"upgrade failed\\" error=\\"context canceled\\"" >&2; exit 1' TERM\n  wait $s\n  exit 1;;\nesac\nexec '${se.env.HELM}' "$@"\n`,
+      `#!/bin/sh\ncase " $* " in *" --dry-run=server "*) ;; *" upgrade "*)\n  printf '%s\\n' "$$ upgrade" >> '${se.cwd}/slow.log'\n  sleep 60 & s=$!\n  trap 'kill $s; echo "level=WARN msg=\\"upgrade failed\\" error=\\"context canceled\\"" >&2; exit 1' TERM\n  wait $s\n  exit 1;;\nesac\nexec '${se.env.HELM}' "$@"\n`,
     );
     chmodSync(slow, 0o755);
+    // a changed setting: this deploy upgrades (with nothing to change it would skip the upgrade)
+    writeFileSync(
+      path.join(se.cwd, '.env'),
+      `${se.envFile()}ALLOWED_ORIGINS=http://localhost:3000,http://localhost:3001,http://localhost:4000\n`,
+    );
     let pid = 0;
     const run = runScript(
       'deploy-one-command',
