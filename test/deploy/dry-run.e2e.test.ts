@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteForDisplay } from '../../lib/exec.ts';
 import { startKubeSim } from '../kube-sim/index.ts';
@@ -36,6 +38,12 @@ describe('deploy --dry-run prints the commands the real deploy runs', () => {
 
   it('on a first install and on a redeploy: every planned command runs, and nothing that writes is unplanned', async () => {
     for (const round of ['first install', 'redeploy']) {
+      // A changed setting: the redeploy upgrades (with nothing to change it skips the upgrade, below).
+      if (round === 'redeploy')
+        writeFileSync(
+          path.join(se.cwd, '.env'),
+          `${se.envFile()}ALLOWED_ORIGINS=http://localhost:3000,http://localhost:3001,http://localhost:4000\n`,
+        );
       const dry = await se.deploy(['--dry-run']);
       expect(dry.code, dry.stderr).toBe(0);
       const planned = plannedCommands(dry.stdout);
@@ -55,5 +63,14 @@ describe('deploy --dry-run prints the commands the real deploy runs', () => {
         if (WRITES.test(line))
           expect(plannedLines.has(line), `${round}: ran but not planned: ${line}`).toBe(true);
     }
+    // Nothing to change: the comparison (a dry run) is the only helm upgrade, and nothing else writes
+    // but the verification's database logins (kubectl exec).
+    const before = se.calls().length;
+    const same = await se.deploy(['--json']);
+    expect(same.code, same.stderr).toBe(0);
+    const ran = se.calls().slice(before).map(shown);
+    expect(ran.filter((l) => WRITES.test(l) && !/ exec /.test(l))).toEqual([
+      expect.stringMatching(/^helm upgrade .* --dry-run=server -o json$/),
+    ]);
   });
 });
