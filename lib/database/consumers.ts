@@ -84,9 +84,11 @@ export async function scaleDown(
   }
 }
 
-/** What scaling back up gave: the Deployments that did not come back, with why. */
+/** What scaling back up gave: the Deployments that did not come back, with why, and those not waited for. */
 export interface ScaleUpOutcome {
   failed: { name: string; reason: string }[];
+  /** scaled back, but not waited for (Ctrl+C) */
+  unwaited: string[];
 }
 
 /**
@@ -99,6 +101,7 @@ export async function scaleUp(
   limits: ScaleLimits,
 ): Promise<ScaleUpOutcome> {
   const failed: ScaleUpOutcome['failed'] = [];
+  const unwaited: string[] = [];
   const asked: Scaled[] = [];
   for (const s of scaled) {
     limits.log.step(
@@ -112,8 +115,7 @@ export async function scaleUp(
     } else asked.push(s);
   }
   if (limits.signal.aborted) {
-    for (const s of asked) failed.push({ name: s.name, reason: 'scaled back, not waited for (interrupted)' });
-    return { failed };
+    return { failed, unwaited: asked.map((s) => s.name) };
   }
   for (const s of asked) {
     try {
@@ -133,12 +135,11 @@ export async function scaleUp(
         failed.push({ name: s.name, reason });
       }
     } catch (err) {
-      if (err instanceof InterruptedError) {
-        failed.push({ name: s.name, reason: 'scaled back, not waited for (interrupted)' });
-      } else failed.push({ name: s.name, reason: (err as Error).message });
+      if (err instanceof InterruptedError) unwaited.push(s.name);
+      else failed.push({ name: s.name, reason: (err as Error).message });
     }
   }
-  return { failed };
+  return { failed, unwaited };
 }
 
 /** The error when applications did not come back: each one with why, and what to run. */

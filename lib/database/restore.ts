@@ -94,6 +94,8 @@ export type RestoreReport = {
   /** tables in the database that the backup does not hold (left as they were) */
   extraTables: string[];
   notBack: { name: string; reason: string }[];
+  /** scaled back up, but not waited for (Ctrl+C) */
+  notWaited: string[];
 };
 
 /**
@@ -124,6 +126,7 @@ export async function runRestore(
     mismatches: [],
     extraTables: [],
     notBack: [],
+    notWaited: [],
   };
   await kubectl.assertReachable();
   await assertDbPodRunning(kubectl, info, `cannot restore the ${db} database`);
@@ -196,18 +199,21 @@ export async function runRestore(
     if (report.consumers.length > 0) {
       const up = await scaleUp(kubectl, report.consumers, limits(Date.now()));
       report.notBack = up.failed;
+      report.notWaited = up.unwaited;
     }
   }
   const backupNote = report.backup
     ? `the content before the restore is in ${shown(report.backup.file)}`
     : 'no backup was made first (--no-backup)';
   if (failure !== undefined) {
+    const back = report.consumers.map((c) => c.name).filter((n) => !report.notBack.some((f) => f.name === n));
     const appsNote =
-      report.notBack.length > 0
+      (back.length > 0
+        ? `; ${back.join(', ')} scaled back up${report.notWaited.length > 0 ? ' (not waited for)' : ''}`
+        : '') +
+      (report.notBack.length > 0
         ? `; applications NOT back: ${scaleUpError(kubectl.target.namespace, report.notBack)}`
-        : report.consumers.length > 0
-          ? `; ${report.consumers.map((c) => c.name).join(', ')} scaled back up`
-          : '';
+        : '');
     const message = `${(failure as Error).message}${appsNote}`;
     if (failure instanceof InterruptedError) throw new InterruptedError(message, { report });
     throw new OperationError(message, {

@@ -3,6 +3,7 @@ import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupMeta } from '../../lib/db-backup.ts';
+import { runScript } from '../support/e2e.ts';
 import { type SimRelease, simRelease } from '../migrate/sim-release.ts';
 
 interface BackupDoc {
@@ -248,5 +249,79 @@ describe('npm run db on the simulated cluster (real PostgreSQL behind the pod)',
     await expect.poll(async () => (await api()).ready, { timeout: 60_000 }).toBe(app.replicas);
     // the backup file itself is untouched
     expect(sha256(file)).toBe((JSON.parse(readFileSync(`${file}.json`, 'utf8')) as BackupMeta).sha256);
+  }, 180_000);
+
+  it('Ctrl+C during pg_restore: exit 130, the database as it was (one transaction), the API scaled back up', async () => {
+    const app = await api();
+    await psql('drop table t_events;');
+    const modified = await contents();
+    expect(modified.t_events).toBe('missing');
+    // A session holding a lock on t_users keeps pg_restore waiting inside its transaction.
+    const holder = r.kubectl(
+      [
+        'exec',
+        '-i',
+        'api-postgres-0',
+        '-c',
+        'postgres',
+        '--',
+        'psql',
+        '-X',
+        '-U',
+        'taskflow_user',
+        '-d',
+        'taskflow_db',
+      ],
+      'begin; lock table t_users in access exclusive mode; select pg_sleep(120); commit;',
+    );
+    await expect
+      .poll(
+        () =>
+          psql(
+            "select count(*) from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 't_users' and l.mode = 'AccessExclusiveLock' and l.granted",
+          ),
+        { timeout: 30_000 },
+      )
+      .toBe('1');
+    let pid = 0;
+    const run = runScript('db', ['restore', 'api', file, '--yes', '--no-backup', '--json'], r.se, {
+      timeoutMs: 120_000,
+      onStarted: (p) => (pid = p),
+    });
+    await expect
+      .poll(
+        () =>
+          psql(
+            "select count(*) from pg_stat_activity where application_name = 'pg_restore' and wait_event_type = 'Lock'",
+          ),
+        { timeout: 60_000 },
+      )
+      .toBe('1');
+    expect((await api()).replicas).toBe(0);
+    process.kill(pid, 'SIGINT');
+    const res = await run;
+    await psql(
+      "select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep(120)%' and pid <> pg_backend_pid()",
+    );
+    await holder;
+    expect(res.code, res.stderr).toBe(130);
+    const doc = JSON.parse(res.stdout) as ErrorDoc & { restored: boolean; consumers: unknown[] };
+    expect(doc).toMatchObject({
+      ok: false,
+      restored: false,
+      consumers: [{ name: 'taskflow-api', replicas: app.replicas }],
+    });
+    expect(doc.error.message).toBe(
+      'interrupted during pg_restore; taskflow-api scaled back up (not waited for)',
+    );
+    // pg_restore is gone from the database, its transaction rolled back: t_events is still missing
+    await expect
+      .poll(() => psql("select count(*) from pg_stat_activity where application_name = 'pg_restore'"), {
+        timeout: 30_000,
+      })
+      .toBe('0');
+    expect(await contents()).toEqual(modified);
+    expect((await api()).replicas).toBe(app.replicas);
+    await expect.poll(async () => (await api()).ready, { timeout: 60_000 }).toBe(app.replicas);
   }, 180_000);
 });
