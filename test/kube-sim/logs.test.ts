@@ -3,6 +3,7 @@
 // throughput benchmark), followed with -f.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim, type KubeSim } from './index.ts';
+import { LogRun, MAX_LOG_LINES } from './kubelet/logs.ts';
 import { startKubectl } from './test-helpers.ts';
 
 let sim: KubeSim;
@@ -56,5 +57,15 @@ describe('pod logs on the simulated cluster', () => {
     }
     // A container without the option prints only its start-up lines.
     expect((await k(['logs', 'quiet'])).stdout).not.toContain('chatter');
+  });
+
+  it('a run keeps its last MAX_LOG_LINES lines (a chatty container does not fill the memory)', () => {
+    const run = new LogRun();
+    const seen: string[] = [];
+    run.follow((l) => l && seen.push(l.text));
+    run.write(Array.from({ length: MAX_LOG_LINES + 5 }, (_, i) => `line ${i}`).join('\n'));
+    expect(run.lines).toHaveLength(MAX_LOG_LINES);
+    expect(run.lines[0]!.text).toBe('line 5\n');
+    expect(seen).toHaveLength(MAX_LOG_LINES + 5);
   });
 });

@@ -84,17 +84,23 @@ export function runAs(w: PodWorker, c: Container, b: ImageBehaviour, env: Record
   w.later(readyAfter, () => markReady(w, c));
 }
 
-/** Keeps printing numbered lines, `perSecond` a second in batches every 10 ms, while this run lasts. */
+/**
+ * Keeps printing numbered lines, `perSecond` a second in batches every 10 ms, while this run lasts. A batch
+ * is at most 2,000 lines: when the simulator cannot keep up, the rate drops instead of a backlog growing.
+ */
 function chatter(w: PodWorker, c: Container, perSecond: number): void {
   const run = c.containerID;
   const out = c.log.current();
-  const started = Date.now();
+  let last = Date.now();
+  let owed = 0;
   let n = 0;
   const tick = (): void => {
     if (c.containerID !== run || !c.running() || !out) return;
-    const due = Math.floor(((Date.now() - started) * perSecond) / 1000);
+    const now = Date.now();
+    owed = Math.min(owed + ((now - last) * perSecond) / 1000, 2000);
+    last = now;
     const lines: string[] = [];
-    while (n < due) lines.push(`chatter ${++n} from ${c.name}`);
+    for (; owed >= 1; owed--) lines.push(`chatter ${++n} from ${c.name}`);
     if (lines.length) out.write(lines.join('\n'));
     w.later(10, tick);
   };

@@ -6,6 +6,9 @@ export interface LogLine {
   text: string;
 }
 
+/** Lines kept per run, the oldest dropped first (a kubelet rotates container logs at 10 MiB). */
+export const MAX_LOG_LINES = 20_000;
+
 /** One run of a container: what it printed, and who is following it. */
 export class LogRun {
   readonly lines: LogLine[] = [];
@@ -20,6 +23,7 @@ export class LogRun {
       this.lines.push(line);
       for (const f of this.followers) f(line);
     }
+    if (this.lines.length > MAX_LOG_LINES) this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
   }
 
   /** Marks the run finished: followers are told with null. */
