@@ -230,7 +230,7 @@ describe('restore, on a scripted cluster', () => {
       stdout: new Capture(),
       signal: new AbortController().signal,
       confirmIo: { yes: true, stdin: process.stdin, prompt: new Capture() },
-      mayWrite: () => Promise.resolve(),
+      mayWrite: (_what: string): Promise<void> => Promise.resolve(),
       pollMs: 1,
     };
     const opts = {
@@ -251,6 +251,20 @@ describe('restore, on a scripted cluster', () => {
     const restore = runner.recorded.find((r) => r.argv.join(' ').includes('pg_restore --clean'));
     expect(restore?.stdin).toBe('PGDMP');
     expect(restore?.argv.slice(3, 9)).toEqual(['exec', '-i', 'api-postgres-0', '-c', 'postgres', '--']);
+  });
+
+  it('the remote-context guard gets the destructive description before anything is backed up or scaled', async () => {
+    const { runner, deps, opts } = cluster({ exitCode: 0 });
+    const guard: { what: string; callsBefore: string[] }[] = [];
+    deps.mayWrite = (what: string) => {
+      guard.push({
+        what,
+        callsBefore: runner.lines().filter((l) => /scale|pg_dump|pg_restore --clean/.test(l)),
+      });
+      return Promise.resolve();
+    };
+    await runRestore(deps, opts, meta());
+    expect(guard).toEqual([{ what: 'restore replaces the content of the api database', callsBefore: [] }]);
   });
 
   it('a failing pg_restore still brings the consumers back, and says so with the next command', async () => {
