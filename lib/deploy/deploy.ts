@@ -1,4 +1,4 @@
-import { type Helm, type ReleaseStatus, helmTargetArgs, revisionOf, translateHelmError } from '../helm.ts';
+import { revisionOf } from '../helm.ts';
 import path from 'node:path';
 import { type CommandContext, str } from '../cli.ts';
 import { APPS } from '../components.ts';
@@ -18,15 +18,14 @@ import { loadEnvLeniently } from '../settings-load.ts';
 import { printJson } from '../log.ts';
 import { GENERATED_COMMENT, type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { type Builder, type PlannedBuild, imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
-import { confirm } from '../confirm.ts';
 import type { DbInfo } from '../components.ts';
 import type { ManifestDiff } from '../manifest-diff.ts';
 import {
   type DiffDocument,
   type DiffWarning,
-  type ReleaseDoc,
-  asReleaseDoc,
+  confirmRolls,
   diffWarnings,
+  installedRelease,
   plannedRelease,
   printDiff,
   releaseDiff,
@@ -59,7 +58,8 @@ import {
 import { handOver, rollBack } from './after.ts';
 import { printFailures, printSummary } from './summary.ts';
 import { readValuesFiles } from '../chart.ts';
-import { verifyAll } from './verify.ts';
+import { type VerifyFailure, verifyAll } from './verify.ts';
+import type { Snapshot } from './snapshot.ts';
 import { type WatchResult, progressLine, watchRollout } from './watch.ts';
 import { chartValues, getPath } from '../values.ts';
 import { npmRun } from '../suggest.ts';
@@ -350,11 +350,21 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     ...(builds && { images: imageValues(builds.builds) }),
   });
   const upgrade = upgradeOptions(opts, chart, s.valuesFiles);
+  const dbs = managedDatabases(userValues);
+  const checks: CheckInput = { s, userValues, values, dbs, storageClasses, sources: secrets.sources };
 
+  // A deployed release may need no upgrade at all: its checks (only reads) start now, alongside the
+  // comparison, and are dropped (stopped) when the comparison finds something to change.
+  const ahead =
+    status?.info.status === 'deployed' && !opts.diff ? checkAhead(run, checks, Date.now()) : undefined;
   let diff: ManifestDiff | undefined;
   if (installed || opts.diff) {
     enter(run, 'diff');
-    diff = releaseDiff(installed, await plannedRelease(helm, values, upgrade));
+    try {
+      diff = releaseDiff(installed, await plannedRelease(helm, values, upgrade));
+    } finally {
+      if (diff?.changed !== false) ahead?.stop();
+    }
   }
   const warnings = diff ? diffWarnings(diff, s.target.namespace) : [];
   const where = {
@@ -364,9 +374,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   };
   if (opts.diff && diff) return diffResult(run, diff, warnings, where);
 
-  const dbs = managedDatabases(userValues);
-  const checks: CheckInput = { s, userValues, values, dbs, storageClasses, sources: secrets.sources };
-  if (status && diff && !diff.changed && status.info.status === 'deployed') {
+  if (status && diff && !diff.changed && ahead) {
     // Nothing to change: no upgrade, no new revision; the release is still checked as after an upgrade
     // (the drift guard is the verification's database login then: the Secrets are the ones deployed).
     report.revision = status.version;
@@ -374,12 +382,12 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     log.success(
       `release ${s.target.release} revision ${status.version} already has what this deploy would apply: no upgrade; checking it`,
     );
-    const watch = await watchAndReport(run, checks, Date.now(), false);
-    return typeof watch === 'number' ? watch : verifyAndSummarize(run, checks, watch);
+    const watch = await watchAndReport(run, checks, ahead.since, false, ahead.watch);
+    return typeof watch === 'number' ? watch : verifyAndSummarize(run, checks, watch, ahead.verify);
   }
   if (diff?.changed) {
     printDiff(log, diff, warnings, where);
-    await confirmRolls(run, diff);
+    await confirmRolls(ctx, opts.yes, diff);
   }
 
   enter(run, 'db.password-drift');
@@ -450,20 +458,14 @@ async function watchAndReport(
   c: CheckInput,
   since: number,
   upgraded: boolean,
+  started?: Promise<WatchResult>,
 ): Promise<WatchResult | number> {
   const { ctx, opts, report } = run;
   const { log } = ctx;
   const { kubectl, helm, settings, target } = c.s;
   enter(run, 'rollout');
-  const watch = await watchRollout(kubectl, {
-    release: target.release,
-    since,
-    deadline: since + opts.timeoutMs,
-    statefulSetDeadline: since + Math.min(opts.timeoutMs, STATEFULSET_DEADLINE_MS),
-    ...(c.storageClasses.length > 0 && { storageClasses: c.storageClasses }),
-    signal: ctx.signal,
-    onProgress: (snap) => log.progress(progressLine(snap)),
-  });
+  const watch = await (started ??
+    watchFrom(run, c, since, ctx.signal, (snap) => log.progress(progressLine(snap))));
   log.done();
   report.services = serviceEntries(
     watch.snapshot,
@@ -486,19 +488,69 @@ async function watchAndReport(
   return watch;
 }
 
+/** The fail-fast rollout watch of the release's workloads from `since`. */
+function watchFrom(
+  run: Run,
+  c: CheckInput,
+  since: number,
+  signal: AbortSignal,
+  onProgress?: (snap: Snapshot) => void,
+): Promise<WatchResult> {
+  const { opts } = run;
+  return watchRollout(c.s.kubectl, {
+    release: c.s.target.release,
+    since,
+    deadline: since + opts.timeoutMs,
+    statefulSetDeadline: since + Math.min(opts.timeoutMs, STATEFULSET_DEADLINE_MS),
+    ...(c.storageClasses.length > 0 && { storageClasses: c.storageClasses }),
+    signal,
+    ...(onProgress && { onProgress }),
+  });
+}
+
+/** The verification of the workloads a watch saw running: database logins, health endpoints. */
+function verifyRunning(c: CheckInput, watch: WatchResult, signal: AbortSignal): Promise<VerifyFailure[]> {
+  const running = new Set(watch.snapshot.workloads.map((w) => w.name));
+  return verifyAll(
+    c.s.kubectl,
+    c.dbs.filter((d) => running.has(d.statefulSet)),
+    APPS.filter((a) => running.has(a.name)),
+    { signal },
+  );
+}
+
+/** The checks of a release, started before it is known whether they are wanted (they only read). */
+interface CheckAhead {
+  since: number;
+  watch: Promise<WatchResult>;
+  verify: Promise<VerifyFailure[]>;
+  /** Drops them: their waits end, their promises reject (handled). */
+  stop(): void;
+}
+
+function checkAhead(run: Run, c: CheckInput, since: number): CheckAhead {
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort();
+  run.ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const watch = watchFrom(run, c, since, ctl.signal);
+  const verify = watch.then((w) => (w.ok ? verifyRunning(c, w, ctl.signal) : []));
+  for (const p of [watch, verify]) p.catch(() => undefined);
+  void verify.finally(() => run.ctx.signal.removeEventListener('abort', onAbort)).catch(() => undefined);
+  return { since, watch, verify, stop: () => ctl.abort() };
+}
+
 /** The verification (database logins, health endpoints), then the summary (or the port-forward hand-over). */
-async function verifyAndSummarize(run: Run, c: CheckInput, watch: WatchResult): Promise<number> {
+async function verifyAndSummarize(
+  run: Run,
+  c: CheckInput,
+  watch: WatchResult,
+  started?: Promise<VerifyFailure[]>,
+): Promise<number> {
   const { ctx, opts, report } = run;
   const { log } = ctx;
   const { s } = c;
   enter(run, 'verify');
-  const running = new Set(watch.snapshot.workloads.map((w) => w.name));
-  const verify = await verifyAll(
-    s.kubectl,
-    c.dbs.filter((d) => running.has(d.statefulSet)),
-    APPS.filter((a) => running.has(a.name)),
-    { signal: ctx.signal },
-  );
+  const verify = await (started ?? verifyRunning(c, watch, ctx.signal));
   if (verify.length > 0) {
     report.failures.push(...verify.map(fromVerify));
     log.error('the platform is up but does not pass its checks:');
@@ -517,22 +569,6 @@ async function verifyAndSummarize(run: Run, c: CheckInput, watch: WatchResult): 
   });
   if (opts.portForward) return handOver(ctx, s, () => finish(run, ExitCode.Ok));
   return ExitCode.Ok;
-}
-
-/**
- * The installed release as deploy compares it: `helm status -o json` already holds its manifest, hooks
- * and user values (helm 3.18 and 4 print the whole release); a helm that leaves them out is asked.
- */
-async function installedRelease(helm: Helm, status: ReleaseStatus): Promise<ReleaseDoc> {
-  const doc = asReleaseDoc(status);
-  const config = doc.config !== undefined ? doc.config : await helm.getValues(false);
-  let manifest = doc.manifest;
-  if (manifest === undefined) {
-    const res = await helm.run(['get', 'manifest', helm.target.release, ...helmTargetArgs(helm.target)]);
-    if (res.exitCode !== 0) throw translateHelmError(res.stderr, helm.target, 'read the release manifest');
-    manifest = res.stdout;
-  }
-  return { ...doc, manifest, config: config ?? {} };
 }
 
 /** `--diff`: prints the comparison (or its document) and exits 0 with no change, 1 with changes. */
@@ -563,23 +599,6 @@ function diffResult(
     run.printed = true;
   }
   return code;
-}
-
-/**
- * On a terminal without --yes, an upgrade that replaces pods is asked for first (the changes were just
- * printed); without a terminal (CI) the deploy goes on as before.
- */
-async function confirmRolls(run: Run, diff: ManifestDiff): Promise<void> {
-  const { ctx, opts } = run;
-  if (opts.yes || !ctx.stdin.isTTY || diff.rolls.length === 0) return;
-  const n = diff.rolls.length;
-  await confirm(
-    { yes: false, stdin: ctx.stdin, prompt: process.stderr },
-    `Upgrade now? ${n} workload${n === 1 ? '' : 's'} would roll.`,
-    'the upgrade replaces pods',
-    `${npmRun('deploy', ...(ctx.invocation?.argv ?? []), '--yes')}`,
-    { refused: 'not confirmed: nothing was changed' },
-  );
 }
 
 /** The target options of this run, repeated in the commands the summary suggests. */

@@ -2,6 +2,7 @@ import {
   type Helm,
   type ReleaseStatus,
   type UpgradeOptions,
+  helmTargetArgs,
   helmUpgradeArgs,
   translateHelmError,
   valuesStdin,
@@ -16,6 +17,8 @@ import {
   releaseObjects,
 } from '../manifest-diff.ts';
 import { npmRun } from '../suggest.ts';
+import type { CommandContext } from '../cli.ts';
+import { confirm } from '../confirm.ts';
 import type { Values } from '../values.ts';
 
 /**
@@ -168,4 +171,40 @@ export interface DiffDocument {
   warnings: DiffWarning[];
   durationMs: number;
   failures: [];
+}
+
+/**
+ * The installed release as deploy compares it: `helm status -o json` already holds its manifest, hooks
+ * and user values (helm 3.18 and 4 print the whole release); a helm that leaves them out is asked.
+ */
+export async function installedRelease(helm: Helm, status: ReleaseStatus): Promise<ReleaseDoc> {
+  const doc = asReleaseDoc(status);
+  const config = doc.config !== undefined ? doc.config : await helm.getValues(false);
+  let manifest = doc.manifest;
+  if (manifest === undefined) {
+    const res = await helm.run(['get', 'manifest', helm.target.release, ...helmTargetArgs(helm.target)]);
+    if (res.exitCode !== 0) throw translateHelmError(res.stderr, helm.target, 'read the release manifest');
+    manifest = res.stdout;
+  }
+  return { ...doc, manifest, config: config ?? {} };
+}
+
+/**
+ * On a terminal without --yes, an upgrade that replaces pods is asked for first (the changes were just
+ * printed); without a terminal (CI) the deploy goes on as before.
+ */
+export async function confirmRolls(
+  ctx: Pick<CommandContext, 'stdin' | 'invocation'>,
+  yes: boolean,
+  diff: ManifestDiff,
+): Promise<void> {
+  if (yes || !ctx.stdin.isTTY || diff.rolls.length === 0) return;
+  const n = diff.rolls.length;
+  await confirm(
+    { yes: false, stdin: ctx.stdin, prompt: process.stderr },
+    `Upgrade now? ${n} workload${n === 1 ? '' : 's'} would roll.`,
+    'the upgrade replaces pods',
+    `${npmRun('deploy', ...(ctx.invocation?.argv ?? []), '--yes')}`,
+    { refused: 'not confirmed: nothing was changed' },
+  );
 }
