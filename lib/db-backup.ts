@@ -14,15 +14,7 @@ import { OperationError } from './errors.ts';
 import { type Kubectl, execArgs } from './kubectl.ts';
 import type { Pod } from './pod-status.ts';
 import { redact } from './redact.ts';
-import { type Arg, type Script, npmRun as suggestNpmRun } from './suggest.ts';
-
-/**
- * `npm run <script> -- <args>` with `db` among the scripts (lib/suggest.ts's list gains it with the npm
- * script; until then this widens it, and test/lib/suggest.test.ts still reads every call as literal).
- */
-export function npmRun(script: Script | 'db', ...args: Arg[]): string {
-  return suggestNpmRun(script as Script, ...args);
-}
+import { npmRun } from './suggest.ts';
 
 /** The extension of a database backup (pg_dump's custom format). */
 export const DUMP_EXT = '.dump';

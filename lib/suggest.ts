@@ -15,7 +15,9 @@ export type Script =
   | 'port-forward'
   | 'validate'
   | 'doctor'
-  | 'env-flow';
+  | 'env-flow'
+  | 'logs'
+  | 'db';
 
 /** One argument; `false`, `undefined` and `null` are left out (so `cond && '--flag'` reads well). */
 export type Arg = string | number | false | undefined | null;

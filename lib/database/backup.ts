@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DATABASES, type DbName } from '../components.ts';
-import { type DbBackup, backupDatabase, dbBackupFile, npmRun } from '../db-backup.ts';
+import { type DbBackup, backupDatabase, dbBackupFile } from '../db-backup.ts';
+import { npmRun } from '../suggest.ts';
 import { ExitCode, OperationError } from '../errors.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { type Logger, printJson } from '../log.ts';

@@ -1,4 +1,4 @@
-import { npmRun } from '../db-backup.ts';
+import { npmRun } from '../suggest.ts';
 import { InterruptedError, OperationError } from '../errors.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import type { Logger } from '../log.ts';

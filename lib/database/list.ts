@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DbName } from '../components.ts';
-import { DUMP_EXT, npmRun, parseMetadata, totalRows } from '../db-backup.ts';
+import { DUMP_EXT, parseMetadata, totalRows } from '../db-backup.ts';
+import { npmRun } from '../suggest.ts';
 import { ExitCode } from '../errors.ts';
 import { type Logger, printJson } from '../log.ts';
 import { formatBytes, shown } from './backup.ts';

@@ -11,11 +11,11 @@ import {
   checkBackupFile,
   countMismatches,
   dbBackupFile,
-  npmRun,
   restoreCommand,
   rowCounts,
   totalRows,
 } from '../db-backup.ts';
+import { npmRun } from '../suggest.ts';
 import { ExitCode, InterruptedError, OperationError, UsageError } from '../errors.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { type Logger, printJson } from '../log.ts';

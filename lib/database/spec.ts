@@ -2,7 +2,7 @@ import path from 'node:path';
 import { BACKUP_DIR } from '../backups.ts';
 import { CLUSTER_OPTIONS, YES_OPTION, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
 import { type DbName, isDbName } from '../components.ts';
-import { npmRun } from '../db-backup.ts';
+import { npmRun } from '../suggest.ts';
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../time.ts';
 
