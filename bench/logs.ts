@@ -143,7 +143,7 @@ try {
   const text = await throughput(scriptArgv('logs', ['chatty', '--follow', '--tail', '0']), se);
   const json = await throughput(scriptArgv('logs', ['chatty', '--follow', '--tail', '0', '--json']), se);
   console.log(
-    `throughput of a chatty container (it prints ${RATE} lines/s), over ${WINDOW_MS} ms: kubectl logs -f alone ${Math.round(bare)} lines/s; npm run logs ${Math.round(text)} lines/s; with --json ${Math.round(json)} lines/s`,
+    `throughput of a chatty container (asked for ${RATE} lines/s), over ${WINDOW_MS} ms: kubectl logs -f alone ${Math.round(bare)} lines/s; npm run logs ${Math.round(text)} lines/s; with --json ${Math.round(json)} lines/s`,
   );
 } finally {
   se.cleanup();

@@ -54,7 +54,45 @@ export async function logs(
     for (const f of failed) ctx.log.warn(`${f.prefix}: ${f.reason}`);
     return failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
   }
-  return follow(ctx, s.kubectl, selector, pods, selected, out, limits, chosen);
+  const batched = batchedWriter(ctx.stdout);
+  try {
+    return await follow(
+      ctx,
+      s.kubectl,
+      selector,
+      pods,
+      selected,
+      { ...out, write: batched.write },
+      limits,
+      chosen,
+    );
+  } finally {
+    batched.flush();
+  }
+}
+
+/**
+ * A writer that gathers what is written within one turn of the event loop into one write: a chatty
+ * container's lines come many to a chunk, and a write per line would cost more than the rest of their way.
+ */
+export function batchedWriter(stream: NodeJS.WritableStream): {
+  write: (text: string) => void;
+  flush: () => void;
+} {
+  let pending = '';
+  const flush = (): void => {
+    if (pending === '') return;
+    const out = pending;
+    pending = '';
+    stream.write(out);
+  };
+  return {
+    write: (text) => {
+      if (pending === '') setImmediate(flush);
+      pending += text;
+    },
+    flush,
+  };
 }
 
 function nothingRunning(chosen: Set<string> | undefined): string {

@@ -6,6 +6,7 @@ import { parseCommandLine } from '../../lib/cli.ts';
 import type { Started } from '../../lib/exec.ts';
 import type { Kubectl } from '../../lib/kubectl.ts';
 import { LineFormatter, colourOf, splitTimestamp, useColour } from '../../lib/logs/format.ts';
+import { batchedWriter } from '../../lib/logs/logs.ts';
 import { linePrefix, podSuffix, podView } from '../../lib/logs/pods.ts';
 import { secretArgs, secretsOf } from '../../lib/logs/secrets.ts';
 import { selectComponents } from '../../lib/logs/select.ts';
@@ -449,5 +450,21 @@ describe('following', () => {
     s.onEvent(event('MODIFIED', api('c://1')));
     expect(started).toHaveLength(2);
     await s.stop();
+  });
+});
+
+describe('output', () => {
+  it('what is written in one turn of the event loop goes out in one write; flush sends the rest at once', async () => {
+    const writes: string[] = [];
+    const b = batchedWriter({ write: (t: string) => writes.push(t) } as unknown as NodeJS.WritableStream);
+    b.write('a\n');
+    b.write('b\n');
+    expect(writes).toEqual([]);
+    await expect.poll(() => writes).toEqual(['a\nb\n']);
+    b.write('c\n');
+    b.flush();
+    expect(writes).toEqual(['a\nb\n', 'c\n']);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual(['a\nb\n', 'c\n']);
   });
 });
