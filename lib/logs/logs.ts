@@ -9,7 +9,7 @@ import { podView } from './pods.ts';
 import { registerReleaseSecrets } from './secrets.ts';
 import { selectComponents } from './select.ts';
 import { type LogsOptions, parseLogsOptions } from './spec.ts';
-import { LogStream, type StreamOutput, dumpLogs } from './stream.ts';
+import { LogStream, type StreamOutput, dumpLogs, readableContainers } from './stream.ts';
 import { PodWatch } from './watch.ts';
 
 /** `npm run logs -- [component...]`: checks the release, masks its secrets, then prints or follows. */
@@ -37,10 +37,19 @@ export async function logs(
     views.map((v) => v.component),
   );
   const selected = (component: string): boolean => chosen === undefined || chosen.has(component);
+  // A reader that went away (`npm run logs | head`): stop writing, and stop following.
+  let closeOutput = (): void => undefined;
+  const outputClosed = new Promise<void>((resolve) => (closeOutput = resolve));
+  let closed = false;
+  ctx.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    closed = true;
+    closeOutput();
+  });
   const out: StreamOutput = {
     formatter: new LineFormatter({ json: opts.json, colour: !opts.json && useColour(ctx.stdout, ctx.env) }),
     redactor: ctx.redactor,
-    write: (text) => ctx.stdout.write(text),
+    write: (text) => void (closed || ctx.stdout.write(text)),
     note: (text) => ctx.log.info(text),
     debug: (text) => ctx.log.debug(text),
     grep: opts.grep,
@@ -50,11 +59,16 @@ export async function logs(
   if (!opts.follow) {
     const mine = views.filter((v) => selected(v.component));
     if (mine.length === 0) ctx.log.warn(nothingRunning(chosen));
+    else if (opts.previous && !mine.some((v) => readableContainers(v, true).length > 0)) {
+      ctx.log.info(
+        `no container of ${chosen ? [...chosen].join(', ') : 'the release'} has restarted: no previous lines`,
+      );
+    }
     const { failed } = await dumpLogs(s.kubectl, mine, limits, out);
     for (const f of failed) ctx.log.warn(`${f.prefix}: ${f.reason}`);
     return failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
   }
-  const batched = batchedWriter(ctx.stdout);
+  const batched = batchedWriter({ write: out.write } as NodeJS.WritableStream);
   try {
     return await follow(
       ctx,
@@ -65,6 +79,7 @@ export async function logs(
       { ...out, write: batched.write },
       limits,
       chosen,
+      outputClosed,
     );
   } finally {
     batched.flush();
@@ -109,6 +124,7 @@ async function follow(
   out: StreamOutput,
   limits: { tail?: number; since?: string },
   chosen: Set<string> | undefined,
+  outputClosed: Promise<void>,
 ): Promise<number> {
   const stream = new LogStream(kubectl, out, { selected, initial: limits });
   if (!pods.some((p) => selected(podView(p).component)))
@@ -119,10 +135,11 @@ async function follow(
     onProblem: (text) => ctx.log.debug(text),
     signal: ctx.signal,
   });
-  await new Promise<void>((resolve) => {
+  const interrupted = new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
     else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  await Promise.race([interrupted, outputClosed]);
   await Promise.all([watch.stop(), stream.stop()]);
-  return ExitCode.Interrupted;
+  return ctx.signal.aborted ? ExitCode.Interrupted : ExitCode.Ok;
 }

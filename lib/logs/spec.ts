@@ -34,6 +34,8 @@ export const LOGS_SPEC: CommandSpec = {
     },
     grep: { type: 'string', arg: 'REGEX', description: 'only lines matching this regular expression' },
     ...CLUSTER_OPTIONS,
+    // Values files change nothing that is read here.
+    values: { ...CLUSTER_OPTIONS.values!, hidden: true },
     json: {
       type: 'boolean',
       description: 'one JSON object a line: {time, component, pod, container, line}',

@@ -11,7 +11,13 @@ import { linePrefix, podSuffix, podView } from '../../lib/logs/pods.ts';
 import { secretArgs, secretsOf } from '../../lib/logs/secrets.ts';
 import { selectComponents } from '../../lib/logs/select.ts';
 import { LOGS_SPEC, parseLogsOptions } from '../../lib/logs/spec.ts';
-import { LogStream, type StreamOutput, logArgs, toRecord } from '../../lib/logs/stream.ts';
+import {
+  LogStream,
+  type StreamOutput,
+  logArgs,
+  readableContainers,
+  toRecord,
+} from '../../lib/logs/stream.ts';
 import { JsonSplitter, type PodEvent } from '../../lib/logs/watch.ts';
 import type { Pod } from '../../lib/pod-status.ts';
 import { Redactor } from '../../lib/redact.ts';
@@ -149,6 +155,12 @@ describe('pods and prefixes', () => {
       ['sso/7c9d8f-x2k4q', 'main', 'running', 'c://3', true],
       ['sso/7c9d8f-x2k4q:metrics', 'main', 'waiting', undefined, false],
     ]);
+  });
+
+  it('what a read covers: containers that run or ran; with --previous, those that restarted', () => {
+    const v = podView(SSO);
+    expect(readableContainers(v, false).map((c) => c.name)).toEqual(['wait-for-db', 'proxy', 'sso-platform']);
+    expect(readableContainers(v, true).map((c) => c.name)).toEqual(['sso-platform']);
   });
 
   it.each([
