@@ -273,6 +273,23 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const { log } = ctx;
   const { kubectl, helm, settings } = s;
   const chart = opts.chart ?? CHART_PATH;
+  enter(run, 'settings');
+  const userValues = readValuesFiles(s.valuesFiles);
+  const wanted = getPath(userValues, 'global.storageClass');
+  const readSecrets = () =>
+    resolveSecrets(settings, {
+      readCluster: batchedSecretReader(kubectl),
+      envFilePath: s.envFile.path,
+      writeBack: false,
+    });
+  // Reads that do not depend on one another start together, with the reachability check (after --fresh,
+  // the secrets and the release are read anew); each is awaited in its step, so a failure is still
+  // named by the step it belongs to, and nothing is written before the context check.
+  const early = opts.fresh ? undefined : { secrets: readSecrets(), status: helm.status() };
+  const storageRead = opts.diff
+    ? undefined
+    : assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
+  for (const p of [early?.secrets, early?.status, storageRead]) p?.catch(() => undefined);
   enter(run, 'cluster.reachable');
   report.context = s.place.context;
   await kubectl.assertReachable();
@@ -289,22 +306,6 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     );
   }
 
-  enter(run, 'settings');
-  const userValues = readValuesFiles(s.valuesFiles);
-  const wanted = getPath(userValues, 'global.storageClass');
-  const readSecrets = () =>
-    resolveSecrets(settings, {
-      readCluster: batchedSecretReader(kubectl),
-      envFilePath: s.envFile.path,
-      writeBack: false,
-    });
-  // Reads that do not depend on one another run together (after --fresh, the secrets and the release
-  // are read anew); each is awaited in its step, so a failure is still named by the step it belongs to.
-  const early = opts.fresh ? undefined : { secrets: readSecrets(), status: helm.status() };
-  const storageRead = opts.diff
-    ? undefined
-    : assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
-  for (const p of [early?.secrets, early?.status, storageRead]) p?.catch(() => undefined);
   let storageClasses: string[] = [];
   if (storageRead) {
     enter(run, 'cluster.storageclass');
