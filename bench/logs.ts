@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { startKubeSim } from '../test/kube-sim/index.ts';
 import { scriptArgv, scriptEnv, type ScriptEnv } from '../test/support/e2e.ts';
 import { ensureToolset } from '../test/support/tools.ts';
-import { installRelease, kubectl, startScript } from '../test/port-forward/e2e-helpers.ts';
+import { installRelease, startScript } from '../test/port-forward/e2e-helpers.ts';
 
 const NS = 'bench-logs';
 const { values } = parseArgs({
@@ -49,9 +49,20 @@ function stats(xs: number[]): { min: number; median: number; max: number } {
   return { min: s[0]!, median, max: s[s.length - 1]! };
 }
 
-async function ok(se: ScriptEnv, args: string[]): Promise<void> {
-  const r = await kubectl(se, [...args, '-n', NS]);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+/** Runs kubectl to completion (no stdin: a kubectl that exits at once must not break a pipe of ours). */
+function ok(se: ScriptEnv, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(se.env.KUBECTL!, [...args, '-n', NS], {
+      env: se.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(' ')}: ${stderr}`)),
+    );
+  });
 }
 
 /** Join latency of new pods, one rollout at a time. */
