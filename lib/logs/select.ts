@@ -3,6 +3,7 @@ import { closest } from '../did-you-mean.ts';
 import { UsageError } from '../errors.ts';
 import { MIGRATION_CRONJOBS } from '../jobs.ts';
 import { CHART_ADDON_NAMES } from '../addon-catalog.ts';
+import { npmRun } from '../suggest.ts';
 
 /** The components every release may have (the cluster adds its own add-ons to these). */
 export const KNOWN_COMPONENTS: readonly string[] = [
@@ -35,12 +36,12 @@ export function selectComponents(
     }
     if (prefixed.length > 1) {
       throw new UsageError(`"${word}" could be any of: ${prefixed.join(', ')}`, {
-        hint: `name one of them (components: ${names.join(', ')})`,
+        hint: `name one of them, e.g. ${npmRun('logs', prefixed[0])} (components: ${names.join(', ')})`,
       });
     }
     const guess = closest(word, names);
     throw new UsageError(`unknown component "${word}"`, {
-      hint: `${guess ? `did you mean ${guess}? ` : ''}components: ${names.join(', ')}`,
+      hint: `${guess ? `did you mean ${guess}? ${npmRun('logs', guess)} ` : ''}(components: ${names.join(', ')})`,
     });
   }
   return out;

@@ -117,7 +117,9 @@ describe('npm run logs on the simulated cluster', () => {
     const wrong = await run('logs', ['apii', '--no-follow'], se);
     expect(wrong.code).toBe(2);
     expect(wrong.stdout + wrong.stderr).toContain('unknown component "apii"');
-    expect(wrong.stdout + wrong.stderr).toMatch(/did you mean api\? components: api, api-migrate/);
+    expect(wrong.stdout + wrong.stderr).toMatch(
+      /did you mean api\? npm run logs -- api \(components: api, api-migrate/,
+    );
     const missing = await run('logs', ['-n', 'elsewhere', '--no-follow'], se);
     expect(missing.code).toBe(1);
     expect(missing.stdout + missing.stderr).toContain('npm run deploy');

@@ -88,8 +88,11 @@ describe('component names', () => {
     expect(amb.hint).toContain('(components: api, api-migrate, api-postgres, mailpit, mcp, pgadmin, sso, ');
     const unknown = err(['apii']);
     expect(unknown.message).toBe('unknown component "apii"');
-    expect(unknown.hint).toMatch(/^did you mean api\? components: .*\bapi-migrate\b.*\bwhoami\b/);
-    expect(err(['zzz']).hint).toMatch(/^components: /);
+    expect(unknown.hint).toMatch(
+      /^did you mean api\? npm run logs -- api \(components: .*\bapi-migrate\b.*\bwhoami\b\)$/,
+    );
+    expect(err(['zzz']).hint).toMatch(/^\(components: /);
+    expect(amb.hint).toMatch(/^name one of them, e.g. npm run logs -- sso-migrate \(/);
   });
 });
 
