@@ -8,7 +8,8 @@ import {
   parseManifest,
   releaseObjects,
 } from '../../lib/manifest-diff.ts';
-import { diffWarnings, dryRunArgs, objectLine, releaseDiff } from '../../lib/deploy/diff.ts';
+import { PassThrough } from 'node:stream';
+import { confirmRolls, diffWarnings, dryRunArgs, objectLine, releaseDiff } from '../../lib/deploy/diff.ts';
 import { parseDeployOptions } from '../../lib/deploy/options.ts';
 import { DEPLOY_SPEC } from '../../lib/deploy/spec.ts';
 
@@ -378,5 +379,34 @@ describe('deploy --diff pieces', () => {
       );
     expect(DEPLOY_SPEC.options.diff).toBeDefined();
     expect(DEPLOY_SPEC.examples.some((e) => e.startsWith('npm run deploy -- --diff'))).toBe(true);
+  });
+});
+
+describe('asking before an upgrade that rolls pods', () => {
+  const rolling = diffManifests(
+    objs(deployment('web')),
+    objs(deployment('web', { image: 'taskflow/web:2' })),
+  );
+  const quiet = diffManifests(objs(configMap('a', { A: '1' })), objs(configMap('a', { A: '2' })));
+  /** A terminal (or not) whose user types `answer`; what was asked is collected. */
+  function terminal(isTTY: boolean, answer?: string) {
+    const stdin = Object.assign(new PassThrough(), { isTTY });
+    if (answer !== undefined) stdin.end(`${answer}\n`);
+    return { stdin, invocation: { name: 'deploy', argv: ['-n', 'dev'] } };
+  }
+
+  it('on a terminal without --yes: asks; "y" goes on, anything else stops with nothing changed (exit 2)', async () => {
+    await expect(confirmRolls(terminal(true, 'y'), false, rolling)).resolves.toBeUndefined();
+    await expect(confirmRolls(terminal(true, 'n'), false, rolling)).rejects.toMatchObject({
+      message: 'not confirmed: nothing was changed',
+      exitCode: 2,
+    });
+  });
+
+  it('never asks with --yes, without a terminal (CI), or when nothing would roll', async () => {
+    // no answer is typed: a question would wait forever
+    await expect(confirmRolls(terminal(true), true, rolling)).resolves.toBeUndefined();
+    await expect(confirmRolls(terminal(false), false, rolling)).resolves.toBeUndefined();
+    await expect(confirmRolls(terminal(true), false, quiet)).resolves.toBeUndefined();
   });
 });
