@@ -26,7 +26,7 @@ export const DEPLOY_STEPS = {
   secrets:
     'secrets not in the env file are read from the release, else generated (and saved to the env file)',
   'release.status': 'the release is not stuck in a pending state; its add-ons and built images are kept',
-  diff: "compare the chart rendered with these values (helm's server-side dry run) with the release: nothing to change skips the upgrade, rollout and drift guard (the checks still run)",
+  diff: "compare the chart rendered with these values (helm's server-side dry run) with the release: nothing to change skips the drift guard, the build and the upgrade (no new revision)",
   'db.password-drift': 'every database volume with data accepts the password being deployed',
   build: 'build the images (two at a time; a tag already in the store is reused)',
   'helm.upgrade': 'install or upgrade the release, the values on stdin',
@@ -112,7 +112,7 @@ export function deployPlan(input: {
     step(
       'diff',
       [{ argv: dryRunArgs(helm, input.upgrade), when: 'the release is installed' }],
-      'with no difference and the release deployed, the next steps are the rollout check and verify',
+      'with no difference and the release deployed, the next steps are the rollout check and verify (started alongside)',
     ),
     step(
       'db.password-drift',
