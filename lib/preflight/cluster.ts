@@ -4,8 +4,7 @@ import { TaskflowError } from '../errors.ts';
 import type { Runner } from '../exec.ts';
 import type { HelmTarget } from '../helm.ts';
 import { Kubectl } from '../kubectl.ts';
-import { type ToolInfo, type ToolName, detectTool, findTool, isSupported } from '../tools.ts';
-import { cachedVersion, rememberVersion } from './tool-cache.ts';
+import { type ToolInfo, type ToolName, detectTool } from '../tools.ts';
 
 /** A tool found (with its version) or why not. */
 export interface ToolProbe {
@@ -15,17 +14,11 @@ export interface ToolProbe {
 
 /**
  * Finds a tool and reads its version; a missing or old tool is an answer, not an exception. The
- * version of a binary already asked is remembered (lib/preflight/tool-cache.ts): starting helm or
- * kubectl only to print it costs validate more than half a `helm template`.
+ * version of a binary already asked is remembered (lib/tool-cache.ts, through detectTool).
  */
 export async function probeTool(name: ToolName, runner: Runner, env: NodeJS.ProcessEnv): Promise<ToolProbe> {
-  const found = findTool(name, env);
-  const known = found === undefined ? undefined : cachedVersion(name, found, env);
-  if (known && isSupported(name, known.major, known.minor)) return { info: known };
   try {
-    const info = await detectTool(name, runner, env);
-    rememberVersion(info, env);
-    return { info };
+    return { info: await detectTool(name, runner, env) };
   } catch (err) {
     const hint = err instanceof TaskflowError ? err.hint : undefined;
     return {

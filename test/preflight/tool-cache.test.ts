@@ -3,12 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeTool } from '../../lib/preflight/cluster.ts';
-import {
-  binaryIdentity,
-  cachedVersion,
-  rememberVersion,
-  toolCacheFile,
-} from '../../lib/preflight/tool-cache.ts';
+import { binaryIdentity, cachedVersion, rememberVersion, toolCacheFile } from '../../lib/tool-cache.ts';
 import { FakeRunner, versionReply } from '../support/fake-runner.ts';
 import { toolset } from '../support/tools.ts';
 

@@ -10,9 +10,11 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { ToolInfo, ToolName } from '../tools.ts';
 
-type Version = Pick<ToolInfo, 'version' | 'major' | 'minor'>;
+/** A version as a tool reports it (lib/tools.ts's ToolInfo has these fields; no import, no cycle). */
+type Version = { version: string; major: number; minor: number };
+/** A tool found at a path, with its version. */
+type Known<N extends string> = Version & { name: N; path: string };
 
 const KEEP = 20;
 
@@ -30,7 +32,7 @@ const NATIVE = ['7f454c46', 'feedface', 'feedfacf', 'cefaedfe', 'cffaedfe', 'caf
  * Only for a native executable whose real name starts with the tool's: a script, or a version
  * manager's shim that runs another binary depending on the folder, is never remembered.
  */
-export function binaryIdentity(name: ToolName, file: string): string | undefined {
+export function binaryIdentity(name: string, file: string): string | undefined {
   try {
     const real = realpathSync(file);
     if (!path.basename(real).startsWith(name)) return undefined;
@@ -59,7 +61,11 @@ function readCache(file: string): Record<string, Version> {
 }
 
 /** The version a binary reported before, when it is still the same file; undefined otherwise. */
-export function cachedVersion(name: ToolName, file: string, env: NodeJS.ProcessEnv): ToolInfo | undefined {
+export function cachedVersion<N extends string>(
+  name: N,
+  file: string,
+  env: NodeJS.ProcessEnv,
+): Known<N> | undefined {
   const cache = toolCacheFile(env);
   const id = binaryIdentity(name, file);
   if (!cache || !id) return undefined;
@@ -70,7 +76,7 @@ export function cachedVersion(name: ToolName, file: string, env: NodeJS.ProcessE
 }
 
 /** Remembers the version a binary reported (best effort: an unwritable cache folder is no error). */
-export function rememberVersion(info: ToolInfo, env: NodeJS.ProcessEnv): void {
+export function rememberVersion(info: Known<string>, env: NodeJS.ProcessEnv): void {
   const cache = toolCacheFile(env);
   const id = binaryIdentity(info.name, info.path);
   if (!cache || !id) return;
