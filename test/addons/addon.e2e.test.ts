@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
 import { freePort } from '../support/embedded-pg.ts';
 import { type ScriptEnv, scriptEnv } from '../support/e2e.ts';
-import { readFileSync, readdirSync } from 'node:fs';
 import {
   alive,
   httpStatus,
@@ -10,24 +9,11 @@ import {
   kubectlOut,
   run,
   startScript,
+  childPids,
 } from '../port-forward/e2e-helpers.ts';
 
 type Sim = Awaited<ReturnType<typeof startKubeSim>>;
 
-/** The pids whose parent is `pid` (Linux /proc; the test machine's). */
-function childPids(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 const NS = 'tf-addon';
 const SMTP = {
   SMTP_HOST: 'smtp.example.com',

@@ -2,29 +2,22 @@
 // prefixes (init containers too), --json, a secret of the release masked, exit codes of a wrong name, a
 // missing release and no cluster; then a follow run that sees a rollout's new pod join and the old one
 // leave, runs one kubectl per followed container (and the pod watch), and stops every one on Ctrl+C.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
 import { type ScriptEnv, scriptEnv } from '../support/e2e.ts';
-import { alive, installRelease, kubectl, kubectlOut, run, startScript } from '../port-forward/e2e-helpers.ts';
+import {
+  alive,
+  installRelease,
+  kubectl,
+  kubectlOut,
+  run,
+  startScript,
+  childPids,
+} from '../port-forward/e2e-helpers.ts';
 
 const NS = 'tf-logs';
 const API_PASSWORD = 'api-db-password-4f2c9e7a1b';
-
-/** The pids whose parent is `pid` (the kubectl children of a command). */
-function childPids(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 function commandOf(pid: number): string[] {
   try {

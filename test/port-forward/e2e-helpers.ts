@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -137,4 +138,19 @@ export const alive = isAlive;
 /** stdout of a kubectl call (trimmed). */
 export async function kubectlOut(se: ScriptEnv, args: string[]): Promise<string> {
   return (await kubectl(se, args)).stdout.trim();
+}
+
+/** The pids whose parent is `pid` (Linux /proc; the test machine's): the children a command started. */
+export function childPids(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
