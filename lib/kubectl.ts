@@ -193,6 +193,17 @@ export interface KubeObject {
 }
 
 /** One base64 value of a Secret's `data`, decoded into a `Secret` (undefined stays undefined). */
+/** The data of each Secret in kubectl's JSON answer to `get secret A B ... -o json` (one or a list), by name. */
+export function secretDataByName(output: string): Map<string, Record<string, string>> {
+  const map = new Map<string, Record<string, string>>();
+  if (!output.trim()) return map;
+  type Doc = { kind?: string; metadata?: { name?: string }; data?: Record<string, string>; items?: Doc[] };
+  const doc = JSON.parse(output) as Doc;
+  for (const s of doc.items ?? (doc.kind === 'Secret' ? [doc] : []))
+    map.set(s.metadata?.name ?? '', s.data ?? {});
+  return map;
+}
+
 export function decodeSecretData(b64: string | undefined): Secret | undefined {
   return b64 === undefined ? undefined : new Secret(Buffer.from(b64, 'base64').toString('utf8'));
 }

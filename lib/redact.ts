@@ -15,7 +15,11 @@ export class Redactor {
       if (v === undefined) continue;
       const raw = v instanceof Secret ? v.reveal() : v;
       // Very short values would mask ordinary words; secrets here are 16+ chars anyway.
-      if (raw.length >= 6) this.#known.add(raw);
+      if (raw.length < 6) continue;
+      this.#known.add(raw);
+      // As a URL carries it (a DATABASE_URL's password, percent-encoded): masked in that form too.
+      const encoded = encodeURIComponent(raw);
+      if (encoded !== raw) this.#known.add(encoded);
     }
   }
 

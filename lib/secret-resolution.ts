@@ -1,6 +1,6 @@
 import type { Settings, SettingSource } from './env.ts';
 import { APP, DATABASES } from './components.ts';
-import { type Kubectl, decodeSecretData } from './kubectl.ts';
+import { type Kubectl, decodeSecretData, secretDataByName } from './kubectl.ts';
 import { upsertEnvFile } from './envfile.ts';
 import type { Secret } from './secrets.ts';
 import { generateSecret } from './secrets.ts';
@@ -101,22 +101,10 @@ export function secretReadArgs(): string[] {
  */
 export function batchedSecretReader(kubectl: Kubectl): ClusterSecretReader {
   let all: Promise<Map<string, Record<string, string>>> | undefined;
-  const load = async (): Promise<Map<string, Record<string, string>>> => {
-    const out = await kubectl.ok(secretReadArgs(), 'read the Secrets of the release');
-    const map = new Map<string, Record<string, string>>();
-    if (!out.trim()) return map;
-    const doc = JSON.parse(out) as { kind?: string; items?: SecretDoc[] } & SecretDoc;
-    for (const s of doc.items ?? (doc.kind === 'Secret' ? [doc] : []))
-      map.set(s.metadata?.name ?? '', s.data ?? {});
-    return map;
-  };
+  const load = async (): Promise<Map<string, Record<string, string>>> =>
+    secretDataByName(await kubectl.ok(secretReadArgs(), 'read the Secrets of the release'));
   return async (secret, key) => {
     all ??= load();
     return decodeSecretData((await all).get(secret)?.[key]);
   };
-}
-
-interface SecretDoc {
-  metadata?: { name?: string };
-  data?: Record<string, string>;
 }

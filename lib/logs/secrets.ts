@@ -1,5 +1,5 @@
 import { APP, DATABASES } from '../components.ts';
-import { type Kubectl, decodeSecretData } from '../kubectl.ts';
+import { type Kubectl, decodeSecretData, secretDataByName } from '../kubectl.ts';
 import type { Redactor } from '../redact.ts';
 import type { Secret } from '../secrets.ts';
 
@@ -24,35 +24,20 @@ export function secretArgs(): string[] {
   return ['get', 'secret', ...names, '--ignore-not-found', '-o', 'json'];
 }
 
-interface SecretDoc {
-  kind?: string;
-  metadata?: { name?: string };
-  data?: Record<string, string>;
-  items?: SecretDoc[];
-}
-
 /** The secret values held in kubectl's answer to `secretArgs()` (pure). */
 export function secretsOf(output: string): Secret[] {
-  if (!output.trim()) return [];
-  const doc = JSON.parse(output) as SecretDoc;
-  const docs = doc.items ?? (doc.kind === 'Secret' ? [doc] : []);
-  const byName = new Map(docs.map((d) => [d.metadata?.name ?? '', d.data ?? {}]));
+  const byName = secretDataByName(output);
   return LOG_SECRET_KEYS.flatMap(
     ({ secret, key }) => decodeSecretData(byName.get(secret)?.[key]) ?? [],
   ).filter((s) => !PUBLIC_VALUES.has(s.reveal()));
 }
 
 /**
- * Reads the release's password and key Secrets and registers their values (and their URL-encoded
- * forms, as a DATABASE_URL carries them) with the run's redactor, so every line printed masks them.
+ * Reads the release's password and key Secrets and registers their values with the run's redactor (which
+ * masks their URL-encoded forms too), so every line printed masks them.
  */
 export async function registerReleaseSecrets(kubectl: Kubectl, redactor: Redactor): Promise<number> {
-  const out = await kubectl.ok(secretArgs(), 'read the Secrets of the release');
-  const values = secretsOf(out);
-  for (const v of values) {
-    redactor.add(v);
-    const encoded = encodeURIComponent(v.reveal());
-    if (encoded !== v.reveal()) redactor.add(encoded);
-  }
+  const values = secretsOf(await kubectl.ok(secretArgs(), 'read the Secrets of the release'));
+  redactor.add(...values);
   return values.length;
 }
