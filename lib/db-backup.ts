@@ -5,6 +5,7 @@
  * read back by `pg_restore --list` in the pod before it takes its name, with a metadata file beside it
  * (`<file>.json`: release, database, time, size, sha256, the exact row count of every table).
  */
+import { psqlCommand } from './db.ts';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { backupPath, backupWithSum, fileSum, writeNewFileAtomic } from './backups.ts';
@@ -60,9 +61,9 @@ export function restoreCommand(): string[] {
   ];
 }
 
-/** argv of psql over the local socket, SQL on stdin, tuples only. */
+/** argv of psql over the local socket, SQL on stdin, tuples only (lib/db.ts's psqlCommand). */
 export function countCommand(): string[] {
-  return ['sh', '-c', `exec psql -X -q -tA -v ON_ERROR_STOP=1 ${AS_OWNER}`];
+  return psqlCommand(['-tA']);
 }
 
 /**
