@@ -1,4 +1,4 @@
-import { parseAllDocuments } from 'yaml';
+import { splitManifest } from './chart.ts';
 import { isObject } from './values.ts';
 
 /**
@@ -84,29 +84,23 @@ export const STATEFULSET_MUTABLE = [
   'ordinals',
 ];
 
-const SOURCE = /^# Source: (.+)$/m;
-
-/** The objects of a multi-document manifest (empty documents and non-objects skipped). */
+/** The objects of a multi-document manifest (lib/chart.ts's splitManifest; documents without a kind or name skipped). */
 export function parseManifest(text: string): ManifestObject[] {
-  const out: ManifestObject[] = [];
-  for (const chunk of text.split(/^---\s*$/m)) {
-    if (chunk.trim() === '') continue;
-    const source = SOURCE.exec(chunk)?.[1]?.trim();
-    for (const doc of parseAllDocuments(chunk)) {
-      const body: unknown = doc.toJS();
-      if (!isObject(body) || typeof body.kind !== 'string') continue;
-      const meta = isObject(body.metadata) ? body.metadata : {};
-      if (typeof meta.name !== 'string') continue;
-      out.push({
+  return splitManifest(text).flatMap(({ source, object }) => {
+    const body = object as unknown;
+    if (!isObject(body) || typeof body.kind !== 'string') return [];
+    const meta = isObject(body.metadata) ? body.metadata : {};
+    if (typeof meta.name !== 'string') return [];
+    return [
+      {
         kind: body.kind,
         name: meta.name,
         ...(typeof meta.namespace === 'string' && { namespace: meta.namespace }),
-        ...(source !== undefined && { source }),
+        ...(source !== '' && { source }),
         body,
-      });
-    }
-  }
-  return out;
+      },
+    ];
+  });
 }
 
 /**
