@@ -1,4 +1,5 @@
 import type { DbInfo } from './components.ts';
+import type { RunResult } from './exec.ts';
 import type { Kubectl } from './kubectl.ts';
 import { verifierMatches } from './pg-verifier.ts';
 import { registerSecrets } from './redact.ts';
@@ -38,24 +39,44 @@ export function verifierSql(role: string): string {
 }
 
 /**
+ * The whole login check in one exec (each exec is a kubectl process and an API round trip): the role's
+ * stored verifier read over the trusted socket as the image's superuser (the role name a psql variable,
+ * so no quoting is built by hand), printed on a `verifier:` line, then the TCP login with the password
+ * read from stdin. Its exit code and its stderr are the TCP login's.
+ */
+export const LOGIN_CHECK_SCRIPT = [
+  'pw="$(cat)"',
+  `v="$(printf '%s\\n' "SELECT coalesce(rolpassword, '') FROM pg_authid WHERE rolname = :'role';" | psql -X -q -tA -v role="$1" -U "$POSTGRES_USER" -d "$POSTGRES_DB" 2>/dev/null)"`,
+  `printf 'verifier:%s\\n' "$v"`,
+  'PGPASSWORD="$pw" PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U "$1" -d "$2" -tAc "select 1"',
+].join('; ');
+
+/** argv (after `kubectl exec -i POD -c postgres --`) of the login check (checkDbLogin). */
+export function loginCheckCommand(info: DbInfo): string[] {
+  return ['sh', '-c', LOGIN_CHECK_SCRIPT, 'login-check', info.user, info.database];
+}
+
+/**
  * Whether the database accepts `password`. The official image trusts TCP logins from 127.0.0.1, so
  * a login inside the pod alone would pass with any password on a real cluster: the role's stored
- * verifier (read over the socket) is compared first, and a mismatch is a rejection. The TCP login
- * then confirms the path the applications take; when the verifier cannot be read, it decides alone.
+ * verifier is compared first, and a mismatch is a rejection. The TCP login then confirms the path the
+ * applications take; when the verifier cannot be read, it decides alone. One exec does both.
  */
 export async function checkDbLogin(kubectl: Kubectl, info: DbInfo, password: Secret): Promise<LoginResult> {
-  const read = await kubectl.exec(info.pod, info.container, psqlCommand(['-tA']), {
-    stdin: verifierSql(info.user),
+  const res = await kubectl.exec(info.pod, info.container, loginCheckCommand(info), {
+    stdin: password,
     timeoutMs: 30_000,
   });
-  const stored = read.exitCode === 0 ? read.stdout.trim() : '';
+  const lines = res.stdout.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('verifier:'));
+  const stored = at >= 0 ? (lines[at] ?? '').slice('verifier:'.length).trim() : '';
   if (stored !== '') {
     registerSecrets(stored);
     if (verifierMatches(stored, info.user, password.reveal()) === 'mismatch') {
       return { status: 'rejected', detail: `password authentication failed for user "${info.user}"` };
     }
   }
-  return tcpLogin(kubectl, info, password);
+  return loginOutcome({ ...res, stdout: lines.filter((_, i) => i !== at).join('\n') }, info);
 }
 
 /** A TCP login with `password` inside the database's pod, the password on stdin. */
@@ -64,6 +85,11 @@ export async function tcpLogin(kubectl: Kubectl, info: DbInfo, password: Secret)
     stdin: password,
     timeoutMs: 30_000,
   });
+  return loginOutcome(res, info);
+}
+
+/** What a TCP login's psql said: `1` on stdout is a login; the first line of its error otherwise. */
+function loginOutcome(res: Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>, info: DbInfo): LoginResult {
   const text = `${res.stderr}\n${res.stdout}`;
   if (res.exitCode === 0 && res.stdout.trim() === '1') return { status: 'ok' };
   if (/password authentication failed|no password supplied/i.test(text)) {

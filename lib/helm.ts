@@ -194,11 +194,32 @@ export class Helm {
     return JSON.parse(res.stdout) as ReleaseStatus;
   }
 
+  /**
+   * The release's latest revision and its status (`helm history --max 1`: no resources listed, unlike
+   * `helm status` on helm 4), or undefined when it is not installed.
+   */
+  async latest(): Promise<{ revision: number; status: string } | undefined> {
+    const res = await this.run(historyArgs(this.target));
+    if (res.exitCode !== 0) {
+      if (/not found/i.test(res.stderr)) return undefined;
+      throw translateHelmError(res.stderr, this.target, 'read the release history');
+    }
+    const rows = JSON.parse(res.stdout || '[]') as { revision?: number; status?: string }[];
+    const last = rows.at(-1);
+    if (typeof last?.revision !== 'number') return undefined;
+    return { revision: last.revision, status: last.status ?? 'unknown' };
+  }
+
+  /** The manifest helm stored with the release's latest revision. */
+  async manifest(): Promise<string> {
+    const res = await this.run(manifestArgs(this.target));
+    if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'read the release manifest');
+    return res.stdout;
+  }
+
   /** The release's values (all computed values with `all`); they contain secrets: keep them in memory. */
   async getValues(all = true): Promise<Record<string, unknown>> {
-    const args = ['get', 'values', this.target.release, ...helmTargetArgs(this.target), '-o', 'json'];
-    if (all) args.push('--all');
-    const res = await this.run(args);
+    const res = await this.run(valuesArgs(this.target, all));
     if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'read the release values');
     const doc = (JSON.parse(res.stdout || '{}') ?? {}) as Record<string, unknown>;
     return doc;
@@ -211,6 +232,29 @@ export class Helm {
       throw translateHelmError(res.stderr, this.target, 'uninstall the release');
     }
   }
+}
+
+/** helm arguments that read the release's latest revision and its status as JSON. */
+export function historyArgs(target: KubeTarget & { release: string }): string[] {
+  return ['history', target.release, ...helmTargetArgs(target), '--max', '1', '-o', 'json'];
+}
+
+/** helm arguments that read the release's user-supplied values (all computed values with `all`) as JSON. */
+export function valuesArgs(target: KubeTarget & { release: string }, all: boolean): string[] {
+  return [
+    'get',
+    'values',
+    target.release,
+    ...helmTargetArgs(target),
+    '-o',
+    'json',
+    ...(all ? ['--all'] : []),
+  ];
+}
+
+/** helm arguments that read the manifest stored with the release's latest revision. */
+export function manifestArgs(target: KubeTarget & { release: string }): string[] {
+  return ['get', 'manifest', target.release, ...helmTargetArgs(target)];
 }
 
 /** helm arguments that read the release's status as JSON. */

@@ -121,6 +121,11 @@ export class Kubectl {
     return decodeSecretData(s?.data?.[key]);
   }
 
+  /** The data of several Secrets, by name, in one call (base64 values; a missing Secret is absent). */
+  async secrets(names: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    return secretDataByName(await this.ok(secretsArgs(names), `read Secret ${names.join(', ')}`));
+  }
+
   /** Runs a command in a container; stdin (a secret, say) is piped, never put in argv. */
   exec(
     pod: string,
@@ -192,7 +197,6 @@ export interface KubeObject {
   status?: Record<string, unknown>;
 }
 
-/** One base64 value of a Secret's `data`, decoded into a `Secret` (undefined stays undefined). */
 /** The data of each Secret in kubectl's JSON answer to `get secret A B ... -o json` (one or a list), by name. */
 export function secretDataByName(output: string): Map<string, Record<string, string>> {
   const map = new Map<string, Record<string, string>>();
@@ -204,8 +208,14 @@ export function secretDataByName(output: string): Map<string, Record<string, str
   return map;
 }
 
+/** One base64 value of a Secret's `data`, decoded into a `Secret` (undefined stays undefined). */
 export function decodeSecretData(b64: string | undefined): Secret | undefined {
   return b64 === undefined ? undefined : new Secret(Buffer.from(b64, 'base64').toString('utf8'));
+}
+
+/** kubectl arguments that read several Secrets in one call, as JSON; a missing one is left out. */
+export function secretsArgs(names: readonly string[]): string[] {
+  return ['get', 'secret', ...names, '--ignore-not-found', '-o', 'json'];
 }
 
 /** kubectl arguments (cluster-scoped) of the reachability probe: the API server's version. */

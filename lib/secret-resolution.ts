@@ -1,6 +1,6 @@
 import type { Settings, SettingSource } from './env.ts';
 import { APP, DATABASES } from './components.ts';
-import { type Kubectl, decodeSecretData, secretDataByName } from './kubectl.ts';
+import { type Kubectl, decodeSecretData, secretDataByName, secretsArgs } from './kubectl.ts';
 import { upsertEnvFile } from './envfile.ts';
 import type { Secret } from './secrets.ts';
 import { generateSecret } from './secrets.ts';
@@ -91,8 +91,7 @@ export async function resolveSecrets(
 
 /** kubectl arguments that read, in one call, every Secret of the release a kept secret may be in. */
 export function secretReadArgs(): string[] {
-  const names = [...new Set(Object.values(SECRET_LOCATIONS).map((l) => l.secret))];
-  return ['get', 'secret', ...names, '--ignore-not-found', '-o', 'json'];
+  return secretsArgs([...new Set(Object.values(SECRET_LOCATIONS).map((l) => l.secret))]);
 }
 
 /**

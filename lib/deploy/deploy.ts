@@ -25,11 +25,13 @@ import {
   type DiffWarning,
   confirmRolls,
   diffWarnings,
-  installedRelease,
   plannedRelease,
   printDiff,
+  readInstalled,
   releaseDiff,
+  storedRelease,
 } from './diff.ts';
+import { inputsDigest, unchangedSince, withRecord } from './inputs.ts';
 import { apiScaleUp } from './first-start.ts';
 import { runDryRun } from './dry-run.ts';
 import { type DeployStep, upgradeOptions } from './steps.ts';
@@ -58,7 +60,7 @@ import {
 import { handOver, rollBack } from './after.ts';
 import { printFailures, printSummary } from './summary.ts';
 import { readValuesFiles } from '../chart.ts';
-import { type VerifyFailure, verifyAll } from './verify.ts';
+import { type VerifyFailure, readDbSecrets, verifyAll } from './verify.ts';
 import type { Snapshot } from './snapshot.ts';
 import { type WatchResult, progressLine, watchRollout } from './watch.ts';
 import { chartValues, getPath } from '../values.ts';
@@ -285,11 +287,11 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   // Reads that do not depend on one another start together, with the reachability check (after --fresh,
   // the secrets and the release are read anew); each is awaited in its step, so a failure is still
   // named by the step it belongs to, and nothing is written before the context check.
-  const early = opts.fresh ? undefined : { secrets: readSecrets(), status: helm.status() };
+  const early = opts.fresh ? undefined : { secrets: readSecrets(), installed: readInstalled(helm) };
   const storageRead = opts.diff
     ? undefined
     : assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
-  for (const p of [early?.secrets, early?.status, storageRead]) p?.catch(() => undefined);
+  for (const p of [early?.secrets, early?.installed, storageRead]) p?.catch(() => undefined);
   enter(run, 'cluster.reachable');
   report.context = s.place.context;
   await kubectl.assertReachable();
@@ -324,17 +326,16 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
 
   enter(run, 'release.status');
-  const status = await (early?.status ?? helm.status());
-  if (status && /^pending-/.test(status.info.status)) {
+  const installed = await (early?.installed ?? readInstalled(helm));
+  if (installed && /^pending-/.test(installed.status)) {
     throw new OperationError(
-      `release "${s.target.release}" is stuck in ${status.info.status} (an earlier helm run was interrupted)`,
+      `release "${s.target.release}" is stuck in ${installed.status} (an earlier helm run was interrupted)`,
       {
         hint: `npm run doctor shows its state; then: helm rollback ${s.target.release} -n ${s.target.namespace}`,
       },
     );
   }
-  const installed = status ? await installedRelease(helm, status) : undefined;
-  const previous: Values | undefined = installed ? (installed.config ?? {}) : undefined;
+  const previous: Values | undefined = installed?.config;
 
   let builds: PlannedBuilds | undefined;
   if (opts.build) {
@@ -353,16 +354,31 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const upgrade = upgradeOptions(opts, chart, s.valuesFiles);
   const dbs = managedDatabases(userValues);
   const checks: CheckInput = { s, userValues, values, dbs, storageClasses, sources: secrets.sources };
+  // What this deploy sends, digested, and recorded in the revision it makes (lib/deploy/inputs.ts).
+  const digest = inputsDigest({
+    chart,
+    values,
+    valuesFiles: s.valuesFiles,
+    release: s.target.release,
+    namespace: s.target.namespace,
+    helmVersion: s.tools.helm.version,
+  });
+  const sent = (revision: number): Values => (digest ? withRecord(values, { digest, revision }) : values);
+  const sameInputs = !opts.diff && unchangedSince(installed, digest);
 
   // A deployed release may need no upgrade at all: its checks (only reads) start now, alongside the
   // comparison, and are dropped (stopped) when the comparison finds something to change.
   const ahead =
-    status?.info.status === 'deployed' && !opts.diff ? checkAhead(run, checks, Date.now()) : undefined;
+    installed?.status === 'deployed' && !opts.diff ? checkAhead(run, checks, Date.now()) : undefined;
   let diff: ManifestDiff | undefined;
-  if (installed || opts.diff) {
+  if (!sameInputs && (installed || opts.diff)) {
     enter(run, 'diff');
     try {
-      diff = releaseDiff(installed, await plannedRelease(helm, values, upgrade));
+      const [stored, planned] = await Promise.all([
+        installed ? storedRelease(helm, installed) : undefined,
+        plannedRelease(helm, sent((installed?.revision ?? 0) + 1), upgrade),
+      ]);
+      diff = releaseDiff(stored, planned);
     } finally {
       if (diff?.changed !== false) ahead?.stop();
     }
@@ -371,18 +387,19 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const where = {
     release: s.target.release,
     namespace: s.target.namespace,
-    revision: status?.version ?? null,
+    revision: installed?.revision ?? null,
   };
   if (opts.diff && diff) return diffResult(run, diff, warnings, where);
 
-  if (status && diff && !diff.changed && ahead) {
+  if (installed && ahead && (sameInputs || (diff && !diff.changed))) {
     // Nothing to change: no upgrade, no new revision; the release is still checked as after an upgrade
     // (the drift guard is the verification's database login then: the Secrets are the ones deployed).
-    report.revision = status.version;
+    report.revision = installed.revision;
     report.upgraded = false;
-    log.success(
-      `release ${s.target.release} revision ${status.version} already has what this deploy would apply: no upgrade; checking it`,
-    );
+    const why = sameInputs
+      ? 'was deployed with the same chart, values and files'
+      : 'already has what this deploy would apply';
+    log.success(`release ${s.target.release} revision ${installed.revision} ${why}: no upgrade; checking it`);
     const watch = await watchAndReport(run, checks, ahead.since, false, ahead.watch);
     return typeof watch === 'number' ? watch : verifyAndSummarize(run, checks, watch, ahead.verify);
   }
@@ -414,19 +431,19 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     await runPlannedBuilds(run, builds);
   }
 
-  const upgradeAndWatch = async (): Promise<WatchResult | number> => {
+  const upgradeAndWatch = async (after: number): Promise<WatchResult | number> => {
     enter(run, 'helm.upgrade');
     const since = Date.now();
     log.step(`helm upgrade --install ${s.target.release} (values on stdin)`);
-    const out = await helm.upgrade(values, upgrade);
-    report.revision = revisionOf(out) ?? (await helm.status())?.version ?? null;
+    const out = await helm.upgrade(sent(after + 1), upgrade);
+    report.revision = revisionOf(out) ?? (await helm.latest())?.revision ?? null;
     report.upgraded = true;
     log.success(
       `release ${s.target.release} revision ${report.revision ?? '?'} applied; watching the rollout`,
     );
     return watchAndReport(run, checks, since, true);
   };
-  let watch = await upgradeAndWatch();
+  let watch = await upgradeAndWatch(installed?.revision ?? 0);
   if (typeof watch === 'number') return watch;
   // The API set up its tables on one replica; now the count the values ask for starts safely.
   const scale = await apiScaleUp(kubectl, chartValues(chart, values, userValues));
@@ -434,7 +451,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     log.info(
       `taskflow-api: first start done on ${scale.from} replica (it creates its tables at start-up); scaling to ${scale.to}`,
     );
-    watch = await upgradeAndWatch();
+    watch = await upgradeAndWatch(report.revision ?? 0);
     if (typeof watch === 'number') return watch;
   }
   return verifyAndSummarize(run, checks, watch);
@@ -510,13 +527,18 @@ function watchFrom(
 }
 
 /** The verification of the workloads a watch saw running: database logins, health endpoints. */
-function verifyRunning(c: CheckInput, watch: WatchResult, signal: AbortSignal): Promise<VerifyFailure[]> {
+function verifyRunning(
+  c: CheckInput,
+  watch: WatchResult,
+  signal: AbortSignal,
+  secrets?: Promise<Map<string, Record<string, string>>>,
+): Promise<VerifyFailure[]> {
   const running = new Set(watch.snapshot.workloads.map((w) => w.name));
   return verifyAll(
     c.s.kubectl,
     c.dbs.filter((d) => running.has(d.statefulSet)),
     APPS.filter((a) => running.has(a.name)),
-    { signal },
+    { signal, ...(secrets && { secrets }) },
   );
 }
 
@@ -534,8 +556,10 @@ function checkAhead(run: Run, c: CheckInput, since: number): CheckAhead {
   const onAbort = () => ctl.abort();
   run.ctx.signal.addEventListener('abort', onAbort, { once: true });
   const watch = watchFrom(run, c, since, ctl.signal);
-  const verify = watch.then((w) => (w.ok ? verifyRunning(c, w, ctl.signal) : []));
-  for (const p of [watch, verify]) p.catch(() => undefined);
+  // The databases' Secrets are read alongside the watch, not after it.
+  const secrets = readDbSecrets(c.s.kubectl, c.dbs);
+  const verify = watch.then((w) => (w.ok ? verifyRunning(c, w, ctl.signal, secrets) : []));
+  for (const p of [watch, verify, secrets]) p.catch(() => undefined);
   void verify.finally(() => run.ctx.signal.removeEventListener('abort', onAbort)).catch(() => undefined);
   return { since, watch, verify, stop: () => ctl.abort() };
 }

@@ -1,12 +1,4 @@
-import {
-  type Helm,
-  type ReleaseStatus,
-  type UpgradeOptions,
-  helmTargetArgs,
-  helmUpgradeArgs,
-  translateHelmError,
-  valuesStdin,
-} from '../helm.ts';
+import { type Helm, type UpgradeOptions, helmUpgradeArgs, translateHelmError, valuesStdin } from '../helm.ts';
 import type { Logger } from '../log.ts';
 import {
   type ManifestDiff,
@@ -25,23 +17,19 @@ import type { Values } from '../values.ts';
  * What this deploy would change, compared the way helm itself upgrades: the chart rendered with
  * exactly the values deploy sends, by helm's server-side dry run (so `lookup` sees the cluster and the
  * kept secrets and the API's replica count render as they will), against the manifest stored in the
- * release (which `helm status -o json` returns with the status deploy reads anyway: no extra call).
- * The stored manifest, not the live objects: it is what helm computes its patches from, it carries no
- * server defaults or status to filter out, and reading it costs nothing more. What it does not see is
- * a live object edited by hand (kubectl edit); the checks after every deploy still run.
+ * release (`helm get manifest`, read alongside the dry run). The stored manifest, not the live objects:
+ * it is what helm computes its patches from and it carries no server defaults or status to filter out.
+ * What it does not see is a live object edited by hand (kubectl edit); the checks after every deploy
+ * still run. A plain deploy whose inputs are those of the installed revision skips the render
+ * altogether (lib/deploy/inputs.ts); `--diff` always renders.
  */
 
-/** A release as `helm status -o json` / `helm upgrade --dry-run -o json` print it (the parts read here). */
+/** A release as `helm upgrade --dry-run -o json` prints it, or as read back (the parts read here). */
 export interface ReleaseDoc extends ReleaseDocument {
   version?: number;
   info?: { status?: string };
   /** The user-supplied values (they hold secrets: memory only). */
   config?: Values | null;
-}
-
-/** The release document within a status already read (helm 3 and 4 print the whole release). */
-export function asReleaseDoc(status: ReleaseStatus): ReleaseDoc {
-  return status as ReleaseStatus & ReleaseDoc;
 }
 
 /** helm argv of the server-side dry run of deploy's upgrade, printing the release as JSON (values on stdin). */
@@ -173,20 +161,30 @@ export interface DiffDocument {
   failures: [];
 }
 
+/** The installed release as deploy starts from it: its latest revision, that revision's status, its values. */
+export interface InstalledRelease {
+  revision: number;
+  status: string;
+  /** the user-supplied values (they hold secrets: memory only) */
+  config: Values;
+}
+
 /**
- * The installed release as deploy compares it: `helm status -o json` already holds its manifest, hooks
- * and user values (helm 3.18 and 4 print the whole release); a helm that leaves them out is asked.
+ * Reads the installed release (undefined: not installed) with two light helm calls side by side:
+ * `helm history --max 1` and `helm get values`. The manifest is read only when deploy compares by
+ * rendering (storedRelease).
  */
-export async function installedRelease(helm: Helm, status: ReleaseStatus): Promise<ReleaseDoc> {
-  const doc = asReleaseDoc(status);
-  const config = doc.config !== undefined ? doc.config : await helm.getValues(false);
-  let manifest = doc.manifest;
-  if (manifest === undefined) {
-    const res = await helm.run(['get', 'manifest', helm.target.release, ...helmTargetArgs(helm.target)]);
-    if (res.exitCode !== 0) throw translateHelmError(res.stderr, helm.target, 'read the release manifest');
-    manifest = res.stdout;
-  }
-  return { ...doc, manifest, config: config ?? {} };
+export async function readInstalled(helm: Helm): Promise<InstalledRelease | undefined> {
+  const values = helm.getValues(false);
+  values.catch(() => undefined);
+  const latest = await helm.latest();
+  if (!latest) return undefined;
+  return { ...latest, config: await values };
+}
+
+/** The installed release as the comparison reads it: the manifest helm stored, and its values. */
+export async function storedRelease(helm: Helm, installed: InstalledRelease): Promise<ReleaseDoc> {
+  return { version: installed.revision, manifest: await helm.manifest(), config: installed.config };
 }
 
 /**

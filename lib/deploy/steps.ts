@@ -1,8 +1,23 @@
 import { APPS, DATABASES, type DbInfo, releaseSelector } from '../components.ts';
-import { loginCommand, psqlCommand } from '../db.ts';
-import { type Helm, type UpgradeOptions, helmUpgradeArgs, statusArgs, uninstallArgs } from '../helm.ts';
+import { loginCheckCommand } from '../db.ts';
+import {
+  type Helm,
+  type UpgradeOptions,
+  helmUpgradeArgs,
+  historyArgs,
+  manifestArgs,
+  uninstallArgs,
+  valuesArgs,
+} from '../helm.ts';
 import { dryRunArgs } from './diff.ts';
-import { type Kubectl, REACHABLE_ARGS, execArgs, getOptionalArgs, listArgs } from '../kubectl.ts';
+import {
+  type Kubectl,
+  REACHABLE_ARGS,
+  execArgs,
+  getOptionalArgs,
+  listArgs,
+  secretsArgs,
+} from '../kubectl.ts';
 import { secretReadArgs } from '../secret-resolution.ts';
 import { STORAGE_CLASS_ARGS } from '../storage.ts';
 import type { PlannedBuild } from './build.ts';
@@ -26,7 +41,7 @@ export const DEPLOY_STEPS = {
   secrets:
     'secrets not in the env file are read from the release, else generated (and saved to the env file)',
   'release.status': 'the release is not stuck in a pending state; its add-ons and built images are kept',
-  diff: "compare the chart rendered with these values (helm's server-side dry run) with the release: nothing to change skips the drift guard, the build and the upgrade (no new revision)",
+  diff: "compare with the installed release: the same inputs as its revision (chart, values, -f files, helm), else the chart rendered with these values (helm's server-side dry run) against its manifest; nothing to change skips the drift guard, the build and the upgrade (no new revision)",
   'db.password-drift': 'every database volume with data accepts the password being deployed',
   build: 'build the images (two at a time; a tag already in the store is reused)',
   'helm.upgrade': 'install or upgrade the release, the values on stdin',
@@ -76,8 +91,7 @@ export function deployPlan(input: {
     ...(note && { note }),
   });
   const login = (db: DbInfo, when: string) => [
-    { argv: k.args(execArgs(db.pod, db.container, psqlCommand(['-tA']), true)), when },
-    { argv: k.args(execArgs(db.pod, db.container, loginCommand(db), true)), when },
+    { argv: k.args(execArgs(db.pod, db.container, loginCheckCommand(db), true)), when },
   ];
   const steps: PlannedStep[] = [
     step('cluster.reachable', [{ argv: k.args(REACHABLE_ARGS, true) }]),
@@ -108,11 +122,20 @@ export function deployPlan(input: {
     input.unset.length > 0
       ? step('secrets', [{ argv: k.args(secretReadArgs()) }], `for ${input.unset.join(', ')}`)
       : step('secrets', [], 'all three are set in the env file: nothing to read'),
-    step('release.status', [{ argv: helm.argv(statusArgs(helm.target)) }]),
+    step('release.status', [
+      { argv: helm.argv(historyArgs(helm.target)) },
+      { argv: helm.argv(valuesArgs(helm.target, false)) },
+    ]),
     step(
       'diff',
-      [{ argv: dryRunArgs(helm, input.upgrade), when: 'the release is installed' }],
-      'with no difference and the release deployed, the next steps are the rollout check and verify (started alongside)',
+      [
+        { argv: dryRunArgs(helm, input.upgrade), when: 'the installed revision was made with other inputs' },
+        {
+          argv: helm.argv(manifestArgs(helm.target)),
+          when: 'the installed revision was made with other inputs',
+        },
+      ],
+      'the inputs are digested locally (no command); with nothing to change and the release deployed, the next steps are the rollout check and verify (started alongside)',
     ),
     step(
       'db.password-drift',
@@ -138,10 +161,8 @@ export function deployPlan(input: {
       `polled until every workload is ready, or ${opts.timeout} pass`,
     ),
     step('verify', [
-      ...dbs.flatMap((db) => [
-        { argv: k.args(getOptionalArgs('secret', db.secret)) },
-        ...login(db, `Secret ${db.secret} has the password`),
-      ]),
+      ...(dbs.length > 0 ? [{ argv: k.args(secretsArgs([...new Set(dbs.map((d) => d.secret))])) }] : []),
+      ...dbs.flatMap((db) => login(db, `Secret ${db.secret} has the password`)),
       ...APPS.map((a) => ({ argv: k.args(healthArgs(namespace, a), true) })),
     ]),
   );

@@ -1,6 +1,6 @@
 import type { AppInfo, DbInfo } from '../components.ts';
 import { checkDbLogin } from '../db.ts';
-import type { Kubectl } from '../kubectl.ts';
+import { type Kubectl, decodeSecretData } from '../kubectl.ts';
 import { redact, registerSecrets } from '../redact.ts';
 import { abortableSleep } from '../time.ts';
 
@@ -17,6 +17,17 @@ export interface VerifyOptions {
   attempts?: number;
   delayMs?: number;
   signal?: AbortSignal;
+  /** The databases' Secrets, already being read (readDbSecrets); else verifyAll reads them. */
+  secrets?: Promise<Map<string, Record<string, string>>>;
+}
+
+/** The Secrets of these databases, in one kubectl call (none when there is no database). */
+export function readDbSecrets(
+  kubectl: Kubectl,
+  dbs: readonly DbInfo[],
+): Promise<Map<string, Record<string, string>>> {
+  const names = [...new Set(dbs.map((d) => d.secret))];
+  return names.length > 0 ? kubectl.secrets(names) : Promise.resolve(new Map());
 }
 
 async function retry<T>(
@@ -41,9 +52,10 @@ async function retry<T>(
 export async function verifyDatabase(
   kubectl: Kubectl,
   db: DbInfo,
+  secrets: Map<string, Record<string, string>>,
   opts: VerifyOptions = {},
 ): Promise<VerifyFailure | undefined> {
-  const password = await kubectl.secretValue(db.secret, db.secretKey);
+  const password = decodeSecretData(secrets.get(db.secret)?.[db.secretKey]);
   const object = `pod/${db.pod}`;
   if (password === undefined) {
     return {
@@ -111,9 +123,20 @@ export async function verifyAll(
   apps: readonly AppInfo[],
   opts: VerifyOptions = {},
 ): Promise<VerifyFailure[]> {
-  const results = await Promise.all([
-    ...dbs.map((d) => verifyDatabase(kubectl, d, opts)),
-    ...apps.map((a) => verifyHealth(kubectl, a, opts)),
-  ]);
+  const health = apps.map((a) => verifyHealth(kubectl, a, opts));
+  const secrets = await (opts.secrets ?? readDbSecrets(kubectl, dbs)).catch((err: unknown) => err);
+  const databases = dbs.map((d): Promise<VerifyFailure | undefined> => {
+    if (!(secrets instanceof Map)) {
+      const message = secrets instanceof Error ? secrets.message : String(secrets);
+      return Promise.resolve({
+        id: 'db.auth',
+        object: `secret/${d.secret}`,
+        reason: 'SecretUnreadable',
+        message: `could not read Secret ${d.secret}: ${redact(message)}`,
+      });
+    }
+    return verifyDatabase(kubectl, d, secrets, opts);
+  });
+  const results = await Promise.all([...databases, ...health]);
   return results.filter((r): r is VerifyFailure => r !== undefined);
 }

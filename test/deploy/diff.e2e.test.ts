@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
-import { type DeployEnv, deployEnv, doc, envValues } from './e2e-support.ts';
+import { repoRoot } from '../support/tools.ts';
+import { type DeployEnv, type RecordedCall, deployEnv, doc, envValues } from './e2e-support.ts';
 
 type Sim = Awaited<ReturnType<typeof startKubeSim>>;
 
@@ -52,6 +53,14 @@ describe('deploy --diff and the deploy with nothing to change (helm 4, simulated
       .map((p) => p.metadata.uid)
       .sort();
   const diffDoc = (stdout: string) => JSON.parse(stdout) as DiffDoc;
+  const dryRuns = (calls: RecordedCall[]) =>
+    calls.filter((c) => c.tool === 'helm' && c.args.includes('--dry-run=server')).length;
+  const storedValues = () => {
+    const r = se.helm(['get', 'values', 'taskflow', '-n', NS, '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { deployInputs?: unknown; web?: { replicaCount?: number } };
+  };
+  const chart = path.join(repoRoot, 'charts', 'taskflow');
 
   it('before the first deploy: everything would be added (exit 1); nothing installed, the env file untouched', async () => {
     const r = await se.deploy(['--diff', '--json']);
@@ -90,6 +99,7 @@ describe('deploy --diff and the deploy with nothing to change (helm 4, simulated
 
     const pods = podUids();
     const before = upgrades();
+    const callsBefore = se.calls().length;
     const again = await se.deploy(['--json']);
     expect(again.code, again.stderr).toBe(0);
     const d = doc(again);
@@ -100,7 +110,15 @@ describe('deploy --diff and the deploy with nothing to change (helm 4, simulated
       ['taskflow-api', true],
       ['mcp-server', true],
     ]);
-    expect(again.stderr).toContain('no upgrade; checking it');
+    // The first deploy recorded its inputs in revision 1: the same inputs need no render to compare.
+    expect(again.stderr).toContain(
+      'release taskflow revision 1 was deployed with the same chart, values and files: no upgrade; checking it',
+    );
+    expect(dryRuns(se.calls().slice(callsBefore))).toBe(0);
+    expect(storedValues().deployInputs).toEqual({
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      revision: 1,
+    });
     // the checks still ran: the rollout read and the health endpoints
     expect(upgrades()).toBe(before);
     expect(revisions()).toBe(1);
@@ -147,5 +165,42 @@ describe('deploy --diff and the deploy with nothing to change (helm 4, simulated
     expect(doc(deploy)).toMatchObject({ ok: true, revision: 2, upgraded: true });
     expect(deploy.stderr).toContain('~ ConfigMap sso-platform: data.ALLOWED_ORIGINS');
     expect((await se.deploy(['--diff'])).code).toBe(0);
+  });
+
+  it('an upgrade from outside deploy: the next deploy compares by rendering, puts the release back, and records it again', async () => {
+    // revision 2 was made by deploy (the test before); a hand upgrade carries its record to revision 3
+    const hand = se.helm([
+      'upgrade',
+      'taskflow',
+      chart,
+      '-n',
+      NS,
+      '--reuse-values',
+      '--set',
+      'web.replicaCount=2',
+    ]);
+    expect(hand.code, hand.stderr).toBe(0);
+    expect(storedValues()).toMatchObject({ web: { replicaCount: 2 }, deployInputs: { revision: 2 } });
+
+    let before = se.calls().length;
+    const back = await se.deploy(['--json']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(doc(back)).toMatchObject({ ok: true, revision: 4, upgraded: true });
+    expect(back.stderr).toContain('~ Deployment web-dashboard: spec.replicas');
+    expect(dryRuns(se.calls().slice(before))).toBe(1);
+    expect(storedValues()).toMatchObject({ deployInputs: { revision: 4 } });
+    expect(storedValues().web?.replicaCount).toBeUndefined();
+
+    // An outside upgrade that changes nothing: compared by rendering, nothing to apply, no new revision.
+    expect(se.helm(['upgrade', 'taskflow', chart, '-n', NS, '--reuse-values']).code).toBe(0);
+    before = se.calls().length;
+    const same = await se.deploy(['--json']);
+    expect(same.code, same.stderr).toBe(0);
+    expect(doc(same)).toMatchObject({ ok: true, revision: 5, upgraded: false });
+    expect(same.stderr).toContain(
+      'release taskflow revision 5 already has what this deploy would apply: no upgrade; checking it',
+    );
+    expect(dryRuns(se.calls().slice(before))).toBe(1);
+    expect(revisions()).toBe(5);
   });
 });

@@ -18,6 +18,8 @@ export interface DeployEnv extends ScriptEnv {
   /** The raw text of every recorded argv (to search for secrets). */
   argvText(): string;
   kubectl(args: string[]): { code: number | null; stdout: string; stderr: string };
+  /** The real helm, not recorded (a change made from outside the suite). */
+  helm(args: string[]): { code: number | null; stdout: string; stderr: string };
   deploy(
     args: string[],
     opts?: { timeoutMs?: number; onStarted?: (pid: number) => void },
@@ -80,6 +82,10 @@ export function deployEnv(opts: {
         .filter((c) => Number.isInteger(c.pid) && c.pid > 0),
     kubectl: (args) => {
       const r = spawnSync(toolset(name).kubectl, args, { env: base.env, encoding: 'utf8', timeout: 30_000 });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+    helm: (args) => {
+      const r = spawnSync(toolset(name).helm, args, { env: base.env, encoding: 'utf8', timeout: 120_000 });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     },
     deploy: (args, o = {}) =>

@@ -67,10 +67,10 @@ describe('collect', () => {
       `--namespace taskflow logs ${P.CRASHING_API.metadata.name} -c taskflow-api --previous --tail=20`,
       `--namespace taskflow logs ${P.FAILED_MIGRATE.metadata.name} -c migrate --previous --tail=20`,
     ]);
-    // Per database: one read of the stored verifier over the socket, then one TCP login.
+    // Per database one exec: the stored verifier read over the socket and the TCP login, together.
     expect(lines.filter((l) => l.includes(' exec ') && l.includes('login-check'))).toHaveLength(2);
-    expect(lines.filter((l) => l.includes(' exec ') && !l.includes('login-check'))).toHaveLength(2);
-    expect(runner.recorded).toHaveLength(10);
+    expect(lines.filter((l) => l.includes(' exec ') && !l.includes('login-check'))).toHaveLength(0);
+    expect(runner.recorded).toHaveLength(8);
     // Passwords only on stdin.
     expect(lines.join('\n')).not.toContain(FIX.ssoPw);
     expect(snap.failures.map((f) => [f.id, f.container, f.logs.trim(), f.events])).toEqual([
