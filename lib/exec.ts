@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { $, type ProcessPromise } from 'zx';
+import { $, type ProcessPromise } from 'zx/core';
 import { Secret } from './secrets.ts';
 import { Redactor, currentRedactor } from './redact.ts';
 import { sleep } from './time.ts';
@@ -70,6 +70,11 @@ export class Runner {
     this.#opts = opts;
     // The run's (runCommand passes it); a runner made outside any run keeps its own.
     this.#redactor = opts.redactor ?? currentRedactor() ?? new Redactor();
+  }
+
+  /** The environment the commands run with. */
+  get env(): NodeJS.ProcessEnv {
+    return this.#opts.env ?? process.env;
   }
 
   #mask(text: string): string {

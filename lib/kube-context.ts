@@ -5,12 +5,16 @@
  * and a destructive step there needs the name typed back (or, without a terminal, `--yes` together
  * with `--context`).
  */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
+import path from 'node:path';
 import { type ConfirmIo, confirm } from './confirm.ts';
 import { NotReadyError, TaskflowError, UsageError } from './errors.ts';
 import type { Kubectl } from './kubectl.ts';
 import { translateKubectlError } from './kubectl.ts';
 import { type Script, npmRun } from './suggest.ts';
+import { cacheFile, readCache, remember } from './tool-cache.ts';
 
 /** The context a command acts on, as read from the kubeconfig (no credentials: kubectl omits them). */
 export interface Place {
@@ -94,10 +98,67 @@ interface MinifiedConfig {
   clusters?: Array<{ name: string; cluster?: { server?: string; extensions?: Extension[] } }>;
 }
 
-/** Reads the context in use (`--context`, else the current one) from the kubeconfig. Never throws. */
+/** What the kubeconfig says of the context in use; the classification is made from it each time. */
+interface ContextFacts {
+  context: string;
+  cluster?: string;
+  server?: string;
+  providers: string[];
+}
+
+/**
+ * What identifies the kubeconfig kubectl reads for a context: every file of KUBECONFIG (else
+ * ~/.kube/config), each by path, size, modification and change times and inode, or as absent.
+ * Undefined when none of them exists.
+ */
+export function kubeconfigIdentity(env: NodeJS.ProcessEnv, context: string | undefined): string | undefined {
+  const files = env.KUBECONFIG
+    ? env.KUBECONFIG.split(path.delimiter).filter((f) => f !== '')
+    : env.HOME
+      ? [path.join(env.HOME, '.kube', 'config')]
+      : [];
+  const ids = files.map((f) => {
+    try {
+      const st = statSync(f);
+      return `${path.resolve(f)} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino}`;
+    } catch {
+      return `${path.resolve(f)} absent`;
+    }
+  });
+  // No kubeconfig at all: nothing to key on (kubectl may still find an in-cluster config).
+  if (ids.every((id) => id.endsWith(' absent'))) return undefined;
+  return createHash('sha256')
+    .update(JSON.stringify({ context: context ?? null, ids }))
+    .digest('hex');
+}
+
+/** The facts read before for the same kubeconfig files and --context, if any. */
+function cachedFacts(file: string | undefined, key: string | undefined): ContextFacts | undefined {
+  if (!file || !key) return undefined;
+  const f = readCache(file)[key] as Partial<ContextFacts> | undefined;
+  if (typeof f?.context !== 'string' || !Array.isArray(f.providers)) return undefined;
+  return {
+    context: f.context,
+    ...(typeof f.cluster === 'string' && { cluster: f.cluster }),
+    ...(typeof f.server === 'string' && { server: f.server }),
+    providers: f.providers.filter((p): p is string => typeof p === 'string'),
+  };
+}
+
+/**
+ * Reads the context in use (`--context`, else the current one) from the kubeconfig. Never throws.
+ * What `kubectl config view` said is remembered for the same kubeconfig files (lib/tool-cache.ts):
+ * an edited kubeconfig (`kubectl config use-context` rewrites it) is read again.
+ */
 export async function resolvePlace(kubectl: Kubectl): Promise<Place> {
   const { target } = kubectl;
+  // The environment kubectl runs with (KUBECONFIG, HOME); a stand-in runner may have none.
+  const env = (kubectl.runner as Partial<Pick<Kubectl['runner'], 'env'>>).env ?? process.env;
   const fromFlag = target.context !== undefined;
+  const cache = cacheFile(env, 'kube-contexts.json');
+  const key = kubeconfigIdentity(env, target.context);
+  const known = cachedFacts(cache, key);
+  if (known) return placeOf(known, target.namespace, fromFlag);
   const unknown = (error: TaskflowError): Place => ({
     context: target.context ?? null,
     namespace: target.namespace,
@@ -128,7 +189,14 @@ export async function resolvePlace(kubectl: Kubectl): Promise<Place> {
     return unknown(translateKubectlError(text, target, 'read the kubeconfig'));
   }
   const doc = JSON.parse(res.stdout) as MinifiedConfig;
-  const name = doc['current-context'] ?? target.context ?? '';
+  const facts = contextFacts(doc, target.context);
+  if (cache && key) remember(cache, key, facts);
+  return placeOf(facts, target.namespace, fromFlag);
+}
+
+/** The context in use, its cluster, server and providers, from `kubectl config view --minify`. */
+function contextFacts(doc: MinifiedConfig, flag: string | undefined): ContextFacts {
+  const name = doc['current-context'] ?? flag ?? '';
   const ctx = doc.contexts?.find((c) => c.name === name) ?? doc.contexts?.[0];
   const clusterName = ctx?.context?.cluster;
   const cluster = doc.clusters?.find((c) => c.name === clusterName) ?? doc.clusters?.[0];
@@ -138,10 +206,19 @@ export async function resolvePlace(kubectl: Kubectl): Promise<Place> {
     .filter((p): p is string => typeof p === 'string');
   return {
     context: name,
-    namespace: target.namespace,
     ...(clusterName !== undefined && { cluster: clusterName }),
     ...(server !== undefined && { server }),
-    ...classify(name, clusterName, server, providers),
+    providers,
+  };
+}
+
+function placeOf(f: ContextFacts, namespace: string, fromFlag: boolean): Place {
+  return {
+    context: f.context,
+    namespace,
+    ...(f.cluster !== undefined && { cluster: f.cluster }),
+    ...(f.server !== undefined && { server: f.server }),
+    ...classify(f.context, f.cluster, f.server, f.providers),
     fromFlag,
   };
 }

@@ -18,10 +18,21 @@ type Known<N extends string> = Version & { name: N; path: string };
 
 const KEEP = 20;
 
-/** The file that remembers tool versions: in the user's cache folder (XDG_CACHE_HOME, else ~/.cache). */
-export function toolCacheFile(env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * What the suite remembers between runs to spare a process per command: small JSON maps in the user's
+ * cache folder (XDG_CACHE_HOME, else ~/.cache), keyed by the identity of the files the fact came from,
+ * so an edited file is a new key. Best effort both ways: an unreadable or unwritable cache asks again.
+ */
+
+/** A cache file of that name in the user's cache folder. */
+export function cacheFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
-  return base ? path.join(base, 'taskflow', 'tool-versions.json') : undefined;
+  return base ? path.join(base, 'taskflow', name) : undefined;
+}
+
+/** The file that remembers tool versions. */
+export function toolCacheFile(env: NodeJS.ProcessEnv): string | undefined {
+  return cacheFile(env, 'tool-versions.json');
 }
 
 // ELF; Mach-O (32/64-bit, either byte order); a universal Mach-O.
@@ -51,12 +62,30 @@ export function binaryIdentity(name: string, file: string): string | undefined {
   }
 }
 
-function readCache(file: string): Record<string, Version> {
+/** The entries of a cache file (none when it is missing or unreadable); their shape is the caller's to check. */
+export function readCache(file: string): Record<string, unknown> {
   try {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return typeof doc === 'object' && doc !== null ? (doc as Record<string, Version>) : {};
+    return typeof doc === 'object' && doc !== null && !Array.isArray(doc)
+      ? (doc as Record<string, unknown>)
+      : {};
   } catch {
     return {};
+  }
+}
+
+/** Adds (or refreshes) one entry, keeping the newest KEEP; written atomically, mode 0600. */
+export function remember(file: string, key: string, value: unknown): void {
+  try {
+    const entries = Object.entries(readCache(file)).filter(([k]) => k !== key);
+    const next = Object.fromEntries([...entries.slice(-(KEEP - 1)), [key, value]]);
+    // One level at a time: a recursive mkdir can spin forever on some file systems (/proc).
+    for (const dir of [path.dirname(path.dirname(file)), path.dirname(file)]) {
+      if (!existsSync(dir)) mkdirSync(dir);
+    }
+    writeFileAtomic.sync(file, `${JSON.stringify(next, null, 1)}\n`, { mode: 0o600 });
+  } catch {
+    // a read-only home: the fact is read again next time
   }
 }
 
@@ -69,7 +98,7 @@ export function cachedVersion<N extends string>(
   const cache = toolCacheFile(env);
   const id = binaryIdentity(name, file);
   if (!cache || !id) return undefined;
-  const v = readCache(cache)[id];
+  const v = readCache(cache)[id] as Partial<Version> | undefined;
   if (typeof v?.version !== 'string' || typeof v.major !== 'number' || typeof v.minor !== 'number')
     return undefined;
   return { name, path: file, version: v.version, major: v.major, minor: v.minor };
@@ -79,19 +108,5 @@ export function cachedVersion<N extends string>(
 export function rememberVersion(info: Known<string>, env: NodeJS.ProcessEnv): void {
   const cache = toolCacheFile(env);
   const id = binaryIdentity(info.name, info.path);
-  if (!cache || !id) return;
-  try {
-    const entries = Object.entries(readCache(cache)).filter(([k]) => k !== id);
-    const next = Object.fromEntries([
-      ...entries.slice(-(KEEP - 1)),
-      [id, { version: info.version, major: info.major, minor: info.minor }],
-    ]);
-    // One level at a time: a recursive mkdir can spin forever on some file systems (/proc).
-    for (const dir of [path.dirname(path.dirname(cache)), path.dirname(cache)]) {
-      if (!existsSync(dir)) mkdirSync(dir);
-    }
-    writeFileAtomic.sync(cache, `${JSON.stringify(next, null, 1)}\n`);
-  } catch {
-    // a read-only home: the version is read again next time
-  }
+  if (cache && id) remember(cache, id, { version: info.version, major: info.major, minor: info.minor });
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -203,9 +203,11 @@ describe('resolvePlace (real kubectl, kubeconfig only)', () => {
       '',
     ].join('\n'),
   );
-  const runner = new Runner({ env: { ...process.env, KUBECONFIG: kubeconfig } });
+  const cacheHome = path.join(dir, 'cache');
+  const runner = new Runner({ env: { ...process.env, KUBECONFIG: kubeconfig, XDG_CACHE_HOME: cacheHome } });
   const kubectl = (context?: string) =>
     new Kubectl(runner, toolset('v35').kubectl, { namespace: 'taskflow', ...(context && { context }) });
+  const configViews = () => runner.calls.filter((c) => c.argv.includes('config')).length;
 
   it('reads the current context, its server, and judges it', async () => {
     const p = await resolvePlace(kubectl());
@@ -241,5 +243,26 @@ describe('resolvePlace (real kubectl, kubeconfig only)', () => {
     );
     expect(none).toMatchObject({ context: null, local: false });
     expect(none.error?.message).toContain('no kube context is selected');
+  });
+
+  it('remembers what it read for the same kubeconfig file and --context, and reads an edited one again', async () => {
+    const first = await resolvePlace(kubectl());
+    const views = configViews();
+    expect(await resolvePlace(kubectl())).toEqual(first);
+    expect(configViews()).toBe(views);
+    // the cache holds the context's names, server and providers: no credentials, mode 0600
+    const file = path.join(cacheHome, 'taskflow', 'kube-contexts.json');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('prod-aks.hcp.westeurope.azmk8s.io');
+    expect(text).not.toContain('do-not-print-me');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // another --context is another entry
+    expect(await resolvePlace(kubectl('dev'))).toMatchObject({ context: 'dev', local: true });
+    // kubectl config use-context rewrites the file: read again
+    const use = await runner.run([toolset('v35').kubectl, 'config', 'use-context', 'dev']);
+    expect(use.exitCode, use.stderr).toBe(0);
+    const before = configViews();
+    expect(await resolvePlace(kubectl())).toMatchObject({ context: 'dev', local: true, fromFlag: false });
+    expect(configViews()).toBe(before + 1);
   });
 });
