@@ -1,8 +1,14 @@
 /**
- * Benchmark: a no-op `npm run deploy` (a second deploy with the same settings, started through the
- * launcher as npm starts it) against a bare `helm upgrade --reuse-values --wait` of the same release, on
- * the same simulated cluster, taken in turn (deploy, helm, deploy, helm, ...). Prints every pair, the
- * medians, the median of the pair ratios, and the release revision before and after the deploys.
+ * Benchmark: a no-op `npm run deploy` (a deploy with the same settings as the deploy before it, started
+ * through the launcher as npm starts it) against a bare `helm upgrade --reuse-values --wait`, on the
+ * same simulated cluster, taken in turn (deploy, helm, deploy, helm, ...). The helm upgrades go to a
+ * second release of the same chart (namespace bench-noop-helm), installed by the same deploy: an
+ * upgrade of the deploy's own release would make a revision the deploy did not make, and the next
+ * deploy would rightly compare by rendering (the second figure).
+ *
+ * Prints every pair, the medians, the median of the pair ratios, the release revision before and after
+ * each no-op deploy, then the render path: a deploy after an outside `helm upgrade --reuse-values` of its
+ * release (same chart and values, so still nothing to apply, found by helm's server-side dry run).
  *
  *   npx tsx bench/deploy-noop.ts [--runs N]
  */
@@ -13,6 +19,7 @@ import { ensureToolset, repoRoot } from '../test/support/tools.ts';
 import path from 'node:path';
 
 const NS = 'bench-noop';
+const HELM_NS = 'bench-noop-helm';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,8 +52,10 @@ async function main(): Promise<void> {
   const sim = await startKubeSim({ scenario: { readyAfterMs: 200 } });
   const se = scriptEnv({ kubeconfig: sim.kubeconfigPath, envFile: `TASKFLOW_NAMESPACE=${NS}\n` });
   try {
-    const first = await runScript('deploy-one-command', ['--json'], se, { timeoutMs: 180_000 });
-    if (first.code !== 0) throw new Error(`the first deploy failed (exit ${first.code}):\n${first.stderr}`);
+    for (const ns of [NS, HELM_NS]) {
+      const first = await runScript('deploy-one-command', ['--json', '-n', ns], se, { timeoutMs: 180_000 });
+      if (first.code !== 0) throw new Error(`the first deploy failed (exit ${first.code}):\n${first.stderr}`);
+    }
     const revision = async () =>
       (
         JSON.parse(
@@ -55,12 +64,12 @@ async function main(): Promise<void> {
           version: number;
         }
       ).version;
-    const helmArgs = [
+    const helmArgs = (ns: string) => [
       'upgrade',
       'taskflow',
       path.join(repoRoot, 'charts', 'taskflow'),
       '--namespace',
-      NS,
+      ns,
       '--reuse-values',
       '--wait',
       '--timeout',
@@ -72,7 +81,7 @@ async function main(): Promise<void> {
     ] as const;
     // one of each first, not counted: the launcher's bundle cache and helm's caches are warm after it
     await timed(deployArgv[0], [...deployArgv[1]], se.env, se.cwd);
-    await timed(tools.helm, helmArgs, se.env, se.cwd);
+    await timed(tools.helm, helmArgs(HELM_NS), se.env, se.cwd);
     const deploys: number[] = [];
     const helms: number[] = [];
     const ratios: number[] = [];
@@ -83,7 +92,7 @@ async function main(): Promise<void> {
       if (d.code !== 0) throw new Error(`deploy failed (exit ${d.code}):\n${d.out}`);
       const after = await revision();
       revDeploy.push(`${before}→${after}`);
-      const h = await timed(tools.helm, helmArgs, se.env, se.cwd);
+      const h = await timed(tools.helm, helmArgs(HELM_NS), se.env, se.cwd);
       if (h.code !== 0) throw new Error(`helm upgrade failed (exit ${h.code}):\n${h.out}`);
       deploys.push(d.ms);
       helms.push(h.ms);
@@ -102,6 +111,24 @@ async function main(): Promise<void> {
     );
     console.log(`ratio deploy/helm, median of pairs:  ${median(ratios).toFixed(2)}x (target at most 1.5x)`);
     console.log(`deploy's revisions (before→after each no-op deploy): ${revDeploy.join(', ')}`);
+
+    // The render path: an outside upgrade of the deploy's release, then a deploy (timed).
+    const rendered: number[] = [];
+    const revRendered: string[] = [];
+    for (let i = 0; i < runs; i++) {
+      const h = await timed(tools.helm, helmArgs(NS), se.env, se.cwd);
+      if (h.code !== 0) throw new Error(`helm upgrade failed (exit ${h.code}):\n${h.out}`);
+      const before = await revision();
+      const d = await timed(deployArgv[0], [...deployArgv[1]], se.env, se.cwd);
+      if (d.code !== 0) throw new Error(`deploy failed (exit ${d.code}):\n${d.out}`);
+      revRendered.push(`${before}→${await revision()}`);
+      rendered.push(d.ms);
+    }
+    console.log('');
+    console.log(
+      `deploy after an outside helm upgrade (compared by rendering): median ${median(rendered).toFixed(0)} ms (min ${Math.min(...rendered).toFixed(0)}, max ${Math.max(...rendered).toFixed(0)}), ${(median(rendered) / median(helms)).toFixed(2)}x the helm median`,
+    );
+    console.log(`its revisions (before→after each deploy): ${revRendered.join(', ')}`);
   } finally {
     se.cleanup();
     await sim.stop();
