@@ -80,11 +80,17 @@ export async function detectTool(
   const known = cachedVersion(name, p, env);
   if (known && isSupported(name, known.major, known.minor)) return known;
   const argv = name === 'kubectl' ? [p, 'version', '--client', '-o', 'json'] : [p, 'version', '--short'];
-  const res = await runner.run(argv, { timeoutMs: 20_000 });
+  const res = await runner.run(argv, { timeoutMs: VERSION_TIMEOUT_MS });
   const text = name === 'kubectl' ? extractKubectlVersion(res.stdout) : res.stdout;
   const v = parseVersion(text);
   if (res.exitCode !== 0 || !v) {
-    throw new NotReadyError(`${name} at ${p} did not report its version`, { hint: INSTALL_HINT[name] });
+    const why =
+      res.exitCode === 124
+        ? `did not answer \`${name} version\` within ${VERSION_TIMEOUT_MS / 1000} s (a hung binary, or a very slow disk: run it again)`
+        : res.exitCode !== 0
+          ? `exited with code ${res.exitCode} when asked its version${firstLine(res.stderr)}`
+          : 'did not report its version';
+    throw new NotReadyError(`${name} at ${p} ${why}`, { hint: INSTALL_HINT[name] });
   }
   if (!isSupported(name, v.major, v.minor)) {
     const [M, m] = MIN_VERSIONS[name];
@@ -95,6 +101,18 @@ export async function detectTool(
   const info = { name, path: p, ...v };
   rememberVersion(info, env);
   return info;
+}
+
+/**
+ * How long a tool may take to print its version. Generous: the first start of a 60 MB binary from a
+ * cold disk on a loaded machine has taken over 20 s; the answer is remembered afterwards.
+ */
+const VERSION_TIMEOUT_MS = 60_000;
+
+/** `: <the first non-empty line>` of a tool's error output, or nothing. */
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '');
+  return line ? `: ${line.trim()}` : '';
 }
 
 function extractKubectlVersion(stdout: string): string {

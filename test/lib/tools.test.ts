@@ -49,6 +49,25 @@ describe('tools', () => {
     expect(h3).toMatchObject({ major: 3, minor: 18 });
   });
 
+  it('a tool that hangs, fails or prints no version: NotReady, saying which', async () => {
+    const dir = fakeBin('kubectl', 'exit 0');
+    const answering = (exitCode: number, stderr = '') =>
+      ({
+        run: async (argv: string[]) => ({ argv, exitCode, stdout: '', stderr, durationMs: 1 }),
+      }) as unknown as Runner;
+    const env = { KUBECTL: path.join(dir, 'kubectl'), PATH: '' };
+    await expect(detectTool('kubectl', answering(124), env)).rejects.toMatchObject({
+      message: expect.stringMatching(/did not answer `kubectl version` within 60 s/),
+      exitCode: 3,
+    });
+    await expect(detectTool('kubectl', answering(2, '\nerror: bad flag\n'), env)).rejects.toMatchObject({
+      message: `kubectl at ${env.KUBECTL} exited with code 2 when asked its version: error: bad flag`,
+    });
+    await expect(detectTool('kubectl', answering(0), env)).rejects.toMatchObject({
+      message: `kubectl at ${env.KUBECTL} did not report its version`,
+    });
+  });
+
   it('a missing or too old tool is NotReady (exit 3) with an install hint', async () => {
     const r = new Runner();
     await expect(detectTool('helm', r, { PATH: '/nonexistent' })).rejects.toThrow(NotReadyError);
