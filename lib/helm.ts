@@ -195,26 +195,24 @@ export class Helm {
   }
 
   /**
-   * The release's latest revision and its status (`helm history --max 1`: no resources listed, unlike
-   * `helm status` on helm 4), or undefined when it is not installed.
+   * The release's latest revision, its status and the manifest helm stored with it, in one light call
+   * (`helm get all --template`: no resources listed, unlike `helm status` on helm 4), or undefined
+   * when it is not installed.
    */
-  async latest(): Promise<{ revision: number; status: string } | undefined> {
-    const res = await this.run(historyArgs(this.target));
+  async latest(): Promise<{ revision: number; status: string; manifest: string } | undefined> {
+    const res = await this.run(latestArgs(this.target));
     if (res.exitCode !== 0) {
       if (/not found/i.test(res.stderr)) return undefined;
-      throw translateHelmError(res.stderr, this.target, 'read the release history');
+      throw translateHelmError(res.stderr, this.target, 'read the release');
     }
-    const rows = JSON.parse(res.stdout || '[]') as { revision?: number; status?: string }[];
-    const last = rows.at(-1);
-    if (typeof last?.revision !== 'number') return undefined;
-    return { revision: last.revision, status: last.status ?? 'unknown' };
-  }
-
-  /** The manifest helm stored with the release's latest revision. */
-  async manifest(): Promise<string> {
-    const res = await this.run(manifestArgs(this.target));
-    if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'read the release manifest');
-    return res.stdout;
+    const nl = res.stdout.indexOf('\n');
+    const m = /^(\d+) (\S+)$/.exec(nl < 0 ? res.stdout : res.stdout.slice(0, nl));
+    if (!m) throw translateHelmError('helm printed no revision', this.target, 'read the release');
+    return {
+      revision: Number(m[1]),
+      status: m[2] ?? 'unknown',
+      manifest: nl < 0 ? '' : res.stdout.slice(nl + 1),
+    };
   }
 
   /** The release's values (all computed values with `all`); they contain secrets: keep them in memory. */
@@ -234,9 +232,19 @@ export class Helm {
   }
 }
 
-/** helm arguments that read the release's latest revision and its status as JSON. */
-export function historyArgs(target: KubeTarget & { release: string }): string[] {
-  return ['history', target.release, ...helmTargetArgs(target), '--max', '1', '-o', 'json'];
+/**
+ * helm arguments that print the release's latest revision and status on a first line (`4 deployed`),
+ * then its manifest. The template's fields are helm's release record, the same in helm 3 and 4.
+ */
+export function latestArgs(target: KubeTarget & { release: string }): string[] {
+  return [
+    'get',
+    'all',
+    target.release,
+    ...helmTargetArgs(target),
+    '--template',
+    '{{printf "%d %s\\n" .Release.Version .Release.Info.Status}}{{.Release.Manifest}}',
+  ];
 }
 
 /** helm arguments that read the release's user-supplied values (all computed values with `all`) as JSON. */
@@ -250,11 +258,6 @@ export function valuesArgs(target: KubeTarget & { release: string }, all: boolea
     'json',
     ...(all ? ['--all'] : []),
   ];
-}
-
-/** helm arguments that read the manifest stored with the release's latest revision. */
-export function manifestArgs(target: KubeTarget & { release: string }): string[] {
-  return ['get', 'manifest', target.release, ...helmTargetArgs(target)];
 }
 
 /** helm arguments that read the release's status as JSON. */

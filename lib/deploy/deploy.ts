@@ -25,6 +25,7 @@ import {
   type DiffWarning,
   confirmRolls,
   diffWarnings,
+  missingWorkloads,
   plannedRelease,
   printDiff,
   readInstalled,
@@ -374,11 +375,8 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   if (!sameInputs && (installed || opts.diff)) {
     enter(run, 'diff');
     try {
-      const [stored, planned] = await Promise.all([
-        installed ? storedRelease(helm, installed) : undefined,
-        plannedRelease(helm, sent((installed?.revision ?? 0) + 1), upgrade),
-      ]);
-      diff = releaseDiff(stored, planned);
+      const planned = await plannedRelease(helm, sent((installed?.revision ?? 0) + 1), upgrade);
+      diff = releaseDiff(installed ? storedRelease(installed) : undefined, planned);
     } finally {
       if (diff?.changed !== false) ahead?.stop();
     }
@@ -401,7 +399,16 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
       : 'already has what this deploy would apply';
     log.success(`release ${s.target.release} revision ${installed.revision} ${why}: no upgrade; checking it`);
     const watch = await watchAndReport(run, checks, ahead.since, false, ahead.watch);
-    return typeof watch === 'number' ? watch : verifyAndSummarize(run, checks, watch, ahead.verify);
+    if (typeof watch === 'number') return watch;
+    enter(run, 'diff');
+    const missing = missingWorkloads(storedRelease(installed), watch.snapshot.workloads);
+    if (missing.length === 0) return verifyAndSummarize(run, checks, watch, ahead.verify);
+    // Deleted by hand: an upgrade creates it again (helm applies every object of the manifest).
+    ahead.stop();
+    delete report.upgraded;
+    log.warn(
+      `${missing.join(', ')} of revision ${installed.revision} ${missing.length === 1 ? 'is' : 'are'} missing from the cluster: upgrading to create ${missing.length === 1 ? 'it' : 'them'} again`,
+    );
   }
   if (diff?.changed) {
     printDiff(log, diff, warnings, where);

@@ -6,6 +6,7 @@ import {
   type ReleaseDocument,
   type Roll,
   diffManifests,
+  parseManifest,
   releaseObjects,
 } from '../manifest-diff.ts';
 import { npmRun } from '../suggest.ts';
@@ -17,7 +18,7 @@ import type { Values } from '../values.ts';
  * What this deploy would change, compared the way helm itself upgrades: the chart rendered with
  * exactly the values deploy sends, by helm's server-side dry run (so `lookup` sees the cluster and the
  * kept secrets and the API's replica count render as they will), against the manifest stored in the
- * release (`helm get manifest`, read alongside the dry run). The stored manifest, not the live objects:
+ * release (read with the release's status). The stored manifest, not the live objects:
  * it is what helm computes its patches from and it carries no server defaults or status to filter out.
  * What it does not see is a live object edited by hand (kubectl edit); the checks after every deploy
  * still run. A plain deploy whose inputs are those of the installed revision skips the render
@@ -161,18 +162,19 @@ export interface DiffDocument {
   failures: [];
 }
 
-/** The installed release as deploy starts from it: its latest revision, that revision's status, its values. */
+/** The installed release as deploy starts from it: its latest revision, its status, manifest and values. */
 export interface InstalledRelease {
   revision: number;
   status: string;
+  /** the manifest helm stored with it */
+  manifest: string;
   /** the user-supplied values (they hold secrets: memory only) */
   config: Values;
 }
 
 /**
  * Reads the installed release (undefined: not installed) with two light helm calls side by side:
- * `helm history --max 1` and `helm get values`. The manifest is read only when deploy compares by
- * rendering (storedRelease).
+ * the latest revision with its status and manifest (Helm.latest), and `helm get values`.
  */
 export async function readInstalled(helm: Helm): Promise<InstalledRelease | undefined> {
   const values = helm.getValues(false);
@@ -182,9 +184,25 @@ export async function readInstalled(helm: Helm): Promise<InstalledRelease | unde
   return { ...latest, config: await values };
 }
 
+/**
+ * The Deployments and StatefulSets of a stored release that the cluster no longer has (`Kind name`):
+ * a workload deleted by hand, which an unchanged release would otherwise leave missing (an upgrade
+ * creates it again). `live` is what the rollout watch listed.
+ */
+export function missingWorkloads(
+  stored: ReleaseDoc,
+  live: readonly { kind: string; name: string }[],
+): string[] {
+  const have = new Set(live.map((w) => `${w.kind} ${w.name}`));
+  return parseManifest(stored.manifest ?? '')
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    .map((o) => `${o.kind} ${o.name}`)
+    .filter((w) => !have.has(w));
+}
+
 /** The installed release as the comparison reads it: the manifest helm stored, and its values. */
-export async function storedRelease(helm: Helm, installed: InstalledRelease): Promise<ReleaseDoc> {
-  return { version: installed.revision, manifest: await helm.manifest(), config: installed.config };
+export function storedRelease(installed: InstalledRelease): ReleaseDoc {
+  return { version: installed.revision, manifest: installed.manifest, config: installed.config };
 }
 
 /**

@@ -4,8 +4,7 @@ import {
   type Helm,
   type UpgradeOptions,
   helmUpgradeArgs,
-  historyArgs,
-  manifestArgs,
+  latestArgs,
   uninstallArgs,
   valuesArgs,
 } from '../helm.ts';
@@ -123,18 +122,12 @@ export function deployPlan(input: {
       ? step('secrets', [{ argv: k.args(secretReadArgs()) }], `for ${input.unset.join(', ')}`)
       : step('secrets', [], 'all three are set in the env file: nothing to read'),
     step('release.status', [
-      { argv: helm.argv(historyArgs(helm.target)) },
+      { argv: helm.argv(latestArgs(helm.target)) },
       { argv: helm.argv(valuesArgs(helm.target, false)) },
     ]),
     step(
       'diff',
-      [
-        { argv: dryRunArgs(helm, input.upgrade), when: 'the installed revision was made with other inputs' },
-        {
-          argv: helm.argv(manifestArgs(helm.target)),
-          when: 'the installed revision was made with other inputs',
-        },
-      ],
+      [{ argv: dryRunArgs(helm, input.upgrade), when: 'the installed revision was made with other inputs' }],
       'the inputs are digested locally (no command); with nothing to change and the release deployed, the next steps are the rollout check and verify (started alongside)',
     ),
     step(

@@ -203,4 +203,27 @@ describe('deploy --diff and the deploy with nothing to change (helm 4, simulated
     expect(dryRuns(se.calls().slice(before))).toBe(1);
     expect(revisions()).toBe(5);
   });
+
+  it('a workload deleted by hand: a deploy with nothing else to change upgrades to create it again', async () => {
+    // Revision 5 came from outside (the test before): compared by rendering, then the missing workload.
+    for (const [made, revision] of [
+      ['rendering', 6],
+      ['same inputs', 7],
+    ] as const) {
+      const del = se.kubectl(['delete', 'deployment', 'mcp-server', '-n', NS, '--wait=false']);
+      expect(del.code, del.stderr).toBe(0);
+      const r = await se.deploy(['--json']);
+      expect(r.code, `${made}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).toContain(
+        `Deployment mcp-server of revision ${revision - 1} is missing from the cluster: upgrading to create it again`,
+      );
+      expect(doc(r)).toMatchObject({ ok: true, revision, upgraded: true });
+      expect(doc(r).services.find((x) => x.name === 'mcp-server')).toMatchObject({ ready: true });
+      expect(se.kubectl(['get', 'deployment', 'mcp-server', '-n', NS]).code).toBe(0);
+    }
+    // and with it back, the next deploy is a no-op again
+    const again = await se.deploy(['--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(doc(again)).toMatchObject({ ok: true, revision: 7, upgraded: false });
+  });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { NotReadyError, OperationError } from '../../lib/errors.ts';
-import { envKeysIn, helmUpgradeArgs, translateHelmError, valuesStdin } from '../../lib/helm.ts';
+import {
+  Helm,
+  envKeysIn,
+  helmUpgradeArgs,
+  latestArgs,
+  translateHelmError,
+  valuesStdin,
+} from '../../lib/helm.ts';
+import type { Runner } from '../../lib/exec.ts';
 import { kubectlArgs, translateKubectlError } from '../../lib/kubectl.ts';
 import { Secret } from '../../lib/secrets.ts';
 
@@ -235,5 +243,50 @@ taskflow:
         'upgrade',
       ).hint,
     ).toBe('fix the values named above (npm run validate lists every problem)');
+  });
+});
+
+describe('Helm.latest (the release read deploy starts from)', () => {
+  const answering = (exitCode: number, stdout: string, stderr = '') =>
+    new Helm(
+      {
+        run: async (argv: string[]) => ({ argv, exitCode, stdout, stderr, durationMs: 1 }),
+      } as unknown as Runner,
+      'helm',
+      4,
+      { release: 'taskflow', namespace: 'tf' },
+    );
+
+  it('reads the revision and status of the first line and the manifest after it', async () => {
+    const manifest = '---\n# Source: taskflow/templates/web/deployment.yaml\nkind: Deployment\n';
+    expect(await answering(0, `7 deployed\n${manifest}`).latest()).toEqual({
+      revision: 7,
+      status: 'deployed',
+      manifest,
+    });
+    expect(await answering(0, '3 pending-upgrade\n').latest()).toMatchObject({
+      revision: 3,
+      status: 'pending-upgrade',
+    });
+  });
+
+  it('a release that is not installed is undefined; anything else unreadable is an error', async () => {
+    expect(await answering(1, '', 'Error: release: not found\n').latest()).toBeUndefined();
+    await expect(answering(0, 'something else\n').latest()).rejects.toThrow(/read the release/);
+    await expect(answering(1, '', 'Error: Kubernetes cluster unreachable\n').latest()).rejects.toThrow(
+      NotReadyError,
+    );
+  });
+
+  it('asks for the two fields and the manifest with a template, nothing secret', () => {
+    expect(latestArgs({ release: 'taskflow', namespace: 'tf' })).toEqual([
+      'get',
+      'all',
+      'taskflow',
+      '--namespace',
+      'tf',
+      '--template',
+      '{{printf "%d %s\\n" .Release.Version .Release.Info.Status}}{{.Release.Manifest}}',
+    ]);
   });
 });
