@@ -1,5 +1,6 @@
 import type { AppInfo, DbInfo } from '../components.ts';
 import { checkDbLogin } from '../db.ts';
+import { type ApiProxy, startApiProxy } from '../api-proxy.ts';
 import { type Kubectl, decodeSecretData } from '../kubectl.ts';
 import { redact, registerSecrets } from '../redact.ts';
 import { abortableSleep } from '../time.ts';
@@ -93,19 +94,36 @@ export function healthArgs(namespace: string, app: AppInfo): string[] {
   return ['get', '--raw', healthPath(namespace, app), '--request-timeout=10s'];
 }
 
-/** An app's health endpoint answers (HTTP 2xx through the service proxy). */
+/** The first line of a text, masked; undefined when there is none. */
+function firstLine(text: string): string | undefined {
+  return redact(text.trim().split('\n')[0] ?? '') || undefined;
+}
+
+/**
+ * An app's health endpoint answers (HTTP 2xx through the service proxy), asked through the API proxy
+ * when there is one, else with `kubectl get --raw`.
+ */
 export async function verifyHealth(
   kubectl: Kubectl,
   app: AppInfo,
-  opts: VerifyOptions = {},
+  opts: VerifyOptions & { proxy?: ApiProxy } = {},
 ): Promise<VerifyFailure | undefined> {
-  return retry(opts.attempts ?? 3, opts.delayMs ?? 1000, opts.signal, async () => {
+  const ask = async (): Promise<string | undefined> => {
+    if (opts.proxy) {
+      const r = await opts.proxy.get(healthPath(kubectl.target.namespace, app), 10_000);
+      if (r.status >= 200 && r.status < 300) return undefined;
+      return r.error ?? `HTTP ${r.status}${r.body.trim() ? `: ${firstLine(r.body)}` : ''}`;
+    }
     const res = await kubectl.run(healthArgs(kubectl.target.namespace, app), {
       clusterScoped: true,
       timeoutMs: 15_000,
     });
-    if (res.exitCode === 0) return undefined;
-    const first = redact(res.stderr.trim().split('\n')[0] ?? '') || `exit code ${res.exitCode}`;
+    return res.exitCode === 0 ? undefined : (firstLine(res.stderr) ?? `exit code ${res.exitCode}`);
+  };
+  return retry(opts.attempts ?? 3, opts.delayMs ?? 1000, opts.signal, async () => {
+    const failed = await ask();
+    if (failed === undefined) return undefined;
+    const first = redact(failed);
     return {
       id: 'service.health' as const,
       object: `service/${app.name}`,
@@ -123,7 +141,17 @@ export async function verifyAll(
   apps: readonly AppInfo[],
   opts: VerifyOptions = {},
 ): Promise<VerifyFailure[]> {
-  const health = apps.map((a) => verifyHealth(kubectl, a, opts));
+  // One API proxy for every health check (a kubectl process each otherwise); without it, kubectl each.
+  const health = (async () => {
+    const proxy = apps.length > 1 ? await startApiProxy(kubectl).catch(() => undefined) : undefined;
+    try {
+      return await Promise.all(
+        apps.map((a) => verifyHealth(kubectl, a, { ...opts, ...(proxy && { proxy }) })),
+      );
+    } finally {
+      await proxy?.stop();
+    }
+  })();
   const secrets = await (opts.secrets ?? readDbSecrets(kubectl, dbs)).catch((err: unknown) => err);
   const databases = dbs.map((d): Promise<VerifyFailure | undefined> => {
     if (!(secrets instanceof Map)) {
@@ -137,6 +165,7 @@ export async function verifyAll(
     }
     return verifyDatabase(kubectl, d, secrets, opts);
   });
-  const results = await Promise.all([...databases, ...health]);
+  const [dbResults, healthResults] = await Promise.all([Promise.all(databases), health]);
+  const results = [...dbResults, ...healthResults];
   return results.filter((r): r is VerifyFailure => r !== undefined);
 }

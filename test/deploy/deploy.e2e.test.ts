@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
@@ -88,10 +88,17 @@ describe('deploy on the simulated cluster (helm 4)', () => {
     ]);
     expect(first.stderr).toMatch(/databases accept their passwords; health endpoints answer/);
     expect(first.stderr).toMatch(/npm run port-forward/);
-    // The URLs are reachable: the health checks went through the API server's service proxy.
-    expect(
-      main.calls().filter((c) => c.args.some((a) => /\/services\/[\w-]+:\d+\/proxy\//.test(a))),
-    ).toHaveLength(4);
+    // The URLs are reachable: the health checks went through the API server's service proxy, all four
+    // through one kubectl proxy on a unix socket in a private folder, stopped and removed afterwards.
+    const proxies = main.calls().filter((c) => c.tool === 'kubectl' && c.args.includes('proxy'));
+    expect(proxies).toHaveLength(1);
+    const socket = proxies[0]?.args
+      .find((a) => a.startsWith('--unix-socket='))
+      ?.slice('--unix-socket='.length);
+    expect(socket).toMatch(/taskflow-api-\w+\/api\.sock$/);
+    expect(existsSync(path.dirname(socket ?? '/'))).toBe(false);
+    expect(alive(proxies[0]?.pid ?? 0)).toBe(false);
+    expect(main.calls().filter((c) => c.args.some((a) => /\/proxy\//.test(a)))).toHaveLength(0);
     // Secrets were generated, written back to the env file, and never shown nor put in argv.
     const values = envValues(main.envFile());
     const secrets = SECRET_KEYS.map((k) => values[k] ?? '');
