@@ -22,7 +22,7 @@ import { STORAGE_CLASS_ARGS } from '../storage.ts';
 import type { PlannedBuild } from './build.ts';
 import { dumpArgs, namespaceDeleteArgs, pvcDeleteArgs } from './fresh.ts';
 import type { DeployOptions } from './options.ts';
-import { healthArgs } from './verify.ts';
+import { healthPath } from './verify.ts';
 import { WATCHED_KINDS } from './snapshot.ts';
 
 /**
@@ -153,11 +153,14 @@ export function deployPlan(input: {
       [{ argv: k.args(listArgs(WATCHED_KINDS, releaseSelector(rel))) }],
       `polled until every workload is ready, or ${opts.timeout} pass`,
     ),
-    step('verify', [
-      ...(dbs.length > 0 ? [{ argv: k.args(secretsArgs([...new Set(dbs.map((d) => d.secret))])) }] : []),
-      ...dbs.flatMap((db) => login(db, `Secret ${db.secret} has the password`)),
-      ...APPS.map((a) => ({ argv: k.args(healthArgs(namespace, a), true) })),
-    ]),
+    step(
+      'verify',
+      [
+        ...(dbs.length > 0 ? [{ argv: k.args(secretsArgs([...new Set(dbs.map((d) => d.secret))])) }] : []),
+        ...dbs.flatMap((db) => login(db, `Secret ${db.secret} has the password`)),
+      ],
+      `the health endpoints through one kubectl proxy on a unix socket in a private folder (else kubectl get --raw each): ${APPS.map((a) => `GET ${healthPath(namespace, a)}`).join(', ')}`,
+    ),
   );
   return steps;
 }
