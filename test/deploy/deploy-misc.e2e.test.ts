@@ -102,7 +102,9 @@ describe('deploy with helm 3, and --fresh', () => {
     expect(doc(again).services.map((s) => s.name)).toEqual(expect.arrayContaining(['pgadmin', 'adminer']));
     // helm 3 reads the release the same way: the same inputs, no render, no new revision
     expect(doc(again)).toMatchObject({ revision: 1, upgraded: false });
-    expect(again.stderr).toContain('revision 1 was deployed with the same chart, values and files: no upgrade');
+    expect(again.stderr).toContain(
+      'revision 1 was deployed with the same chart, values and files: no upgrade',
+    );
     const unknown = await se.deploy(['--json', '--addon', 'adminr']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr + unknown.stdout).toContain(
