@@ -6,7 +6,8 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findObject, renderChart, secretData, type K8sObject } from '../support/chart.ts';
-import { freePort, startPg, type PgServer } from '../support/embedded-pg.ts';
+import { asSuperuser, freePort, startPg, type PgServer } from '../support/embedded-pg.ts';
+import { sqlLiteral } from '../../lib/db.ts';
 import type { ToolsetName } from '../support/tools.ts';
 import { SERVER_DRY_RUN, startLookupCluster, type LookupCluster } from './lookup-cluster.ts';
 import { mountOf, pgadminPassFile, pgadminPod, pgadminServers } from './pgadmin.ts';
@@ -27,22 +28,18 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'tf-chart-enc-'));
 
 beforeAll(async () => {
   server = await startPg();
-  const admin = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: server.superuser,
-    password: server.superPassword,
-    database: 'postgres',
-  });
-  await admin.connect();
-  for (const [user, db, password] of [
-    ['sso_user', 'sso_db', SSO_PASSWORD],
-    ['taskflow_user', 'taskflow_db', API_PASSWORD],
-  ] as const) {
-    await admin.query(`CREATE ROLE ${user} LOGIN PASSWORD ${admin.escapeLiteral(password)}`);
-    await admin.query(`CREATE DATABASE ${db} OWNER ${user}`);
-  }
-  await admin.end();
+  await asSuperuser(
+    server,
+    (
+      [
+        ['sso_user', 'sso_db', SSO_PASSWORD],
+        ['taskflow_user', 'taskflow_db', API_PASSWORD],
+      ] as const
+    ).flatMap(([user, db, password]) => [
+      `CREATE ROLE ${user} LOGIN PASSWORD ${sqlLiteral(password)}`,
+      `CREATE DATABASE ${db} OWNER ${user}`,
+    ]),
+  );
   // The passwords are what a previous release left in the cluster's Secrets.
   cluster = await startLookupCluster({
     namespace: NS,

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import pg from 'pg';
 import { DATABASES } from '../../lib/components.ts';
 import {
   LOGIN_CHECK_SCRIPT,
@@ -14,7 +13,7 @@ import {
 } from '../../lib/db.ts';
 import type { Kubectl } from '../../lib/kubectl.ts';
 import { Secret } from '../../lib/secrets.ts';
-import { startPg, type PgServer } from '../support/embedded-pg.ts';
+import { asSuperuser, startPg, type PgServer } from '../support/embedded-pg.ts';
 
 describe('SQL quoting', () => {
   it.each([
@@ -30,18 +29,11 @@ describe('the in-pod TCP login check', () => {
   let server: PgServer;
   beforeAll(async () => {
     server = await startPg();
-    const c = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.superuser,
-      password: server.superPassword,
-      database: 'postgres',
-    });
-    await c.connect();
     // A password with every quoting hazard, set through the same literal builder reset-db-password uses.
-    await c.query(`CREATE ROLE sso_user LOGIN PASSWORD ${sqlLiteral(`p'a"s$s\`w(o)r;d`)}`);
-    await c.query('CREATE DATABASE sso_db OWNER sso_user');
-    await c.end();
+    await asSuperuser(server, [
+      `CREATE ROLE sso_user LOGIN PASSWORD ${sqlLiteral(`p'a"s$s\`w(o)r;d`)}`,
+      'CREATE DATABASE sso_db OWNER sso_user',
+    ]);
   });
   afterAll(async () => server?.stop());
 
@@ -69,18 +61,11 @@ describe('checkDbLogin on an image that trusts loopback TCP', () => {
   let verifier = '';
   beforeAll(async () => {
     server = await startPg();
-    const c = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.superuser,
-      password: server.superPassword,
-      database: 'postgres',
-    });
-    await c.connect();
-    await c.query(`CREATE ROLE sso_user LOGIN PASSWORD ${sqlLiteral('the-right-password-123')}`);
-    const r = await c.query(verifierSql('sso_user'));
-    verifier = String(r.rows[0].coalesce);
-    await c.end();
+    const [, r] = await asSuperuser(server, [
+      `CREATE ROLE sso_user LOGIN PASSWORD ${sqlLiteral('the-right-password-123')}`,
+      verifierSql('sso_user'),
+    ]);
+    verifier = String((r?.rows[0] as { coalesce: unknown }).coalesce);
   });
   afterAll(async () => server?.stop());
 
@@ -113,17 +98,10 @@ describe('the one-exec login check script (verifier over the socket, then the TC
   const password = `p'a"s$s\`w(o)r;d`;
   beforeAll(async () => {
     server = await startPg();
-    const c = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.superuser,
-      password: server.superPassword,
-      database: 'postgres',
-    });
-    await c.connect();
-    await c.query(`CREATE ROLE "o'brien" LOGIN PASSWORD ${sqlLiteral(password)}`);
-    await c.query(`CREATE DATABASE sso_db OWNER "o'brien"`);
-    await c.end();
+    await asSuperuser(server, [
+      `CREATE ROLE "o'brien" LOGIN PASSWORD ${sqlLiteral(password)}`,
+      `CREATE DATABASE sso_db OWNER "o'brien"`,
+    ]);
   });
   afterAll(async () => server?.stop());
 

@@ -8,7 +8,7 @@ import { sqlLiteral } from '../../lib/db.ts';
 import { type ResetOptions } from '../../lib/reset-password/spec.ts';
 import { resetPassword } from '../../lib/reset-password/reset.ts';
 import { verifierMatches } from '../../lib/pg-verifier.ts';
-import { type PgServer, startPg } from '../support/embedded-pg.ts';
+import { type PgServer, asSuperuser, startPg } from '../support/embedded-pg.ts';
 import { type LocalCluster, localCluster } from './local-cluster.ts';
 
 const INITIAL = 'initial-password-0123456789';
@@ -19,19 +19,9 @@ let c: LocalCluster;
 let dir: string;
 
 async function superQuery(sql: string, db = 'postgres'): Promise<pg.QueryResult> {
-  const client = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: server.superuser,
-    password: server.superPassword,
-    database: db,
-  });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  const [result] = await asSuperuser(server, [sql], db);
+  if (!result) throw new Error('no result');
+  return result;
 }
 
 /** A TCP login as the application user: 'ok' or the server's error message. */

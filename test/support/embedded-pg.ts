@@ -2,6 +2,7 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { initdb, pgPrograms, serverRunAs } from '../kube-sim/postgres/binaries.ts';
 import { startPostmaster } from '../kube-sim/postgres/postmaster.ts';
 
@@ -83,4 +84,27 @@ export async function startPg(opts: StartPgOptions = {}): Promise<PgServer> {
       if (!opts.keepData && fresh) rmSync(base, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs statements in order as the server's superuser (one connection), and returns their results. */
+export async function asSuperuser(
+  server: PgServer,
+  statements: readonly string[],
+  database = 'postgres',
+): Promise<pg.QueryResult[]> {
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: server.superuser,
+    password: server.superPassword,
+    database,
+  });
+  await client.connect();
+  try {
+    const out: pg.QueryResult[] = [];
+    for (const sql of statements) out.push(await client.query(sql));
+    return out;
+  } finally {
+    await client.end();
+  }
 }
