@@ -13,8 +13,12 @@ export type LoginResult =
  * is really checked, unlike the trusted local socket), with the password read
  * from stdin so it never appears in argv.
  */
-export const TCP_LOGIN_SCRIPT =
-  'PGPASSWORD="$(cat)" PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U "$1" -d "$2" -tAc "select 1"';
+export const TCP_LOGIN_SCRIPT = tcpLoginLine('"$(cat)"');
+
+/** The TCP login of role $1 to database $2, with the password the shell word `password` expands to. */
+function tcpLoginLine(password: string): string {
+  return `PGPASSWORD=${password} PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U "$1" -d "$2" -tAc "select 1"`;
+}
 
 /** argv (after `kubectl exec -i POD -c postgres --`) of the TCP login check. */
 export function loginCommand(info: DbInfo): string[] {
@@ -25,8 +29,12 @@ export function loginCommand(info: DbInfo): string[] {
  * psql inside the postgres container over its trusted local socket, as the image's superuser
  * (POSTGRES_USER of the pod), SQL read from stdin: no password is needed and none is in argv.
  */
-export const PSQL_SOCKET_SCRIPT =
-  'exec psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$@"';
+export const PSQL_SOCKET_SCRIPT = `exec ${psqlSocketLine('"$@"')}`;
+
+/** psql over the trusted socket as the image's superuser, with these (shell) arguments. */
+function psqlSocketLine(args: string): string {
+  return `psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" ${args}`;
+}
 
 /** argv (after `kubectl exec -i POD -c postgres --`) of psql over the local socket; `extra` are psql flags. */
 export function psqlCommand(extra: string[] = []): string[] {
@@ -46,9 +54,9 @@ export function verifierSql(role: string): string {
  */
 export const LOGIN_CHECK_SCRIPT = [
   'pw="$(cat)"',
-  `v="$(printf '%s\\n' "SELECT coalesce(rolpassword, '') FROM pg_authid WHERE rolname = :'role';" | psql -X -q -tA -v role="$1" -U "$POSTGRES_USER" -d "$POSTGRES_DB" 2>/dev/null)"`,
+  `v="$(printf '%s\\n' "SELECT coalesce(rolpassword, '') FROM pg_authid WHERE rolname = :'role';" | ${psqlSocketLine('-tA -v role="$1"')} 2>/dev/null)"`,
   `printf 'verifier:%s\\n' "$v"`,
-  'PGPASSWORD="$pw" PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U "$1" -d "$2" -tAc "select 1"',
+  tcpLoginLine('"$pw"'),
 ].join('; ');
 
 /** argv (after `kubectl exec -i POD -c postgres --`) of the login check (checkDbLogin). */
