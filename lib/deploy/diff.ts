@@ -27,8 +27,6 @@ import type { Values } from '../values.ts';
 
 /** A release as `helm upgrade --dry-run -o json` prints it, or as read back (the parts read here). */
 export interface ReleaseDoc extends ReleaseDocument {
-  version?: number;
-  info?: { status?: string };
   /** The user-supplied values (they hold secrets: memory only). */
   config?: Values | null;
 }
@@ -202,7 +200,7 @@ export function missingWorkloads(
 
 /** The installed release as the comparison reads it: the manifest helm stored, and its values. */
 export function storedRelease(installed: InstalledRelease): ReleaseDoc {
-  return { version: installed.revision, manifest: installed.manifest, config: installed.config };
+  return { manifest: installed.manifest, config: installed.config };
 }
 
 /**
