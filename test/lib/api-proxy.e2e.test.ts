@@ -44,7 +44,7 @@ describe('the API proxy (one kubectl proxy for several API requests)', () => {
     expect(after.error).toBeDefined();
   });
 
-  it('a kubectl that cannot serve (no cluster configured) gives no proxy and leaves nothing behind', async () => {
+  it('a kubectl proxy that exits at start (its kubeconfig path cannot be read) gives no proxy and leaves nothing behind', async () => {
     const runner = new Runner({
       env: { ...process.env, KUBECONFIG: path.join(sim.kubeconfigPath, 'absent') },
     });
