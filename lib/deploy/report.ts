@@ -8,6 +8,7 @@ import type { Snapshot } from './snapshot.ts';
 import { defaultTagProblem } from '../images.ts';
 import type { VerifyFailure } from './verify.ts';
 import { npmRun } from '../suggest.ts';
+import { crashHint, logsHint } from '../failure-hints.ts';
 
 /** One service in the deploy document. */
 export interface ServiceEntry {
@@ -43,7 +44,7 @@ export interface DeployReport {
 
 /** The next step for each kind of failure (also documented in KUBERNETES-QUICKSTART.md). */
 export const FAILURE_HINTS: Record<string, string> = {
-  'pods.crashloop': `read the log lines above; "password authentication failed" means the database and its Secret disagree: ${npmRun('reset-db-password', '<sso|api>')}`,
+  'pods.crashloop': 'read the log lines above (kubectl logs <pod> --previous shows more)',
   'pods.image': `the image cannot be pulled: build it into the cluster (${npmRun('deploy', '--build')}) or fix TASKFLOW_IMAGE_TAG / the image repository`,
   'pods.config':
     'a Secret or ConfigMap key the pod needs is missing (named above): npm run env-flow shows where each setting goes',
@@ -107,12 +108,22 @@ export function fromRollout(f: DetailedFailure): ReportFailure {
   return entry({ ...f, hint: rolloutHint(f) });
 }
 
-/** The hint of a rollout failure; an image with the chart's default tag gets the plain reason. */
+/**
+ * The hint of a rollout failure; an image with the chart's default tag gets the plain reason. What the
+ * logs decide (a rejected password, from the database's login check; a missing module) is the hint
+ * doctor gives for the same state (lib/failure-hints.ts).
+ */
 function rolloutHint(f: DetailedFailure): string | undefined {
   if (f.id === 'pods.image') {
     const image = /\btaskflow\/[\w.-]+:[\w.-]+/.exec(`${f.message} ${f.events.join(' ')}`)?.[0];
     const unbuilt = image === undefined ? undefined : defaultTagProblem(image);
     if (unbuilt) return unbuilt;
+  }
+  if (f.pod && f.namespace !== undefined) {
+    const seen = { pod: f.pod, container: f.container, logs: f.logs, namespace: f.namespace };
+    if (f.id === 'pods.crashloop') return crashHint(seen, f.logins ?? []);
+    const byLogs = logsHint(seen, f.logins ?? []);
+    if (byLogs) return byLogs;
   }
   return hintFor(f.id, f.pod ?? f.object);
 }

@@ -8,7 +8,7 @@ import { failureHint } from './hints.ts';
 import { notInstalled } from '../helm.ts';
 import type { DoctorFailureId } from './workloads.ts';
 import { npmRun } from '../suggest.ts';
-import type { DbName } from '../components.ts';
+import { type LoginFact, loginFact } from '../failure-hints.ts';
 
 /** What the doctor checks judge: one snapshot of the release and its target. */
 export interface DoctorContext {
@@ -93,7 +93,7 @@ function podCheck(
     run: (ctx) => {
       const mine = ctx.snap.failures.filter((f) => f.id === id);
       const outcomes = [
-        ...mine.map((f) => fail(describe(f), failureHint(f, ctx.target, acceptedDatabases(ctx.snap)))),
+        ...mine.map((f) => fail(describe(f), failureHint(f, ctx.target, loginFacts(ctx.snap)))),
         ...(extra?.(ctx) ?? []),
       ];
       // Several failures: each keeps its own hint in the detail (the check has room for one).
@@ -166,9 +166,9 @@ const eventsWarnings: Check<DoctorContext> = {
   },
 };
 
-/** The databases that accept the password in their Secret (what db.auth passes). */
-function acceptedDatabases(snap: DoctorSnapshot): Set<DbName> {
-  return new Set(snap.dbAuth.filter((a) => a.result?.status === 'ok').map((a) => a.db.db));
+/** What each database's login check with the password of its Secret found (db.auth's own facts). */
+function loginFacts(snap: DoctorSnapshot): LoginFact[] {
+  return snap.dbAuth.map((a) => loginFact(a.db.db, a.result, a.skipped));
 }
 
 interface Condition {

@@ -1,23 +1,12 @@
 import { ADDON_CATALOG } from '../addon-catalog.ts';
-import { APP, APPS, DATABASES, type DbName } from '../components.ts';
+import { APPS, DATABASES } from '../components.ts';
+import { type LoginFact, crashHint, databaseOf, logsHint } from '../failure-hints.ts';
 import { MIGRATION_CRONJOBS } from '../jobs.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { Diagnosed } from './collect.ts';
 import { defaultTagProblem } from '../images.ts';
 import { migrateTargetOf } from './workloads.ts';
 import { npmRun } from '../suggest.ts';
-
-/** The database a failure is about: from the user named in the logs, else from the pod's component. */
-export function databaseOf(f: Pick<Diagnosed, 'pod' | 'logs'>): DbName | undefined {
-  for (const db of Object.values(DATABASES)) {
-    if (f.logs.includes(`"${db.user}"`) || f.logs.includes(db.database)) return db.db;
-  }
-  return (['sso', 'api'] as const).find((db) =>
-    [APP[db].name, MIGRATION_CRONJOBS[db], DATABASES[db].statefulSet].some((p) => f.pod.startsWith(p)),
-  );
-}
-
-const PASSWORD_FAILED = /password authentication failed/i;
 
 /** What a CreateContainerConfigError message says is missing, in plain words. */
 export function missingReference(message: string): string | undefined {
@@ -29,29 +18,15 @@ export function missingReference(message: string): string | undefined {
 }
 
 /**
- * The next step for one failure, specific to its reason (and, for crashes, to its logs). `accepted`
- * names the databases whose login with their Secret's password works (db.auth passes): a rejected
- * password in a pod's log then means the pod runs with an older one, not that the database is wrong.
+ * The next step for one failure, specific to its reason (and to its logs: a rejected password is
+ * answered from the databases' login checks, `logins`, through the hint deploy gives too).
  */
-export function failureHint(
-  f: Diagnosed,
-  target: HelmTarget,
-  accepted: ReadonlySet<DbName> = new Set(),
-): string {
+export function failureHint(f: Diagnosed, target: HelmTarget, logins: readonly LoginFact[] = []): string {
   const ns = target.namespace;
-  const db = databaseOf(f);
-  if (PASSWORD_FAILED.test(f.logs)) {
-    if (db && accepted.has(db)) {
-      const app = APPS.find((a) => f.pod.startsWith(`${a.name}-`));
-      const restart = app
-        ? `kubectl rollout restart deployment/${app.name} -n ${ns}`
-        : migrateTargetOf(f.pod)
-          ? `run it again: ${npmRun('migrate', migrateTargetOf(f.pod) ?? db)}`
-          : `delete pod ${f.pod} so it restarts`;
-      return `the ${db} database accepts the password in its Secret (db.auth passes), so this pod started with an older one: ${restart}`;
-    }
-    return `the database rejects the password the app was given: ${npmRun('reset-db-password', db ?? '<sso|api>')}`;
-  }
+  const db = databaseOf(f.pod, f.logs);
+  const seen = { pod: f.pod, container: f.container, logs: f.logs, namespace: ns };
+  const byLogs = logsHint(seen, logins);
+  if (byLogs) return byLogs;
   switch (f.id) {
     case 'pods.image':
       return imageHint(f);
@@ -70,13 +45,7 @@ export function failureHint(
     case 'pods.pending':
       return `no node can run it: kubectl describe pod ${f.pod} -n ${ns} shows why (resources, node selectors, volumes)`;
     case 'pods.crashloop':
-      if (/Invalid URL/i.test(f.logs)) {
-        return 'a URL in its settings does not parse (a password with @ : / ? # % + pasted raw?): npm run validate names the setting';
-      }
-      if (/ECONNREFUSED|could not connect|connection refused/i.test(f.logs)) {
-        return `it cannot reach a dependency (log lines above); check the database pods: kubectl get pods -n ${ns}`;
-      }
-      return `read the log lines above; more with: kubectl logs ${f.pod} -c ${f.container ?? ''} --previous -n ${ns}`;
+      return crashHint(seen, logins);
     case 'pods.not-ready':
       return `its readiness probe keeps failing: read the log lines above; kubectl describe pod ${f.pod} -n ${ns} shows the probe and its last answers`;
     case 'jobs.failed': {

@@ -118,7 +118,7 @@ describe('doctor checks', () => {
     expect(r?.hint).toMatch(hint);
   });
 
-  it('shows a crash with its previous logs and the reset-db-password hint for an auth failure', async () => {
+  it('shows a crash with its previous logs; an auth failure with no login check made says what checks it, not a guess', async () => {
     const logs = 'INFO starting\nERROR password authentication failed for user "taskflow_user"\n';
     const rs = await doctor(
       snap({
@@ -134,7 +134,7 @@ describe('doctor checks', () => {
         '    | ERROR password authentication failed for user "taskflow_user"',
         '  events: BackOff: Back-off restarting failed container (x7)',
       ].join('\n'),
-      hint: 'the database rejects the password the app was given: npm run reset-db-password -- api',
+      hint: 'PostgreSQL rejects the password taskflow-api-7d9f8-abcde was given; whether the api database accepts the one in its Secret is not known (no login check was made): npm run doctor -- -n taskflow checks it (db.auth) while api-postgres-0 runs, and names the repair',
     });
   });
 
@@ -484,7 +484,7 @@ describe('doctor without noise or contradictions', () => {
     const rs = await doctor(snap({ failures, dbAuth: [ok] }));
     expect(byId(rs, 'db.auth')?.status).toBe('pass');
     expect(byId(rs, 'pods.crashloop')?.hint).toBe(
-      'the api database accepts the password in its Secret (db.auth passes), so this pod started with an older one: kubectl rollout restart deployment/taskflow-api -n taskflow',
+      'the api database accepts the password in its Secret (login checked), so this pod started with an older one: kubectl rollout restart deployment/taskflow-api -n taskflow',
     );
     // when the database does reject it, resetting is the step
     const rejected = {
@@ -493,7 +493,7 @@ describe('doctor without noise or contradictions', () => {
     };
     const again = await doctor(snap({ failures, dbAuth: [rejected] }));
     expect(byId(again, 'pods.crashloop')?.hint).toBe(
-      'the database rejects the password the app was given: npm run reset-db-password -- api',
+      'the api database rejects the password in its Secret too (login checked): make them agree: npm run reset-db-password -- api',
     );
   });
 });
