@@ -5,11 +5,13 @@ import {
   type ObjectChange,
   type ReleaseDocument,
   type Roll,
+  type StaleReader,
   diffManifests,
   parseManifest,
   releaseObjects,
 } from '../manifest-diff.ts';
 import { npmRun } from '../suggest.ts';
+import { DATABASES, type DbInfo } from '../components.ts';
 import type { CommandContext } from '../cli.ts';
 import { confirm } from '../confirm.ts';
 import type { Values } from '../values.ts';
@@ -89,14 +91,34 @@ export function diffWarnings(diff: ManifestDiff, namespace: string): DiffWarning
     }
   }
   for (const s of diff.stale) {
+    const db = passwordChangeOf(diff, s);
+    const reads = db ? s.reads.filter((r) => r !== `Secret ${db.secret}`) : s.reads;
+    if (db) {
+      // A restart would hand the new password to a database that keeps the one its volume holds.
+      out.push({
+        kind: s.kind,
+        name: s.name,
+        message: `${s.kind} ${s.name} reads Secret ${db.secret}, whose ${db.secretKey} would change: the ${db.db} database keeps the password its volume ${db.pvc} was initialised with, and restarting it changes none`,
+        hint: `deploy first checks that the database accepts the password being deployed (db.password-drift) and stops before changing anything when it does not; to change the database's password as well: ${npmRun('reset-db-password', db.db, '--rotate')}`,
+      });
+    }
+    if (reads.length === 0) continue;
     out.push({
       kind: s.kind,
       name: s.name,
-      message: `${s.kind} ${s.name} reads ${s.reads.join(', ')}, which would change, but its pods would not restart: they keep the old values`,
+      message: `${s.kind} ${s.name} reads ${reads.join(', ')}, which would change, but its pods would not restart: they keep the old values`,
       hint: `after the deploy: kubectl rollout restart ${s.kind.toLowerCase()}/${s.name} -n ${namespace}`,
     });
   }
   return out;
+}
+
+/** The database whose StatefulSet this is, when the password key of its own Secret would change. */
+function passwordChangeOf(diff: ManifestDiff, s: StaleReader): DbInfo | undefined {
+  const db = Object.values(DATABASES).find((d) => s.kind === 'StatefulSet' && d.statefulSet === s.name);
+  if (!db || !s.reads.includes(`Secret ${db.secret}`)) return undefined;
+  const secret = diff.objects.find((o) => o.kind === 'Secret' && o.name === db.secret);
+  return secret?.keys?.some((k) => k.key === db.secretKey) ? db : undefined;
 }
 
 const SIGN: Record<ObjectChange['change'], string> = { added: '+', removed: '-', changed: '~' };

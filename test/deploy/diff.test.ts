@@ -282,6 +282,40 @@ describe('diffManifests', () => {
     ]);
   });
 
+  it("a database's password Secret changing: no restart advice for its StatefulSet (a restart changes no password)", () => {
+    const pg = (): Obj => {
+      const o = statefulSet('api-postgres');
+      const containers = (o as { spec: { template: { spec: { containers: Obj[] } } } }).spec.template.spec
+        .containers;
+      containers[0] = {
+        ...containers[0],
+        env: [
+          {
+            name: 'POSTGRES_PASSWORD',
+            valueFrom: { secretKeyRef: { name: 'api-postgres', key: 'password' } },
+          },
+        ],
+      };
+      return o;
+    };
+    const d = diffManifests(
+      objs(secret('api-postgres', { password: 'old-password-16ch' }), pg()),
+      objs(secret('api-postgres', { password: 'new-password-16ch' }), pg()),
+    );
+    expect(d.stale).toEqual([{ kind: 'StatefulSet', name: 'api-postgres', reads: ['Secret api-postgres'] }]);
+    const warnings = diffWarnings(d, 'tf');
+    expect(warnings).toEqual([
+      {
+        kind: 'StatefulSet',
+        name: 'api-postgres',
+        message:
+          'StatefulSet api-postgres reads Secret api-postgres, whose password would change: the api database keeps the password its volume data-api-postgres-0 was initialised with, and restarting it changes none',
+        hint: "deploy first checks that the database accepts the password being deployed (db.password-drift) and stops before changing anything when it does not; to change the database's password as well: npm run reset-db-password -- api --rotate",
+      },
+    ]);
+    expect(JSON.stringify(warnings)).not.toContain('rollout restart');
+  });
+
   it('StatefulSet: a volumeClaimTemplates change is refused by Kubernetes (a warning naming the field and the way out)', () => {
     const d = diffManifests(
       objs(statefulSet('sso-postgres')),
