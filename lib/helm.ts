@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { NotReadyError, OperationError, type TaskflowError } from './errors.ts';
+import { NotReadyError, OperationError, type TaskflowError, UsageError } from './errors.ts';
 import type { RunOptions, RunResult, Runner } from './exec.ts';
 import { type KubeTarget, translateKubectlError } from './kubectl.ts';
 import { redact } from './redact.ts';
@@ -122,7 +122,9 @@ export function translateHelmError(stderr: string, target: HelmTarget, what: str
   ) {
     const keys = envKeysIn(text);
     const from = keys.length > 0 ? `\n(set from the env file by ${keys.join(', ')})` : '';
-    return new OperationError(`the chart rejected its values:\n${text.replace(/^Error: /, '')}${from}`, {
+    // A configuration error (exit 2), told without helm's "UPGRADE FAILED:" (nothing was changed).
+    const said = text.replace(/^Error: /, '').replace(/^(UPGRADE|INSTALLATION) FAILED: /, '');
+    return new UsageError(`the chart rejected its values:\n${said}${from}`, {
       hint:
         keys.length > 0
           ? `fix ${keys.join(', ')} in the env file (npm run validate lists every problem)`

@@ -11,6 +11,7 @@ import {
   releaseObjects,
 } from '../manifest-diff.ts';
 import { npmRun } from '../suggest.ts';
+import { refusedConfiguration } from './refusal.ts';
 import { DATABASES, type DbInfo } from '../components.ts';
 import type { CommandContext } from '../cli.ts';
 import { confirm } from '../confirm.ts';
@@ -49,8 +50,13 @@ export async function plannedRelease(
   upgrade: UpgradeOptions,
 ): Promise<ReleaseDoc> {
   const res = await helm.runner.run(dryRunArgs(helm, upgrade), { stdin: valuesStdin(values) });
-  if (res.exitCode !== 0)
-    throw translateHelmError(res.stderr, helm.target, 'render the upgrade (server-side dry run)');
+  if (res.exitCode !== 0) {
+    // Values the chart refuses are a configuration error (exit 2), never a change set (exit 1).
+    throw (
+      refusedConfiguration(res.stderr, upgrade.valuesFiles) ??
+      translateHelmError(res.stderr, helm.target, 'render the upgrade (server-side dry run)')
+    );
+  }
   try {
     return JSON.parse(res.stdout) as ReleaseDoc;
   } catch {

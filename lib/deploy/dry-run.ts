@@ -17,6 +17,7 @@ import { type DeployOptions, buildSource } from './options.ts';
 import { type PlanInput, deployValues, maskedValuesYaml } from './plan.ts';
 import { type DeployReport, fromError, serviceUrl } from './report.ts';
 import { deployPlan, upgradeOptions } from './steps.ts';
+import { refusedConfiguration } from './refusal.ts';
 
 /**
  * `--dry-run`: the offline part of the pre-flight, then render and validate the chart with the values
@@ -67,7 +68,10 @@ export async function runDryRun(
     valuesFiles: s.valuesFiles,
     target: s.target,
   });
-  if (!render.ok) throw translateHelmError(render.parseError ?? render.output, s.target, 'render the chart');
+  if (!render.ok) {
+    const text = render.parseError ?? render.output;
+    throw refusedConfiguration(text, s.valuesFiles) ?? translateHelmError(text, s.target, 'render the chart');
+  }
   const objects = render.objects;
   const structural = checkObjects(objects, s.target);
   const { problems: schemaProblems, schemas } = await validateSchemas(objects);

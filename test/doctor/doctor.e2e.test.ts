@@ -128,7 +128,7 @@ describe('doctor and validate on the simulated cluster', () => {
     // passes): the hint must not send the user to reset it.
     expect(check(r.doc, 'db.auth')?.status).toBe('pass');
     expect(crash?.hint).toBe(
-      'the api database accepts the password in its Secret (db.auth passes), so this pod started with an older one: kubectl rollout restart deployment/taskflow-api -n broken',
+      'the api database accepts the password in its Secret (login checked), so this pod started with an older one: kubectl rollout restart deployment/taskflow-api -n broken',
     );
     expect(check(r.doc, 'pods.image')?.detail).toMatch(
       /container web-dashboard: (ErrImagePull|ImagePullBackOff)/,
@@ -262,7 +262,7 @@ describe('doctor and validate on the simulated cluster', () => {
       detail: expect.stringMatching(/^job\/sso-migrate-manual-\S+ container \S+: /),
       // The simulated crash logs "password authentication failed for user taskflow_user" while db.auth
       // passes: rerun the migration rather than reset a database that accepts its password.
-      hint: 'the api database accepts the password in its Secret (db.auth passes), so this pod started with an older one: run it again: npm run migrate -- sso',
+      hint: 'the api database accepts the password in its Secret (login checked), so this pod started with an older one: run it again: npm run migrate -- sso',
     });
     expect(check(r.doc, 'jobs.failed')?.detail).toContain(`    | ${CRASH_LOG}`);
     expect(check(r.doc, 'pods.crashloop')?.status).toBe('pass');
