@@ -220,3 +220,55 @@ export function serviceEntries(
       url: serviceUrl(name, settings, ingressHosts, dataAddons),
     }));
 }
+
+/** Failures with the same cause, printed once with the list of their objects (the document keeps one entry each). */
+export interface FailureGroup {
+  /** the first failure: its message, events and logs stand for the group's */
+  first: ReportFailure;
+  members: ReportFailure[];
+  /** the hint, said of every member ("each of these images ...") */
+  hint: string | undefined;
+}
+
+/** The image a failure's message names (`image "taskflow/api:1"`), if any. */
+export function failureImage(f: ReportFailure): string | undefined {
+  return /image "([^"]+)"/.exec(f.detail)?.[1];
+}
+
+/** A failure's hint, or undefined. */
+export function failureHint(f: ReportFailure): string | undefined {
+  return f.detail
+    .split('\n')
+    .find((l) => l.startsWith('hint: '))
+    ?.slice('hint: '.length);
+}
+
+/** A text with the failure's own image and pod replaced by placeholders: what members of one cause share. */
+function generic(text: string, f: ReportFailure): string {
+  const image = failureImage(f);
+  const pod = f.object?.replace(/^pod\//, '');
+  let out = image ? text.split(image).join('<image>') : text;
+  if (pod) out = out.split(pod).join('<pod>');
+  return out;
+}
+
+/**
+ * Groups failures of one cause: the same id, the same hint but for each one's own image and pod, and
+ * the same logs. A pull error on every app is then one block naming the four pods, not four blocks.
+ */
+export function groupFailures(failures: readonly ReportFailure[]): FailureGroup[] {
+  const groups = new Map<string, ReportFailure[]>();
+  for (const f of failures) {
+    const key = JSON.stringify([f.id, generic(failureHint(f) ?? '', f), generic(f.logs ?? '', f)]);
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  return [...groups.values()].map((members) => {
+    const first = members[0] as ReportFailure;
+    const hint = failureHint(first);
+    if (members.length === 1 || hint === undefined) return { first, members, hint };
+    const said = generic(hint, first)
+      .replace(/<image>/g, 'each of these images')
+      .replace(/<pod>/g, 'each of these pods');
+    return { first, members, hint: said };
+  });
+}

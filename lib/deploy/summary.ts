@@ -2,25 +2,41 @@ import { type Script, npmRun } from '../suggest.ts';
 import type { Logger } from '../log.ts';
 import type { SettingSource } from '../env.ts';
 import { SECRET_LOCATIONS, type SecretKey } from '../secret-resolution.ts';
-import type { DeployReport, ReportFailure } from './report.ts';
+import { type DeployReport, type ReportFailure, failureImage, groupFailures } from './report.ts';
 
-/** Prints failures the way a user reads them: what, where, why, log tail, next step. */
+/**
+ * Prints failures the way a user reads them: what, where, why, log tail, next step. Failures of one
+ * cause (lib/deploy/report.ts groupFailures) are one block listing their objects.
+ */
 export function printFailures(log: Logger, failures: ReportFailure[]): void {
-  for (const f of failures) {
-    const where = [f.object, f.container ? `container ${f.container}` : ''].filter(Boolean).join(' ');
-    log.error(`${f.id}: ${where ? `${where}: ` : ''}${f.reason}`);
+  for (const g of groupFailures(failures)) {
+    const f = g.first;
+    const where = (x: ReportFailure) =>
+      [x.object, x.container ? `container ${x.container}` : ''].filter(Boolean).join(' ');
     const [message, ...rest] = f.detail.split('\n');
-    if (message) log.info(`  ${message}`);
-    for (const line of rest.filter((l) => l.startsWith('events: '))) {
+    if (g.members.length === 1) {
+      log.error(`${f.id}: ${where(f) ? `${where(f)}: ` : ''}${f.reason}`);
+      if (message) log.info(`  ${message}`);
+    } else {
+      const reasons = [...new Set(g.members.map((m) => m.reason))].join(', ');
+      const what = g.members.every((m) => m.object?.startsWith('pod/')) ? 'pods' : 'objects';
+      log.error(`${f.id}: ${g.members.length} ${what} fail the same way (${reasons}):`);
+      for (const m of g.members) {
+        const image = failureImage(m);
+        log.info(`    ${where(m)}${image ? ` (${image})` : ''}`);
+      }
+      if (message) log.info(`  ${f.object ?? 'the first'}: ${message}`);
+    }
+    // A group's events repeat its message for each member: --json and npm run doctor keep them all.
+    for (const line of rest.filter((l) => g.members.length === 1 && l.startsWith('events: '))) {
       log.info('  Warning events:');
       for (const e of line.slice('events: '.length).split('; ')) log.info(`    ${e}`);
     }
     if (f.logs) {
-      log.info('  last log lines:');
+      log.info(g.members.length === 1 ? '  last log lines:' : '  last log lines (the same in each):');
       for (const l of f.logs.trimEnd().split('\n')) log.info(`    | ${l}`);
     }
-    const hint = rest.find((l) => l.startsWith('hint: '));
-    if (hint) log.hint(hint.slice('hint: '.length));
+    if (g.hint) log.hint(g.hint);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DetailedFailure } from '../../lib/deploy/failure-details.ts';
-import { fromRollout } from '../../lib/deploy/report.ts';
+import { failureImage, fromRollout, groupFailures } from '../../lib/deploy/report.ts';
 import { secretLocations } from '../../lib/deploy/summary.ts';
 import { chartAppVersion } from '../../lib/images.ts';
 
@@ -52,5 +52,46 @@ describe('the summary says where each secret really is', () => {
         POSTGRES_SSO_PASSWORD: 'env-file',
       } as never)[0],
     ).toBe('POSTGRES_SSO_PASSWORD: my.env; Secret sso-postgres key password in namespace tf');
+  });
+});
+
+describe('failures of one cause are one block in the human output', () => {
+  const pullOf = (app: string, tag = '3f2a1b4c5d6e') =>
+    fromRollout({
+      ...pull(`taskflow/${app}:${tag}`),
+      object: `pod/${app}-abc`,
+      pod: `${app}-abc`,
+      container: app,
+    });
+
+  it('groups the same id and hint (but for their own image and pod); the hint said of each', () => {
+    const [a, b] = [pullOf('web-dashboard', chartAppVersion() ?? ''), pullOf('api', chartAppVersion() ?? '')];
+    const groups = groupFailures([a, b]);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]?.members).toEqual([a, b]);
+    expect(groups[0]?.hint).toMatch(/^each of these images carries the chart's default tag/);
+    expect(failureImage(a)).toBe(`taskflow/web-dashboard:${chartAppVersion() ?? ''}`);
+  });
+
+  it('another id, another hint or other logs: separate blocks; one failure keeps its own hint', () => {
+    const image = pullOf('web-dashboard');
+    const crash = (logs: string) =>
+      fromRollout({
+        id: 'pods.crashloop',
+        object: 'pod/mcp-server-abc',
+        pod: 'mcp-server-abc',
+        container: 'mcp-server',
+        reason: 'CrashLoopBackOff',
+        message: 'container keeps crashing (exit code 1)',
+        logs,
+        previousLogs: true,
+        events: [],
+        namespace: 'tf',
+      });
+    const groups = groupFailures([image, crash('boom'), crash('bang')]);
+    expect(groups.map((g) => g.members.length)).toEqual([1, 1, 1]);
+    expect(groups[0]?.hint).toBe(
+      'the image cannot be pulled: build it into the cluster (npm run deploy -- --build) or fix TASKFLOW_IMAGE_TAG / the image repository',
+    );
   });
 });
