@@ -3,7 +3,7 @@ import { ExitCode, InterruptedError, TaskflowError, UsageError, exitCodeOf } fro
 import { Runner, type RunnerOptions } from './exec.ts';
 import { Logger, printJson } from './log.ts';
 import { closest } from './did-you-mean.ts';
-import { swallowedOptions, withSeparator } from './npm-flags.ts';
+import { npmBannerNote, swallowedOptions, withSeparator } from './npm-flags.ts';
 import { Redactor, withRedactor } from './redact.ts';
 import { sleep } from './time.ts';
 
@@ -262,6 +262,11 @@ async function runWith(
         out: json ? world.stderr : world.stdout,
         redactor,
       });
+      if (json) {
+        const tty = (world.stdout as NodeJS.WritableStream & { isTTY?: boolean }).isTTY === true;
+        const note = npmBannerNote(spec.name, world.env, tty, world.argv);
+        if (note) log.warn(note);
+      }
       code =
         (await handler({
           args,

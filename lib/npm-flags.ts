@@ -70,3 +70,21 @@ export function withSeparator(
   });
   return `npm run ${script} -- ${[...kept.map(shellQuote), ...flags, ...extra.map(shellQuote)].join(' ')}`;
 }
+
+/**
+ * A note for `npm run <script> -- --json | ...` without `-s`: npm printed its `> package script` banner on
+ * stdout before the command started (npm drops it only when silent), so what reads stdout gets text
+ * ahead of the JSON. Said only when that was the case: run by npm for this script, npm not silent, and
+ * stdout not a terminal. The note itself goes where the human output goes (stderr under --json).
+ */
+export function npmBannerNote(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  stdoutIsTTY: boolean,
+  argv: readonly string[],
+): string | undefined {
+  if (env.npm_lifecycle_event !== script || env.npm_config_loglevel === 'silent' || stdoutIsTTY)
+    return undefined;
+  const args = argv.length > 0 ? ` -- ${argv.map(shellQuote).join(' ')}` : '';
+  return `npm printed its "> ${script}" banner on stdout ahead of this JSON, so stdout is not JSON alone; for JSON alone run: npm run -s ${script}${args}`;
+}

@@ -16,7 +16,7 @@ export const DEPLOY_SPEC: CommandSpec = {
     'npm run deploy -- --addon adminer --addon mailpit',
     'npm run deploy -- -n staging --env-file .env.staging --timeout 15m',
     'npm run deploy -- --fresh --yes          # wipe the namespace and data (backed up first)',
-    'npm run deploy -- --json > deploy.json',
+    'npm run -s deploy -- --json > deploy.json',
   ],
   notes: [
     'A deploy compares first (--diff shows the same comparison): with nothing to change it skips the helm upgrade (no new revision) and only checks the release. On a terminal without --yes it shows the changes and asks before an upgrade that restarts pods.',

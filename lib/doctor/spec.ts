@@ -15,7 +15,7 @@ export const DOCTOR_SPEC: CommandSpec = {
     'npm run doctor',
     'npm run doctor -- -n staging --release tf',
     'npm run doctor -- --watch',
-    'npm run doctor -- --json > doctor.json',
+    'npm run -s doctor -- --json > doctor.json',
   ],
   notes: [
     'Reads only: one batched kubectl get of the release, its Warning events, helm status, the database Secrets, then the logs of each failing container and a login inside each database pod (password on stdin).',

@@ -35,7 +35,7 @@ export const VALIDATE_SPEC: CommandSpec = {
     'npm run validate -- --env-file .env.staging -n staging',
     'npm run validate -- --compose ../taskflow/compose.yaml',
     'npm run validate -- --src ../taskforce -f my-prod.yaml',
-    'npm run validate -- --json > validate.json',
+    'npm run -s validate -- --json > validate.json',
   ],
   notes: [
     'Every check is reported (pass, warn, fail or skip). Neither the env file nor the cluster is written: secrets missing from the env file are generated in memory only, as deploy would generate them. The one file written is ~/.cache/taskflow/tool-versions.json, the versions helm and kubectl reported, by binary. Without a reachable cluster the cluster checks are skipped (with --context or --cluster they fail instead).',
