@@ -26,6 +26,32 @@ describe('the docs agree with the code', () => {
     }
   });
 
+  it('the quick start puts the first-day path first: source checkout, one deploy with --build --src, port-forward, URLs', () => {
+    const first = quickstart.slice(0, quickstart.indexOf('## Day two'));
+    expect(first.split('\n').length).toBeLessThan(70);
+    const order = [
+      'built from the TaskFlow source',
+      'Node 20.19 or newer',
+      'git clone https://github.com/mjunaidca/taskforce ../taskforce',
+      'npm ci',
+      'minikube start',
+      'npm run deploy -- --build --src ../taskforce',
+      'npm run port-forward',
+      'http://localhost:3000',
+    ].map((t) => first.indexOf(t));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // The day-two table comes before the reference; the real-cluster and add-on reference live apart.
+    expect(quickstart.indexOf('## Day two')).toBeLessThan(quickstart.indexOf('## Reference'));
+    for (const doc of ['docs/real-cluster.md', 'docs/addons.md']) {
+      expect(quickstart).toContain(`(${doc})`);
+      expect(read(doc).length).toBeGreaterThan(1000);
+    }
+    // One name for the source folder everywhere.
+    for (const doc of [readme, quickstart, read('docs/real-cluster.md')])
+      expect(doc).not.toMatch(/\.\.\/taskflow\b/);
+  });
+
   it("the README's command table has every command", () => {
     for (const c of [
       'deploy',
