@@ -1,4 +1,4 @@
-import { closest } from './did-you-mean.ts';
+import { closestMeant } from './did-you-mean.ts';
 
 /**
  * The keys of the env file: the settings the suite reads (the settings table of the CLI contract),
@@ -52,11 +52,18 @@ const ALIASES: Readonly<Record<string, KnownKey>> = {
   OPENAI_KEY: 'OPENAI_API_KEY',
 };
 
+// What a key is matched against: every key the suite reads, and the other names people give them (a
+// typo of such a name, SMTP_PASWORD of SMTP_PASSWORD, is meant for the same key).
+const SPELLINGS: readonly (readonly [string, string])[] = [
+  ...[...RECOGNISED].map((k) => [k, k] as const),
+  ...Object.entries(ALIASES),
+];
+
 /** The known key an unknown key was probably meant to be, if any. */
 export function didYouMean(key: string): string | undefined {
   const upper = key.toUpperCase();
   if (RECOGNISED.has(key)) return undefined;
   if (ALIASES[upper]) return ALIASES[upper];
   if (RECOGNISED.has(upper)) return upper;
-  return closest(upper, RECOGNISED);
+  return closestMeant(upper, SPELLINGS);
 }

@@ -1,5 +1,6 @@
 import { type Check, type CheckOutcome, fail, pass, warn, worst } from './checks.ts';
 import { type Problem, isPlaceholder, isUrlSafePassword, problemLocation } from './env.ts';
+import { didYouMean } from './env-keys.ts';
 import type { ResolvedSecrets, SecretKey } from './secret-resolution.ts';
 import { type LenientEnv, rawText, whereSet } from './settings-load.ts';
 
@@ -95,20 +96,38 @@ const envRequired: Check<SettingsContext> = {
   },
 };
 
+/**
+ * env.unknown: each unknown key on its line, with the key it was probably meant to be; the hint says
+ * what to do about them (the renames, else where the keys the suite reads are listed), never the
+ * detail again.
+ */
+export function unknownKeysOutcome(problems: readonly Problem[], path: string): CheckOutcome {
+  const unknown = problems.filter((p) => p.severity === 'warn' && p.message.startsWith('unknown key'));
+  if (unknown.length === 0) return pass('every key is one the suite reads');
+  const guessed = unknown.map((p) => ({ p, meant: didYouMean(p.key) }));
+  const lines = guessed.map(
+    ({ p, meant }) =>
+      `${p.key} (${problemLocation(p, path)}): ignored; ${meant ? `did you mean ${meant}?` : 'no setting of the suite has this name'}`,
+  );
+  const renames = guessed.flatMap(({ p, meant }) => (meant ? [`${p.key} to ${meant}`] : []));
+  const others = guessed.filter(({ meant }) => meant === undefined).map(({ p }) => p.key);
+  const hint = [
+    ...(renames.length > 0
+      ? [`rename ${renames.join(', ')}${unknown.every((p) => p.source === 'env-file') ? ` in ${path}` : ''}`]
+      : []),
+    ...(others.length > 0
+      ? [
+          `remove ${others.join(', ')} or use a key that \`npm run env-flow\` lists; other chart values go in a values file passed with -f`,
+        ]
+      : []),
+  ].join('; ');
+  return warn(lines.join('\n'), hint);
+}
+
 const envUnknown: Check<SettingsContext> = {
   id: 'env.unknown',
   title: 'Unknown keys',
-  run: ({ env }) => {
-    const unknown = env.problems.filter((p) => p.severity === 'warn' && p.message.startsWith('unknown key'));
-    if (unknown.length === 0) return pass('every key is one the suite reads');
-    const lines = unknown.map((p) => `${p.key} (${problemLocation(p, env.file.path)}): ignored; ${p.hint}`);
-    const typo = unknown.find((p) => p.hint.startsWith('did you mean'));
-    const meant = typo ? /did you mean (\w+)\?/.exec(typo.hint)?.[1] : undefined;
-    return warn(
-      lines.join('\n'),
-      typo && meant ? `rename ${typo.key} to ${meant}: unknown keys are ignored` : unknown[0]?.hint,
-    );
-  },
+  run: ({ env }) => unknownKeysOutcome(env.problems, env.file.path),
 };
 
 interface SecretSetting {

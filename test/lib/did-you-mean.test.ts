@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closest } from '../../lib/did-you-mean.ts';
+import { closest, closestMeant } from '../../lib/did-you-mean.ts';
 
 describe('closest', () => {
   it.each([
@@ -27,5 +27,26 @@ describe('closest', () => {
 
   it('takes any iterable of candidates', () => {
     expect(closest('PASWSORD', new Set(['PASSWORD']))).toBe('PASSWORD');
+  });
+});
+
+describe('closestMeant', () => {
+  const spellings = [
+    ['SMTP_PASS', 'SMTP_PASS'],
+    ['SMTP_PASSWORD', 'SMTP_PASS'],
+    ['SMTP_USER', 'SMTP_USER'],
+    ['SMTP_USERNAME', 'SMTP_USER'],
+  ] as const;
+  it.each([
+    // the name a near spelling stands for, not the spelling
+    ['SMTP_PASWORD', 'SMTP_PASS'],
+    ['SMTP_USERNAM', 'SMTP_USER'],
+    ['SMTP_PAS', 'SMTP_PASS'],
+    // a prefix of two spellings of one name; of two names it is no guess
+    ['SMTP_USE', 'SMTP_USER'],
+    ['SMTP_', undefined],
+    ['SMTP_TLS', undefined],
+  ] as const)('%s -> %s', (word, meant) => {
+    expect(closestMeant(word, spellings)).toBe(meant);
   });
 });
