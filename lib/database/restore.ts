@@ -24,16 +24,26 @@ import { backupLine, shown } from './backup.ts';
 import { type Scaled, scaleDown, scaleUp, scaleUpError } from './consumers.ts';
 import type { DbOptions } from './spec.ts';
 
+const count = (n: number | null, what: string): string => `${n ?? '?'} ${what}${n === 1 ? '' : 's'}`;
+
+/** `a`, `a and b`, `a, b and c`. */
+const andList = (items: readonly string[]): string =>
+  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1) ?? ''}`;
+
 /** The question, the refusal without a terminal, and the command to retry with. */
 export function restoreQuestion(
   db: DbName,
   file: string,
-  meta: BackupMeta,
+  meta: Pick<BackupMeta, 'time' | 'tables' | 'rows'>,
   backupFirst: boolean,
+  consumers: readonly string[] = DATABASES[db].consumers,
 ): [question: string, what: string, retry: string] {
-  const apps = DATABASES[db].consumers.join(', ');
+  const stopped =
+    consumers.length === 0
+      ? ''
+      : ` ${andList(consumers)} ${consumers.length === 1 ? 'is' : 'are'} stopped meanwhile.`;
   return [
-    `Replace the content of the ${db} database with ${shown(file)} (${meta.time}, ${meta.tables} tables, ${totalRows(meta.rows)} rows)? ${backupFirst ? 'It is backed up first; ' : 'It is NOT backed up first (--no-backup); '}${apps} stop meanwhile.`,
+    `Replace the content of the ${db} database with ${shown(file)} (${meta.time}, ${count(meta.tables, 'table')}, ${count(totalRows(meta.rows), 'row')})? ${backupFirst ? 'It is backed up first.' : 'It is NOT backed up first (--no-backup).'}${stopped}`,
     `restore replaces the content of the ${db} database`,
     npmRun('db', 'restore', db, shown(file), '--yes'),
   ];
@@ -245,7 +255,7 @@ export async function runRestore(
     log.warn(`table ${t} is not in the backup: it was left as it was`);
   }
   log.success(
-    `the ${db} database was restored from ${shown(file)}: ${report.tables} tables, ${report.rows} rows, every count as recorded at backup time`,
+    `the ${db} database was restored from ${shown(file)}: ${count(report.tables, 'table')}, ${count(report.rows, 'row')}, every count as recorded at backup time`,
   );
   if (opts.json) printJson({ ok: true, ...report }, deps.stdout);
   return ExitCode.Ok;

@@ -15,7 +15,7 @@ import {
 } from '../../lib/db-backup.ts';
 import { formatBytes } from '../../lib/database/backup.ts';
 import { findBackups } from '../../lib/database/list.ts';
-import { runRestore } from '../../lib/database/restore.ts';
+import { restoreQuestion, runRestore } from '../../lib/database/restore.ts';
 import { DB_SPEC, parseDbOptions } from '../../lib/database/spec.ts';
 import { OperationError } from '../../lib/errors.ts';
 import { Logger } from '../../lib/log.ts';
@@ -184,6 +184,48 @@ describe('db list', () => {
     ]);
     expect(findBackups(dir, ['sso']).map((b) => b.database)).toEqual(['sso']);
     expect(findBackups(path.join(dir, 'nothing-here'))).toEqual([]);
+  });
+});
+
+describe('the restore question', () => {
+  const meta = (tables: number, rows: Record<string, number>) => ({
+    time: '2026-01-02T03:04:05Z',
+    tables,
+    rows,
+  });
+  it.each([
+    [
+      meta(1, { user: 1 }),
+      true,
+      ['sso-platform'],
+      'Replace the content of the sso database with b.dump (2026-01-02T03:04:05Z, 1 table, 1 row)? It is backed up first. sso-platform is stopped meanwhile.',
+    ],
+    [
+      meta(2, { user: 3, session: 4 }),
+      false,
+      ['taskflow-api'],
+      'Replace the content of the sso database with b.dump (2026-01-02T03:04:05Z, 2 tables, 7 rows)? It is NOT backed up first (--no-backup). taskflow-api is stopped meanwhile.',
+    ],
+    [
+      meta(0, {}),
+      true,
+      ['taskflow-api', 'sso-platform'],
+      'Replace the content of the sso database with b.dump (2026-01-02T03:04:05Z, 0 tables, 0 rows)? It is backed up first. taskflow-api and sso-platform are stopped meanwhile.',
+    ],
+    [
+      meta(3, { a: 1 }),
+      true,
+      ['a', 'b', 'c'],
+      'Replace the content of the sso database with b.dump (2026-01-02T03:04:05Z, 3 tables, 1 row)? It is backed up first. a, b and c are stopped meanwhile.',
+    ],
+  ])('%j, backup first %s, consumers %j', (m, backupFirst, consumers, question) => {
+    expect(restoreQuestion('sso', 'b.dump', m, backupFirst, consumers)[0]).toBe(question);
+  });
+
+  it('names the database’s own consumers by default', () => {
+    expect(restoreQuestion('api', 'b.dump', meta(1, { task: 2 }), true)[0]).toMatch(
+      / taskflow-api is stopped meanwhile\.$/,
+    );
   });
 });
 
