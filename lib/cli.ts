@@ -32,6 +32,8 @@ export interface CommandSpec {
   maxPositionals?: number;
   /** The command's own exit-code line, when it says more than the shared one. */
   exitCodes?: string;
+  /** stdout carries only the command's data (logs: log lines), so every message goes to stderr. */
+  messagesOnStderr?: boolean;
 }
 
 /** How long a command may take after Ctrl+C (its children already stopped) to say what state it left. */
@@ -199,7 +201,8 @@ async function runWith(
 ): Promise<number> {
   const world = { ...defaultWorld(), ...worldOverrides };
   const wantsJson = world.argv.includes('--json');
-  let log = new Logger({ json: wantsJson, out: wantsJson ? world.stderr : world.stdout, redactor });
+  const toStderr = wantsJson || spec.messagesOnStderr === true;
+  let log = new Logger({ json: wantsJson, out: toStderr ? world.stderr : world.stdout, redactor });
   const runner = new Runner({
     env: world.env,
     redactor,
@@ -259,7 +262,7 @@ async function runWith(
       log = new Logger({
         json,
         verbose: Boolean(args.values.verbose),
-        out: json ? world.stderr : world.stdout,
+        out: json || spec.messagesOnStderr ? world.stderr : world.stdout,
         redactor,
       });
       if (json) {

@@ -73,7 +73,7 @@ export function withSeparator(
 
 /**
  * A note for `npm run <script> -- --json | ...` without `-s`: npm printed its `> package script` banner on
- * stdout before the command started (npm drops it only when silent), so what reads stdout gets text
+ * stdout before the command started (npm drops it when silent, and moves it to stderr under its json setting), so what reads stdout gets text
  * ahead of the JSON. Said only when that was the case: run by npm for this script, npm not silent, and
  * stdout not a terminal. The note itself goes where the human output goes (stderr under --json).
  */
@@ -83,8 +83,10 @@ export function npmBannerNote(
   stdoutIsTTY: boolean,
   argv: readonly string[],
 ): string | undefined {
-  if (env.npm_lifecycle_event !== script || env.npm_config_loglevel === 'silent' || stdoutIsTTY)
+  if (env.npm_lifecycle_event !== script || !env.npm_config_user_agent?.startsWith('npm/') || stdoutIsTTY)
     return undefined;
+  // Silent npm drops the banner; with its own json setting on, npm moves it to stderr.
+  if (env.npm_config_loglevel === 'silent' || env.npm_config_json === 'true') return undefined;
   const args = argv.length > 0 ? ` -- ${argv.map(shellQuote).join(' ')}` : '';
   return `npm printed its "> ${script}" banner on stdout ahead of this JSON, so stdout is not JSON alone; for JSON alone run: npm run -s ${script}${args}`;
 }

@@ -8,6 +8,8 @@ export interface LogRecord {
   pod: string;
   container: string;
   line: string;
+  /** Only on lines of a container's previous run (what `kubectl logs --previous` reads). */
+  previous?: true;
 }
 
 /** Splits `kubectl logs --timestamps` output into its time and the line itself. */

@@ -5,7 +5,7 @@ import { ExitCode } from '../errors.ts';
 import type { Kubectl } from '../kubectl.ts';
 import type { Pod } from '../pod-status.ts';
 import { LineFormatter, useColour } from './format.ts';
-import { podView } from './pods.ts';
+import { type PodView, linePrefix, podView } from './pods.ts';
 import { registerReleaseSecrets } from './secrets.ts';
 import { selectComponents } from './select.ts';
 import { type LogsOptions, parseLogsOptions } from './spec.ts';
@@ -65,6 +65,7 @@ export async function logs(
       );
     }
     const { failed } = await dumpLogs(s.kubectl, mine, limits, out);
+    for (const note of waitingNotes(mine)) ctx.log.info(note);
     for (const f of failed) ctx.log.warn(`${f.prefix}: ${f.reason}`);
     return failed.length > 0 ? ExitCode.Failed : ExitCode.Ok;
   }
@@ -108,6 +109,23 @@ export function batchedWriter(stream: NodeJS.WritableStream): {
     },
     flush,
   };
+}
+
+/**
+ * A line per container that is not running now (CrashLoopBackOff, an image pull, ...): why, and which
+ * of its lines were shown, so that a crash loop is never just a few init lines without a word.
+ */
+export function waitingNotes(pods: PodView[]): string[] {
+  return pods.flatMap((p) =>
+    p.containers.flatMap((c) => {
+      if (c.state !== 'waiting' || p.terminating) return [];
+      const why = `${c.waitingReason ?? 'waiting'}${c.restarts > 0 ? `, ${c.restarts} restart${c.restarts === 1 ? '' : 's'}` : ''}`;
+      const shown = c.hasPrevious
+        ? 'not running now; the lines of its last run are marked (previous)'
+        : 'no lines yet';
+      return [`${linePrefix(p, c)}: ${why}: ${shown}`];
+    }),
+  );
 }
 
 function nothingRunning(chosen: Set<string> | undefined): string {

@@ -12,6 +12,10 @@ export interface ContainerView {
   runId: string | undefined;
   /** Whether an earlier run ended (what --previous reads). */
   hasPrevious: boolean;
+  /** Why it waits (CrashLoopBackOff, ImagePullBackOff, ...), when it does and the kubelet said. */
+  waitingReason?: string;
+  /** How often the kubelet restarted it. */
+  restarts: number;
 }
 
 /** One pod as the logs command sees it. */
@@ -60,7 +64,7 @@ interface RawStatus {
   name: string;
   containerID?: string;
   restartCount?: number;
-  state?: { running?: object; terminated?: { containerID?: string }; waiting?: object };
+  state?: { running?: object; terminated?: { containerID?: string }; waiting?: { reason?: string } };
   lastState?: { terminated?: object };
 }
 
@@ -86,6 +90,8 @@ export function podView(pod: Pod): PodView {
       state,
       runId: state === 'waiting' ? undefined : (s?.containerID ?? s?.state?.terminated?.containerID),
       hasPrevious: Boolean(s?.lastState?.terminated) || (s?.restartCount ?? 0) > 0,
+      ...(s?.state?.waiting?.reason && { waitingReason: s.state.waiting.reason }),
+      restarts: s?.restartCount ?? 0,
     };
   };
   const inits = (spec.initContainers ?? []).map((c) =>
@@ -102,12 +108,16 @@ export function podView(pod: Pod): PodView {
   };
 }
 
-/** The prefix of a container's lines: `component/suffix`, plus `:container` unless it is the pod's first. */
+/**
+ * The prefix of a container's lines: `component/suffix`, plus `:container` unless it is the pod's first,
+ * plus ` (previous)` for the lines of its previous run (the one that ended before the current one).
+ */
 export function linePrefix(
   pod: Pick<PodView, 'component' | 'suffix'>,
   c: Pick<ContainerView, 'name' | 'primary'>,
+  previous = false,
 ): string {
-  return `${pod.component}/${pod.suffix}${c.primary ? '' : `:${c.name}`}`;
+  return `${pod.component}/${pod.suffix}${c.primary ? '' : `:${c.name}`}${previous ? ' (previous)' : ''}`;
 }
 
 /** Whether a container has lines to read: it runs or has run (its run id is known). */

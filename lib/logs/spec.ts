@@ -9,6 +9,8 @@ export const LOGS_SPEC: CommandSpec = {
     "Every component's logs in one stream, each line prefixed with its component and pod; follows new pods as they start.",
   usage: '[component...] [options]',
   maxPositionals: 32,
+  // Only log lines on stdout (`npm run -s logs > api.log` is the log): the context line, notes and errors go to stderr.
+  messagesOnStderr: true,
   options: {
     follow: {
       type: 'boolean',
@@ -30,15 +32,22 @@ export const LOGS_SPEC: CommandSpec = {
     },
     previous: {
       type: 'boolean',
-      description: "the previous instance's lines of each restarted container (implies --no-follow)",
+      description:
+        "only the previous run's lines of each restarted container, marked (previous) (implies --no-follow; without it a restarted container shows its previous run and its current one)",
     },
-    grep: { type: 'string', arg: 'REGEX', description: 'only lines matching this regular expression' },
+    grep: {
+      type: 'string',
+      arg: 'REGEX',
+      description:
+        'only lines matching this regular expression; case-insensitive unless it has an upper-case letter (smart case)',
+    },
     ...CLUSTER_OPTIONS,
     // Values files change nothing that is read here.
     values: { ...CLUSTER_OPTIONS.values!, hidden: true },
     json: {
       type: 'boolean',
-      description: 'one JSON object a line: {time, component, pod, container, line}',
+      description:
+        'one JSON object a line: {time, component, pod, container, line}, plus "previous": true on the lines of a previous run',
     },
   },
   examples: [
@@ -46,7 +55,8 @@ export const LOGS_SPEC: CommandSpec = {
     'npm run logs -- api sso --since 10m',
     'npm run logs -- sso-migrate --tail 50 --no-follow',
     'npm run logs -- api --previous',
-    'npm run logs -- --grep error --json',
+    'npm run logs -- --grep error',
+    'npm run -s logs -- api --json --no-follow > api-logs.jsonl',
   ],
   notes: [
     'Components: sso, api, mcp, web, sso-postgres, api-postgres, the migration Jobs sso-migrate and api-migrate, and each add-on that is on (pgadmin, mailpit, ...). A name may be shortened to a unique prefix (sso-p for sso-postgres).',
@@ -54,6 +64,15 @@ export const LOGS_SPEC: CommandSpec = {
     'While following, a pod that starts later (a rollout, a restart, a migration Job) joins the stream, and one that goes away leaves it with a note. Ctrl+C stops every kubectl it started (exit 130).',
   ],
 };
+
+/**
+ * Smart case, as ripgrep and less do it: a pattern without an upper-case letter matches either case
+ * (`--grep error` finds ERROR and Error); one with an upper-case letter matches exactly. The letters of
+ * escapes (`\S`, `\W`, `\D`, `\B`) are not the text's and do not count.
+ */
+export function smartCaseFlags(pattern: string): string {
+  return /\p{Lu}/u.test(pattern.replace(/\\./g, '')) ? '' : 'i';
+}
 
 export interface LogsOptions {
   components: string[];
@@ -100,7 +119,7 @@ export function parseLogsOptions(v: ParsedValues, positionals: readonly string[]
   let grep: RegExp | undefined;
   if (grepText !== undefined) {
     try {
-      grep = new RegExp(grepText);
+      grep = new RegExp(grepText, smartCaseFlags(grepText));
     } catch (err) {
       throw new UsageError(`--grep: ${err instanceof Error ? err.message : String(err)}`, {
         hint: 'a JavaScript regular expression, e.g. --grep "error|warn"',

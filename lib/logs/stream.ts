@@ -1,4 +1,4 @@
-import { forEachLine, type Started } from '../exec.ts';
+import { type RunResult, forEachLine, type Started } from '../exec.ts';
 import type { Kubectl } from '../kubectl.ts';
 import type { Pod } from '../pod-status.ts';
 import type { Redactor } from '../redact.ts';
@@ -42,27 +42,63 @@ export function logArgs(pod: string, container: string, limits: ReadLimits, foll
   ];
 }
 
-/** A raw line of one container made a record, secrets masked; undefined when --grep leaves it out. */
+/**
+ * A raw line of one container made a record, secrets masked; undefined when --grep leaves it out.
+ * `previous`: the line is of the container's previous run (the record says so).
+ */
 export function toRecord(
   raw: string,
   pod: PodView,
   c: ContainerView,
   out: Pick<StreamOutput, 'redactor' | 'grep'>,
+  previous = false,
 ): LogRecord | undefined {
   const { time, line } = splitTimestamp(raw);
   const masked = out.redactor.redact(line);
   if (out.grep && !out.grep.test(masked)) return undefined;
-  return { time, component: pod.component, pod: pod.name, container: c.name, line: masked };
+  return {
+    time,
+    component: pod.component,
+    pod: pod.name,
+    container: c.name,
+    line: masked,
+    ...(previous && { previous: true as const }),
+  };
+}
+
+/** The records of one `kubectl logs` answer (its stdout). */
+function recordsOf(
+  stdout: string,
+  pod: PodView,
+  c: ContainerView,
+  out: Pick<StreamOutput, 'redactor' | 'grep'>,
+  previous: boolean,
+): LogRecord[] {
+  const lines = stdout.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.flatMap((l) => toRecord(l.replace(/\r$/, ''), pod, c, out, previous) ?? []);
 }
 
 /** The containers a read covers: those with lines (with `previous`, those that restarted). */
 export function readableContainers(pod: PodView, previous: boolean): ContainerView[] {
-  return pod.containers.filter((c) => (previous ? c.hasPrevious : hasLogs(c)));
+  return pod.containers.filter((c) => (previous ? c.hasPrevious : hasLogs(c) || c.hasPrevious));
 }
 
 /**
- * Prints what the containers of these pods have logged so far, merged in time order, and returns the
- * containers kubectl could not read (with its reason).
+ * The runs a read covers, per container: its current run when it runs or ran, and its previous run
+ * when it restarted (a crash-looping container waiting in CrashLoopBackOff has only that one: the run
+ * that just ended); with `--previous` only the previous runs.
+ */
+export function readsOf(pod: PodView, previousOnly: boolean): { c: ContainerView; previous: boolean }[] {
+  return pod.containers.flatMap((c) => [
+    ...(c.hasPrevious ? [{ c, previous: true }] : []),
+    ...(!previousOnly && hasLogs(c) ? [{ c, previous: false }] : []),
+  ]);
+}
+
+/**
+ * Prints what the containers of these pods have logged so far, merged in time order (a previous run's
+ * lines named so), and returns the reads kubectl could not answer (with its reason).
  */
 export async function dumpLogs(
   kubectl: Kubectl,
@@ -71,26 +107,27 @@ export async function dumpLogs(
   out: StreamOutput,
   concurrency = 8,
 ): Promise<{ failed: { prefix: string; reason: string }[] }> {
-  const jobs = pods.flatMap((p) => readableContainers(p, limits.previous ?? false).map((c) => ({ p, c })));
-  for (const { p, c } of jobs) out.formatter.reserve(linePrefix(p, c));
+  const previousOnly = limits.previous ?? false;
+  const jobs = pods.flatMap((p) => readsOf(p, previousOnly).map((r) => ({ p, ...r })));
+  for (const { p, c, previous } of jobs) out.formatter.reserve(linePrefix(p, c, previous));
   const results: { prefix: string; records: LogRecord[] }[] = new Array(jobs.length);
   const failed: { prefix: string; reason: string }[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
       const i = next++;
-      const { p, c } = jobs[i]!;
-      const prefix = linePrefix(p, c);
-      const res = await kubectl.run(logArgs(p.name, c.name, limits, false));
+      const { p, c, previous } = jobs[i]!;
+      const prefix = linePrefix(p, c, previous);
+      const res = await kubectl.run(logArgs(p.name, c.name, { ...limits, previous }, false));
+      results[i] = { prefix, records: [] };
       if (res.exitCode !== 0) {
-        failed.push({ prefix, reason: out.redactor.redact(res.stderr.trim().split('\n')[0] ?? '') });
-        results[i] = { prefix, records: [] };
+        const reason = out.redactor.redact(res.stderr.trim().split('\n')[0] ?? '');
+        // A previous run read on the side (not asked for with --previous) may be gone: not a failure.
+        if (previous && !previousOnly) out.debug(`${prefix}: ${reason}`);
+        else failed.push({ prefix, reason });
         continue;
       }
-      const lines = res.stdout.split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      const records = lines.flatMap((l) => toRecord(l.replace(/\r$/, ''), p, c, out) ?? []);
-      results[i] = { prefix, records };
+      results[i] = { prefix, records: recordsOf(res.stdout, p, c, out, previous) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
@@ -130,6 +167,11 @@ export class LogStream {
   readonly #followed = new Map<string, string | undefined>();
   /** Pods whose note has been printed. */
   readonly #gone = new Set<string>();
+  /**
+   * Containers whose previous run is being or was printed (once, when the stream begins), by
+   * `uid/container`: until it is, the lines of their current run wait, so the runs print in order.
+   */
+  readonly #previous = new Map<string, Promise<void>>();
   #stopped = false;
 
   constructor(
@@ -168,6 +210,10 @@ export class LogStream {
     this.#pods.set(view.uid, view);
     for (const c of view.containers) {
       const key = `${view.uid}/${c.name}`;
+      // A container that restarted before the stream began: its previous run first (a crash-looping
+      // one waiting in CrashLoopBackOff has nothing else to show until it starts again).
+      if (initial && c.hasPrevious && !this.#previous.has(key))
+        this.#previous.set(key, this.#showPrevious(view, c));
       if (this.#active.has(key) || !hasLogs(c)) continue;
       if (this.#followed.has(key) && this.#followed.get(key) === c.runId) continue;
       this.#start(view, c, key, initial);
@@ -181,14 +227,28 @@ export class LogStream {
     this.#followed.set(key, c.runId);
     const f: Follower = { runId: c.runId, child, printed: 0, done: Promise.resolve() };
     let stderr = '';
+    // Lines that came while the previous run was still being printed.
+    let held: string[] | undefined;
+    const before = this.#previous.get(key);
+    if (before) {
+      held = [];
+      void before.then(() => {
+        if (held?.length) this.out.write(held.join(''));
+        held = undefined;
+      });
+    }
     f.done = Promise.all([
       forEachLine(child.stdout, (raw) => {
         f.printed++;
         const rec = toRecord(raw, pod, c, this.out);
-        if (rec) this.out.write(this.out.formatter.line(prefix, rec));
+        if (!rec) return;
+        const text = this.out.formatter.line(prefix, rec);
+        if (held) held.push(text);
+        else this.out.write(text);
       }),
       forEachLine(child.stderr, (l) => (stderr += `${l}\n`)),
       child.exited,
+      before,
     ]).then(([, , code]) => {
       this.#active.delete(key);
       if (stderr.trim()) this.out.debug(`${prefix}: ${this.out.redactor.redact(stderr.trim())}`);
@@ -202,6 +262,30 @@ export class LogStream {
       if (!this.#stopped && latest) this.#update(latest, false);
     });
     this.#active.set(key, f);
+  }
+
+  /** Prints a container's previous run once (the --tail and --since limits apply); kubectl's complaints go to debug. */
+  async #showPrevious(pod: PodView, c: ContainerView): Promise<void> {
+    const prefix = linePrefix(pod, c, true);
+    this.out.formatter.reserve(prefix);
+    let res: RunResult;
+    try {
+      res = await this.kubectl.run(
+        logArgs(pod.name, c.name, { ...this.opts.initial, previous: true }, false),
+      );
+    } catch (err) {
+      this.out.debug(`${prefix}: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    if (this.#stopped) return;
+    if (res.exitCode !== 0) {
+      this.out.debug(`${prefix}: ${this.out.redactor.redact(res.stderr.trim())}`);
+      return;
+    }
+    let text = '';
+    for (const rec of recordsOf(res.stdout, pod, c, this.out, true))
+      text += this.out.formatter.line(prefix, rec);
+    if (text) this.out.write(text);
   }
 
   async #leave(view: PodView): Promise<void> {

@@ -43,7 +43,7 @@ describe('options', () => {
     [['--since', 'yesterday'], '--since: "yesterday" is not a duration'],
     [['--tail=-3'], '--tail: "-3" is not a number of lines'],
     [['--tail', 'ten'], '--tail: "ten" is not a number of lines'],
-    [['--grep', '(unclosed'], '--grep: Invalid regular expression: /(unclosed/: Unterminated group'],
+    [['--grep', '(unclosed'], '--grep: Invalid regular expression: /(unclosed/i: Unterminated group'],
   ])('%j is a usage error', (argv, message) => {
     expect(() => options(argv)).toThrow(UsageError);
     expect(() => options(argv)).toThrow(message);
@@ -481,5 +481,18 @@ describe('output', () => {
     expect(writes).toEqual(['a\nb\n', 'c\n']);
     await new Promise((r) => setImmediate(r));
     expect(writes).toEqual(['a\nb\n', 'c\n']);
+  });
+});
+
+describe('--grep is smart case', () => {
+  it.each([
+    ['error', 'ERROR: boom', true],
+    ['error', 'Error: boom', true],
+    ['Error', 'ERROR: boom', false],
+    ['Error', 'Error: boom', true],
+    // the letters of escapes are not the text's
+    ['\\Sfail', 'xFAIL', true],
+  ])('--grep %s on "%s": %s', (pattern, line, matches) => {
+    expect(options(['--grep', pattern]).grep?.test(line)).toBe(matches);
   });
 });

@@ -41,7 +41,9 @@ export function serveLogs(
     if (!w) throw new KubeSimError(404, `pods "${name}" not found`);
     const c = pick(w, q.get('container'));
     const previous = q.get('previous') === 'true';
-    const run = previous ? c.log.previous() : c.log.current();
+    // The kubelet's rule: --previous reads the run lastState names. While a container waits to restart
+    // (CrashLoopBackOff) that is the run that just ended, the one a plain read returns too.
+    const run = previous ? (c.state.waiting ? c.log.current() : c.log.previous()) : c.log.current();
     if (!run) {
       if (previous)
         throw new KubeSimError(400, `previous terminated container "${c.name}" in pod "${w.name}" not found`);
