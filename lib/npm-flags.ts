@@ -10,7 +10,7 @@ interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
 }
-import { shellQuote } from './suggest.ts';
+import { type Script, npmRunSilent, shellQuote } from './suggest.ts';
 
 const envName = (option: string) => `npm_config_${option.replace(/-/g, '_')}`;
 
@@ -87,6 +87,5 @@ export function npmBannerNote(
     return undefined;
   // Silent npm drops the banner; with its own json setting on, npm moves it to stderr.
   if (env.npm_config_loglevel === 'silent' || env.npm_config_json === 'true') return undefined;
-  const args = argv.length > 0 ? ` -- ${argv.map(shellQuote).join(' ')}` : '';
-  return `npm printed its "> ${script}" banner on stdout ahead of this JSON, so stdout is not JSON alone; for JSON alone run: npm run -s ${script}${args}`;
+  return `npm printed its "> ${script}" banner on stdout ahead of this JSON, so stdout is not JSON alone; for JSON alone run: ${npmRunSilent(script as Script, ...argv)}`;
 }

@@ -33,8 +33,17 @@ export function argList(args: readonly Arg[]): string[] {
   return args.flatMap((a) => (a === false || a === undefined || a === null ? [] : [String(a)]));
 }
 
+function runLine(npm: string, script: Script, args: readonly Arg[]): string {
+  const list = argList(args);
+  return `${npm} ${script}${list.length ? ` -- ${list.map(shellQuote).join(' ')}` : ''}`;
+}
+
 /** `npm run <script>`, or `npm run <script> -- <args>` with each argument quoted for a shell. */
 export function npmRun(script: Script, ...args: Arg[]): string {
-  const list = argList(args);
-  return `npm run ${script}${list.length ? ` -- ${list.map(shellQuote).join(' ')}` : ''}`;
+  return runLine('npm run', script, args);
+}
+
+/** `npm run -s <script> -- <args>`: the same with npm silent, so that stdout holds only the command's output. */
+export function npmRunSilent(script: Script, ...args: Arg[]): string {
+  return runLine('npm run -s', script, args);
 }

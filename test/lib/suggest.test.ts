@@ -49,9 +49,11 @@ function problemOf(command: string): string | undefined {
   const words = end === -1 ? all : all.slice(0, end);
   const at = words.indexOf('npm');
   if (words[at + 1] !== 'run') return `not an npm run command: ${command}`;
-  const script = words[at + 2] ?? '';
+  // npm's own -s (silent) before the script name keeps its banner off stdout.
+  const silent = ['-s', '--silent'].includes(words[at + 2] ?? '') ? 1 : 0;
+  const script = words[at + 2 + silent] ?? '';
   if (!SCRIPTS.includes(script)) return `no npm script "${script}": ${command}`;
-  const rest = words.slice(at + 3);
+  const rest = words.slice(at + 3 + silent);
   if (rest.length > 0 && rest[0] !== '--') return `arguments without "--" (npm keeps them): ${command}`;
   const spec = SPECS[script];
   if (!spec) return undefined; // not a user command (the simulated cluster)
@@ -150,7 +152,9 @@ describe('command suggestions', () => {
   });
 
   it('every command a literal names exists', () => {
-    const names = literals.flatMap((l) => [...l.text.matchAll(/npm run ([a-z][a-z-]*)/g)].map((m) => m[1]));
+    const names = literals.flatMap((l) =>
+      [...l.text.matchAll(/npm run (?:-s )?([a-z][a-z-]*)/g)].map((m) => m[1]),
+    );
     expect(names.length).toBeGreaterThan(20);
     expect([...new Set(names)].filter((n) => !SCRIPTS.includes(n ?? ''))).toEqual([]);
   });

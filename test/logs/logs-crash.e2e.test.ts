@@ -3,7 +3,6 @@
 // init container's lines; --previous names its lines too, --json marks them; following (what a terminal
 // gets) shows the previous run first and then each new run as it starts. stdout holds log lines only.
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
 import { waitFor } from '../kube-sim/test-helpers.ts';
