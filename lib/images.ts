@@ -157,7 +157,7 @@ export const NODE_IMAGE_CAP = 50;
 /** What the Nodes say of the images they hold. */
 export interface NodeImages {
   nodes: string[];
-  /** every name some node lists, normalised; undefined when no node reports an image list */
+  /** every name some node lists, normalised; undefined when a node reports no image list (it may hold any) */
   names?: Set<string>;
   /** a node's list is at kubelet's cap: an image missing from it may still be there */
   capped: boolean;
@@ -176,9 +176,10 @@ export function nodeImagesOf(doc: NodeDoc): NodeImages {
   const lists = items.map((n) => n.status?.images).filter((l) => Array.isArray(l));
   return {
     nodes: items.map((n) => n.metadata?.name ?? '?'),
-    ...(lists.length > 0 && {
-      names: new Set(lists.flat().flatMap((i) => (i.names ?? []).map(normalImageName))),
-    }),
+    ...(lists.length > 0 &&
+      lists.length === items.length && {
+        names: new Set(lists.flat().flatMap((i) => (i.names ?? []).map(normalImageName))),
+      }),
     capped: lists.some((l) => l.length >= NODE_IMAGE_CAP),
   };
 }
@@ -227,7 +228,7 @@ export function judgeImages(
     return {
       ...none,
       status: 'unknown',
-      detail: 'cannot tell: no node reports its image list (status.images)',
+      detail: 'cannot tell: a node reports no image list (status.images)',
     };
   }
   const have = nodes.names;

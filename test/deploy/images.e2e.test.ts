@@ -167,7 +167,7 @@ describe('deploy on a local cluster whose nodes lack the TaskFlow images', () =>
     const v = await validate(se, ['-n', 'tf-nolist']);
     expect(v.check).toMatchObject({
       status: 'skip',
-      detail: 'cannot tell: no node reports its image list (status.images)',
+      detail: 'cannot tell: a node reports no image list (status.images)',
     });
     const r = await se.deploy(['--json', '-n', 'tf-nolist']);
     expect(r.code, r.stderr).toBe(0);

@@ -257,7 +257,7 @@ describe('cluster.images', () => {
       'no node reports an image list',
       [node('minikube', undefined)],
       {},
-      'cannot tell: no node reports its image list (status.images)',
+      'cannot tell: a node reports no image list (status.images)',
     ],
     [
       "a node lists 50 images, kubelet's limit",
