@@ -9,7 +9,7 @@ import {
   platformImages,
   platformSource,
 } from '../../lib/images.ts';
-import { chartValues } from '../../lib/values.ts';
+import { type Values, chartValues } from '../../lib/values.ts';
 
 const local = { local: true, context: 'minikube', reason: 'minikube' };
 
@@ -39,7 +39,7 @@ describe('image references', () => {
 });
 
 describe('the platform images a release runs', () => {
-  const images = (...layers: object[]) => platformImages(chartValues(CHART_PATH, ...layers));
+  const images = (...layers: Values[]) => platformImages(chartValues(CHART_PATH, ...layers));
   it('are the contract repositories tagged as the chart tags them', () => {
     expect(images()).toEqual([
       'taskflow/sso-platform:0.1.0',

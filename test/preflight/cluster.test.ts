@@ -276,7 +276,7 @@ describe('cluster.images', () => {
       { context: ['prod-aks', 'https://prod.example.com:443'] as [string, string] },
       'not judged: prod-aks is not a local cluster (minikube, kind, k3d, ...) (its nodes pull from registries)',
     ],
-  ])('skips (never fails) when %s', async (_why, nodes, o, detail) => {
+  ])('skips (never fails) when %s', async (_why, nodes, o: { context?: [string, string] }, detail) => {
     const { result, runner } = await images(nodes, o);
     expect(result).toMatchObject({ status: 'skip', detail });
     if (o.context) expect(runner.lines().some((l) => l.startsWith('get nodes'))).toBe(false);
