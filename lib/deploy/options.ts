@@ -49,7 +49,8 @@ export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
   src: {
     type: 'string',
     arg: 'PATH',
-    description: 'platform source folder for --build (default: TASKFLOW_SRC)',
+    description:
+      'your TaskFlow checkout: --build builds from it; on a local cluster whose nodes lack the images, deploy builds them from it first (default: TASKFLOW_SRC)',
   },
   builder: {
     type: 'string',
