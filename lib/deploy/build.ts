@@ -3,46 +3,18 @@ import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync 
 import path from 'node:path';
 import {
   type AppContract,
-  type AppFolder,
-  type BuildArg,
   type LayoutName,
-  contractApp,
   detectLayout,
   fillTemplate,
   loadContract,
 } from '../app-contract.ts';
 import { NotReadyError, OperationError, UsageError } from '../errors.ts';
 import type { Runner } from '../exec.ts';
+import { type ImageSpec, imageSpecs } from '../images.ts';
 import type { Values } from './plan.ts';
 import { atPath, deepMerge } from '../values.ts';
 
 export type Builder = 'minikube' | 'docker';
-
-/** One of the five images built from the platform sources (the app contract's `images`). */
-export interface ImageSpec {
-  image: string;
-  /** The application whose folder is the build context (its path depends on the source layout). */
-  app: AppFolder;
-  target?: string;
-  /** Where its repository/tag go in the chart values. */
-  valuesPath: string;
-  /** The application's build arguments (NEXT_PUBLIC_* baked in at build time). */
-  args: readonly BuildArg[];
-}
-
-/** The images the contract names, with their apps' build arguments. */
-export function imageSpecs(contract: AppContract = loadContract()): ImageSpec[] {
-  return (['sso', 'api', 'mcp', 'web'] as const).flatMap((id) => {
-    const app = contractApp(contract, id);
-    return (app.images ?? []).map((img) => ({
-      image: img.repository,
-      app: id,
-      ...(img.target !== undefined && { target: img.target }),
-      valuesPath: img.values,
-      args: app.build ?? [],
-    }));
-  });
-}
 
 /**
  * Folders never part of a build context's identity (dependencies, caches, VCS).

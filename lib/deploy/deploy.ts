@@ -27,6 +27,7 @@ import {
   diffWarnings,
   missingWorkloads,
   plannedRelease,
+  type InstalledRelease,
   printDiff,
   readInstalled,
   releaseDiff,
@@ -66,6 +67,8 @@ import type { Snapshot } from './snapshot.ts';
 import { type WatchResult, progressLine, watchRollout } from './watch.ts';
 import { chartValues, getPath } from '../values.ts';
 import { npmRun } from '../suggest.ts';
+import { deployTargetArgs, readNodeImages } from '../images.ts';
+import { imagesGate } from './images-gate.ts';
 
 /** StatefulSets get at most this long (they have no progress deadline of their own). */
 const STATEFULSET_DEADLINE_MS = 5 * 60_000;
@@ -82,6 +85,7 @@ const STEP_REASONS: Record<string, string> = {
   'cluster.reachable': 'Unreachable',
   'cluster.context': 'ContextNotNamed',
   'cluster.storageclass': 'StorageClassMissing',
+  'cluster.images': 'ImagesMissing',
   fresh: 'FreshFailed',
   secrets: 'SecretsUnreadable',
   'release.status': 'ReleaseStuck',
@@ -115,6 +119,8 @@ interface Run {
   printed?: boolean;
   /** The add-ons asked for, and every definition found (for those kept on): see lib/deploy/plan.ts. */
   addons?: Pick<PlanInput, 'addons' | 'definitions'>;
+  /** The secrets resolved in memory by the settings checks (the cluster not read yet). */
+  offlineSecrets?: ResolvedSecrets;
 }
 
 /**
@@ -180,6 +186,7 @@ async function settingsGate(run: Run, loaded: LoadedSettings): Promise<void> {
     release: loaded.target.release,
   });
   const secrets = await resolveSecrets(env.settings, { envFilePath: loaded.envFile.path, writeBack: false });
+  run.offlineSecrets = secrets;
   const results = await runChecks(SETTINGS_CHECKS, { env, secrets });
   // The first deploy without an env file writes one: its absence is not worth a warning here.
   const warnings = results.filter((r) => r.status === 'warn' && !(r.id === 'env.file' && !env.file.exists));
@@ -292,7 +299,9 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const storageRead = opts.diff
     ? undefined
     : assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
-  for (const p of [early?.secrets, early?.installed, storageRead]) p?.catch(() => undefined);
+  // The Nodes' image lists, when the images are to be judged (a local cluster, nothing built by --build).
+  const nodesRead = !opts.build && !opts.diff && s.place.local ? readNodeImages(kubectl) : undefined;
+  for (const p of [early?.secrets, early?.installed, storageRead, nodesRead]) p?.catch(() => undefined);
   enter(run, 'cluster.reachable');
   report.context = s.place.context;
   await kubectl.assertReachable();
@@ -317,6 +326,21 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     log.success(storage.detail);
   }
 
+  let autoBuild = false;
+  if (nodesRead) {
+    enter(run, 'cluster.images');
+    autoBuild = await imagesGate({
+      log,
+      place: s.place,
+      nodes: nodesRead,
+      plan: await imagesPlan(run, s, opts.fresh ? undefined : early?.installed),
+      chart,
+      userValues,
+      src: buildSource(opts, s.envFile),
+      targetArgs: deployTargetArgs(ctx.args.values),
+    });
+  }
+
   if (opts.fresh) {
     enter(run, 'fresh');
     await freshStart(run, s);
@@ -339,7 +363,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const previous: Values | undefined = installed?.config;
 
   let builds: PlannedBuilds | undefined;
-  if (opts.build) {
+  if (opts.build || autoBuild) {
     enter(run, 'build');
     // The browser URLs baked in come from the values the release gets: chart defaults, ours, then -f files.
     const base = deployValues({ settings, secrets, ...run.addons, ...(previous && { previous }) });
@@ -684,6 +708,27 @@ async function freshStart(run: Run, s: ClusterSession): Promise<void> {
   ctx.log.step(`uninstalling ${s.target.release} and deleting namespace ${s.target.namespace}`);
   await teardown(s.kubectl, s.helm, { timeoutMs: Math.min(opts.timeoutMs, 5 * 60_000), signal: ctx.signal });
   ctx.log.success(`namespace ${s.target.namespace} deleted`);
+}
+
+/**
+ * The values inputs the image check judges, before the secrets step: the secrets of the settings checks
+ * (no image depends on them) and the installed release's values (none with --fresh, which removes it);
+ * undefined when the release cannot be read (the release.status step then says why).
+ */
+async function imagesPlan(
+  run: Run,
+  s: ClusterSession,
+  installed: Promise<InstalledRelease | undefined> | undefined,
+): Promise<PlanInput | undefined> {
+  const secrets = run.offlineSecrets;
+  if (!secrets) return undefined;
+  let previous: Values | undefined;
+  try {
+    previous = (await installed)?.config;
+  } catch {
+    return undefined;
+  }
+  return { settings: s.settings, secrets, ...run.addons, ...(previous && { previous }) };
 }
 
 /** The images --build makes: their content tags are known before anything is built. */

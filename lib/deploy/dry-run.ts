@@ -5,13 +5,15 @@ import { CHART_PATH, type LoadedSettings, peekPlace } from '../context.ts';
 import { allowance, placeLine } from '../kube-context.ts';
 import { checkObjects, readValuesFiles, renderChart, validateSchemas } from '../chart.ts';
 import { managedDatabases } from '../drift.ts';
-import { ExitCode, OperationError } from '../errors.ts';
+import { ExitCode, OperationError, UsageError } from '../errors.ts';
 import { quoteForDisplay } from '../exec.ts';
 import { Helm, translateHelmError } from '../helm.ts';
 import { Kubectl } from '../kubectl.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
 import { detectTool, findTool } from '../tools.ts';
 import { chartValues } from '../values.ts';
+import { deployTargetArgs, installedImageValues, readNodeImages } from '../images.ts';
+import { imagesGate } from './images-gate.ts';
 import { type PlannedBuild, imageValues, planBuilds } from './build.ts';
 import { type DeployOptions, buildSource } from './options.ts';
 import { type PlanInput, deployValues, maskedValuesYaml } from './plan.ts';
@@ -41,8 +43,36 @@ export async function runDryRun(
   ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
 
   const chart = opts.chart ?? CHART_PATH;
+  const place = await peekPlace(ctx, s.target);
+  const kubectl = new Kubectl(ctx.runner, findTool('kubectl', ctx.env) ?? 'kubectl', s.target);
+  // What the deploy's cluster.images step would say (its reads only: the Nodes, the release's values).
+  let autoBuild = false;
+  if (!opts.build && place?.local) {
+    try {
+      autoBuild = await imagesGate({
+        log,
+        place,
+        nodes: readNodeImages(kubectl),
+        plan: await installedImageValues(helm).then(
+          (previous) => ({ settings: s.settings, secrets, ...addons, previous }),
+          () => undefined,
+        ),
+        chart,
+        userValues: readValuesFiles(s.valuesFiles),
+        src: buildSource(opts, s.envFile),
+        targetArgs: deployTargetArgs(ctx.args.values),
+      });
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      report.context = place.context;
+      report.failures.push(fromError('cluster.images', err.message, err.hint, null, 'ImagesMissing'));
+      log.error(`a real deploy would stop here: ${err.message}`);
+      if (err.hint) log.hint(err.hint);
+      return ExitCode.Usage;
+    }
+  }
   let builds: PlannedBuild[] | undefined;
-  if (opts.build) {
+  if (opts.build || autoBuild) {
     const src = buildSource(opts, s.envFile);
     if (!src) {
       throw new OperationError('--build needs the platform sources', {
@@ -77,7 +107,6 @@ export async function runDryRun(
   const { problems: schemaProblems, schemas } = await validateSchemas(objects);
   const problems = [...structural, ...schemaProblems];
 
-  const place = await peekPlace(ctx, s.target);
   report.context = place?.context ?? s.target.context ?? null;
   log.info(
     `Plan for release ${s.target.release}: ${place ? placeLine(place) : `namespace ${s.target.namespace} (kubectl not found: context unknown)`}; nothing is changed.`,
@@ -90,11 +119,10 @@ export async function runDryRun(
   }
   log.info('');
   log.info('Steps, with the commands each runs (values on stdin, never in argv):');
-  const kubectl = new Kubectl(ctx.runner, findTool('kubectl', ctx.env) ?? 'kubectl', s.target);
   const steps = deployPlan({
     kubectl,
     helm,
-    opts,
+    opts: autoBuild ? { ...opts, build: true } : opts,
     upgrade: upgradeOptions(opts, chart, s.valuesFiles),
     dbs: managedDatabases(readValuesFiles(s.valuesFiles)),
     ...(builds && { builds }),

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { CLUSTER_OPTIONS, YES_OPTION, type OptionSpec, type ParsedValues, flag, list, str } from '../cli.ts';
 import type { EnvFile } from '../env.ts';
 import { UsageError } from '../errors.ts';
+import { platformSource } from '../images.ts';
 import { parseDuration } from '../time.ts';
 
 /** What `npm run deploy` was asked to do (besides the shared cluster options). */
@@ -48,7 +49,8 @@ export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
   src: {
     type: 'string',
     arg: 'PATH',
-    description: 'platform source folder for --build (default: TASKFLOW_SRC)',
+    description:
+      'your TaskFlow checkout: --build builds from it; on a local cluster whose nodes lack the images, deploy builds them from it first (default: TASKFLOW_SRC)',
   },
   builder: {
     type: 'string',
@@ -123,7 +125,8 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
       });
     }
   }
-  const src = str(v, 'src') ?? env.TASKFLOW_SRC;
+  // The environment's TASKFLOW_SRC is read here, the env file's by buildSource: one reading (platformSource).
+  const src = platformSource(str(v, 'src'), env, undefined);
   const chart = str(v, 'chart');
   const addonsDir = str(v, 'addons-dir');
   return {
@@ -131,7 +134,7 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
     diff: flag(v, 'diff'),
     build: flag(v, 'build'),
     ...(builder !== undefined && { builder }),
-    ...(src !== undefined && src !== '' && { src }),
+    ...(src !== undefined && { src }),
     pgadmin: flag(v, 'pgadmin'),
     addons: [
       ...new Set([
@@ -157,8 +160,5 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
 
 /** The platform source folder for --build: --src, else TASKFLOW_SRC from the environment, else from the env file. */
 export function buildSource(opts: DeployOptions, envFile: EnvFile): string | undefined {
-  if (opts.src) return opts.src;
-  const e = envFile.entries.get('TASKFLOW_SRC');
-  const v = e === undefined ? undefined : typeof e.value === 'string' ? e.value : e.value.reveal();
-  return v?.trim() ? v.trim() : undefined;
+  return platformSource(opts.src, {}, envFile);
 }

@@ -4,6 +4,7 @@ import { redact } from '../redact.ts';
 import type { ResolvedSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { SECRET_MASK, Secret } from '../secrets.ts';
+import { keptImageValues } from '../images.ts';
 
 import { type Values, atPath, deepMerge, getPath, isObject } from '../values.ts';
 
@@ -14,12 +15,6 @@ export const STICKY_SWITCHES = ['pgadmin.enabled', 'mailpit.enabled'];
 
 /** Where the data add-ons' values live (`addons.<name>`, from their definitions). */
 const DATA_ADDONS = 'addons';
-
-/** Where the chart takes each built image (repository + tag). */
-export const IMAGE_PATHS = ['sso.image', 'sso.migrations.image', 'api.image', 'mcp.image', 'web.image'];
-
-/** The tags `--build` gives images: 12 hex characters of a content hash. */
-export const CONTENT_TAG = /^[0-9a-f]{12}$/;
 
 /**
  * The values of the installed release a plain redeploy must keep: turned-on add-ons, and images built by
@@ -44,18 +39,7 @@ export function stickyValues(
     if (!isObject(entry) || entry.enabled !== true) continue;
     out = deepMerge(out, { [DATA_ADDONS]: { [name]: opts.definitions?.[name] ?? entry } });
   }
-  if (!opts.keepImages) return out;
-  let built = false;
-  for (const p of IMAGE_PATHS) {
-    const tag = getPath(previous, `${p}.tag`);
-    const repository = getPath(previous, `${p}.repository`);
-    if (typeof tag !== 'string' || !CONTENT_TAG.test(tag)) continue;
-    built = true;
-    out = deepMerge(out, atPath(p, { tag, ...(typeof repository === 'string' && { repository }) }));
-  }
-  const policy = getPath(previous, 'global.imagePullPolicy');
-  if (built && typeof policy === 'string') out = deepMerge(out, { global: { imagePullPolicy: policy } });
-  return out;
+  return opts.keepImages ? deepMerge(out, keptImageValues(previous)) : out;
 }
 
 export interface PlanInput {

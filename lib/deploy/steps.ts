@@ -19,6 +19,7 @@ import {
 } from '../kubectl.ts';
 import { secretReadArgs } from '../secret-resolution.ts';
 import { STORAGE_CLASS_ARGS } from '../storage.ts';
+import { NODE_IMAGES_ARGS } from '../images.ts';
 import type { PlannedBuild } from './build.ts';
 import { dumpArgs, namespaceDeleteArgs, pvcDeleteArgs } from './fresh.ts';
 import type { DeployOptions } from './options.ts';
@@ -36,6 +37,8 @@ export const DEPLOY_STEPS = {
   'cluster.reachable': 'the API server answers',
   'cluster.context': 'the context may be written to: local, or named with --context / TASKFLOW_CONTEXT',
   'cluster.storageclass': 'the storage class of the database volumes exists',
+  'cluster.images':
+    'on a local cluster, the TaskFlow images the release would run are on a node or name a registry; else they are built first when the TaskFlow source is known (--src, TASKFLOW_SRC), or the deploy stops here (exit 2)',
   fresh: '--fresh: back up the databases, uninstall, delete the volumes and the namespace',
   secrets:
     'secrets not in the env file are read from the release, else generated (and saved to the env file)',
@@ -97,6 +100,10 @@ export function deployPlan(input: {
     step('cluster.context'),
     step('cluster.storageclass', [{ argv: k.args(STORAGE_CLASS_ARGS, true) }]),
   ];
+  if (!opts.build)
+    steps.push(
+      step('cluster.images', [{ argv: k.args(NODE_IMAGES_ARGS, true), when: 'the context is local' }]),
+    );
   if (opts.fresh) {
     const backups = opts.backup
       ? Object.values(DATABASES).map((db) => ({

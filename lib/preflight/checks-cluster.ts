@@ -11,7 +11,17 @@ import type { Secret } from '../secrets.ts';
 import { storageClassStatus } from '../storage.ts';
 import type { PreflightContext } from './context.ts';
 import type { ToolProbe } from './cluster.ts';
-import { getPath, deepMerge } from '../values.ts';
+import { type Values, chartValues, getPath, deepMerge } from '../values.ts';
+import { Helm } from '../helm.ts';
+import {
+  type NodeImages,
+  installedImageValues,
+  judgeImages,
+  missingImagesError,
+  platformImages,
+  readNodeImages,
+} from '../images.ts';
+import { npmRun } from '../suggest.ts';
 
 const toolOutcome = (name: string, t: ToolProbe): CheckOutcome =>
   t.info
@@ -105,6 +115,41 @@ const storageClass = clusterCheck('cluster.storageclass', 'Storage class', async
   return st.ok ? pass(st.detail, st.hint) : fail(st.detail, st.hint);
 });
 
+/**
+ * The TaskFlow images the deploy would run, against the images the Nodes report (lib/images.ts): on a
+ * local cluster an image no node has that names no registry cannot be pulled. Fails as the deploy
+ * refuses (no TaskFlow source named), warns when the deploy would build them first; skips when the
+ * context is not local or the Nodes cannot tell.
+ */
+const clusterImages = clusterCheck('cluster.images', 'TaskFlow images', async (ctx, k) => {
+  const place = await ctx.place();
+  if (!place?.local) return skip(judgeImages([], place, undefined).detail);
+  const helmTool = (await ctx.helm()).info;
+  if (!helmTool) return skip('cannot tell: helm is needed to read the images the release keeps');
+  let nodes: NodeImages;
+  let kept: Values;
+  try {
+    const helm = new Helm(ctx.opts.runner, helmTool.path, helmTool.major, ctx.target);
+    [nodes, kept] = await Promise.all([readNodeImages(k), installedImageValues(helm)]);
+  } catch (err) {
+    return skip(`cannot tell: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  // As deploy: the images an earlier --build gave the release stay, unless TASKFLOW_IMAGE_TAG sets one.
+  const keep = ctx.env.settings.imageTag === undefined ? kept : {};
+  const values = chartValues(ctx.opts.chart, deepMerge(keep, ctx.values), ctx.userValues ?? {});
+  const verdict = judgeImages(platformImages(values, ctx.opts.chart), place, nodes);
+  if (verdict.status === 'ok') return pass(verdict.detail);
+  if (verdict.status !== 'missing') return skip(verdict.detail);
+  if (ctx.src !== undefined) {
+    return warn(
+      verdict.detail,
+      `${npmRun('deploy', ...(ctx.opts.targetArgs ?? []))} builds them from ${ctx.src} first (as --build), with minikube or docker`,
+    );
+  }
+  const refusal = missingImagesError(verdict, ctx.opts.targetArgs ?? []);
+  return fail(verdict.detail, `deploy refuses (exit 2); ${refusal.hint ?? ''}`);
+});
+
 /** The password deploy would give a database: the settings' own, else the cluster's Secret, else a generated one. */
 async function passwordToDeploy(
   ctx: PreflightContext,
@@ -142,12 +187,13 @@ const passwordDrift = clusterCheck('db.password-drift', 'Database password drift
   return worst(outcomes, pass('no database'));
 });
 
-/** The cluster checks: tools, reachability, storage, password drift (skip without a cluster). */
+/** The cluster checks: tools, reachability, storage, images, password drift (skip without a cluster). */
 export const CLUSTER_CHECKS: readonly Check<PreflightContext>[] = [
   toolsKubectl,
   toolsHelm,
   clusterReachable,
   clusterContext,
   storageClass,
+  clusterImages,
   passwordDrift,
 ];

@@ -12,6 +12,7 @@ import { renderChart, type Render } from '../chart.ts';
 import { type ChartLint, lintChart } from './lint.ts';
 import { type ClusterState, missingKubeconfig, probeCluster, type ToolProbe, probeTool } from './cluster.ts';
 import type { Place } from '../kube-context.ts';
+import { platformSource } from '../images.ts';
 import { peekPlace } from '../context.ts';
 import { type Values, chartValues, deepMerge } from '../values.ts';
 
@@ -35,6 +36,8 @@ export interface PreflightOptions {
   /** a cluster was asked for (--context, --cluster): unreachable is then a failure, not a skip */
   requireCluster: boolean;
   runner: Runner;
+  /** the target options of the command line, repeated in the deploy commands a check suggests */
+  targetArgs?: string[];
 }
 
 /**
@@ -115,12 +118,7 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
     return bin ? renderChart(opts.runner, bin, chartInput(values)) : undefined;
   });
   const composeRenders = new Map<boolean, Promise<Render | undefined>>();
-  const fromFile = env.file.entries.get('TASKFLOW_SRC');
-  const src =
-    opts.src ??
-    (fromFile && typeof fromFile.value === 'string' && fromFile.value.trim() !== ''
-      ? fromFile.value.trim()
-      : undefined);
+  const src = platformSource(opts.src, {}, env.file);
   let merged: Values | undefined;
   const ctx: PreflightContext = {
     opts,

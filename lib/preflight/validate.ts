@@ -5,6 +5,7 @@ import { CHART_PATH } from '../context.ts';
 import { prewarmSchemas } from '../chart.ts';
 import { ExitCode } from '../errors.ts';
 import { placeLine } from '../kube-context.ts';
+import { deployTargetArgs, platformSource } from '../images.ts';
 import { ACCESS_CHECKS } from './checks-access.ts';
 import { ADDON_CHECKS } from './checks-addons.ts';
 import { CHART_CHECKS } from './checks-chart.ts';
@@ -36,7 +37,8 @@ export function preflightOptions(ctx: CommandContext, cwd = process.cwd()): Pref
   const namespace = str(v, 'namespace');
   const release = str(v, 'release');
   const compose = str(v, 'compose');
-  const src = str(v, 'src') ?? (ctx.env.TASKFLOW_SRC?.trim() || undefined);
+  // The env file's TASKFLOW_SRC is read with the settings (createPreflight), by the same platformSource.
+  const src = platformSource(str(v, 'src'), ctx.env, undefined);
   return {
     envFile: path.resolve(cwd, envFile ?? '.env'),
     explicitEnvFile: envFile !== undefined,
@@ -52,6 +54,7 @@ export function preflightOptions(ctx: CommandContext, cwd = process.cwd()): Pref
     offline: flag(v, 'offline'),
     requireCluster: context !== undefined || flag(v, 'cluster'),
     runner: ctx.runner,
+    targetArgs: deployTargetArgs(v),
   };
 }
 

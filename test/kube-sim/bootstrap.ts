@@ -4,7 +4,8 @@ import type { Cluster } from './cluster.ts';
 import { SERVER_VERSION } from './discovery.ts';
 import { HOST_IP, NODE_NAME } from './kubelet/node.ts';
 import { typeByKind } from './resources.ts';
-import { makeObject, nowTimestamp } from './types.ts';
+import { nodeImageNames } from './scenario.ts';
+import { type JsonObject, makeObject, nowTimestamp } from './types.ts';
 
 /** Creates the objects every cluster starts with. */
 export function bootstrap(cluster: Cluster): void {
@@ -88,6 +89,7 @@ export function bootstrap(cluster: Cluster): void {
     { internal: true },
   );
   syncStorageClasses(cluster);
+  syncNodeImages(cluster);
   cluster.create(
     typeByKind('Service'),
     makeObject(
@@ -106,6 +108,30 @@ export function bootstrap(cluster: Cluster): void {
       },
     ),
   );
+}
+
+/**
+ * Makes the node's status.images match the scenario's nodeImages and the images pods pulled (the
+ * largest first, as kubelet sorts them; here all one size, so in the order they came). Without
+ * nodeImages the node reports no list.
+ */
+export function syncNodeImages(cluster: Cluster): void {
+  const rt = typeByKind('Node');
+  const node = cluster.store.get(rt, undefined, NODE_NAME);
+  if (!node) return;
+  const preloaded = cluster.scenario.nodeImages;
+  const images =
+    preloaded === undefined
+      ? undefined
+      : [...new Set([...preloaded, ...cluster.pulledImages])].map((i) => ({
+          names: nodeImageNames(i),
+          sizeBytes: 48213456,
+        }));
+  const status = { ...(node.status as JsonObject) };
+  if (JSON.stringify(status.images) === JSON.stringify(images)) return;
+  if (images === undefined) delete status.images;
+  else status.images = images;
+  cluster.store.update(rt, { ...node, status }, { internal: true });
 }
 
 /** Makes the StorageClasses match the scenario: the first listed is the default. */

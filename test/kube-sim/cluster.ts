@@ -16,6 +16,8 @@ export class Cluster {
   readonly store = new Store();
   readonly hub = new WatchHub(this.store);
   readonly events = new EventRecorder(this.store);
+  /** Images pods pulled onto the node (its status.images lists them with the scenario's nodeImages). */
+  readonly pulledImages = new Set<string>();
   private nextIp = 10;
   private nextNodePort = 30000;
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { toolset, type ToolsetName } from '../support/tools.ts';
 import { serveProxy } from './api/proxy.ts';
-import { bootstrap, syncStorageClasses } from './bootstrap.ts';
+import { bootstrap, syncNodeImages, syncStorageClasses } from './bootstrap.ts';
 import { Cluster } from './cluster.ts';
 import { startControllers } from './controllers/index.ts';
 import { Kubelet } from './kubelet/index.ts';
@@ -184,6 +184,7 @@ async function startInProcess(opts: KubeSimOptions): Promise<KubeSim> {
     setScenario(s) {
       cluster.scenario = loadScenario(s);
       syncStorageClasses(cluster);
+      syncNodeImages(cluster);
       return Promise.resolve();
     },
     kubectl: (args, o = {}) =>

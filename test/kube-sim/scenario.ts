@@ -1,5 +1,6 @@
 // The failure-injection scenario: how the containers of each image behave, which storage
 // classes exist, and how fast pods get ready.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 export type ImageState = 'ready' | 'crash' | 'pull-error' | 'never-ready' | 'oom' | 'complete' | 'hang';
@@ -26,6 +27,12 @@ export interface Scenario {
   readyAfterMs?: number;
   /** Factor applied to progressDeadlineSeconds (default 0.01: 600 s becomes 6 s). */
   progressDeadlineScale?: number;
+  /**
+   * The images the node holds before any pod pulled one: its `status.images`, to which every image a
+   * pod pulls is added, as kubelet does (never one in state `pull-error`). Unset: the node reports no
+   * image list at all, so a client cannot tell which images it has.
+   */
+  nodeImages?: string[];
 }
 
 const STATES: ImageState[] = ['ready', 'crash', 'pull-error', 'never-ready', 'oom', 'complete', 'hang'];
@@ -43,6 +50,11 @@ export function loadScenario(input: Scenario | string | undefined): Scenario {
   }
   if (s.storageClasses !== undefined && !Array.isArray(s.storageClasses))
     throw new Error('scenario: storageClasses must be a list');
+  if (
+    s.nodeImages !== undefined &&
+    !(Array.isArray(s.nodeImages) && s.nodeImages.every((i) => typeof i === 'string'))
+  )
+    throw new Error('scenario: nodeImages must be a list of image references');
   return s;
 }
 
@@ -73,4 +85,22 @@ export function behaviourOf(s: Scenario, image: string): ImageBehaviour {
 export function isPostgresImage(image: string): boolean {
   const repo = imageRepository(image);
   return repo === 'postgres' || repo.endsWith('/postgres');
+}
+
+/**
+ * The names a node lists for an image, as containerd reports them: the reference with Docker Hub's
+ * `docker.io/` (and `library/` for official images) spelt out, and a digest name.
+ */
+export function nodeImageNames(image: string): string[] {
+  const repo = imageRepository(image);
+  const rest = image.slice(repo.length);
+  const first = repo.split('/')[0] ?? '';
+  const hub = !repo.includes('/')
+    ? `docker.io/library/${repo}`
+    : /[.:]|^localhost$/.test(first)
+      ? repo
+      : `docker.io/${repo}`;
+  const tagged = rest.startsWith('@') ? [] : [`${hub}${rest || ':latest'}`];
+  const digest = createHash('sha256').update(image).digest('hex');
+  return [`${hub}@sha256:${digest}`, ...tagged];
 }

@@ -10,6 +10,7 @@ import {
   versionReply,
 } from '../support/fake-runner.ts';
 import { check, options, tempEnv } from './support.ts';
+import { CHART_PATH } from '../../lib/context.ts';
 import { missingKubeconfig } from '../../lib/preflight/cluster.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -36,11 +37,30 @@ function cluster(over: (args: string[]) => Reply | undefined = () => undefined):
     const line = args.join(' ');
     if (line.startsWith('get --raw /version')) return json({ gitVersion: 'v1.35.0' });
     if (line.startsWith('get storageclasses')) return json({ items: [sc('standard', true)] });
+    if (line.startsWith('get nodes')) return json({ items: [node('minikube', TASKFLOW_IMAGES)] });
+    if (line.startsWith('get values')) return { exitCode: 1, stderr: 'Error: release: not found' };
     if (line.startsWith('get pvc')) return { stdout: '' };
     if (line.startsWith('get secret')) return { stdout: '' };
     return notFound(line);
   });
 }
+
+/** The five TaskFlow images with the chart's default tag, as a node lists them. */
+const TASKFLOW_IMAGES = [
+  'taskflow/sso-platform',
+  'taskflow/sso-platform-migrations',
+  'taskflow/api',
+  'taskflow/mcp-server',
+  'taskflow/web-dashboard',
+].map((r) => `docker.io/${r}:0.1.0`);
+/** A Node with these images in status.images (undefined: no list at all). */
+const node = (name: string, images: string[] | undefined) => ({
+  kind: 'Node',
+  metadata: { name },
+  status: images && {
+    images: images.map((i) => ({ names: [i, `${i.split(':')[0]}@sha256:${'0'.repeat(64)}`] })),
+  },
+});
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -68,6 +88,7 @@ describe('cluster checks', () => {
       ['cluster.reachable', 'pass'],
       ['cluster.context', 'pass'],
       ['cluster.storageclass', 'pass'],
+      ['cluster.images', 'pass'],
       ['db.password-drift', 'pass'],
     ]);
     expect(byId(rs, 'cluster.storageclass')?.detail).toBe('default storage class "standard"');
@@ -142,12 +163,12 @@ describe('cluster checks', () => {
         : undefined;
     const rs = await run(cluster(refused));
     // The context is judged from the kubeconfig alone: an unreachable cluster is still local or not.
-    expect(rs.map((r) => r.status)).toEqual(['pass', 'pass', 'skip', 'pass', 'skip', 'skip']);
+    expect(rs.map((r) => r.status)).toEqual(['pass', 'pass', 'skip', 'pass', 'skip', 'skip', 'skip']);
     expect(byId(rs, 'cluster.reachable')?.hint).toBe(
       'start your cluster (minikube: minikube start), or pick another with --context NAME',
     );
     const asked = await run(cluster(refused), '', { requireCluster: true, context: 'prod' });
-    expect(asked.map((r) => r.status)).toEqual(['pass', 'pass', 'fail', 'pass', 'skip', 'skip']);
+    expect(asked.map((r) => r.status)).toEqual(['pass', 'pass', 'fail', 'pass', 'skip', 'skip', 'skip']);
   });
 
   it('fail tools.kubectl when kubectl is missing and skip the rest', async () => {
@@ -156,7 +177,132 @@ describe('cluster checks', () => {
       status: 'fail',
       detail: 'kubectl not found: KUBECTL=/nonexistent/kubectl is not an executable',
     });
-    expect(rs.slice(2).map((r) => r.status)).toEqual(['skip', 'skip', 'skip', 'skip']);
+    expect(rs.slice(2).map((r) => r.status)).toEqual(['skip', 'skip', 'skip', 'skip', 'skip']);
+  });
+});
+
+describe('cluster.images', () => {
+  const images = async (
+    nodes: unknown[],
+    opts: { env?: string; context?: [string, string]; values?: Reply; src?: string } = {},
+  ) => {
+    const runner = cluster((args) => {
+      const line = args.join(' ');
+      if (line.startsWith('get nodes')) return json({ items: nodes });
+      if (line.startsWith('get values') && opts.values) return opts.values;
+      return opts.context ? kubeconfigReply(args, ...opts.context) : undefined;
+    });
+    const rs = await run(runner, opts.env ?? '', {
+      chart: CHART_PATH,
+      ...(opts.src !== undefined && { src: opts.src }),
+      targetArgs: ['-n', 'tf'],
+    });
+    return { result: byId(rs, 'cluster.images'), runner };
+  };
+  const ALL = TASKFLOW_IMAGES.map((i) => i.replace('docker.io/', ''))
+    .join(', ')
+    .replace(/, (?=[^,]*$)/, ' and ');
+
+  it('fails on a local cluster whose nodes hold none of the images, naming them and the command that builds them', async () => {
+    const { result } = await images([node('minikube', ['docker.io/library/postgres:16-alpine'])]);
+    expect(result).toEqual({
+      id: 'cluster.images',
+      title: 'TaskFlow images',
+      status: 'fail',
+      detail: `${ALL} are on no node of kube context "minikube" and name no registry, so no pod can pull them: the TaskFlow images are not published, they are built from the TaskFlow source`,
+      hint: 'deploy refuses (exit 2); build them into the cluster from your TaskFlow checkout: npm run deploy -- -n tf --build --src <path> (or set TASKFLOW_SRC in the env file)',
+    });
+  });
+
+  it('names only the images no node has; a node listing them under docker.io/ and digests counts', async () => {
+    const { result } = await images([
+      node('a', TASKFLOW_IMAGES.slice(0, 2)),
+      node('b', TASKFLOW_IMAGES.slice(2, 4)),
+    ]);
+    expect(result?.status).toBe('fail');
+    expect(result?.detail).toMatch(
+      /^taskflow\/web-dashboard:0\.1\.0 is on no node of kube context "minikube" and names no registry/,
+    );
+  });
+
+  it('warns instead when the TaskFlow source is known: deploy builds them first', async () => {
+    const { result } = await images([node('minikube', [])], { src: '/src/taskflow' });
+    expect(result).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining(`${ALL} are on no node`),
+      hint: 'npm run deploy -- -n tf builds them from /src/taskflow first (as --build), with minikube or docker',
+    });
+  });
+
+  it('judges the tag the release runs: TASKFLOW_IMAGE_TAG, the images an earlier --build kept, a registry', async () => {
+    const tagged = TASKFLOW_IMAGES.map((i) => i.replace(':0.1.0', ':1.4.0'));
+    expect((await images([node('m', tagged)], { env: 'TASKFLOW_IMAGE_TAG=1.4.0\n' })).result?.status).toBe(
+      'pass',
+    );
+    // A release built by --build keeps its content tags on a plain redeploy: those are judged.
+    const built = { api: { image: { repository: 'taskflow/api', tag: 'abcdef012345' } } };
+    const kept = TASKFLOW_IMAGES.map((i) =>
+      i.includes('/api:') ? 'docker.io/taskflow/api:abcdef012345' : i,
+    );
+    const r = await images([node('m', kept)], { values: json(built) });
+    expect(r.result).toMatchObject({ status: 'pass' });
+    expect(r.runner.lines().some((l) => l.startsWith('get values taskflow'))).toBe(true);
+    // ... and with TASKFLOW_IMAGE_TAG they are not kept, as deploy does.
+    const over = await images([node('m', kept)], { values: json(built), env: 'TASKFLOW_IMAGE_TAG=0.1.0\n' });
+    expect(over.result?.detail).toMatch(/^taskflow\/api:0\.1\.0 is on no node/);
+  });
+
+  it.each([
+    [
+      'no node reports an image list',
+      [node('minikube', undefined)],
+      {},
+      'cannot tell: a node reports no image list (status.images)',
+    ],
+    [
+      "a node lists 50 images, kubelet's limit",
+      [
+        node(
+          'minikube',
+          Array.from({ length: 50 }, (_, i) => `docker.io/x/img${i}:1`),
+        ),
+      ],
+      {},
+      expect.stringContaining("a node lists 50 images, kubelet's limit, and may hold more"),
+    ],
+    [
+      'the context is not local',
+      [node('aks-1', [])],
+      { context: ['prod-aks', 'https://prod.example.com:443'] as [string, string] },
+      'not judged: prod-aks is not a local cluster (minikube, kind, k3d, ...) (its nodes pull from registries)',
+    ],
+  ])('skips (never fails) when %s', async (_why, nodes, o: { context?: [string, string] }, detail) => {
+    const { result, runner } = await images(nodes, o);
+    expect(result).toMatchObject({ status: 'skip', detail });
+    if (o.context) expect(runner.lines().some((l) => l.startsWith('get nodes'))).toBe(false);
+  });
+
+  it('passes when every image names a registry (pulled from it, not judged); a disabled app is left out', async () => {
+    const t = tempEnv();
+    cleanups.push(t.cleanup);
+    const f = path.join(t.dir, 'registry.yaml');
+    writeFileSync(
+      f,
+      [
+        'sso: { image: { repository: ghcr.io/me/sso }, migrations: { image: { repository: ghcr.io/me/sso-mig } } }',
+        'api: { image: { repository: localhost:5000/api } }',
+        'mcp: { enabled: false }',
+        'web: { image: { repository: registry.local/web } }',
+        '',
+      ].join('\n'),
+    );
+    const runner = cluster();
+    const rs = await run(runner, '', { chart: CHART_PATH, valuesFiles: [f] });
+    expect(byId(rs, 'cluster.images')).toMatchObject({
+      status: 'pass',
+      detail:
+        'every TaskFlow image names a registry: ghcr.io/me/sso:0.1.0, ghcr.io/me/sso-mig:0.1.0, localhost:5000/api:0.1.0 and registry.local/web:0.1.0',
+    });
   });
 });
 

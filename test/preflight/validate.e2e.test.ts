@@ -33,6 +33,7 @@ const CONTRACT_IDS = [
   'cluster.reachable',
   'cluster.context',
   'cluster.storageclass',
+  'cluster.images',
   'db.password-drift',
   'addons.definitions',
 ];
@@ -67,6 +68,7 @@ describe('npm run validate (real helm, no cluster)', () => {
         'tools.helm': 'pass',
         'cluster.reachable': 'skip',
         'cluster.storageclass': 'skip',
+        'cluster.images': 'skip',
         'db.password-drift': 'skip',
         'addons.definitions': 'pass',
       });
@@ -208,6 +210,7 @@ describe('npm run validate (real helm, no cluster)', () => {
     expect(status(r.doc)).toMatchObject({
       'cluster.reachable': 'fail',
       'cluster.storageclass': 'skip',
+      'cluster.images': 'skip',
       'db.password-drift': 'skip',
     });
     expect(r.code).toBe(1);

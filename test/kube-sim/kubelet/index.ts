@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { syncNodeImages } from '../bootstrap.ts';
 import type { Cluster } from '../cluster.ts';
 import { PostgresBacking } from '../postgres/index.ts';
 import { typeByKind } from '../resources.ts';
@@ -121,6 +122,12 @@ export class Kubelet implements PodRuntime, WorkerHost {
   }
 
   /** Starts (or shares) the database of a postgres container's volume. */
+  imagePulled(image: string): void {
+    if (this.cluster.pulledImages.has(image)) return;
+    this.cluster.pulledImages.add(image);
+    syncNodeImages(this.cluster);
+  }
+
   async startPostgres(w: PodWorker, c: Container, env: Record<string, string>): Promise<void> {
     const key = this.pgKeyOf(w, c);
     w.pgKey = key;

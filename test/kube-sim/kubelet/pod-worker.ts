@@ -23,6 +23,8 @@ export interface WorkerHost {
   /** Starts the database of a postgres container; resolves when it accepts connections. */
   startPostgres(worker: PodWorker, c: Container, env: Record<string, string>): Promise<void>;
   stopPostgres(worker: PodWorker): Promise<void>;
+  /** A container's image was pulled: the node now holds it (its status.images). */
+  imagePulled(image: string): void;
 }
 
 /** Runs one pod. */
@@ -238,6 +240,7 @@ export class PodWorker {
         `Successfully pulled image "${c.image}" in 212ms (212ms including waiting). Image size: 48213456 bytes.`,
         c,
       );
+      this.host.imagePulled(c.image);
     }
     let env: Record<string, string>;
     try {
