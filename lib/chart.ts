@@ -3,6 +3,7 @@ import type { RunResult, Runner } from './exec.ts';
 import { type HelmTarget, valuesStdin } from './helm.ts';
 import type { KubeObject } from './kubectl.ts';
 import { redact } from './redact.ts';
+import { readableSchemaErrors } from './schema-errors.ts';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.ts';
@@ -74,7 +75,7 @@ export async function renderChart(runner: Runner, bin: string, input: ChartInput
 
 /** The lines of helm's output worth showing: errors and lint findings, at most `max`. */
 export function helmFindings(output: string, max = 8): string[] {
-  const lines = output
+  const lines = readableSchemaErrors(output)
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => /\[(ERROR|WARNING)\]|^Error:|error|failed|^- /i.test(l))

@@ -6,6 +6,7 @@ import { redact } from './redact.ts';
 import { Secret } from './secrets.ts';
 import { npmRun } from './suggest.ts';
 import { CHART_VALUE_PATHS } from './settings-values.ts';
+import { readableSchemaErrors } from './schema-errors.ts';
 
 export interface HelmTarget extends KubeTarget {
   release: string;
@@ -123,13 +124,19 @@ export function translateHelmError(stderr: string, target: HelmTarget, what: str
     const keys = envKeysIn(text);
     const from = keys.length > 0 ? `\n(set from the env file by ${keys.join(', ')})` : '';
     // A configuration error (exit 2), told without helm's "UPGRADE FAILED:" (nothing was changed).
-    const said = text.replace(/^Error: /, '').replace(/^(UPGRADE|INSTALLATION) FAILED: /, '');
-    return new UsageError(`the chart rejected its values:\n${said}${from}`, {
-      hint:
-        keys.length > 0
-          ? `fix ${keys.join(', ')} in the env file (npm run validate lists every problem)`
-          : 'fix the values named above (npm run validate lists every problem)',
-    });
+    const said = readableSchemaErrors(
+      text.replace(/^Error: /, '').replace(/^(UPGRADE|INSTALLATION) FAILED: /, ''),
+    );
+    return new UsageError(
+      `the chart rejected its values:
+${said}${from}`,
+      {
+        hint:
+          keys.length > 0
+            ? `fix ${keys.join(', ')} in the env file (npm run validate lists every problem)`
+            : 'fix the values named above (npm run validate lists every problem)',
+      },
+    );
   }
   const k = translateKubectlError(text, target, what);
   if (k instanceof NotReadyError) return k;

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { helmFindings } from '../../lib/chart.ts';
 import { renderError } from '../support/chart.ts';
 
 const BAD_PASSWORD = 'p@ss:w/rd+=?#%';
@@ -15,12 +16,12 @@ const SCHEMA_CASES: SchemaCase[] = [
   {
     name: 'a database password with URL-unsafe characters',
     values: { sso: { database: { password: BAD_PASSWORD } } },
-    expected: [/sso[./]database/, /password: use only the characters A-Z a-z 0-9 \. _ ~ - \(hex is fine/],
+    expected: [/sso[./]database/, /password: must use only the characters A-Z a-z 0-9 \. _ ~ - \(others/],
   },
   {
     name: 'an API database password with a slash',
     values: { api: { database: { password: 'abc/def' } } },
-    expected: [/api[./]database/, /password: use only the characters/],
+    expected: [/api[./]database/, /password: must use only the characters/],
   },
   {
     name: 'an unknown key (a typo)',
@@ -58,7 +59,7 @@ const SCHEMA_CASES: SchemaCase[] = [
   {
     name: 'a short BETTER_AUTH_SECRET',
     values: { sso: { auth: { secret: 'too-short-secret' } } },
-    expected: [/secret: at least 32 characters/],
+    expected: [/secret: must have at least 32 characters/],
   },
   {
     // Helm merges user maps into the defaults: null is how a user removes the limits.
@@ -73,6 +74,17 @@ describe.each(['v35', 'v33'] as const)('values.schema.json with %s', (toolset) =
     const err = await renderError({ values, toolset });
     expect(err).toContain("values don't meet the specifications of the schema");
     for (const re of expected) expect(err).toMatch(re);
+  });
+
+  test('says a rule on a secret as a sentence: the value, its env key, the rule and the fix', async () => {
+    const err = await renderError({
+      values: { sso: { database: { password: 'Zm9vYmFy+/==' }, auth: { secret: 'too-short-secret' } } },
+      toolset,
+    });
+    expect(helmFindings(err).filter((l) => l.startsWith('- '))).toEqual([
+      '- sso.auth.secret (BETTER_AUTH_SECRET) must have at least 32 characters: use a random hex one (openssl rand -hex 32), or remove it to have deploy keep or generate one; the value is not shown here',
+      '- sso.database.password (POSTGRES_SSO_PASSWORD) must use only the characters A-Z a-z 0-9 . _ ~ - (others break the database URL): use a hex password (openssl rand -hex 16), or remove it to have deploy generate one; the value is not shown here',
+    ]);
   });
 
   test('never echoes a rejected password', async () => {
@@ -90,7 +102,7 @@ describe.each(['v35', 'v33'] as const)('values.schema.json with %s', (toolset) =
     });
     expect(err).toMatch(/nodeEnv/);
     expect(err).toMatch(/smtpp/);
-    expect(err).toMatch(/password: use only the characters/);
+    expect(err).toMatch(/password: must use only the characters/);
   });
 });
 
