@@ -212,7 +212,7 @@ describe('npm run addon -- list', () => {
     const r = await addon(['list']);
     expect(r.code, r.logged).toBe(ExitCode.Ok);
     expect(r.logged).toMatch(
-      /^NAME +TITLE +SOURCE +ON +LOCAL PORTS\npgadmin +pgAdmin +built-in +\? +http :5050\n/,
+      /^› namespace taskflow \(no kube context[^\n]*\), release taskflow\nNAME +TITLE +SOURCE +ON +LOCAL PORTS\npgadmin +pgAdmin +built-in +\? +http :5050\n/,
     );
     expect(r.logged).toMatch(/\nadminer +Adminer +built-in +\? +http :8081\n/);
     expect(r.logged).toContain('your definitions: addons (none there)\n');
