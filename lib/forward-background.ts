@@ -6,7 +6,7 @@ import { commandLine, isZombie } from './processes.ts';
 import type { ForwardStatus } from './forward-targets.ts';
 import type { CommandContext } from './cli.ts';
 import { REPO_ROOT } from './context.ts';
-import { OperationError } from './errors.ts';
+import { OperationError, UsageError } from './errors.ts';
 import type { HelmTarget } from './helm.ts';
 import { printJson } from './log.ts';
 import type { PortAssignment } from './forward-targets.ts';
@@ -104,6 +104,46 @@ export function detachedForwards(namespace: string, cwd = process.cwd()): Forwar
   });
 }
 
+/** A live detached port-forward of a namespace: its pid, and the targets it forwards (undefined: all). */
+export interface RunningForward {
+  pid: number;
+  only?: string[];
+}
+
+/**
+ * The namespace's live detached port-forward that a new run of `only` (undefined: every target) would
+ * clash with: the same set, the whole set, or a subset sharing a target. Its pid file names its targets.
+ */
+export function runningForwardOf(
+  namespace: string,
+  only?: readonly string[],
+  dir = stateDir(),
+): RunningForward | undefined {
+  const prefix = `port-forward-${namespace}@`;
+  for (const pidFile of pidFilesOf(dir, namespace)) {
+    const pid = readPidFile(pidFile);
+    if (pid === undefined || !isAlive(pid) || !isDetachedForward(pid)) continue;
+    const base = path.basename(pidFile, '.pid');
+    const theirs = base.startsWith(prefix) ? base.slice(prefix.length).split(',') : undefined;
+    if (!only || !theirs || theirs.some((t) => only.includes(t))) {
+      return { pid, ...(theirs && { only: theirs }) };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The refusal when such a run is there already (exit 2: nothing was tried, and running it again changes
+ * nothing until that one stops), naming the command that stops it.
+ */
+export function alreadyRunning(run: RunningForward, stopArgs: readonly string[] = []): UsageError {
+  const what = run.only ? ` (${run.only.join(', ')})` : '';
+  return new UsageError(
+    `port-forward is already running${what} (pid ${run.pid}): ${npmRun('port-forward', '--stop', ...stopArgs)}`,
+    { hint: 'it keeps forwarding until stopped; stop it with that command first to forward again' },
+  );
+}
+
 /** Removes a detached run's files (pid, state); the log stays for reading. */
 export function removeRunFiles(paths: Pick<DetachPaths, 'pidFile' | 'stateFile'>): void {
   for (const f of [paths.pidFile, paths.stateFile]) if (existsSync(f)) rmSync(f, { force: true });
@@ -173,6 +213,8 @@ export interface BackgroundOptions {
   envFile?: string;
   dir?: string;
   waitMs?: number;
+  /** How the user names this release to `--stop` (e.g. `-n NAME`), for the refusal. */
+  stopArgs?: readonly string[];
 }
 
 /** A background run that has been started. */
@@ -191,9 +233,9 @@ export async function launchBackground(ctx: CommandContext, opts: BackgroundOpti
   const paths = detachPaths(dir, opts.target.namespace, opts.only);
   const running = readPidFile(paths.pidFile);
   if (running !== undefined && isAlive(running) && isDetachedForward(running)) {
-    throw new OperationError(
-      `a background port-forward for namespace "${opts.target.namespace}" already runs (pid ${running})`,
-      { hint: `stop it first: ${npmRun('port-forward', '--stop', '-n', opts.target.namespace)}` },
+    throw alreadyRunning(
+      { pid: running, ...(opts.only && { only: [...opts.only] }) },
+      opts.stopArgs ?? ['-n', opts.target.namespace],
     );
   }
   removeRunFiles(paths);

@@ -5,7 +5,14 @@ import { type CommandContext, str } from './cli.ts';
 import type { ClusterSession } from './context.ts';
 import { ExitCode } from './errors.ts';
 import { printJson } from './log.ts';
-import { launchBackground, reportBackground, stopBackground } from './forward-background.ts';
+import {
+  PIDFILE_ENV,
+  alreadyRunning,
+  launchBackground,
+  reportBackground,
+  runningForwardOf,
+  stopBackground,
+} from './forward-background.ts';
 import { reportMoves, superviseForwards } from './forward-supervisor.ts';
 
 /**
@@ -54,6 +61,13 @@ export async function runPortForward(
   ctx: CommandContext,
 ): Promise<number> {
   if (opts.stop) return stopCommand(ctx, session.target.namespace, opts);
+  // A background run of these targets holds their ports: say so, not that the ports are taken. (The
+  // background run itself is started as a foreground run with its pid file named.)
+  const stopArgs = namedTarget(ctx);
+  if (ctx.env[PIDFILE_ENV] === undefined) {
+    const running = runningForwardOf(session.target.namespace, opts.only);
+    if (running) throw alreadyRunning(running, stopArgs);
+  }
   const assignments = await planForwards(session, {
     only: opts.only,
     ports: opts.ports,
@@ -72,6 +86,7 @@ export async function runPortForward(
       assignments,
       only: opts.only,
       envFile: str(ctx.args.values, 'env-file'),
+      stopArgs,
     });
     return reportBackground(
       ctx,
@@ -84,6 +99,14 @@ export async function runPortForward(
     json: opts.json,
     context: session.place.context,
   });
+}
+
+/** The options naming the release that `--stop` needs too (those the user gave: -n, --env-file). */
+function namedTarget(ctx: CommandContext): string[] {
+  const v = ctx.args.values;
+  const ns = str(v, 'namespace');
+  const envFile = str(v, 'env-file');
+  return [...(ns ? ['-n', ns] : []), ...(envFile ? ['--env-file', envFile] : [])];
 }
 
 /** `--stop`: ends the namespace's background forwards; nothing running is not an error. */

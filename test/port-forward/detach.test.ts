@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive, stopBackground } from '../../lib/forward-background.ts';
+import { isAlive, runningForwardOf, stopBackground } from '../../lib/forward-background.ts';
 import { detachPaths, isDetachedForward, pidFilesOf, readPidFile } from '../../lib/forward-background.ts';
 
 const dirs: string[] = [];
@@ -54,6 +54,35 @@ describe('background run files', () => {
     expect(isDetachedForward(1, () => 'node\0scripts/port-forward-all.ts\0-n\0tf')).toBe(true);
     expect(isDetachedForward(1, () => 'kubectl\0port-forward\0svc/web')).toBe(false);
     expect(isDetachedForward(1, () => undefined)).toBe(false);
+  });
+});
+
+describe('the running background port-forward a new run would clash with', () => {
+  it.each([
+    // [pid files that run, the new run's --only, the one found]
+    [['port-forward-tf.pid'], undefined, 'port-forward-tf.pid'],
+    [['port-forward-tf.pid'], ['web'], 'port-forward-tf.pid'],
+    [['port-forward-tf@web.pid'], ['web'], 'port-forward-tf@web.pid'],
+    [['port-forward-tf@web.pid'], ['api', 'web'], 'port-forward-tf@web.pid'],
+    [['port-forward-tf@web.pid'], undefined, 'port-forward-tf@web.pid'],
+    [['port-forward-tf@pgadmin.pid'], ['web'], undefined],
+    [['port-forward-other.pid'], undefined, undefined],
+  ] as const)('%j, --only %j -> %s', (files, only, found) => {
+    const d = tmp();
+    const pids = new Map<string, number>();
+    for (const f of files) {
+      const pid = fakeDetached();
+      pids.set(f, pid);
+      writeFileSync(path.join(d, f), `${pid}\n`);
+    }
+    const run = runningForwardOf('tf', only, d);
+    expect(run?.pid).toBe(found === undefined ? undefined : pids.get(found));
+  });
+
+  it('ignores a pid file whose process is gone', () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'port-forward-tf.pid'), '999999\n');
+    expect(runningForwardOf('tf', undefined, d)).toBeUndefined();
   });
 });
 

@@ -132,6 +132,27 @@ describe('npm run port-forward on the simulated cluster', () => {
       expect(await httpStatus(port)).toBe(200);
       expect(alive(doc.pid)).toBe(true);
 
+      // a second --detach (or a foreground run) of the same targets: the running one is named, exit 2
+      for (const again of [
+        ['--only', 'web', '--ports', `web=${taken}`, '--auto-ports', '--detach'],
+        ['--only', 'web,api', '--detach'],
+        [],
+      ]) {
+        const twice = await run('port-forward-all', again, se);
+        expect(twice.code, twice.stdout + twice.stderr).toBe(2);
+        expect(twice.stdout).toContain(
+          `✗ port-forward is already running (web) (pid ${doc.pid}): npm run port-forward -- --stop\n`,
+        );
+        expect(twice.stdout).not.toContain('taken');
+      }
+      const withNs = await run('port-forward-all', ['-n', NS, '--only', 'web', '--detach'], se);
+      expect(withNs.code).toBe(2);
+      expect(withNs.stdout).toContain(
+        `✗ port-forward is already running (web) (pid ${doc.pid}): npm run port-forward -- --stop -n ${NS}\n`,
+      );
+      // the refusals left it running
+      expect(alive(doc.pid)).toBe(true);
+
       const stopped = await run('port-forward-all', ['--stop', '--json'], se);
       expect(JSON.parse(stopped.stdout)).toMatchObject({
         ok: true,
