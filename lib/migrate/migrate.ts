@@ -171,6 +171,39 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
+/**
+ * Whether the SSO must restart after the seed: it looks the default organisation up once, when it
+ * starts (app contract: sso), so a run that created it leaves the running SSO without it.
+ */
+export function afterSeedLines(
+  outcome: TargetResult['defaultOrganization'],
+  namespace: string,
+): { line: string; restart?: string } {
+  const restart = `kubectl rollout restart deployment/${APP.sso.name} -n ${namespace}`;
+  if (outcome === 'existed') {
+    return {
+      line: 'sso: the default organisation was there already: the running SSO has it, no restart needed',
+    };
+  }
+  if (outcome === 'created') {
+    return {
+      line: 'sso: this run created the default organisation; the running SSO looked it up when it started, so new users join it only after a restart',
+      restart,
+    };
+  }
+  return {
+    line: "sso: the seed's output did not say whether it created the default organisation; a restart of the SSO makes sure new users join it",
+    restart,
+  };
+}
+
+function afterSeed(log: Logger, outcome: TargetResult['defaultOrganization'], namespace: string): void {
+  const { line, restart } = afterSeedLines(outcome, namespace);
+  if (!restart) return log.info(line);
+  log.warn(line);
+  log.hint(`restart it: ${restart}`);
+}
+
 /** Success lines, then each failure with its reason, its logs and the next step. */
 function printOutcome(log: Logger, report: MigrateReport, target: HelmTarget): void {
   log.done();
@@ -179,12 +212,7 @@ function printOutcome(log: Logger, report: MigrateReport, target: HelmTarget): v
     log.success(
       `${r.target}: ${r.method === 'job' ? `${r.object} completed` : `${r.object} restarted and ready`} in ${seconds(r.durationMs)}`,
     );
-    // The SSO looks up the seeded default organisation once, when it starts (app contract: sso).
-    if (r.target === 'sso') {
-      log.info(
-        `the running SSO read its default organisation when it started; if this run created it, restart the SSO so new users join it: kubectl rollout restart deployment/sso-platform -n ${ns}`,
-      );
-    }
+    if (r.target === 'sso') afterSeed(log, r.defaultOrganization, ns);
   }
   for (const r of report.targets.filter((t) => !t.ok)) {
     log.error(`${r.target} migration failed: ${r.reason ?? 'unknown reason'}`);

@@ -14,6 +14,7 @@ import {
   renderJobArgs,
 } from '../jobs.ts';
 import type { MigrateTarget } from './targets.ts';
+import { type DefaultOrganization, SeedWatch } from './seed.ts';
 import { abortableSleep } from '../time.ts';
 
 /** How one target's migration went. */
@@ -28,6 +29,11 @@ export interface TargetResult {
   reason?: string;
   /** The last lines of the failing container's log. */
   logs?: string;
+  /**
+   * sso: whether this run's seed created the default organisation or found it (null: its output did
+   * not say). Absent for api.
+   */
+  defaultOrganization?: DefaultOrganization | null;
 }
 
 /** What a target run needs: kubectl, where to print, when to give up. */
@@ -70,13 +76,18 @@ export async function runMigrationJob(deps: TargetDeps, target: MigrateTarget): 
   await kubectl.ok(['create', '-f', '-'], `create job/${name}`, { stdin: JSON.stringify(job) });
   deps.onLine(`started job/${name} from cronjob/${cronJob}`);
 
+  const seed = target === 'sso' ? new SeedWatch() : undefined;
+  const onLine = (line: string): void => {
+    seed?.line(line);
+    deps.onLine(line);
+  };
   let finished = false;
   const waitSeconds = Math.max(20, Math.ceil((deps.deadline - now()) / 1000));
   const follower = new LogFollower(
     kubectl,
     ['logs', '-f', `job/${name}`, `--pod-running-timeout=${waitSeconds}s`],
     {
-      onLine: deps.onLine,
+      onLine,
       ...(deps.onDiagnostic && { onDiagnostic: deps.onDiagnostic }),
       active: () => !finished,
       signal: deps.signal,
@@ -96,6 +107,7 @@ export async function runMigrationJob(deps: TargetDeps, target: MigrateTarget): 
     method: 'job',
     object: `job/${name}`,
     durationMs: now() - started,
+    ...(seed && { defaultOrganization: seed.outcome ?? null }),
   };
   if (outcome.ok) return result;
   const logs = await failureLogs(kubectl, outcome.pods, outcome.failure);

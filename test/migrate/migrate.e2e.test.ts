@@ -3,6 +3,17 @@ import type { MigrateReport } from '../../lib/migrate/migrate.ts';
 import { type SimRelease, simRelease } from './sim-release.ts';
 
 const CRASH_LOG = 'drizzle: relation "organization" already exists';
+// What the SSO's seed prints about the default organisation (scripts/seed-setup.ts), on a fresh
+// database and on one that has it.
+const seedLog = (verb: 'creating' | 'updating') =>
+  [
+    '🔐 Seeding OAuth clients...',
+    '  ✅ Taskflow SSO Public Client (creating...)',
+    '📊 Seeding default organization...',
+    '',
+    `  ✅ Taskflow (${verb}...)`,
+    '✅ Successfully configured!',
+  ].join('\n');
 
 describe('npm run migrate on the simulated cluster', () => {
   let r: SimRelease;
@@ -10,7 +21,11 @@ describe('npm run migrate on the simulated cluster', () => {
     r = await simRelease({
       ns: 'tf-migrate',
       scenario: {
-        images: { 'fail/migrate': { state: 'crash', exitCode: 1, logs: CRASH_LOG } },
+        images: {
+          'fail/migrate': { state: 'crash', exitCode: 1, logs: CRASH_LOG },
+          'taskflow/sso-platform-migrations': { state: 'complete', logs: seedLog('creating') },
+          'seeded/migrate': { state: 'complete', logs: seedLog('updating') },
+        },
         readyAfterMs: 150,
       },
     });
@@ -39,6 +54,35 @@ describe('npm run migrate on the simulated cluster', () => {
     );
     expect(res.stdout).toMatch(/✓ sso: job\/sso-migrate-manual-\S+ completed in \d+\.\ds/);
     expect(await manualJobs()).toEqual([]);
+    // the seed created the default organisation: the running SSO needs a restart, and the command is given
+    expect(res.stdout).toContain(
+      '! sso: this run created the default organisation; the running SSO looked it up when it started, so new users join it only after a restart\n  hint: restart it: kubectl rollout restart deployment/sso-platform -n tf-migrate\n',
+    );
+  });
+
+  it('sso on a database that has the default organisation: no restart needed, and --json says why', async () => {
+    const patch = await r.kubectl([
+      'patch',
+      'cronjob',
+      'sso-migrate',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"replace","path":"/spec/jobTemplate/spec/template/spec/containers/0/image","value":"seeded/migrate:1"}]',
+    ]);
+    expect(patch.code, patch.stderr).toBe(0);
+    const res = await r.run('run-migrations', ['sso']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toContain(
+      '\nsso: the default organisation was there already: the running SSO has it, no restart needed\n',
+    );
+    expect(res.stdout).not.toContain('rollout restart');
+    const json = await r.run('run-migrations', ['sso', '--json']);
+    expect((JSON.parse(json.stdout) as MigrateReport).targets[0]).toMatchObject({
+      target: 'sso',
+      ok: true,
+      defaultOrganization: 'existed',
+    });
   });
 
   it('all: sso as a Job and api as a restart of taskflow-api, concurrently, one JSON document', async () => {
