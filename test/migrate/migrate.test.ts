@@ -196,9 +196,10 @@ describe('npm run migrate (fake cluster)', () => {
     expect(r.out).toContain(`[sso] started job/${name} from cronjob/sso-migrate`);
     expect(r.out).toContain('[sso] drizzle push: done\n[sso] seed: ok\n');
     expect(r.out).toMatch(new RegExp(`✓ sso: job/${name} completed in \\d+\\.\\ds`));
-    // The SSO reads the seeded default organisation only when it starts.
+    // The SSO reads the seeded default organisation only when it starts; this seed's output says
+    // nothing of it, so the restart is advised, and why.
     expect(r.out).toContain(
-      'restart the SSO so new users join it: kubectl rollout restart deployment/sso-platform -n',
+      "! sso: the seed's output did not say whether it created the default organisation; a restart of the SSO makes sure new users join it\n  hint: restart it: kubectl rollout restart deployment/sso-platform -n tf\n",
     );
     expect(r.runner.find('delete', 'job')[0]?.argv).toEqual(
       expect.arrayContaining(['delete', 'job', name, '--ignore-not-found', '--wait=false']),
