@@ -20,7 +20,14 @@ describe('one writing command per release at a time (the release lock)', () => {
   let sim: Sim;
   const envs: DeployEnv[] = [];
   beforeAll(async () => {
-    sim = await startKubeSim({ scenario: { readyAfterMs: 200 } });
+    // progressDeadlineScale 1: a never-ready pod must not end the Ctrl+C test's rollout early.
+    sim = await startKubeSim({
+      scenario: {
+        images: { 'fail/never': { state: 'never-ready' } },
+        readyAfterMs: 200,
+        progressDeadlineScale: 1,
+      },
+    });
   });
   afterAll(async () => {
     for (const e of envs) e.cleanup();
@@ -119,6 +126,24 @@ describe('one writing command per release at a time (the release lock)', () => {
     expect(doc(r).ok).toBe(false);
     expect(r.stderr).toContain('is held by npm run deploy (host other-laptop, pid 4242');
     expect(lease(se, 'tf-wait-int')?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+  });
+
+  it('Ctrl+C while holding the release (during the rollout) gives the lease back', async () => {
+    const se = env('tf-hold-int');
+    const never = path.join(se.cwd, 'never.yaml');
+    writeFileSync(never, 'mcp:\n  image:\n    repository: fail/never\n');
+    let pid = 0;
+    const run = se.deploy(['--timeout', '60s', '-f', never], { onStarted: (p) => (pid = p) });
+    const watching = () =>
+      se.calls().some((c) => c.args.includes('rollout') || c.args.some((a) => a.startsWith('pods,')));
+    for (let i = 0; i < 600 && !watching(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(lease(se, 'tf-hold-int')?.spec.holderIdentity).toMatch(
+      new RegExp(`^deploy@${HOST}:${pid}:[0-9a-f]+$`),
+    );
+    process.kill(pid, 'SIGINT');
+    const r = await run;
+    expect(r.code, r.stdout + r.stderr).toBe(130);
+    expect(lease(se, 'tf-hold-int')?.spec.holderIdentity).toBeUndefined();
   });
 
   it('a fresh lease of a dead process on this machine is taken over at once', async () => {
