@@ -44,6 +44,15 @@ export const YES_OPTION: Record<string, OptionSpec> = {
   yes: { type: 'boolean', short: 'y', description: 'answer yes to confirmations (required without a TTY)' },
 };
 
+/** `--no-wait`: for the commands that write to a release (one at a time: lib/release-lock.ts). */
+export const NO_WAIT_OPTION: Record<string, OptionSpec> = {
+  'no-wait': {
+    type: 'boolean',
+    description:
+      'when another writing command holds the release, refuse at once (exit 2) instead of waiting for it',
+  },
+};
+
 /** Options of every command that talks to a cluster (cli.md). */
 export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   namespace: {
@@ -158,6 +167,11 @@ export interface CommandContext {
   invocation?: { name: string; argv: readonly string[] };
   /** This run's secrets: what it remembers is masked in everything the run prints. */
   redactor: Redactor;
+  /**
+   * Runs `task` when the command ends, however it ends (done, failed, Ctrl+C, SIGTERM, a crash), before
+   * its children are stopped: the release lock is given back here.
+   */
+  atExit?: (task: () => Promise<void>) => void;
 }
 
 export interface World {
@@ -210,6 +224,10 @@ async function runWith(
     ...crashInjection(world.env),
   });
   const ac = new AbortController();
+  const exitTasks: (() => Promise<void>)[] = [];
+  // Each task once, whichever exit path comes first; a task's failure never hides the command's.
+  const runExitTasks = (): Promise<void> =>
+    Promise.all(exitTasks.splice(0).map((t) => t().catch(() => undefined))).then(() => undefined);
   let interrupted = false;
   let crashed = false;
   // A crash anywhere (an exception in an event handler, a promise nobody awaits) still goes through the
@@ -220,7 +238,9 @@ async function runWith(
     ac.abort(err);
     log.done();
     reportError(err, log, wantsJson, world, redactor);
-    void runner.stopAll().finally(() => world.exit(ExitCode.Failed));
+    void runExitTasks()
+      .then(() => runner.stopAll())
+      .finally(() => world.exit(ExitCode.Failed));
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
@@ -237,7 +257,12 @@ async function runWith(
     void runner
       .stopAll()
       .then(() => Promise.race([settled, sleep(INTERRUPT_GRACE_MS)]))
-      .finally(() => void runner.stopAll().finally(() => world.exit(ExitCode.Interrupted)));
+      .finally(
+        () =>
+          void runExitTasks()
+            .then(() => runner.stopAll())
+            .finally(() => world.exit(ExitCode.Interrupted)),
+      );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -281,6 +306,7 @@ async function runWith(
           signal: ac.signal,
           invocation: { name: spec.name, argv: world.argv },
           redactor,
+          atExit: (task) => void exitTasks.push(task),
         })) ?? ExitCode.Ok;
     }
   } catch (err) {
@@ -291,6 +317,7 @@ async function runWith(
     reportError(shown, log, wantsJson, world, redactor);
   } finally {
     log.done();
+    await runExitTasks();
     await runner.stopAll();
     markSettled();
     process.off('SIGINT', onSignal);

@@ -7,6 +7,8 @@ import { Kubectl } from './kubectl.ts';
 import type { Logger } from './log.ts';
 import { type Destructive, type Place, assertMayWrite, placeLine, resolvePlace } from './kube-context.ts';
 import { detectTools, findTool, type Tools } from './tools.ts';
+import { ReleaseLock, ago, describeHolder, thisHolder, waitingLine } from './release-lock.ts';
+import { type Script, npmRun } from './suggest.ts';
 
 /** The repository root (this file lives in lib/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -100,16 +102,21 @@ export async function peekPlace(
 /**
  * The guard before a command's first write (see lib/kube-context.ts): a context that is not local must
  * be named (--context or TASKFLOW_CONTEXT); a destructive step there must be confirmed by its name.
+ * Then the release's lock (lib/release-lock.ts): one writing command per release at a time, waiting
+ * for the one that holds it (or, with --no-wait, refusing at once, exit 2), given back when the command
+ * ends however it ends. Returns the lock (`waited`: what was read before it may be stale).
  */
 export async function assertSessionMayWrite(
-  ctx: Pick<CommandContext, 'invocation' | 'stdin'>,
-  s: Pick<ClusterSession, 'place' | 'settings' | 'kubectl'>,
+  ctx: Pick<CommandContext, 'invocation' | 'stdin'> &
+    Partial<Pick<CommandContext, 'args' | 'log' | 'signal' | 'atExit'>>,
+  s: Pick<ClusterSession, 'place' | 'settings' | 'kubectl'> &
+    Partial<Pick<ClusterSession, 'helm' | 'target'>>,
   io: { yes: boolean; prompt?: NodeJS.WritableStream },
   destructive?: Destructive,
-): Promise<void> {
+): Promise<ReleaseLock> {
   // An unreadable kubeconfig: the usual "cannot reach" / "no kubeconfig" report, exit 3.
   if (s.place.error) await s.kubectl.assertReachable();
-  return assertMayWrite(
+  await assertMayWrite(
     s.place,
     {
       ...(s.settings.context !== undefined && { allowed: s.settings.context }),
@@ -118,4 +125,60 @@ export async function assertSessionMayWrite(
     },
     destructive,
   );
+  return holdRelease(ctx, s);
+}
+
+/** One lock per session: a command that passes the guard twice (add-ons) takes the release once. */
+const LOCKS = new WeakMap<object, ReleaseLock>();
+
+/** Takes the release's lock for this command, printing whom it waits for; released at exit. */
+async function holdRelease(
+  ctx: Pick<CommandContext, 'invocation'> &
+    Partial<Pick<CommandContext, 'args' | 'log' | 'signal' | 'atExit'>>,
+  s: Pick<ClusterSession, 'kubectl' | 'settings'> & Partial<Pick<ClusterSession, 'helm' | 'target'>>,
+): Promise<ReleaseLock> {
+  const known = LOCKS.get(s.kubectl);
+  if (known) return known;
+  const release = s.target?.release ?? s.settings.release;
+  const name = ctx.invocation?.name ?? 'taskflow';
+  const command = [name, ...(ctx.args?.positionals.slice(0, 1) ?? [])].join(' ');
+  const again = npmRun(name as Script, ...(ctx.invocation?.argv ?? []).filter((a) => a !== '--no-wait'));
+  const log = ctx.log;
+  let waitedSince: number | undefined;
+  const lock = new ReleaseLock(s.kubectl, release, thisHolder(command), {
+    noWait: ctx.args?.values['no-wait'] === true,
+    again,
+    ...(ctx.signal && { signal: ctx.signal }),
+    events: {
+      waiting: (h) => {
+        log?.done();
+        log?.warn(waitingLine(release, h, Date.now()));
+        waitedSince ??= Date.now();
+      },
+      // A line every ten seconds where there is no spinner (the logger prints only changed text).
+      progress: (h, ms) =>
+        log?.progress(
+          `waiting for npm run ${h.command} (pid ${h.pid} on ${h.host}): ${ago(Math.floor(ms / 10_000) * 10_000)}`,
+        ),
+      tookOver: (h, why) => {
+        log?.done();
+        log?.warn(`took release "${release}" over from ${describeHolder(h, Date.now())}: ${why}`);
+      },
+      trouble: (message) => log?.warn(message),
+    },
+  });
+  // Registered before acquiring: Ctrl+C while waiting leaves nothing behind either.
+  ctx.atExit?.(() => lock.release());
+  await lock.acquire();
+  LOCKS.set(s.kubectl, lock);
+  if (waitedSince !== undefined) {
+    log?.done();
+    log?.success(`release "${release}" is free after ${ago(Date.now() - waitedSince)}: going on`);
+  }
+  if (s.helm)
+    s.helm.otherWriter = async () => {
+      const h = await lock.otherHolder();
+      return h ? describeHolder(h, Date.now()) : h;
+    };
+  return lock;
 }

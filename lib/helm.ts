@@ -89,14 +89,42 @@ export function envKeysIn(text: string): string[] {
     .map(([key]) => key);
 }
 
-/** Turns helm's stderr into an error with the next step. */
-export function translateHelmError(stderr: string, target: HelmTarget, what: string): TaskflowError {
+/** Whether helm refused because another operation holds the release (its own pending-* lock). */
+export function helmBusy(stderr: string): boolean {
+  return /another operation \(install\/upgrade\/rollback\) is in progress/i.test(stderr);
+}
+
+/**
+ * Turns helm's stderr into an error with the next step. `otherWriter`, for helm's "another operation is
+ * in progress": the command of this suite holding the release's lock (lib/release-lock.ts), null when
+ * none does (checked), undefined when not known; a rollback is advised only when checked that none does.
+ */
+export function translateHelmError(
+  stderr: string,
+  target: HelmTarget,
+  what: string,
+  otherWriter?: string | null,
+): TaskflowError {
   const text = redact(stderr.trim());
   const first = (text.split('\n').find((l) => l.trim()) ?? 'helm failed').replace(/^Error: /, '');
   const ns = target.namespace;
-  if (/another operation \(install\/upgrade\/rollback\) is in progress/i.test(text)) {
+  if (helmBusy(text)) {
+    if (otherWriter) {
+      return new OperationError(
+        `release "${target.release}" is being changed by another writing command: ${otherWriter}`,
+        { hint: 'wait for it to finish, then run this command again' },
+      );
+    }
+    if (otherWriter === null) {
+      return new OperationError(
+        `release "${target.release}" is locked by a helm operation from outside this suite (no command of the suite holds the release)`,
+        {
+          hint: `wait for it to finish; if it was interrupted, see npm run doctor, then: helm rollback ${target.release} -n ${ns}`,
+        },
+      );
+    }
     return new OperationError(`release "${target.release}" is locked by another helm operation`, {
-      hint: `wait for it to finish; if it was interrupted, see npm run doctor, then: helm rollback ${target.release} -n ${ns}`,
+      hint: `wait for it to finish, then run this command again (${npmRun('doctor', '-n', ns)} shows the release's state)`,
     });
   }
   if (/has no deployed releases/i.test(text)) {
@@ -167,6 +195,9 @@ export class Helm {
     readonly target: HelmTarget,
   ) {}
 
+  /** Who else of this suite writes to the release (set once the release lock is held): see translateHelmError. */
+  otherWriter?: () => Promise<string | null | undefined>;
+
   /** The full argv of a helm call (pure). */
   argv(args: readonly string[]): string[] {
     return [this.bin, ...args];
@@ -180,7 +211,10 @@ export class Helm {
   async upgrade(values: unknown, opts: UpgradeOptions): Promise<string> {
     const argv = helmUpgradeArgs(this.bin, this.major, this.target, opts);
     const res = await this.runner.run(argv, { stdin: valuesStdin(values) });
-    if (res.exitCode !== 0) throw translateHelmError(res.stderr, this.target, 'upgrade the release');
+    if (res.exitCode !== 0) {
+      const other = helmBusy(res.stderr) ? await this.otherWriter?.().catch(() => undefined) : undefined;
+      throw translateHelmError(res.stderr, this.target, 'upgrade the release', other);
+    }
     return res.stdout;
   }
 

@@ -144,3 +144,44 @@ function lsofHolder(port: number, src: ProcessSources): PortHolder | undefined {
 export function describeHolder(holder: PortHolder | undefined): string {
   return holder ? `pid ${holder.pid} (${holder.command})` : 'another process';
 }
+
+/**
+ * Whether a process exists, and when it started: its start time (clock ticks since boot, from
+ * /proc/<pid>/stat) when it runs, `false` when there is none (or only its zombie), `undefined` when it
+ * runs but its start cannot be read (no /proc: macOS asks with signal 0, which sends nothing).
+ */
+export function processStart(
+  pid: number,
+  src: Pick<ProcessSources, 'readFile'> = realSources,
+): number | false | undefined {
+  try {
+    const stat = src.readFile(`/proc/${pid}/stat`);
+    // After "pid (comm) ": field 3 (state) onward; the start time is field 22.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return false;
+    const start = Number(fields[19]);
+    return Number.isInteger(start) ? start : undefined;
+  } catch {
+    // no /proc entry: gone on Linux; elsewhere there is no /proc at all
+  }
+  try {
+    src.readFile('/proc/self/stat');
+    return false;
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return undefined;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM' ? undefined : false;
+    }
+  }
+}
+
+/** This boot of this machine (Linux); undefined where it cannot be read. */
+export function bootId(src: Pick<ProcessSources, 'readFile'> = realSources): string | undefined {
+  try {
+    return src.readFile('/proc/sys/kernel/random/boot_id').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,13 @@
 import { npmRun } from '../suggest.ts';
-import { CLUSTER_OPTIONS, YES_OPTION, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
+import {
+  CLUSTER_OPTIONS,
+  NO_WAIT_OPTION,
+  YES_OPTION,
+  type CommandSpec,
+  type ParsedValues,
+  flag,
+  str,
+} from '../cli.ts';
 import { parsePort } from '../env.ts';
 import { UsageError } from '../errors.ts';
 import { ADDON_NAMES, type Addon, definitionAddon, findAddon } from './registry.ts';
@@ -52,6 +60,7 @@ const ADDON_OPTIONS: CommandSpec['options'] = {
   timeout: { type: 'string', arg: 'DURATION', description: 'how long to wait for the rollout (default 5m)' },
   ...CLUSTER_OPTIONS,
   ...YES_OPTION,
+  ...NO_WAIT_OPTION,
 };
 
 const NOTES = [

@@ -38,8 +38,9 @@ export async function runDb(ctx: CommandContext): Promise<number> {
       stdout: ctx.stdout,
       signal: ctx.signal,
       confirmIo,
-      mayWrite: (w) =>
-        assertSessionMayWrite(ctx, s, { yes: opts.yes, prompt: confirmIo.prompt }, { what: w }),
+      mayWrite: async (w) => {
+        await assertSessionMayWrite(ctx, s, { yes: opts.yes, prompt: confirmIo.prompt }, { what: w });
+      },
     },
     { ...opts, file },
     meta,

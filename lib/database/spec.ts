@@ -1,6 +1,14 @@
 import path from 'node:path';
 import { BACKUP_DIR } from '../backups.ts';
-import { CLUSTER_OPTIONS, YES_OPTION, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
+import {
+  CLUSTER_OPTIONS,
+  NO_WAIT_OPTION,
+  YES_OPTION,
+  type CommandSpec,
+  type ParsedValues,
+  flag,
+  str,
+} from '../cli.ts';
 import { type DbName, isDbName } from '../components.ts';
 import { npmRun } from '../suggest.ts';
 import { UsageError } from '../errors.ts';
@@ -34,6 +42,7 @@ export const DB_SPEC: CommandSpec = {
     },
     ...CLUSTER_OPTIONS,
     ...YES_OPTION,
+    ...NO_WAIT_OPTION,
   },
   examples: [
     'npm run db -- backup                      # both databases, into backups/',

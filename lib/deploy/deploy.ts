@@ -69,6 +69,7 @@ import { chartValues, getPath } from '../values.ts';
 import { npmRun } from '../suggest.ts';
 import { deployTargetArgs, readNodeImages } from '../images.ts';
 import { imagesGate } from './images-gate.ts';
+import { ReleaseLock, describeHolder, thisHolder } from '../release-lock.ts';
 
 /** StatefulSets get at most this long (they have no progress deadline of their own). */
 const STATEFULSET_DEADLINE_MS = 5 * 60_000;
@@ -295,7 +296,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   // Reads that do not depend on one another start together, with the reachability check (after --fresh,
   // the secrets and the release are read anew); each is awaited in its step, so a failure is still
   // named by the step it belongs to, and nothing is written before the context check.
-  const early = opts.fresh ? undefined : { secrets: readSecrets(), installed: readInstalled(helm) };
+  let early = opts.fresh ? undefined : { secrets: readSecrets(), installed: readInstalled(helm) };
   const storageRead = opts.diff
     ? undefined
     : assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
@@ -306,9 +307,10 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   report.context = s.place.context;
   await kubectl.assertReachable();
   // --diff only reads: it needs no permission to write to the context.
+  let lock: ReleaseLock | undefined;
   if (!opts.diff) {
     enter(run, 'cluster.context');
-    await assertSessionMayWrite(
+    lock = await assertSessionMayWrite(
       ctx,
       s,
       { yes: opts.yes },
@@ -316,6 +318,8 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
         ? { what: `--fresh deletes namespace ${s.target.namespace} with both databases` }
         : undefined,
     );
+    // Another deploy ran meanwhile: the release and its secrets are read again, as they are now.
+    if (lock.waited && early) early = { secrets: readSecrets(), installed: readInstalled(helm) };
   }
 
   let storageClasses: string[] = [];
@@ -344,6 +348,8 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   if (opts.fresh) {
     enter(run, 'fresh');
     await freshStart(run, s);
+    // The lease went with the namespace: taken again before anything else may take it.
+    await lock?.reclaim();
   }
 
   enter(run, 'secrets');
@@ -352,14 +358,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
 
   enter(run, 'release.status');
   const installed = await (early?.installed ?? readInstalled(helm));
-  if (installed && /^pending-/.test(installed.status)) {
-    throw new OperationError(
-      `release "${s.target.release}" is stuck in ${installed.status} (an earlier helm run was interrupted)`,
-      {
-        hint: `npm run doctor shows its state; then: helm rollback ${s.target.release} -n ${s.target.namespace}`,
-      },
-    );
-  }
+  if (installed && /^pending-/.test(installed.status)) throw await pendingError(s, installed.status, lock);
   const previous: Values | undefined = installed?.config;
 
   let builds: PlannedBuilds | undefined;
@@ -486,6 +485,34 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     if (typeof watch === 'number') return watch;
   }
   return verifyAndSummarize(run, checks, watch);
+}
+
+/**
+ * A release left in pending-*: by an interrupted helm run when no other command of the suite holds the
+ * release (checked: the lock is ours, or --diff read the lease), else by the one that holds it now.
+ */
+async function pendingError(s: ClusterSession, status: string, lock?: ReleaseLock): Promise<OperationError> {
+  const { release, namespace } = s.target;
+  const other = lock
+    ? await lock.otherHolder()
+    : await new ReleaseLock(s.kubectl, release, thisHolder('deploy --diff'), { again: '' }).otherHolder();
+  if (other) {
+    return new OperationError(
+      `release "${release}" is ${status}: ${describeHolder(other, Date.now())} is changing it`,
+      {
+        hint: `wait for it to finish, then: ${npmRun('deploy', ...(s.target.namespace === 'taskflow' ? [] : ['-n', namespace]))}`,
+      },
+    );
+  }
+  return new OperationError(
+    `release "${release}" is stuck in ${status} (an earlier helm run was interrupted${other === null ? '; no command of this suite holds the release' : ''})`,
+    {
+      hint:
+        other === null
+          ? `npm run doctor shows its state; then: helm rollback ${release} -n ${namespace}`
+          : `if no helm runs on it any more (npm run doctor shows its state): helm rollback ${release} -n ${namespace}`,
+    },
+  );
 }
 
 /** What the rollout check and the verification need from the run. */

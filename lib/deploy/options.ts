@@ -1,5 +1,14 @@
 import path from 'node:path';
-import { CLUSTER_OPTIONS, YES_OPTION, type OptionSpec, type ParsedValues, flag, list, str } from '../cli.ts';
+import {
+  CLUSTER_OPTIONS,
+  NO_WAIT_OPTION,
+  YES_OPTION,
+  type OptionSpec,
+  type ParsedValues,
+  flag,
+  list,
+  str,
+} from '../cli.ts';
 import type { EnvFile } from '../env.ts';
 import { UsageError } from '../errors.ts';
 import { platformSource } from '../images.ts';
@@ -92,6 +101,7 @@ export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
   },
   ...CLUSTER_OPTIONS,
   ...YES_OPTION,
+  ...NO_WAIT_OPTION,
 };
 
 /** Reads deploy's options; contradictions are usage errors (exit 2). */

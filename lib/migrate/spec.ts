@@ -1,4 +1,4 @@
-import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, str } from '../cli.ts';
+import { CLUSTER_OPTIONS, NO_WAIT_OPTION, type CommandSpec, type ParsedValues, str } from '../cli.ts';
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../time.ts';
 
@@ -16,6 +16,7 @@ export const MIGRATE_SPEC: CommandSpec = {
       description: 'how long the migrations may take, e.g. 90s, 10m (default: 10m)',
     },
     ...CLUSTER_OPTIONS,
+    ...NO_WAIT_OPTION,
   },
   examples: [
     'npm run migrate -- sso',

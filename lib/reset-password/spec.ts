@@ -1,5 +1,13 @@
 import { npmRun } from '../suggest.ts';
-import { CLUSTER_OPTIONS, YES_OPTION, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
+import {
+  CLUSTER_OPTIONS,
+  NO_WAIT_OPTION,
+  YES_OPTION,
+  type CommandSpec,
+  type ParsedValues,
+  flag,
+  str,
+} from '../cli.ts';
 import { type DbName, isDbName } from '../components.ts';
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../time.ts';
@@ -27,6 +35,7 @@ export const RESET_SPEC: CommandSpec = {
     },
     ...CLUSTER_OPTIONS,
     ...YES_OPTION,
+    ...NO_WAIT_OPTION,
   },
   examples: [
     'npm run reset-db-password -- sso                 # after "password authentication failed"',

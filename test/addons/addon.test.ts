@@ -22,10 +22,22 @@ function fakeCluster(
     /** a Secret not there */ missing?: string;
   } = {},
 ) {
-  const state = { pgadmin: opts.pgadmin ?? false, mailpit: opts.mailpit ?? false, revision: 1 };
+  const state = {
+    pgadmin: opts.pgadmin ?? false,
+    mailpit: opts.mailpit ?? false,
+    revision: 1,
+    leases: [] as string[],
+  };
   const runner = new FakeRunner(
     (args, stdin): Reply => {
       const [v0, v1, v2] = args;
+      // the release lock (lib/release-lock.ts): the Lease is written back as sent
+      if ((v0 === 'create' || v0 === 'replace') && v1 === '-f' && stdin?.includes('"kind":"Lease"')) {
+        state.leases.push(
+          `${v0} ${(JSON.parse(stdin) as { spec: { holderIdentity?: string } }).spec.holderIdentity ?? '(released)'}`,
+        );
+        return { stdout: stdin };
+      }
       if (v0 === 'status') {
         if (opts.installed === false) return { exitCode: 1, stderr: 'Error: release: not found' };
         return {
@@ -100,6 +112,8 @@ describe('npm run addon / pgadmin (fake cluster)', () => {
   it('turns pgAdmin on with one upgrade that keeps the release values, waits, and prints URL and login', async () => {
     const r = await addon('pgadmin', { 'no-forward': true });
     expect(r.code).toBe(0);
+    // one writing command per release: the add-on took the release's lock (once) before upgrading
+    expect(r.cluster.state.leases).toEqual([expect.stringMatching(/^create .+@.+:\d+:[0-9a-f]+$/)]);
     const [up] = upgrades(r.cluster);
     expect(up?.argv).toEqual([
       'helm',
