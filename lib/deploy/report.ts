@@ -232,7 +232,9 @@ export interface FailureGroup {
 
 /** The image a failure's message names (`image "taskflow/api:1"`), if any. */
 export function failureImage(f: ReportFailure): string | undefined {
-  return /image "([^"]+)"/.exec(f.detail)?.[1];
+  // ErrImagePull names the reference the runtime resolved (docker.io/taskflow/api:0.1.0), ImagePullBackOff
+  // the pod's own (taskflow/api:0.1.0): one spelling, so that both group as one cause.
+  return /image "([^"]+)"/.exec(f.detail)?.[1]?.replace(/^docker\.io\/(library\/)?/, '');
 }
 
 /** A failure's hint, or undefined. */

@@ -266,11 +266,22 @@ function annotateWaiting(workloads: WorkloadState[], pods: Pod[], replicaSets: K
 /** Deployments whose progress deadline passed (the controller gave up): a failure, not a wait. */
 export function progressDeadlineFailures(items: KubeObject[], s: Snapshot): RolloutFailure[] {
   const out: RolloutFailure[] = [];
+  // pod name -> its Deployment, through its ReplicaSet
+  const rsOwner = new Map(
+    items.filter((i) => i.kind === 'ReplicaSet').map((r) => [r.metadata.name, owner(r, 'Deployment')]),
+  );
+  const podsOf = new Map(
+    items
+      .filter((i) => i.kind === 'Pod')
+      .map((p) => [p.metadata.name, rsOwner.get(owner(p, 'ReplicaSet') ?? '')] as const),
+  );
   for (const d of items.filter((i) => i.kind === 'Deployment')) {
     const c = status(d).conditions?.find((x) => x.type === 'Progressing');
     if (c?.status !== 'False' || c.reason !== 'ProgressDeadlineExceeded') continue;
     const w = s.workloads.find((x) => x.kind === 'Deployment' && x.name === d.metadata.name);
     if (w?.ready) continue;
+    // Its pods' own failure (an image pull, a crash) is the cause already reported: the deadline adds nothing.
+    if (s.failures.some((f) => f.pod !== undefined && podsOf.get(f.pod) === d.metadata.name)) continue;
     out.push(
       timeoutFailure(
         w ?? { kind: 'Deployment', name: d.metadata.name, component: '', ready: false, waitingFor: '' },

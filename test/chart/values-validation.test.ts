@@ -81,7 +81,12 @@ describe.each(['v35', 'v33'] as const)('values.schema.json with %s', (toolset) =
       values: { sso: { database: { password: 'Zm9vYmFy+/==' }, auth: { secret: 'too-short-secret' } } },
       toolset,
     });
-    expect(helmFindings(err).filter((l) => l.startsWith('- '))).toEqual([
+    // helm does not keep one order between the two rules: compare as a set.
+    expect(
+      helmFindings(err)
+        .filter((l) => l.startsWith('- '))
+        .sort(),
+    ).toEqual([
       '- sso.auth.secret (BETTER_AUTH_SECRET) must have at least 32 characters: use a random hex one (openssl rand -hex 32), or remove it to have deploy keep or generate one; the value is not shown here',
       '- sso.database.password (POSTGRES_SSO_PASSWORD) must use only the characters A-Z a-z 0-9 . _ ~ - (others break the database URL): use a hex password (openssl rand -hex 16), or remove it to have deploy generate one; the value is not shown here',
     ]);

@@ -73,6 +73,21 @@ describe('failures of one cause are one block in the human output', () => {
     expect(failureImage(a)).toBe(`taskflow/web-dashboard:${chartAppVersion() ?? ''}`);
   });
 
+  it('ErrImagePull (the runtime names docker.io/...) and ImagePullBackOff of the same tag are one cause', () => {
+    const v = chartAppVersion() ?? '';
+    const backOff = pullOf('web-dashboard', v);
+    const errPull = fromRollout({
+      ...pull(`taskflow/api:${v}`),
+      object: 'pod/api-abc',
+      pod: 'api-abc',
+      container: 'api',
+      reason: 'ErrImagePull',
+      message: `container api: ErrImagePull: rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/taskflow/api:${v}": pull access denied`,
+    });
+    expect(failureImage(errPull)).toBe(`taskflow/api:${v}`);
+    expect(groupFailures([backOff, errPull])).toHaveLength(1);
+  });
+
   it('another id, another hint or other logs: separate blocks; one failure keeps its own hint', () => {
     const image = pullOf('web-dashboard');
     const crash = (logs: string) =>

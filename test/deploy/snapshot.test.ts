@@ -249,6 +249,25 @@ describe('judgeSnapshot', () => {
     ]);
   });
 
+  it('a Deployment past its progress deadline whose pod failed already is that failure only, not a timeout too', () => {
+    const d = deployment('web-dashboard', 'web', { ready: false });
+    (d.status as { conditions: unknown[] }).conditions = [
+      { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'timed out' },
+    ];
+    const items = [
+      d,
+      rs('w-1', 'web-dashboard', 1),
+      pod('w-1-a', 'ReplicaSet', 'w-1', {
+        containers: [
+          { name: 'web-dashboard', ready: false, state: { waiting: { reason: 'ImagePullBackOff' } } },
+        ],
+      }),
+    ];
+    const s = judge(items);
+    expect(s.failures.map((f) => [f.id, f.object])).toEqual([['pods.image', 'pod/w-1-a']]);
+    expect(progressDeadlineFailures(items, s)).toEqual([]);
+  });
+
   it('a Deployment past its progress deadline is a rollout.timeout', () => {
     const d = deployment('mcp-server', 'mcp', { ready: false });
     (d.status as { conditions: unknown[] }).conditions = [
