@@ -57,6 +57,14 @@ const CHART_ADDONS: Record<string, Pick<AddonInfo, 'removeNote' | 'losesData' | 
   },
 };
 
+/**
+ * The SMTP the chart gives the SSO while Mailpit is on (templates/_secrets.tpl, taskflow.sso.smtp; a chart
+ * test keeps the two equal). Mailpit accepts any login, so its user and password are fixed words in the
+ * chart for anyone to read: the password lands in Secret sso-platform as SMTP_PASS, yet it is no secret,
+ * and the scans that look for secret values elsewhere must not take the add-on's own name for one.
+ */
+export const MAILPIT_SMTP = { host: 'mailpit', port: 1025, user: 'taskflow', password: 'mailpit' } as const;
+
 /** The names of the chart's own add-ons (their definitions are switched by `<name>.enabled`). */
 export const CHART_ADDON_NAMES: readonly string[] = Object.keys(CHART_ADDONS);
 

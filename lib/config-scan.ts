@@ -1,3 +1,4 @@
+import { MAILPIT_SMTP } from './addon-catalog.ts';
 import { isSecretKey } from './env.ts';
 import type { KubeObject } from './kubectl.ts';
 import { DEAD_VARIABLES, SECRET_ENV_VARS } from './flow-map.ts';
@@ -98,13 +99,23 @@ export function unusedKeys(objects: readonly KubeObject[]): KeyFinding[] {
   return out;
 }
 
-/** The values under secret-looking keys of the Secrets among the objects (to register and to scan for). */
+/**
+ * Whether a Secret entry is one the chart fills with a published word, not a secret: SMTP_PASS while the
+ * Mailpit add-on is on is the chart's fixed `mailpit` (the same word as its SMTP_HOST in the ConfigMap).
+ */
+const isChartPublic = (key: string, value: string): boolean =>
+  key === 'SMTP_PASS' && value === MAILPIT_SMTP.password;
+
+/**
+ * The values under secret-looking keys of the Secrets among the objects (to register and to scan for),
+ * except those the chart itself publishes (isChartPublic).
+ */
 export function secretValues(objects: readonly KubeObject[]): string[] {
   return objects
     .filter((o) => o.kind === 'Secret')
     .flatMap((o) =>
       [...(objectData(objects, 'Secret', o.metadata.name) ?? [])]
-        .filter(([k]) => isSecretKey(k) || SECRET_ENV_VARS.has(k))
+        .filter(([k, v]) => (isSecretKey(k) || SECRET_ENV_VARS.has(k)) && !isChartPublic(k, v))
         .map(([, v]) => v),
     );
 }

@@ -3,9 +3,11 @@ import { resolveEnv, type Container } from '../../lib/workload-env.ts';
 import {
   databaseUrlMismatches,
   deadVariables,
+  secretValues,
   secretsInConfigMaps,
   unusedKeys,
 } from '../../lib/config-scan.ts';
+import { MAILPIT_SMTP } from '../../lib/addon-catalog.ts';
 import { FIX, contractRender, setKey } from '../fixtures/render.ts';
 
 describe('secretsInConfigMaps', () => {
@@ -45,6 +47,30 @@ describe('secretsInConfigMaps', () => {
     const objects = contractRender();
     setKey(objects, 'ConfigMap', 'sso-platform', 'SMTP_PASS', '');
     expect(secretsInConfigMaps(objects)).toEqual([]);
+  });
+});
+
+describe('secretValues', () => {
+  it("leaves out the Mailpit add-on's SMTP password: the chart's own word, also its SMTP_HOST", () => {
+    // As the chart renders the SSO while Mailpit is on: SMTP_HOST and SMTP_PASS are both "mailpit".
+    const objects = contractRender();
+    setKey(objects, 'ConfigMap', 'sso-platform', 'SMTP_HOST', MAILPIT_SMTP.host);
+    setKey(objects, 'ConfigMap', 'sso-platform', 'SMTP_USER', MAILPIT_SMTP.user);
+    setKey(objects, 'Secret', 'sso-platform', 'SMTP_PASS', MAILPIT_SMTP.password);
+    const known = secretValues(objects);
+    expect(known).not.toContain(MAILPIT_SMTP.password);
+    expect(known).toEqual(expect.arrayContaining([FIX.ssoPw, FIX.apiPw, FIX.authSecret]));
+    // doctor's secrets.in-configmap: green for the configuration the chart itself makes.
+    expect(secretsInConfigMaps(objects, known)).toEqual([]);
+  });
+
+  it('keeps a real SMTP password, and a ConfigMap repeating it is still found', () => {
+    const objects = contractRender();
+    expect(secretValues(objects)).toContain(FIX.smtpPass);
+    setKey(objects, 'ConfigMap', 'sso-platform', 'NOTE', FIX.smtpPass);
+    expect(secretsInConfigMaps(objects, secretValues(objects))).toEqual([
+      { object: 'ConfigMap sso-platform', key: 'NOTE', why: 'holds the value of a secret' },
+    ]);
   });
 });
 
