@@ -12,6 +12,7 @@ import {
   userAddonsDir,
 } from '../addon-defs.ts';
 import { loadCommandSettings, peekPlace, printSettingsWarnings } from '../context.ts';
+import { placeLine } from '../kube-context.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { npmRun } from '../suggest.ts';
 import { Helm, type HelmTarget } from '../helm.ts';
@@ -129,8 +130,14 @@ export async function listAddons(ctx: CommandContext, cwd: string = process.cwd(
     readReleaseValues(ctx, s.target),
     peekPlace(ctx, s.target).catch(() => undefined),
   ]);
-  const rows = addonRows(defs, release, cwd, detachedForwards(s.target.namespace, cwd));
   const { namespace } = s.target;
+  // The first line, as every command that reads a cluster prints it (stderr with --json).
+  ctx.log.step(
+    place
+      ? `${placeLine(place)}, release ${s.target.release}`
+      : `namespace ${namespace}, release ${s.target.release} (kubectl not found: context unknown)`,
+  );
+  const rows = addonRows(defs, release, cwd, detachedForwards(namespace, cwd));
   const note =
     'note' in release
       ? `on/off unknown (release ${s.target.release} in namespace ${namespace}): ${release.note}`
@@ -139,7 +146,7 @@ export async function listAddons(ctx: CommandContext, cwd: string = process.cwd(
     printJson(
       {
         ok: problems.length === 0,
-        ...(place?.context && { context: place.context }),
+        context: place?.context ?? null,
         namespace,
         release: s.target.release,
         addons: rows,

@@ -10,7 +10,7 @@ const NS = 'tf-addon-list';
 
 interface ListDoc {
   ok: boolean;
-  context?: string;
+  context: string | null;
   namespace: string;
   addons: { name: string; source: string; on: boolean | null; ports: { name: string; local: number }[] }[];
   problems: { file: string; line: number; column: number; message: string }[];
@@ -26,7 +26,11 @@ describe('npm run addon -- list (scripts)', () => {
       const r = await run('addon', ['list', '--json'], se);
       expect(r.code, r.stderr).toBe(0);
       const doc = JSON.parse(r.stdout) as ListDoc;
-      expect(doc).toMatchObject({ ok: true, namespace: 'taskflow', problems: [] });
+      expect(doc).toMatchObject({ ok: true, context: null, namespace: 'taskflow', problems: [] });
+      // The first line says where it looked, even with no kube context (stderr with --json).
+      expect(r.stderr.split('\n')[0]).toMatch(
+        /^› namespace taskflow \(no kube context: .*\), release taskflow$/,
+      );
       expect(doc.note).toMatch(/^on\/off unknown \(release taskflow in namespace taskflow\): /);
       expect(onOf(doc)).toEqual({ pgadmin: null, mailpit: null, adminer: null, 'swagger-ui': null });
 
@@ -66,8 +70,16 @@ describe('npm run addon -- list (scripts)', () => {
       expect(doc).toMatchObject({ ok: true, context: 'kube-sim', namespace: NS, problems: [] });
       expect(doc.note).toBeUndefined();
       expect(onOf(doc)).toEqual({ pgadmin: true, mailpit: false, adminer: false, 'swagger-ui': false });
+      expect(r.stderr.split('\n')[0]).toMatch(
+        new RegExp(
+          `^› context kube-sim \\(local, the simulated cluster, http://127\\.0\\.0\\.1:\\d+\\), namespace ${NS}, release taskflow$`,
+        ),
+      );
       const text = await run('addon', ['list'], se);
       expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout.split('\n')[0]).toMatch(
+        /^› context kube-sim \(local, .*\), namespace tf-addon-list, release taskflow$/,
+      );
       expect(text.stdout).toMatch(/\npgadmin +pgAdmin +built-in +on +http :5050\n/);
     });
 
