@@ -1,11 +1,11 @@
 /**
  * The add-ons as a release holds them, and what follows from that for the commands that read it: which
- * add-ons a redeploy carries over (and from where: the definition file, or the release's own stored copy
- * when the file is gone), the definitions known only from the release, and the one SMTP rule while
- * Mailpit is on. Deploy, env-flow, validate and the addon command all read these, so they agree.
+ * add-ons a redeploy carries over (from the definition file, else the release's own stored copy), and
+ * the one SMTP rule while Mailpit is on. Deploy, env-flow, validate and the addon command all read these,
+ * so they agree.
  */
 import { MAILPIT_SMTP } from './addon-catalog.ts';
-import { type AddonDefinition, shownPath } from './addon-defs.ts';
+import { shownPath } from './addon-defs.ts';
 import type { Settings } from './env.ts';
 import { npmRun } from './suggest.ts';
 import { type Values, atPath, deepMerge, getPath, isObject } from './values.ts';
@@ -27,7 +27,7 @@ export function addonsOnInRelease(values: Values | undefined): [string, Values][
 /**
  * The add-on values of the installed release a plain redeploy keeps: the chart add-ons' switches, and
  * every definition add-on that is on, refreshed to its file's content when the file is found (else kept
- * as the release stored it: addonCarryNotes says so).
+ * as the release stored it).
  */
 export function carriedAddonValues(previous: Values, definitions: Record<string, Values> = {}): Values {
   let out: Values = {};
@@ -39,48 +39,6 @@ export function carriedAddonValues(previous: Values, definitions: Record<string,
     out = deepMerge(out, { [DATA_ADDONS]: { [name]: definitions[name] ?? entry } });
   }
   return out;
-}
-
-/**
- * What a redeploy does with the add-ons on in the release whose definition file was not found: it keeps
- * them as the release stored them, and says so (never silently dropped, never silently kept).
- */
-export function addonCarryNotes(previous: Values | undefined, definitions: Record<string, Values>): string[] {
-  return addonsOnInRelease(previous)
-    .filter(([name]) => definitions[name] === undefined)
-    .map(
-      ([name]) =>
-        `add-on ${name} is on in the release but its definition (${name}.yaml) was not found: kept as the release stored it; restore the file to change it, or turn it off: ${npmRun('addon', name, '--remove')}`,
-    );
-}
-
-/**
- * An add-on on in the release, as a definition rebuilt from the release's stored copy (`addons.<name>`
- * holds the whole definition): enough to list it, forward it and turn it off without its file.
- * `file` is empty: there is none.
- */
-export function storedDefinition(name: string, entry: Values): AddonDefinition {
-  const { enabled: _enabled, ...data } = entry;
-  return {
-    ...(data as Partial<AddonDefinition>),
-    name,
-    title: typeof data.title === 'string' ? data.title : name,
-    description: typeof data.description === 'string' ? data.description : '',
-    image: typeof data.image === 'string' ? data.image : '',
-    ports: Array.isArray(data.ports) ? (data.ports as AddonDefinition['ports']) : [],
-    file: '',
-    builtin: false,
-  };
-}
-
-/** The add-ons on in the release that no definition found names: known from the release itself. */
-export function releaseOnlyDefinitions(
-  values: Values | undefined,
-  defs: readonly Pick<AddonDefinition, 'name'>[],
-): AddonDefinition[] {
-  return addonsOnInRelease(values)
-    .filter(([name]) => !defs.some((d) => d.name === name))
-    .map(([name, entry]) => storedDefinition(name, entry));
 }
 
 /** Where the SSO sends its mail while Mailpit is on. */
