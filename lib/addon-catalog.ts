@@ -52,8 +52,7 @@ const CHART_ADDONS: Record<string, Pick<AddonInfo, 'removeNote' | 'losesData' | 
   mailpit: {
     removeNote: 'caught mail is lost and the SSO goes back to the SMTP settings of the env file',
     losesData: true,
-    offNote:
-      "the SSO sends its mail with the env file's SMTP settings again (none: e-mail verification is off)",
+    // What the SSO gets afterwards depends on the env file: lib/addons/registry.ts offNoteFor says it.
   },
 };
 

@@ -5,6 +5,8 @@ import type { ResolvedSecrets } from './secret-resolution.ts';
 import { type ContractVar, appTargets, defaultSender, loadContract } from './app-contract.ts';
 import { CHART_VALUE_PATHS } from './settings-values.ts';
 import type { Secret } from './secrets.ts';
+import { MAILPIT_TARGET } from './addon-release.ts';
+import { npmRun } from './suggest.ts';
 
 /**
  * THE map of where each setting travels: env key -> chart value -> (Secret or ConfigMap key, found in
@@ -75,10 +77,16 @@ const contract = loadContract();
 
 const mailpitOn = (objects: readonly KubeObject[]) =>
   objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'mailpit');
-const smtpOff = (s: Settings) =>
-  s.sso.smtp ? undefined : 'SMTP is off (SMTP_HOST is not set): the SSO gets no SMTP settings';
-const smtpUnset = (key: string, has: (s: Settings) => boolean) => (s: Settings) =>
-  smtpOff(s) ?? (has(s) ? undefined : `${key} is not set`);
+// The one SMTP rule (lib/addon-release.ts): while Mailpit is on, the env file's SMTP is set aside.
+const smtpOff = (s: Settings, objects: readonly KubeObject[]) =>
+  !s.sso.smtp
+    ? 'SMTP is off (SMTP_HOST is not set): the SSO gets no SMTP settings'
+    : mailpitOn(objects)
+      ? `set aside while the Mailpit add-on is on: the SSO sends its mail to Mailpit (${MAILPIT_TARGET}); it applies again after ${npmRun('addon', 'mailpit', '--remove')}`
+      : undefined;
+const smtpUnset =
+  (key: string, has: (s: Settings) => boolean) => (s: Settings, objects: readonly KubeObject[]) =>
+    smtpOff(s, objects) ?? (has(s) ? undefined : `${key} is not set`);
 
 /**
  * How each setting applies: when it does not travel (`off`) and the value its containers must see.

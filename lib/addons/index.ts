@@ -224,7 +224,8 @@ async function removeAddon(req: AddonRequest): Promise<number> {
       ctx.log.success(
         `${addon.title} is off in release "${release}"${revision ? ` (revision ${revision})` : ''}`,
       );
-    if (addon.offNote) ctx.log.info(addon.offNote);
+    const offNote = addon.offNoteFor?.(session) ?? addon.offNote;
+    if (offNote) ctx.log.info(offNote);
     for (const f of backups) ctx.log.info(`backup: ${shownPath(f)}`);
     if (claims.length > 0) ctx.log.success(`deleted volume claim ${claims.join(', ')}`);
     else if (addon.claims)

@@ -4,6 +4,7 @@ import type { ClusterSession } from '../context.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { Secret } from '../secrets.ts';
 import { getPath } from '../values.ts';
+import { smtpSetAside } from '../addon-release.ts';
 
 /**
  * What the add-on prints after it is on: lines for humans, in order (`secret` ones hold a value the user
@@ -122,6 +123,8 @@ export async function mailpitLogin(input: LoginInput): Promise<LoginInfo> {
     `Mailpit inbox: ${url ?? '(not forwarded)'} (no login)`,
     `  the SSO sends its mail to ${target}: email verification works without real SMTP credentials`,
   ];
+  const aside = smtpSetAside(input.session.settings, input.session.envFile.path);
+  if (aside) lines.push(`  ${aside}`);
   return { lines: lines.map(plain), json: { url: url ?? null, ssoSmtp: smtp } };
 }
 
@@ -151,12 +154,11 @@ export async function definitionLogin(def: AddonDefinition, input: LoginInput): 
 }
 
 /**
- * Extra upgrade values for Mailpit. On: the SMTP host is cleared (the chart sends the SSO's mail to
- * Mailpit while it is on, and refuses a second SMTP host beside it). Off: the env file's SMTP settings,
- * when it has any, so the SSO goes back to exactly what the env file says.
+ * Extra upgrade values for Mailpit, on or off: the env file's SMTP settings when it has any, so the
+ * release holds what a deploy sends. While Mailpit is on the chart gives the SSO Mailpit's SMTP and sets
+ * them aside (the one SMTP rule, lib/addon-release.ts); once it is off they apply again.
  */
-export function mailpitValues(on: boolean, session: ClusterSession): Record<string, unknown> {
-  if (on) return { sso: { smtp: { host: '' } } };
+export function mailpitValues(_on: boolean, session: ClusterSession): Record<string, unknown> {
   if (!session.settings.sso.smtp) return {};
   // Only the SMTP subtree is used: the database and auth secrets are not part of this upgrade.
   const none = new Secret('');

@@ -2,6 +2,7 @@ import type { ClusterSession } from '../context.ts';
 import { ADDON_CATALOG, type AddonInfo } from '../addon-catalog.ts';
 import { type AddonDefinition, definitionInfo, definitionValues } from '../addon-defs.ts';
 import { atPath } from '../values.ts';
+import { mailpitOffNote } from '../addon-release.ts';
 import {
   type LoginInfo,
   type LoginInput,
@@ -20,13 +21,19 @@ export interface Addon extends AddonInfo {
   /** Extra values for the upgrade that turns the add-on on (true) or off (false). */
   extraValues?: (on: boolean, session: ClusterSession) => Record<string, unknown>;
   login: (input: LoginInput) => Promise<LoginInfo>;
+  /** What is true once it is off, as the session's settings make it (printed after `--remove`). */
+  offNoteFor?: (session: ClusterSession) => string;
   /** The definition it comes from (absent for the chart's own add-ons). */
   definition?: AddonDefinition;
 }
 
-const HOOKS: Record<string, Pick<Addon, 'extraValues' | 'login'>> = {
+const HOOKS: Record<string, Pick<Addon, 'extraValues' | 'login' | 'offNoteFor'>> = {
   pgadmin: { login: pgadminLogin },
-  mailpit: { extraValues: mailpitValues, login: mailpitLogin },
+  mailpit: {
+    extraValues: mailpitValues,
+    login: mailpitLogin,
+    offNoteFor: (session) => mailpitOffNote(session.settings, session.envFile.path),
+  },
 };
 
 /** Every add-on of the catalog, with its hooks. */

@@ -16,6 +16,7 @@ import { printChecks, runChecks } from '../checks.ts';
 import { SETTINGS_CHECKS } from '../settings-checks.ts';
 import { loadEnvLeniently } from '../settings-load.ts';
 import { printJson } from '../log.ts';
+import { mailpitOn, smtpSetAside } from '../addon-release.ts';
 import { GENERATED_COMMENT, type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { type Builder, type PlannedBuild, imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
 import type { DbInfo } from '../components.ts';
@@ -375,6 +376,9 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     ...(previous && { previous }),
     ...(builds && { images: imageValues(builds.builds) }),
   });
+  // The one SMTP rule (lib/addon-release.ts): Mailpit on in the release or asked for wins over SMTP_HOST.
+  const aside = mailpitOn(values) ? smtpSetAside(settings, s.envFile.path) : undefined;
+  if (aside) ctx.log.warn(aside);
   const upgrade = upgradeOptions(opts, chart, s.valuesFiles);
   const dbs = managedDatabases(userValues);
   const checks: CheckInput = { s, userValues, values, dbs, storageClasses, sources: secrets.sources };

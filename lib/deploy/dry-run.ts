@@ -1,3 +1,4 @@
+import { mailpitOn, smtpSetAside } from '../addon-release.ts';
 import path from 'node:path';
 import type { CommandContext } from '../cli.ts';
 import { APPS } from '../components.ts';
@@ -117,6 +118,9 @@ export async function runDryRun(
       `a real deploy would be refused there: ${place.context} is ${place.reason}; name it with --context ${place.context} or TASKFLOW_CONTEXT=${place.context}`,
     );
   }
+  // The one SMTP rule (lib/addon-release.ts): said here too, so the plan does not look like SMTP is applied.
+  const aside = mailpitOn(values) ? smtpSetAside(s.settings, s.envFile.path) : undefined;
+  if (aside) log.warn(aside);
   log.info('');
   log.info('Steps, with the commands each runs (values on stdin, never in argv):');
   const steps = deployPlan({

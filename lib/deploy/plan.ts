@@ -6,15 +6,13 @@ import { settingsToValues } from '../settings-values.ts';
 import { SECRET_MASK, Secret } from '../secrets.ts';
 import { keptImageValues } from '../images.ts';
 
-import { type Values, atPath, deepMerge, getPath, isObject } from '../values.ts';
+import { ADDON_SWITCHES, carriedAddonValues } from '../addon-release.ts';
+import { type Values, deepMerge, isObject } from '../values.ts';
 
 export type { Values } from '../values.ts';
 
 /** Add-on switches an earlier deploy (--pgadmin) or `npm run addon` turned on: a plain redeploy keeps them. */
-export const STICKY_SWITCHES = ['pgadmin.enabled', 'mailpit.enabled'];
-
-/** Where the data add-ons' values live (`addons.<name>`, from their definitions). */
-const DATA_ADDONS = 'addons';
+export const STICKY_SWITCHES = ADDON_SWITCHES;
 
 /**
  * The values of the installed release a plain redeploy must keep: turned-on add-ons, and images built by
@@ -29,16 +27,7 @@ export function stickyValues(
     definitions?: Record<string, Values>;
   },
 ): Values {
-  let out: Values = {};
-  for (const p of STICKY_SWITCHES) {
-    const v = getPath(previous, p);
-    if (v !== undefined && v !== null) out = deepMerge(out, atPath(p, v));
-  }
-  const data = getPath(previous, DATA_ADDONS);
-  for (const [name, entry] of Object.entries(isObject(data) ? data : {})) {
-    if (!isObject(entry) || entry.enabled !== true) continue;
-    out = deepMerge(out, { [DATA_ADDONS]: { [name]: opts.definitions?.[name] ?? entry } });
-  }
+  const out: Values = carriedAddonValues(previous, opts.definitions);
   return opts.keepImages ? deepMerge(out, keptImageValues(previous)) : out;
 }
 
@@ -71,9 +60,8 @@ export function deployValues(input: PlanInput): Values {
   let values = deepMerge(sticky, settingsToValues(input.settings, input.secrets));
   if (input.addons) values = deepMerge(values, input.addons);
   if (input.images) values = deepMerge(values, input.images);
-  // While Mailpit is on it is the SSO's one mail target (the chart refuses both), as `npm run addon` sets it.
-  if (getPath(values, 'mailpit.enabled') === true)
-    values = deepMerge(values, { sso: { smtp: { host: '' } } });
+  // Mailpit on with SMTP_HOST set is no conflict: the chart sends the SSO's mail to Mailpit while it is on
+  // (the one SMTP rule, lib/addon-release.ts); the env file's SMTP stays in the values for when it is off.
   return values;
 }
 

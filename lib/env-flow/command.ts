@@ -4,7 +4,7 @@ import { placeLine } from '../kube-context.ts';
 import { batchedSecretReader } from '../secret-resolution.ts';
 import { didYouMean } from '../env.ts';
 import { ExitCode, OperationError, UsageError } from '../errors.ts';
-import { Kubectl, type KubeObject } from '../kubectl.ts';
+import { Kubectl } from '../kubectl.ts';
 import { printJson } from '../log.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
 import { settingsToValues } from '../settings-values.ts';
@@ -75,14 +75,17 @@ export async function runEnvFlow(ctx: CommandContext): Promise<number> {
   });
   ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
   const chart = path.resolve(str(ctx.args.values, 'chart') ?? CHART_PATH);
-  const [render, live] = await Promise.all([
+  const live = kubectl ? await readLive(kubectl, s.target.release) : undefined;
+  // Mailpit on in the release stays on with a redeploy (deploy's sticky switch), so the render has it
+  // too: its SMTP wins over the env file's (the one SMTP rule), which the SMTP_* rows say is set aside.
+  const mailpit = live?.some((o) => o.kind === 'Deployment' && o.metadata.name === 'mailpit') === true;
+  const [render] = await Promise.all([
     renderChart(ctx.runner, helmTool.path, {
-      values: settingsToValues(s.settings, secrets),
+      values: settingsToValues(s.settings, secrets, mailpit ? { mailpit: true } : {}),
       chart,
       valuesFiles: s.valuesFiles,
       target: s.target,
     }),
-    kubectl ? readLive(kubectl, s.target.release) : Promise.resolve(undefined as KubeObject[] | undefined),
   ]);
   if (!render.ok) {
     throw new OperationError(

@@ -7,6 +7,8 @@ import type { PreflightContext } from './context.ts';
 import { errorsFor, rawText, whereSet } from '../settings-load.ts';
 import { ruleProblem } from '../app-contract.ts';
 import { deepMerge, getPath } from '../values.ts';
+import { npmRun } from '../suggest.ts';
+import { mailpitOn, smtpSetAside } from '../addon-release.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const SERVICE_NAMES = new Set([
@@ -301,6 +303,14 @@ const smtpConfig: Check<PreflightContext> = {
         ),
       );
     }
+    // The one SMTP rule (lib/addon-release.ts): Mailpit on in the values wins, the env file's SMTP loses.
+    if (mailpitOn(ctx.userValues))
+      out.push(
+        warn(
+          smtpSetAside(settings, ctx.opts.envFile) ?? '',
+          `nothing to fix while you test with Mailpit; to send real mail, turn it off: ${npmRun('addon', 'mailpit', '--remove')} (and drop mailpit.enabled from your -f file)`,
+        ),
+      );
     return worst(out, pass(`${smtp.host}:${smtp.port} (${smtp.secure ? 'TLS' : 'STARTTLS'})`));
   },
 };

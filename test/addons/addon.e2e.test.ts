@@ -152,9 +152,21 @@ describe('npm run addon / pgadmin on the simulated cluster', () => {
     expect(on.code, on.stdout + on.stderr).toBe(0);
     expect(on.stdout).toContain('the SSO sends its mail to mailpit:1025');
     expect(await configMap()).toMatchObject({ SMTP_HOST: 'mailpit', SMTP_PORT: '1025' });
+    // The one SMTP rule: env-flow sees Mailpit win, so SMTP_HOST is set aside, not "differs (redeploy applies it)".
+    const flow = await run('env-flow', ['SMTP_HOST', '--json'], se);
+    expect(flow.code, flow.stdout + flow.stderr).toBe(0);
+    const links = (
+      JSON.parse(flow.stdout) as {
+        settings: { links: { status: string; detail: string; live?: string }[] }[];
+      }
+    ).settings[0]?.links;
+    expect(links?.map((l) => l.status)).toEqual(['off']);
+    expect(links?.[0]?.detail).toContain('set aside while the Mailpit add-on is on');
+    expect(flow.stdout).not.toContain('differs');
 
     const off = await run('addon', ['mailpit', '--remove', '--yes'], se);
     expect(off.code, off.stdout + off.stderr).toBe(0);
+    expect(off.stdout + off.stderr).toContain(`the SSO sends its mail to ${SMTP.SMTP_HOST}:587 again`);
     expect(await configMap()).toMatchObject({
       SMTP_HOST: SMTP.SMTP_HOST,
       SMTP_PORT: SMTP.SMTP_PORT,

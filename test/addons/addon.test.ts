@@ -224,12 +224,18 @@ describe('npm run addon / pgadmin (fake cluster)', () => {
     const c = fakeCluster();
     const on = await addon('mailpit', { 'no-forward': true }, c, env);
     expect(on.code).toBe(0);
-    expect(upgrades(c)[0]?.stdin).toBe('mailpit:\n  enabled: true\nsso:\n  smtp:\n    host: ""\n');
+    // The one SMTP rule: the env file's SMTP stays in the release (Mailpit wins in the chart), not cleared.
+    const onStdin = upgrades(c)[0]?.stdin ?? '';
+    expect(onStdin).toMatch(/^mailpit:\n {2}enabled: true\nsso:\n {2}smtp:\n {4}host: smtp.example.com\n/);
+    expect(upgrades(c)[0]?.argv.join(' ')).not.toContain('smtp-pass');
     expect(c.runner.children.map((ch) => ch.argv.slice(-4, -1).join(' '))).toEqual([
       'rollout status deployment/mailpit',
       'rollout status deployment/sso-platform',
     ]);
     expect(on.logged).toContain('the SSO sends its mail to mailpit:1025');
+    expect(on.logged).toMatch(
+      /SMTP_HOST in \S*\.env \(smtp\.example\.com:587\) is ignored while the Mailpit add-on is on: the SSO sends its mail to Mailpit \(mailpit:1025\); it applies again after npm run addon -- mailpit --remove/,
+    );
     const off = await addon('mailpit', { remove: true, yes: true }, c, env);
     expect(off.code).toBe(0);
     const stdin = upgrades(c)[1]?.stdin ?? '';
@@ -237,6 +243,10 @@ describe('npm run addon / pgadmin (fake cluster)', () => {
     expect(stdin).toMatch(/sso:\n {2}smtp:\n {4}host: smtp.example.com\n {4}port: 587\n/);
     expect(stdin).toContain('password: smtp-pass-abcdef123456');
     expect(upgrades(c)[1]?.argv.join(' ')).not.toContain('smtp-pass');
+    expect(off.logged).toMatch(
+      /the SSO sends its mail to smtp\.example\.com:587 again \(SMTP_HOST in \S*\.env\)/,
+    );
+    expect(off.logged).not.toContain('e-mail verification is off');
   });
 
   it('a missing release is exit 1 with "deploy first"', async () => {

@@ -90,6 +90,14 @@ describe('mailpit switch, rendered by the chart', () => {
     expect(JSON.stringify(off.cm)).not.toContain('smtp-pass-abcdef123456');
   });
 
+  it("Mailpit on wins over the env file's SMTP host: rendered, not refused (the one SMTP rule)", async () => {
+    // The env file's SMTP_* in the values beside mailpit.enabled, as deploy sends them while it is on.
+    const on = await ssoConfig(deepMerge(base, { mailpit: { enabled: true } }));
+    expect(on.cm).toMatchObject({ SMTP_HOST: 'mailpit', SMTP_PORT: '1025', SMTP_USER: 'taskflow' });
+    expect(on.smtpPass).toBe(MAILPIT_SMTP.password);
+    expect(JSON.stringify(on.cm)).not.toContain('smtp.example.com');
+  });
+
   it('an env file without SMTP: off leaves e-mail verification disabled, as before Mailpit', async () => {
     const bare = testSession(new Runner(), '');
     try {

@@ -58,3 +58,14 @@ test('NOTES.txt names the add-ons when on, and the https URLs with an ingress', 
   expect(prod).toContain('npm run doctor -- -n team-a --release tf');
   expect(prod).not.toContain('port-forward svc/');
 });
+
+test('NOTES.txt: Mailpit on with an SMTP host says the host is set aside while Mailpit is on (the one SMTP rule)', async () => {
+  const both = await notes({
+    mailpit: { enabled: true },
+    sso: { smtp: { host: 'smtp.example.com', user: 'u', password: 'p' } },
+  });
+  expect(both).toContain(
+    'Note: Mailpit is on, so the SSO sends its mail to Mailpit (mailpit:1025); sso.smtp.host (smtp.example.com) is set aside until it is off:\n  npm run addon -- mailpit --remove -n team-a --release tf',
+  );
+  expect(await notes({ mailpit: { enabled: true } })).not.toContain('is set aside');
+});

@@ -163,14 +163,6 @@ const CROSS_CASES: { name: string; values: object; message: string }[] = [
     message: 'sso.smtp: port 465 and secure=false disagree',
   },
   {
-    name: 'Mailpit and an SMTP host at once',
-    values: {
-      mailpit: { enabled: true },
-      sso: { smtp: { host: 'smtp.example.com', user: 'u', password: 'p' } },
-    },
-    message: 'mailpit.enabled and sso.smtp.host are both set',
-  },
-  {
     name: 'a password with two sources',
     values: { api: { database: { password: 'abc', existingSecret: 'mine' } } },
     message: 'api.database.password and api.database.existingSecret are both set; a password has one source.',

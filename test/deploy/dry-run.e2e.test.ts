@@ -36,6 +36,23 @@ describe('deploy --dry-run prints the commands the real deploy runs', () => {
     await sim?.stop();
   });
 
+  it("with Mailpit asked for, the plan warns that the env file's SMTP is set aside (the one SMTP rule)", async () => {
+    writeFileSync(
+      path.join(se.cwd, '.env'),
+      `${se.envFile()}SMTP_HOST=smtp.example.com\nSMTP_USER=mailer\nSMTP_PASS=smtp-pass-abcdef123456\n`,
+    );
+    try {
+      const dry = await se.deploy(['--dry-run', '--addon', 'mailpit']);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout + dry.stderr).toMatch(
+        /SMTP_HOST in \S*\.env \(smtp\.example\.com:587\) is ignored while the Mailpit add-on is on: the SSO sends its mail to Mailpit \(mailpit:1025\)/,
+      );
+      expect(dry.stdout + dry.stderr).not.toContain('smtp-pass-abcdef123456');
+    } finally {
+      writeFileSync(path.join(se.cwd, '.env'), se.envFile());
+    }
+  });
+
   it('on a first install and on a redeploy: every planned command runs, and nothing that writes is unplanned', async () => {
     for (const round of ['first install', 'redeploy']) {
       // A changed setting: the redeploy upgrades (with nothing to change it skips the upgrade, below).

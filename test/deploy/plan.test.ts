@@ -77,8 +77,8 @@ describe('add-ons of a deploy', () => {
     const v = addonSwitches(['mailpit', 'adminer'], defs);
     expect(v.mailpit).toEqual({ enabled: true });
     expect(getPath(v, 'addons.adminer')).toEqual(definitionValues(defs.find((d) => d.name === 'adminer')!));
-    // Mailpit asked for: the SSO sends its mail there (no second SMTP host).
-    expect(getPath(deployValues({ settings, secrets, addons: v }), 'sso.smtp.host')).toBe('');
+    // Mailpit asked for: the values name no SMTP host of their own (the chart points the SSO at Mailpit).
+    expect(getPath(deployValues({ settings, secrets, addons: v }), 'sso.smtp.host')).toBeUndefined();
     const err = (() => {
       try {
         addonSwitches(['adminr'], defs);
@@ -156,7 +156,7 @@ describe('deploy values', () => {
     expect(deployValues({ settings: tagged, secrets, previous }).web).toBeUndefined();
   });
 
-  it('send no SMTP host while Mailpit stays on (the chart allows one mail target), a regression', async () => {
+  it("keep the env file's SMTP while Mailpit stays on, and the chart sends the mail to Mailpit (the one SMTP rule)", async () => {
     const withSmtp = parseSettings(
       { path: '.env', exists: false, entries: new Map(), duplicates: new Map() },
       {
@@ -168,9 +168,12 @@ describe('deploy values', () => {
     ).settings;
     const previous = { mailpit: { enabled: true } };
     const v = deployValues({ settings: withSmtp, secrets, previous });
-    expect(v).toMatchObject({ mailpit: { enabled: true }, sso: { smtp: { host: '' } } });
+    expect(v).toMatchObject({ mailpit: { enabled: true }, sso: { smtp: { host: 'smtp.example.com' } } });
     const objs = await renderChart({ values: v });
     expect(objs.some((o) => o.kind === 'Deployment' && o.metadata.name === 'mailpit')).toBe(true);
+    const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'sso-platform') as
+      { data?: Record<string, string> } | undefined;
+    expect(cm?.data).toMatchObject({ SMTP_HOST: 'mailpit', SMTP_PORT: '1025' });
     expect(deployValues({ settings: withSmtp, secrets })).toMatchObject({
       sso: { smtp: { host: 'smtp.example.com' } },
     });

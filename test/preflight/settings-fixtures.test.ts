@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { shownPath } from '../../lib/addon-defs.ts';
 import { ACCESS_CHECKS } from '../../lib/preflight/checks-access.ts';
 import { SETTINGS_CHECKS } from '../../lib/settings-checks.ts';
 import { repoRoot } from '../support/tools.ts';
@@ -45,6 +46,24 @@ describe('settings checks, one env fixture per failure', () => {
       expect(r.hint, r.id).toBeTruthy();
     const shown = JSON.stringify(results);
     for (const v of assignedValues(text)) expect(shown).not.toContain(v);
+  });
+});
+
+describe('smtp.config with Mailpit on (the one SMTP rule)', () => {
+  it("warns once that the env file's SMTP is set aside while Mailpit is on, naming where the SSO's mail goes", async () => {
+    const t = tempEnv('SMTP_HOST=smtp.example.com\nSMTP_USER=mailer\nSMTP_PASS=smtp-pass-abcdef123456\n');
+    cleanups.push(t.cleanup);
+    const valuesFile = path.join(t.dir, 'dev.yaml');
+    writeFileSync(valuesFile, 'mailpit:\n  enabled: true\n');
+    const results = await check(ACCESS_CHECKS, options(t.dir, { valuesFiles: [valuesFile] }));
+    const smtp = results.filter((r) => r.id === 'smtp.config');
+    expect(smtp.map((r) => [r.status, r.detail])).toEqual([
+      [
+        'warn',
+        `SMTP_HOST in ${shownPath(t.envFile)} (smtp.example.com:587) is ignored while the Mailpit add-on is on: the SSO sends its mail to Mailpit (mailpit:1025); it applies again after npm run addon -- mailpit --remove`,
+      ],
+    ]);
+    expect(smtp[0]?.hint).toContain('npm run addon -- mailpit --remove');
   });
 });
 

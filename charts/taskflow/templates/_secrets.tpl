@@ -48,8 +48,11 @@ annotations:
 {{- end -}}
 
 {{/*
-SMTP as the SSO sees it: Mailpit's while it is on, else sso.smtp; host empty means SMTP off. The sender
-is never empty: the SSO sends mail only with EMAIL_FROM set (auth.ts, see app-contract.yaml).
+SMTP as the SSO sees it: Mailpit's while it is on, else sso.smtp; host empty means SMTP off. The one rule
+for who wins: Mailpit on wins over sso.smtp.* (the env file's SMTP_*), which is set aside, not refused,
+and applies again once Mailpit is off; the suite's commands say so (lib/addon-release.ts). Mailpit accepts
+any login: its user and password are fixed words (lib/addon-catalog.ts MAILPIT_SMTP, kept equal by a test).
+The sender is never empty: the SSO sends mail only with EMAIL_FROM set (auth.ts, see app-contract.yaml).
 */}}
 {{- define "taskflow.sso.smtp" -}}
 {{- $from := .Values.sso.smtp.from | default (include "taskflow.sso.defaultSender" .) -}}

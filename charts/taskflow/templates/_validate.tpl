@@ -27,9 +27,7 @@ then reported at once, each with a hint. Secret values never appear in a message
 {{- if and $v.sso.existingSecret $v.sso.auth.secret -}}
 {{- $msgs = append $msgs "sso.auth.secret and sso.existingSecret are both set; a secret has one source.\n  hint: keep one of them" -}}
 {{- end -}}
-{{- if and $v.mailpit.enabled $v.sso.smtp.host -}}
-{{- $msgs = append $msgs "mailpit.enabled and sso.smtp.host are both set; while Mailpit is on, the SSO sends its mail to Mailpit.\n  hint: unset sso.smtp.host, or turn Mailpit off (npm run addon -- mailpit --remove)" -}}
-{{- end -}}
+{{- /* mailpit.enabled with sso.smtp.host is no conflict: Mailpit wins while it is on (taskflow.sso.smtp), NOTES.txt says so. */ -}}
 {{- if and $v.sso.smtp.host (not $v.mailpit.enabled) -}}
 {{- if or (not $v.sso.smtp.user) (not $v.sso.smtp.password) -}}
 {{- $msgs = append $msgs "sso.smtp: host is set but user or password is empty; the SSO counts SMTP as configured only with all three, so it would send no mail and new users could never verify their e-mail.\n  hint: set sso.smtp.user and sso.smtp.password (SMTP_USER, SMTP_PASS), or unset sso.smtp.host" -}}
