@@ -307,6 +307,23 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   enter(run, 'cluster.reachable');
   report.context = s.place.context;
   await kubectl.assertReachable();
+  // Before the context guard: it takes the release lock, whose Lease needs the namespace, and a refusal
+  // here must leave nothing written. Only a local context is judged, which the guard never refuses.
+  let autoBuild = false;
+  if (nodesRead) {
+    enter(run, 'cluster.images');
+    autoBuild = await imagesGate({
+      log,
+      place: s.place,
+      nodes: nodesRead,
+      plan: await imagesPlan(run, s, opts.fresh ? undefined : early?.installed),
+      chart,
+      userValues,
+      src: buildSource(opts, s.envFile),
+      targetArgs: deployTargetArgs(ctx.args.values),
+    });
+  }
+
   // --diff only reads: it needs no permission to write to the context.
   let lock: ReleaseLock | undefined;
   if (!opts.diff) {
@@ -329,21 +346,6 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     const storage = await storageRead;
     storageClasses = storage.classes;
     log.success(storage.detail);
-  }
-
-  let autoBuild = false;
-  if (nodesRead) {
-    enter(run, 'cluster.images');
-    autoBuild = await imagesGate({
-      log,
-      place: s.place,
-      nodes: nodesRead,
-      plan: await imagesPlan(run, s, opts.fresh ? undefined : early?.installed),
-      chart,
-      userValues,
-      src: buildSource(opts, s.envFile),
-      targetArgs: deployTargetArgs(ctx.args.values),
-    });
   }
 
   if (opts.fresh) {

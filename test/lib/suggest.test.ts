@@ -168,7 +168,9 @@ describe('command suggestions', () => {
     );
     expect(problems).toEqual([]);
     // Calls with a computed script name are checked at run time below.
+    // lib/context.ts repeats the user's own command line (minus --no-wait) in the release lock's hint.
     expect(calls.filter((c) => !c.argvs).map((c) => c.where)).toEqual([
+      expect.stringMatching(/^lib\/context\.ts:/),
       expect.stringMatching(/^lib\/deploy\/summary\.ts:/),
       expect.stringMatching(/^lib\/kube-context\.ts:/),
     ]);
