@@ -386,3 +386,19 @@ export function list(values: ParsedValues, key: string): string[] {
 export function flag(values: ParsedValues, key: string): boolean {
   return values[key] === true;
 }
+
+/** The target options of a command line (namespace, release, context, env file; -f files too when asked), to repeat in a suggested command. */
+export function targetOptionArgs(v: ParsedValues, opts: { values?: boolean } = {}): string[] {
+  const out: string[] = [];
+  for (const [k, flag] of [
+    ['namespace', '-n'],
+    ['release', '--release'],
+    ['context', '--context'],
+    ['env-file', '--env-file'],
+  ] as const) {
+    const x = str(v, k);
+    if (x !== undefined) out.push(flag, x);
+  }
+  if (opts.values) for (const f of list(v, 'values')) out.push('-f', f);
+  return out;
+}

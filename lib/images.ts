@@ -7,7 +7,7 @@ import {
   contractApp,
   loadContract,
 } from './app-contract.ts';
-import { type ParsedValues, list, str } from './cli.ts';
+import { type ParsedValues, targetOptionArgs } from './cli.ts';
 import { CHART_PATH } from './context.ts';
 import type { EnvFile } from './envfile.ts';
 import { UsageError } from './errors.ts';
@@ -273,20 +273,9 @@ export function buildingFrom(verdict: ImagesVerdict, src: string): string {
   return `${listed(verdict.missing)} ${n === 1 ? 'is' : 'are'} on no node and name${n === 1 ? 's' : ''} no registry: building the images from ${src} first (as --build)`;
 }
 
-/** The target options of a command line (namespace, release, context, env file, -f files), to repeat in a deploy command. */
+/** The target options of a command line, -f files included, to repeat in a deploy command. */
 export function deployTargetArgs(v: ParsedValues): string[] {
-  const out: string[] = [];
-  for (const [k, flag] of [
-    ['namespace', '-n'],
-    ['release', '--release'],
-    ['context', '--context'],
-    ['env-file', '--env-file'],
-  ] as const) {
-    const x = str(v, k);
-    if (x !== undefined) out.push(flag, x);
-  }
-  for (const f of list(v, 'values')) out.push('-f', f);
-  return out;
+  return targetOptionArgs(v, { values: true });
 }
 
 /**
