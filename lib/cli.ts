@@ -313,8 +313,9 @@ async function runWith(
     code = interrupted ? ExitCode.Interrupted : exitCodeOf(err);
     // After Ctrl+C, what failed is the interrupted tool (helm's "context canceled", kubectl's broken
     // read): not news. The command's own InterruptedError says what state it left; else just that.
+    // After a crash, it is the abort the crash caused, and the crash was reported.
     const shown = !interrupted || err instanceof InterruptedError ? err : ac.signal.reason;
-    reportError(shown, log, wantsJson, world, redactor);
+    if (!crashed) reportError(shown, log, wantsJson, world, redactor);
   } finally {
     log.done();
     await runExitTasks();
@@ -325,7 +326,8 @@ async function runWith(
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
   }
-  return code;
+  // A crash's exit code is 1, whichever path ends the process first (this one, or the crash's own).
+  return crashed ? ExitCode.Failed : code;
 }
 
 /**

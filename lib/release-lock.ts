@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { OperationError, UsageError } from './errors.ts';
 import type { Kubectl } from './kubectl.ts';
-import { translateKubectlError } from './kubectl.ts';
+import { getOptionalArgs, translateKubectlError } from './kubectl.ts';
 import { bootId, processStart } from './processes.ts';
 import { abortableSleep } from './time.ts';
 
@@ -245,7 +245,34 @@ export function hereNow(me: Holder): Here {
   return { host: me.host, ...(me.boot && { boot: me.boot }), process: (pid) => processStart(pid) };
 }
 
-const LEASE_ARGS = ['-o', 'json'];
+/** The kubectl arguments of a lease write: the Lease's JSON goes on stdin, the API's answer comes back. */
+export function leaseWriteArgs(verb: 'create' | 'replace'): string[] {
+  return [verb, '-f', '-', '-o', 'json'];
+}
+
+/** The cluster-scoped kubectl arguments that create the release's namespace for its lease. */
+export function namespaceCreateArgs(namespace: string): string[] {
+  return ['create', 'namespace', namespace];
+}
+
+/**
+ * The commands taking and holding the lock runs, for `--dry-run`: [arguments, cluster-scoped, when].
+ * Built by the functions the lock itself calls.
+ */
+export function lockPlan(
+  release: string,
+  namespace: string,
+): { args: string[]; clusterScoped?: true; when?: string }[] {
+  return [
+    { args: leaseWriteArgs('create') },
+    { args: namespaceCreateArgs(namespace), clusterScoped: true, when: 'the namespace does not exist yet' },
+    { args: getOptionalArgs('lease', leaseName(release)), when: 'another command holds the release' },
+    {
+      args: leaseWriteArgs('replace'),
+      when: `renewed every ${RENEW_MS / 1000} s while held, released at the end; a holder that is gone is taken over`,
+    },
+  ];
+}
 
 /** The lease of one release, held by this process from `acquire()` to `release()`. */
 export class ReleaseLock {
@@ -438,7 +465,7 @@ export class ReleaseLock {
 
   async #createNamespace(): Promise<void> {
     const ns = this.kubectl.target.namespace;
-    const r = await this.kubectl.run(['create', 'namespace', ns], { clusterScoped: true });
+    const r = await this.kubectl.run(namespaceCreateArgs(ns), { clusterScoped: true });
     if (r.exitCode !== 0 && !/AlreadyExists/.test(r.stderr))
       throw translateKubectlError(r.stderr, this.kubectl.target, `create namespace ${ns}`);
   }
@@ -448,7 +475,7 @@ export class ReleaseLock {
     verb: 'create' | 'replace',
     lease: LeaseDoc,
   ): Promise<{ ok: true; lease: LeaseDoc; reason?: undefined } | { ok: false; reason: string }> {
-    const r = await this.kubectl.run([verb, '-f', '-', ...LEASE_ARGS], { stdin: JSON.stringify(lease) });
+    const r = await this.kubectl.run(leaseWriteArgs(verb), { stdin: JSON.stringify(lease) });
     if (r.exitCode === 0) return { ok: true, lease: JSON.parse(r.stdout) as LeaseDoc };
     const reason = /\((\w+)\)/.exec(r.stderr)?.[1] ?? '';
     if (reason === 'NotFound' && /namespaces? "[^"]*" not found/.test(r.stderr))

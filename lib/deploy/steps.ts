@@ -20,6 +20,7 @@ import {
 import { secretReadArgs } from '../secret-resolution.ts';
 import { STORAGE_CLASS_ARGS } from '../storage.ts';
 import { NODE_IMAGES_ARGS } from '../images.ts';
+import { leaseName, lockPlan } from '../release-lock.ts';
 import type { PlannedBuild } from './build.ts';
 import { dumpArgs, namespaceDeleteArgs, pvcDeleteArgs } from './fresh.ts';
 import type { DeployOptions } from './options.ts';
@@ -35,10 +36,11 @@ export const DEPLOY_STEPS = {
   settings: 'settings checks of npm run validate: the first failure stops here (exit 2)',
   tools: 'find kubectl and helm, read the kube context',
   'cluster.reachable': 'the API server answers',
-  'cluster.context': 'the context may be written to: local, or named with --context / TASKFLOW_CONTEXT',
-  'cluster.storageclass': 'the storage class of the database volumes exists',
   'cluster.images':
     'on a local cluster, the TaskFlow images the release would run are on a node or name a registry; else they are built first when the TaskFlow source is known (--src, TASKFLOW_SRC), or the deploy stops here (exit 2)',
+  'cluster.context':
+    'the context may be written to: local, or named with --context / TASKFLOW_CONTEXT; then the release lock is taken (a Lease in the namespace), waiting while another writing command holds it (--no-wait: exit 2)',
+  'cluster.storageclass': 'the storage class of the database volumes exists',
   fresh: '--fresh: back up the databases, uninstall, delete the volumes and the namespace',
   secrets:
     'secrets not in the env file are read from the release, else generated (and saved to the env file)',
@@ -95,15 +97,22 @@ export function deployPlan(input: {
   const login = (db: DbInfo, when: string) => [
     { argv: k.args(execArgs(db.pod, db.container, loginCheckCommand(db), true)), when },
   ];
-  const steps: PlannedStep[] = [
-    step('cluster.reachable', [{ argv: k.args(REACHABLE_ARGS, true) }]),
-    step('cluster.context'),
-    step('cluster.storageclass', [{ argv: k.args(STORAGE_CLASS_ARGS, true) }]),
-  ];
+  const steps: PlannedStep[] = [step('cluster.reachable', [{ argv: k.args(REACHABLE_ARGS, true) }])];
   if (!opts.build)
     steps.push(
       step('cluster.images', [{ argv: k.args(NODE_IMAGES_ARGS, true), when: 'the context is local' }]),
     );
+  steps.push(
+    step(
+      'cluster.context',
+      lockPlan(rel, namespace).map((c) => ({
+        argv: k.args(c.args, c.clusterScoped),
+        ...(c.when && { when: c.when }),
+      })),
+      `the lease's JSON on stdin; it names this command, host and pid (kubectl get lease ${leaseName(rel)} -n ${namespace})`,
+    ),
+    step('cluster.storageclass', [{ argv: k.args(STORAGE_CLASS_ARGS, true) }]),
+  );
   if (opts.fresh) {
     const backups = opts.backup
       ? Object.values(DATABASES).map((db) => ({

@@ -52,6 +52,7 @@ beforeAll(async () => {
         'demo/hog': { state: 'oom' },
         'demo/wait-forever': { state: 'hang' },
         'demo/oneshot': { state: 'complete', logs: 'done' },
+        'slowdb/postgres': { serverStartMs: 600_000 },
       },
     },
   });
@@ -325,6 +326,22 @@ describe('failure injection', () => {
     expect((await k(['exec', 'needs-secret', '-n', ns, '--', 'printenv', 'DB_PASSWORD'])).stdout).toBe(
       's3cret\n',
     );
+  });
+
+  it('a postgres container whose server is not up yet has psql, and its connections are refused', async () => {
+    await k(['run', 'slowdb', '--image=slowdb/postgres:16', '--env=POSTGRES_PASSWORD=pw', '-n', ns]);
+    await waitFor(
+      async () => (await status('slowdb')).containerStatuses?.[0]?.state.running !== undefined,
+      60_000,
+      'the container running',
+    );
+    const socket = await k(['exec', 'slowdb', '-n', ns, '--', 'psql', '-U', 'postgres', '-c', 'select 1']);
+    expect(socket.code, socket.stderr).toBe(2);
+    expect(socket.stderr).toMatch(/connection to server on socket .* failed: No such file or directory/);
+    const tcp = await k(['exec', 'slowdb', '-n', ns, '--', 'psql', '-h', '127.0.0.1', '-U', 'postgres']);
+    expect(tcp.code, tcp.stderr).toBe(2);
+    expect(tcp.stderr).toMatch(/Connection refused/);
+    expect((await status('slowdb')).containerStatuses?.[0]?.ready).toBe(false);
   });
 
   it('scenario changes at run time apply to new containers', async () => {

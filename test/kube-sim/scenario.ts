@@ -16,6 +16,12 @@ export interface ImageBehaviour {
   runMs?: number;
   /** Lines per second a running container keeps printing after its start-up lines (a chatty app). */
   chatty?: number;
+  /**
+   * For a postgres image: how long its server takes, after the container starts, before it accepts
+   * connections (ms, default 0: as long as the real initdb and start take). Meanwhile the container
+   * runs, its client tools are there and a connection is refused.
+   */
+  serverStartMs?: number;
 }
 
 /** The scenario file's shape (testing.md). */

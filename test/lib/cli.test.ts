@@ -147,6 +147,40 @@ describe('runCommand', () => {
     }
   });
 
+  it('a crash is reported once and exits 1, though the command then throws the abort it caused', async () => {
+    // Vitest's own handler would count the injected exception as an error of this test run.
+    const others = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    try {
+      const t = world(['--json']);
+      let aborted!: () => void;
+      const abortSeen = new Promise<void>((r) => (aborted = r));
+      const code = runCommand(
+        spec,
+        async (ctx) => {
+          await new Promise((r) => ctx.signal.addEventListener('abort', r));
+          aborted();
+          throw new InterruptedError('interrupted');
+        },
+        t.w,
+      );
+      await new Promise((r) => setImmediate(r));
+      process.emit('uncaughtException', new Error('boom in a callback'));
+      await abortSeen;
+      expect(await code).toBe(1);
+      await vi.waitFor(() => expect(t.exitCode()).toBe(1));
+      // One document: a second one (the abort, exit 130) would make stdout unparsable.
+      expect(JSON.parse(t.out())).toEqual({
+        ok: false,
+        error: { message: 'boom in a callback', exitCode: 1 },
+      });
+      expect(t.err()).not.toContain('✗ interrupted');
+      expect(t.err()).toContain('this is a bug in the suite');
+    } finally {
+      for (const l of others) process.on('uncaughtException', l);
+    }
+  });
+
   it('an unknown option close to a known one gets a did-you-mean', async () => {
     for (const [typed, meant] of [
       ['--fsat', '--fast'],

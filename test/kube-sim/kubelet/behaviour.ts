@@ -69,14 +69,19 @@ export function runAs(w: PodWorker, c: Container, b: ImageBehaviour, env: Record
   }
   if (isPostgresImage(c.image)) {
     const run = c.containerID;
-    w.host.startPostgres(w, c, env).then(
-      () => w.later(readyAfter / 3, () => c.containerID === run && markReady(w, c)),
-      (err: unknown) => {
-        if (c.containerID !== run || !c.running()) return;
-        out?.write(err instanceof Error ? err.message : String(err));
-        w.exited(c, 1, 'Error');
-      },
-    );
+    const start = (): void => {
+      if (c.containerID !== run || !c.running()) return;
+      w.host.startPostgres(w, c, env).then(
+        () => w.later(readyAfter / 3, () => c.containerID === run && markReady(w, c)),
+        (err: unknown) => {
+          if (c.containerID !== run || !c.running()) return;
+          out?.write(err instanceof Error ? err.message : String(err));
+          w.exited(c, 1, 'Error');
+        },
+      );
+    };
+    if (b.serverStartMs) w.later(b.serverStartMs, start);
+    else start();
     return;
   }
   write(startupLines(c.spec, false));

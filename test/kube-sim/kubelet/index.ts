@@ -33,6 +33,9 @@ interface PgEndpoint {
   socketDir: string;
 }
 
+/** Where a postgres container's server is reached before it runs: nowhere (connections are refused). */
+const SERVER_NOT_UP = { host: '127.0.0.1', port: 1, socketDir: '/nonexistent/postgres-not-started' };
+
 /** The node agent of the simulated cluster. */
 export class Kubelet implements PodRuntime, WorkerHost {
   private readonly workers = new Map<string, PodWorker>();
@@ -194,7 +197,11 @@ export class Kubelet implements PodRuntime, WorkerHost {
     const { w, c } = this.running(req.pod, req.container);
     // What the container started with: a Secret changed since reaches it only after a restart.
     const env = c.env ?? resolveEnv(this.cluster.store, w.object, c.spec);
-    const pg = isPostgresImage(c.image) && w.pgKey ? this.pgEndpoints.get(w.pgKey) : undefined;
+    // A postgres image has its client tools whether or not its server accepts yet; before it does, a
+    // connection is refused (port 1, a socket folder that does not exist), as in the real image.
+    const pg = isPostgresImage(c.image)
+      ? ((w.pgKey && this.pgEndpoints.get(w.pgKey)) ?? SERVER_NOT_UP)
+      : undefined;
     const info: PodProcessInfo = {
       pod: req.pod,
       container: c.name,
