@@ -5,7 +5,7 @@
  * so they agree.
  */
 import { MAILPIT_SMTP } from './addon-catalog.ts';
-import { shownPath } from './addon-defs.ts';
+import { type AddonDefinition, shownPath } from './addon-defs.ts';
 import type { Settings } from './env.ts';
 import { npmRun } from './suggest.ts';
 import { type Values, atPath, deepMerge, getPath, isObject } from './values.ts';
@@ -39,6 +39,55 @@ export function carriedAddonValues(previous: Values, definitions: Record<string,
     out = deepMerge(out, { [DATA_ADDONS]: { [name]: definitions[name] ?? entry } });
   }
   return out;
+}
+
+/**
+ * An add-on on in the release, as a definition rebuilt from the copy the release stored (`addons.<name>`
+ * holds the whole definition): enough to list it, name its Deployment and ports, and turn it off without
+ * its file. `file` is empty: there is none.
+ */
+export function storedDefinition(name: string, entry: Values): AddonDefinition {
+  const { enabled: _enabled, ...data } = entry;
+  const text = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
+  return {
+    ...(data as Partial<AddonDefinition>),
+    name,
+    title: text(data.title, name),
+    description: text(data.description, ''),
+    image: text(data.image, ''),
+    ports: Array.isArray(data.ports) ? (data.ports as AddonDefinition['ports']) : [],
+    file: '',
+    builtin: false,
+  };
+}
+
+/** The add-ons on in the release that no definition found names, known from the release's stored copies. */
+export function releaseOnlyDefinitions(
+  values: Values | undefined,
+  defs: readonly Pick<AddonDefinition, 'name'>[],
+): AddonDefinition[] {
+  return addonsOnInRelease(values)
+    .filter(([name]) => !defs.some((d) => d.name === name))
+    .map(([name, entry]) => storedDefinition(name, entry));
+}
+
+/**
+ * What a deploy does with each add-on on in the release whose definition file was not found: it keeps it
+ * as the release stored it, and says so (never dropped unseen, never kept unsaid). `definitions` are the
+ * definitions found, by name; `dir` is the user's folder they were looked for in.
+ */
+export function addonCarryNotes(
+  previous: Values | undefined,
+  definitions: Record<string, Values>,
+  dir: string,
+): string[] {
+  return releaseOnlyDefinitions(
+    previous,
+    Object.keys(definitions).map((name) => ({ name })),
+  ).map(
+    (d) =>
+      `add-on ${d.name} is on in the release, but no ${d.name}.yaml was found (built-in, or in ${shownPath(dir)}): it is kept as the release stored it; restore the file to change it, or turn it off: ${npmRun('addon', d.name, '--remove')}`,
+  );
 }
 
 /** Where the SSO sends its mail while Mailpit is on. */

@@ -279,15 +279,20 @@ export function deployTargetArgs(v: ParsedValues): string[] {
 }
 
 /**
- * The image values a plain deploy keeps from the installed release (keptImageValues of its
- * user-supplied values); {} when none is installed. Another failure is thrown, translated.
+ * The installed release's user-supplied values (`helm get values`); {} when none is installed. Another
+ * failure is thrown, translated.
  */
-export async function installedImageValues(helm: Helm): Promise<Values> {
+export async function installedUserValues(helm: Helm): Promise<Values> {
   const res = await helm.run(valuesArgs(helm.target, false));
   if (res.exitCode !== 0) {
     if (/release: not found|release not found/i.test(res.stderr)) return {};
     throw translateHelmError(res.stderr, helm.target, 'read the release values');
   }
   const doc: unknown = JSON.parse(res.stdout || '{}');
-  return keptImageValues(doc !== null && typeof doc === 'object' ? (doc as Values) : {});
+  return doc !== null && typeof doc === 'object' ? (doc as Values) : {};
+}
+
+/** The image values a plain deploy keeps from the installed release (keptImageValues of its values). */
+export async function installedImageValues(helm: Helm): Promise<Values> {
+  return keptImageValues(await installedUserValues(helm));
 }

@@ -21,6 +21,7 @@ import { type AddonOptions, parseAddonOptions } from './options.ts';
 export { parseAddonOptions, type AddonOptions } from './options.ts';
 import { type Addon, type LoginInfo, findAddon } from './registry.ts';
 import { waitForRollouts } from './wait.ts';
+import { releaseOnlyDefinitions } from '../addon-release.ts';
 import { atPath, deepMerge, getPath } from '../values.ts';
 import { confirm } from '../confirm.ts';
 import { npmRun } from '../suggest.ts';
@@ -95,7 +96,7 @@ export async function addonCommand(
   // Not one of the chart's: a definition, built-in or from the user's folder.
   const loaded = loadCommandSettings(ctx);
   printSettingsWarnings(ctx.log, loaded.warnings);
-  const { defs, problems } = findAddonDefinitions({
+  const { defs, problems, dir } = findAddonDefinitions({
     cwd,
     flag: str(ctx.args.values, 'addons-dir'),
     env: ctx.env,
@@ -103,8 +104,28 @@ export async function addonCommand(
   });
   const broken = namedDefinitionError(name, { defs, problems }, cwd);
   if (broken) throw broken;
-  const opts = parseAddonOptions(ctx.args.values, name, defs);
-  return runAddon(ctx, await openSession(ctx, loaded), opts);
+  if (defs.some((d) => d.name === name)) {
+    const opts = parseAddonOptions(ctx.args.values, name, defs);
+    return runAddon(ctx, await openSession(ctx, loaded), opts);
+  }
+  // No file: an add-on still on in the release is known from the copy the release stored, to turn it off.
+  // A name that is neither is the usage error (exit 2), also when the cluster cannot be read.
+  const session = await openSession(ctx, loaded).catch((err: unknown) => {
+    parseAddonOptions(ctx.args.values, name, defs);
+    throw err;
+  });
+  const values = await session.helm.getValues(false).catch(() => undefined);
+  const stored = releaseOnlyDefinitions(values, defs).find((d) => d.name === name);
+  const opts = parseAddonOptions(ctx.args.values, name, stored ? [...defs, stored] : defs);
+  if (stored && !opts.remove) {
+    throw new UsageError(
+      `add-on ${name} is on in release "${session.target.release}", but no ${name}.yaml was found (built-in, or in ${shownPath(dir, cwd)})`,
+      {
+        hint: `restore the file to use or change it; or turn it off, from the copy the release stored: ${npmRun('addon', name, '--remove')}`,
+      },
+    );
+  }
+  return runAddon(ctx, session, opts);
 }
 
 /** Turns an add-on on (wait, forward, print the login) or off, in an open session. */

@@ -19,6 +19,7 @@ import { Helm, type HelmTarget } from '../helm.ts';
 import { printJson } from '../log.ts';
 import { detectTool } from '../tools.ts';
 import { getPath } from '../values.ts';
+import { releaseOnlyDefinitions } from '../addon-release.ts';
 import { detachedForwards } from '../forward-background.ts';
 import type { ForwardStatus } from '../forward-supervisor.ts';
 
@@ -32,7 +33,12 @@ export interface AddonRow {
   on: boolean | null;
   /** Each forwarded port: its default local port, and its URL while a detached port-forward serves it. */
   ports: { name: string; local: number; url?: string }[];
+  /** On in the release, but no definition file names it: known from the copy the release stored. */
+  definitionMissing?: true;
 }
+
+/** The SOURCE of an add-on on in the release whose definition file was not found. */
+export const DEFINITION_MISSING = 'definition missing';
 
 /** The release's values, or why they cannot be read (no helm, no cluster, no release). */
 export type ReleaseValues = { values: Record<string, unknown> } | { note: string };
@@ -64,13 +70,26 @@ export function addonRows(
         title: d.title,
         source: d.builtin ? 'built-in' : shownPath(d.file, cwd),
         on: on(`addons.${d.name}`),
-        ports: d.ports.flatMap((p) =>
-          p.forward === undefined
-            ? []
-            : [withUrl({ name: p.name, local: p.forward }, urlOf(d.name, p.service ?? p.port))],
-        ),
+        ports: definitionPorts(d),
       })),
+    // On in the release with no file found: known from the release's stored copy, and removable.
+    ...('values' in release ? releaseOnlyDefinitions(release.values, defs) : []).map((d) => ({
+      name: d.name,
+      title: d.title,
+      source: DEFINITION_MISSING,
+      on: true,
+      ports: definitionPorts(d),
+      definitionMissing: true as const,
+    })),
   ];
+
+  function definitionPorts(d: AddonDefinition): AddonRow['ports'] {
+    return d.ports.flatMap((p) =>
+      p.forward === undefined
+        ? []
+        : [withUrl({ name: p.name, local: p.forward }, urlOf(d.name, p.service ?? p.port))],
+    );
+  }
 }
 
 function withUrl<T extends object>(port: T, url: string | undefined): T & { url?: string } {
@@ -159,6 +178,10 @@ export async function listAddons(ctx: CommandContext, cwd: string = process.cwd(
     for (const line of formatRows(rows)) ctx.log.raw(line);
     ctx.log.info(`your definitions: ${shownPath(dir, cwd)}${dirNote(defs, problems, dir)}`);
     if (note !== undefined) ctx.log.warn(note);
+    for (const r of rows.filter((x) => x.definitionMissing))
+      ctx.log.warn(
+        `${r.name}: on in release ${s.target.release}, but no ${r.name}.yaml was found; a deploy keeps it as the release stored it; turn it off: ${npmRun('addon', r.name, '--remove')}`,
+      );
     for (const p of problems) {
       ctx.log.error(formatProblem(p, cwd));
       if (p.hint) ctx.log.hint(p.hint);

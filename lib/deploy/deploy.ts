@@ -16,7 +16,7 @@ import { printChecks, runChecks } from '../checks.ts';
 import { SETTINGS_CHECKS } from '../settings-checks.ts';
 import { loadEnvLeniently } from '../settings-load.ts';
 import { printJson } from '../log.ts';
-import { mailpitOn, smtpSetAside } from '../addon-release.ts';
+import { addonCarryNotes, mailpitOn, smtpSetAside } from '../addon-release.ts';
 import { GENERATED_COMMENT, type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { type Builder, type PlannedBuild, imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
 import type { DbInfo } from '../components.ts';
@@ -41,7 +41,7 @@ import { type DeployStep, upgradeOptions } from './steps.ts';
 import { collectDetails } from './failure-details.ts';
 import { backupDatabases, confirmFresh, teardown } from './fresh.ts';
 import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
-import { type PlanInput, type Values, deployValues } from './plan.ts';
+import { type AddonPlan, type PlanInput, type Values, deployValues } from './plan.ts';
 import {
   addonSwitches,
   definitionValuesByName,
@@ -120,7 +120,7 @@ interface Run {
   /** The deploy document was printed already (before a --port-forward hand-over). */
   printed?: boolean;
   /** The add-ons asked for, and every definition found (for those kept on): see lib/deploy/plan.ts. */
-  addons?: Pick<PlanInput, 'addons' | 'definitions'>;
+  addons?: AddonPlan;
   /** The secrets resolved in memory by the settings checks (the cluster not read yet). */
   offlineSecrets?: ResolvedSecrets;
 }
@@ -211,7 +211,7 @@ export function addonPlan(
   loaded: LoadedSettings,
   opts: Pick<DeployOptions, 'addons' | 'addonsDir'>,
   cwd: string = process.cwd(),
-): Pick<PlanInput, 'addons' | 'definitions'> {
+): AddonPlan {
   const found = findAddonDefinitions({
     cwd,
     ...(opts.addonsDir !== undefined && { flag: opts.addonsDir }),
@@ -225,6 +225,7 @@ export function addonPlan(
   return {
     addons: addonSwitches(opts.addons, found.defs),
     definitions: definitionValuesByName(found.defs),
+    dir: found.dir,
   };
 }
 
@@ -363,6 +364,9 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const installed = await (early?.installed ?? readInstalled(helm));
   if (installed && /^pending-/.test(installed.status)) throw await pendingError(s, installed.status, lock);
   const previous: Values | undefined = installed?.config;
+  // An add-on on in the release whose file is gone is kept as the release stored it: said, not silent.
+  for (const note of addonCarryNotes(previous, run.addons?.definitions ?? {}, run.addons?.dir ?? 'addons'))
+    log.warn(note);
 
   let builds: PlannedBuilds | undefined;
   if (opts.build || autoBuild) {

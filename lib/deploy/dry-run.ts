@@ -1,4 +1,4 @@
-import { mailpitOn, smtpSetAside } from '../addon-release.ts';
+import { addonCarryNotes, mailpitOn, smtpSetAside } from '../addon-release.ts';
 import path from 'node:path';
 import type { CommandContext } from '../cli.ts';
 import { APPS } from '../components.ts';
@@ -13,11 +13,11 @@ import { Kubectl } from '../kubectl.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
 import { detectTool, findTool } from '../tools.ts';
 import { chartValues } from '../values.ts';
-import { deployTargetArgs, installedImageValues, readNodeImages } from '../images.ts';
+import { deployTargetArgs, installedUserValues, keptImageValues, readNodeImages } from '../images.ts';
 import { imagesGate } from './images-gate.ts';
 import { type PlannedBuild, imageValues, planBuilds } from './build.ts';
 import { type DeployOptions, buildSource } from './options.ts';
-import { type PlanInput, deployValues, maskedValuesYaml } from './plan.ts';
+import { type AddonPlan, deployValues, maskedValuesYaml } from './plan.ts';
 import { type DeployReport, fromError, serviceUrl } from './report.ts';
 import { deployPlan, upgradeOptions } from './steps.ts';
 import { refusedConfiguration } from './refusal.ts';
@@ -33,7 +33,7 @@ export async function runDryRun(
   s: LoadedSettings,
   opts: DeployOptions,
   report: DeployReport,
-  addons: Pick<PlanInput, 'addons' | 'definitions'> = {},
+  addons: AddonPlan = {},
 ): Promise<number> {
   const { log } = ctx;
   // Settings warnings were printed by deploy's settings checks, before this.
@@ -46,6 +46,8 @@ export async function runDryRun(
   const chart = opts.chart ?? CHART_PATH;
   const place = await peekPlace(ctx, s.target);
   const kubectl = new Kubectl(ctx.runner, findTool('kubectl', ctx.env) ?? 'kubectl', s.target);
+  // The installed release's values, when they can be read: what the real deploy keeps from them.
+  const installed = place ? await installedUserValues(helm).catch(() => undefined) : undefined;
   // What the deploy's cluster.images step would say (its reads only: the Nodes, the release's values).
   let autoBuild = false;
   if (!opts.build && place?.local) {
@@ -54,10 +56,7 @@ export async function runDryRun(
         log,
         place,
         nodes: readNodeImages(kubectl),
-        plan: await installedImageValues(helm).then(
-          (previous) => ({ settings: s.settings, secrets, ...addons, previous }),
-          () => undefined,
-        ),
+        plan: installed && { settings: s.settings, secrets, ...addons, previous: keptImageValues(installed) },
         chart,
         userValues: readValuesFiles(s.valuesFiles),
         src: buildSource(opts, s.envFile),
@@ -121,6 +120,8 @@ export async function runDryRun(
   // The one SMTP rule (lib/addon-release.ts): said here too, so the plan does not look like SMTP is applied.
   const aside = mailpitOn(values) ? smtpSetAside(s.settings, s.envFile.path) : undefined;
   if (aside) log.warn(aside);
+  for (const note of addonCarryNotes(installed, addons.definitions ?? {}, addons.dir ?? 'addons'))
+    log.warn(note);
   log.info('');
   log.info('Steps, with the commands each runs (values on stdin, never in argv):');
   const steps = deployPlan({

@@ -44,6 +44,9 @@ export interface PlanInput {
   images?: Values;
 }
 
+/** A deploy's add-ons: those asked for, every definition found, and the user's folder they were looked for in. */
+export type AddonPlan = Pick<PlanInput, 'addons' | 'definitions'> & { dir?: string };
+
 /**
  * The values deploy gives helm on stdin: the settings' values, over the sticky values of the
  * installed release, with the add-ons asked for and built image tags on top. Deterministic: the same input

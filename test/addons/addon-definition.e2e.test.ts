@@ -1,7 +1,7 @@
 // A user's own add-on, as a user adds one: a YAML file in addons/ and the commands, no TypeScript. On the
 // simulated cluster: turned on (forwarded in the background), found by port-forward, updated after an
 // edit, listed, and removed with its volume claim kept.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
@@ -198,6 +198,63 @@ describe('a user-defined add-on on the simulated cluster', () => {
     expect(existsSync(path.join(se.cwd, 'backups')) ? readdirSync(path.join(se.cwd, 'backups')) : []).toEqual(
       [],
     );
+  });
+
+  it('its file deleted while on: listed as "definition missing", kept by a deploy that says so, removable', async () => {
+    const saved = readFileSync(file, 'utf8');
+    rmSync(file);
+    try {
+      const list = await run('addon', ['list', '--json'], se);
+      // Exit 1 only for the broken definition of the test before.
+      const listed = json<{ addons: Record<string, unknown>[]; problems: { file: string }[] }>(list.stdout);
+      expect(listed.problems.map((p) => p.file)).toEqual(['addons/broken.yaml']);
+      const rows = listed.addons;
+      expect(rows.find((a) => a.name === 'whoami')).toEqual({
+        name: 'whoami',
+        title: 'Whoami',
+        source: 'definition missing',
+        on: true,
+        ports: [{ name: 'http', local: 8090 }],
+        definitionMissing: true,
+      });
+      const table = await run('addon', ['list'], se);
+      expect(table.stdout).toMatch(/^whoami +Whoami +definition missing +on +http :8090$/m);
+      expect(table.stdout).toContain(
+        'whoami: on in release taskflow, but no whoami.yaml was found; a deploy keeps it as the release stored it; turn it off: npm run addon -- whoami --remove',
+      );
+
+      // A deploy keeps it as the release stored it, and says so: the comparison drops none of its objects.
+      const kept =
+        'add-on whoami is on in the release, but no whoami.yaml was found (built-in, or in addons): it is kept as the release stored it; restore the file to change it, or turn it off: npm run addon -- whoami --remove';
+      const diff = await run('deploy-one-command', ['--diff', '--json'], se);
+      expect(diff.stderr).toContain(kept);
+      const objects = json<{ objects: { kind: string; name: string; change: string }[] }>(diff.stdout).objects;
+      expect(objects.filter((o) => o.name.startsWith('whoami'))).toEqual([]);
+      const dry = await run('deploy-one-command', ['--dry-run'], se);
+      expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+      expect(dry.stdout + dry.stderr).toContain(kept);
+
+      // Turning it on needs its file; turning it off does not.
+      const on = await run('addon', ['whoami', '--no-forward'], se);
+      expect(on.code, on.stdout + on.stderr).toBe(2);
+      expect(on.stdout).toContain(
+        '✗ add-on whoami is on in release "taskflow", but no whoami.yaml was found (built-in, or in addons)',
+      );
+      expect(on.stdout).toContain('npm run addon -- whoami --remove');
+      const off = await run('addon', ['whoami', '--remove', '--yes', '--json'], se);
+      expect(off.code, off.stdout + off.stderr).toBe(0);
+      expect(json<AddonDoc>(off.stdout)).toMatchObject({ action: 'removed' });
+      expect(await k('get', 'deployment', 'whoami', '--ignore-not-found', '-o', 'name')).toBe('');
+      const after = await run('addon', ['list', '--json'], se);
+      expect(json<{ addons: { name: string }[] }>(after.stdout).addons.map((a) => a.name)).not.toContain(
+        'whoami',
+      );
+    } finally {
+      writeFileSync(file, saved);
+    }
+    // On again from its file, for the tests below.
+    const again = await run('addon', ['whoami', '--no-forward', '--json'], se);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
   });
 
   it('--remove --yes: off, its forward gone, its volume claim kept (and said so)', async () => {
