@@ -228,7 +228,9 @@ describe('a user-defined add-on on the simulated cluster', () => {
         'add-on whoami is on in the release, but no whoami.yaml was found (built-in, or in addons): it is kept as the release stored it; restore the file to change it, or turn it off: npm run addon -- whoami --remove';
       const diff = await run('deploy-one-command', ['--diff', '--json'], se);
       expect(diff.stderr).toContain(kept);
-      const objects = json<{ objects: { kind: string; name: string; change: string }[] }>(diff.stdout).objects;
+      const objects = json<{ objects: { kind: string; name: string; change: string }[] }>(
+        diff.stdout,
+      ).objects;
       expect(objects.filter((o) => o.name.startsWith('whoami'))).toEqual([]);
       const dry = await run('deploy-one-command', ['--dry-run'], se);
       expect(dry.code, dry.stdout + dry.stderr).toBe(0);
