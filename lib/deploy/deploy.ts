@@ -67,6 +67,7 @@ import { type VerifyFailure, readDbSecrets, verifyAll } from './verify.ts';
 import type { Snapshot } from './snapshot.ts';
 import { type WatchResult, progressLine, watchRollout } from './watch.ts';
 import { chartValues, getPath } from '../values.ts';
+import { defaultSenderWarning } from '../mail-sender.ts';
 import { npmRun } from '../suggest.ts';
 import { deployTargetArgs, readNodeImages } from '../images.ts';
 import { imagesGate } from './images-gate.ts';
@@ -385,6 +386,9 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   // The one SMTP rule (lib/addon-release.ts): Mailpit on in the release or asked for wins over SMTP_HOST.
   const aside = mailpitOn(values) ? smtpSetAside(settings, s.envFile.path) : undefined;
   if (aside) ctx.log.warn(aside);
+  // validate's smtp.sender warning, judged on the merged values this deploy sends.
+  const sender = defaultSenderWarning(chartValues(chart, values, userValues));
+  if (sender) printChecks([sender], log);
   const upgrade = upgradeOptions(opts, chart, s.valuesFiles);
   const dbs = managedDatabases(userValues);
   const checks: CheckInput = { s, userValues, values, dbs, storageClasses, sources: secrets.sources };

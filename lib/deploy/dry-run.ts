@@ -13,6 +13,8 @@ import { Kubectl } from '../kubectl.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
 import { detectTool, findTool } from '../tools.ts';
 import { chartValues } from '../values.ts';
+import { defaultSenderWarning } from '../mail-sender.ts';
+import { printChecks } from '../checks.ts';
 import { deployTargetArgs, installedUserValues, keptImageValues, readNodeImages } from '../images.ts';
 import { imagesGate } from './images-gate.ts';
 import { type PlannedBuild, imageValues, planBuilds } from './build.ts';
@@ -120,6 +122,8 @@ export async function runDryRun(
   // The one SMTP rule (lib/addon-release.ts): said here too, so the plan does not look like SMTP is applied.
   const aside = mailpitOn(values) ? smtpSetAside(s.settings, s.envFile.path) : undefined;
   if (aside) log.warn(aside);
+  const sender = defaultSenderWarning(chartValues(chart, values, readValuesFiles(s.valuesFiles)));
+  if (sender) printChecks([sender], log);
   for (const note of addonCarryNotes(installed, addons.definitions ?? {}, addons.dir ?? 'addons'))
     log.warn(note);
   log.info('');

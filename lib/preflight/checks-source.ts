@@ -23,6 +23,7 @@ import type { KubeObject } from '../kubectl.ts';
 import { getPath } from '../values.ts';
 import type { PreflightContext } from './context.ts';
 import { npmRun } from '../suggest.ts';
+import { SENDER_CHECK, SENDER_HINT, defaultSenderDetail } from '../mail-sender.ts';
 
 /**
  * Checks that the applications' own source requires (charts/taskflow/app-contract.yaml): a mail sender
@@ -51,14 +52,12 @@ async function rendered(
 }
 
 const smtpSender: Check<PreflightContext> = {
-  id: 'smtp.sender',
-  title: 'Mail sender (EMAIL_FROM)',
+  ...SENDER_CHECK,
   run: async (ctx) => {
     const { emailFrom } = ctx.env.settings.sso;
     const mail = sso().facts?.mail as { source: SourceRef };
     const rule = `the SSO sends mail only with a sender and has no default (${where(mail.source)})`;
-    const hint =
-      'set EMAIL_FROM in the env file (or sso.smtp.from), e.g. EMAIL_FROM="TaskFlow <no-reply@your-domain.example>"';
+    const hint = SENDER_HINT;
     if (emailFrom !== undefined) {
       const bad = ruleProblem('email-sender', emailFrom);
       if (bad) return fail(`EMAIL_FROM "${emailFrom}" is ${bad}: ${rule}`, hint);
@@ -84,10 +83,7 @@ const smtpSender: Check<PreflightContext> = {
     const bad = ruleProblem('email-sender', sender);
     if (bad) return fail(`the SSO's EMAIL_FROM "${sender}" is ${bad}: ${rule}`, hint);
     if (sender === defaultSender() && host.value !== 'mailpit') {
-      return warn(
-        `${host.value} gets the chart's default sender ${defaultSender()}: a real SMTP server usually refuses (or files as spam) a sender outside your own domain`,
-        hint,
-      );
+      return warn(defaultSenderDetail(host.value), hint);
     }
     return pass(`from ${sender} via ${host.value}`);
   },

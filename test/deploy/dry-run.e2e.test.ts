@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteForDisplay } from '../../lib/exec.ts';
 import { startKubeSim } from '../kube-sim/index.ts';
+import { runScript } from '../support/e2e.ts';
 import { type DeployEnv, type RecordedCall, deployEnv } from './e2e-support.ts';
 
 type Sim = Awaited<ReturnType<typeof startKubeSim>>;
@@ -48,6 +49,29 @@ describe('deploy --dry-run prints the commands the real deploy runs', () => {
         /SMTP_HOST in \S*\.env \(smtp\.example\.com:587\) is ignored while the Mailpit add-on is on: the SSO sends its mail to Mailpit \(mailpit:1025\)/,
       );
       expect(dry.stdout + dry.stderr).not.toContain('smtp-pass-abcdef123456');
+      // Mailpit gets the chart's default sender: no smtp.sender warning.
+      expect(dry.stdout + dry.stderr).not.toContain('[smtp.sender]');
+    } finally {
+      writeFileSync(path.join(se.cwd, '.env'), se.envFile());
+    }
+  });
+
+  it("a real SMTP server with the chart's default sender: the plan and the deploy warn as validate does", async () => {
+    writeFileSync(
+      path.join(se.cwd, '.env'),
+      `${se.envFile()}SMTP_HOST=smtp.example.com\nSMTP_USER=mailer\nSMTP_PASS=smtp-pass-abcdef123456\n`,
+    );
+    const warning =
+      "Mail sender (EMAIL_FROM): smtp.example.com gets the chart's default sender TaskFlow <no-reply@taskflow.local>: a real SMTP server usually refuses (or files as spam) a sender outside your own domain [smtp.sender]";
+    try {
+      const validate = await runScript('preflight', [], se);
+      expect(validate.stdout + validate.stderr).toContain(warning);
+      const dry = await se.deploy(['--dry-run']);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout + dry.stderr).toContain(warning);
+      // --diff goes the deploy's own way up to the upgrade (the same line prints it there).
+      const diff = await se.deploy(['--diff']);
+      expect(diff.stdout + diff.stderr).toContain(warning);
     } finally {
       writeFileSync(path.join(se.cwd, '.env'), se.envFile());
     }
