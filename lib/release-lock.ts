@@ -245,6 +245,26 @@ export function hereNow(me: Holder): Here {
   return { host: me.host, ...(me.boot && { boot: me.boot }), process: (pid) => processStart(pid) };
 }
 
+/**
+ * Who holds the release now and is still there (judged as a waiter judges: renewed in time, its process
+ * alive when on this machine); null when nobody does, undefined when the lease cannot be read. For the
+ * commands that only read (doctor): a rollback is advised only when this is null.
+ */
+export async function liveHolder(
+  kubectl: Kubectl,
+  release: string,
+  opts: { here?: Here; now?: number } = {},
+): Promise<HeldBy | null | undefined> {
+  const lease = await kubectl
+    .getOptional<LeaseDoc>('lease', leaseName(release))
+    .catch(() => 'unreadable' as const);
+  if (lease === 'unreadable') return undefined;
+  const h = holderOf(lease);
+  if (!h) return null;
+  const here = opts.here ?? hereNow(thisHolder('doctor'));
+  return judge(h, opts.now ?? Date.now(), here).gone ? null : h;
+}
+
 /** The kubectl arguments of a lease write: the Lease's JSON goes on stdin, the API's answer comes back. */
 export function leaseWriteArgs(verb: 'create' | 'replace'): string[] {
   return [verb, '-f', '-', '-o', 'json'];

@@ -9,6 +9,7 @@ import { notInstalled } from '../helm.ts';
 import type { DoctorFailureId } from './workloads.ts';
 import { npmRun } from '../suggest.ts';
 import { type LoginFact, loginFact } from '../failure-hints.ts';
+import { describeHolder } from '../release-lock.ts';
 
 /** What the doctor checks judge: one snapshot of the release and its target. */
 export interface DoctorContext {
@@ -33,10 +34,22 @@ const releaseStatus: Check<DoctorContext> = {
       return pass(
         `${at}: revision ${r.version} deployed${r.info.last_deployed ? ` (${r.info.last_deployed})` : ''}`,
       );
+    const deploy =
+      target.namespace === 'taskflow' ? npmRun('deploy') : npmRun('deploy', '-n', target.namespace);
+    // Another command of the suite holds the release (its lease, checked): it is changing it now, so
+    // no rollback or uninstall is advised.
+    const holder = snap.holder;
+    if (holder && (st === 'failed' || st.startsWith('pending-'))) {
+      return warn(
+        `${at}: revision ${r.version} is ${st}${desc}; ${describeHolder(holder, snap.now)} holds the release and is changing it now`,
+        `let it finish, then run ${npmRun('doctor', ...(target.namespace === 'taskflow' ? [] : ['-n', target.namespace]))} again`,
+      );
+    }
+    const nobody = holder === null ? '; no command of this suite holds the release (its lock checked)' : '';
     if (st === 'failed') {
       return fail(
         `${at}: revision ${r.version} failed${desc}`,
-        `the checks below say why; fix it and run npm run deploy again (or: helm rollback ${target.release} -n ${target.namespace})`,
+        `the checks below say why; fix it and run ${deploy} again (or: helm rollback ${target.release} -n ${target.namespace})`,
       );
     }
     if (st.startsWith('pending-')) {
@@ -45,8 +58,10 @@ const releaseStatus: Check<DoctorContext> = {
           ? `helm uninstall ${target.release} -n ${target.namespace} (database volumes are kept)`
           : `helm rollback ${target.release} -n ${target.namespace}`;
       return fail(
-        `${at}: stuck in ${st} (revision ${r.version})${desc}`,
-        `if no deploy is running any more: ${way}, then npm run deploy`,
+        `${at}: stuck in ${st} (revision ${r.version})${desc}${nobody}`,
+        holder === null
+          ? `unless a helm command run by hand is still at work on it: ${way}, then ${deploy}`
+          : `if no deploy is running any more: ${way}, then ${deploy}`,
       );
     }
     return warn(`${at}: revision ${r.version} is ${st}${desc}`);

@@ -10,6 +10,7 @@ import { type Finding, failedJobs, notReady } from './workloads.ts';
 import { registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
 import { secretValues } from '../config-scan.ts';
+import { type HeldBy, liveHolder } from '../release-lock.ts';
 
 /** The kinds of the one batched read. */
 export const DOCTOR_KINDS = ['pods', 'deployments', 'statefulsets', 'jobs', 'pvc', 'configmaps'];
@@ -47,6 +48,11 @@ export interface DoctorSnapshot {
   /** secret texts read from the release's Secrets (for the ConfigMap scan; never printed) */
   secretTexts: string[];
   now: number;
+  /**
+   * Read only when the release is not deployed: the command of this suite holding the release now (null:
+   * none; undefined: not read, or unreadable), so that no rollback is advised while one runs.
+   */
+  holder?: HeldBy | null;
 }
 
 /** How long an init container may run before doctor calls the pod stuck. */
@@ -66,6 +72,8 @@ export async function collect(
     kubectl.json<{ items?: KubeEvent[] }>(WARNING_EVENTS_ARGS, 'read the events').then((d) => d.items ?? []),
     helm.status(),
   ]);
+  const holderRead =
+    release && release.info.status !== 'deployed' ? liveHolder(kubectl, opts.release, { now }) : undefined;
   const secrets = await readSecrets(kubectl, objects);
   const all = [...objects, ...secrets];
   // Only values under secret-looking keys: a Secret may also hold plain words a ConfigMap rightly repeats.
@@ -97,7 +105,17 @@ export async function collect(
     ),
     checkLogins(kubectl, all, pods),
   ]);
-  return { ...(release && { release }), objects, events, failures, dbAuth, secretTexts, now };
+  const holder = await holderRead;
+  return {
+    ...(release && { release }),
+    objects,
+    events,
+    failures,
+    dbAuth,
+    secretTexts,
+    now,
+    ...(holder !== undefined && { holder }),
+  };
 }
 
 /** A node of the default minikube profile: `minikube`, or `minikube-m02`… in a multi-node one. */

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim } from '../kube-sim/index.ts';
 import { runScript } from '../support/e2e.ts';
 import { deployEnv, doc, type DeployEnv } from './e2e-support.ts';
+import { toolset } from '../support/tools.ts';
+import type { CheckReport } from '../../lib/checks.ts';
 
 type Sim = Awaited<ReturnType<typeof startKubeSim>>;
 
@@ -144,6 +146,69 @@ describe('one writing command per release at a time (the release lock)', () => {
     const r = await run;
     expect(r.code, r.stdout + r.stderr).toBe(130);
     expect(lease(se, 'tf-hold-int')?.spec.holderIdentity).toBeUndefined();
+  });
+
+  it('doctor on a release helm is upgrading: no rollback while its holder is there; once nobody holds it, the repair', async () => {
+    const ns = 'tf-doc-lock';
+    const se = env(ns);
+    const first = await se.deploy(['--json']);
+    expect(first.code, first.stderr).toBe(0);
+    // A deploy on another machine holds the release, and its helm upgrade waits for a pod never ready.
+    holdAs(se, ns, 'other-host', 4242, 0);
+    const chart = path.join(import.meta.dirname, '..', '..', 'charts', 'taskflow');
+    const helm = spawn(
+      toolset('v35').helm,
+      [
+        'upgrade',
+        'taskflow',
+        chart,
+        '-n',
+        ns,
+        '--reuse-values',
+        '--set',
+        'mcp.image.repository=fail/never',
+        '--wait',
+        '--timeout',
+        '120s',
+      ],
+      { env: se.env, stdio: 'ignore' },
+    );
+    const exited = new Promise((r) => helm.once('exit', r));
+    try {
+      const status = () =>
+        (
+          JSON.parse(se.helm(['status', 'taskflow', '-n', ns, '-o', 'json']).stdout || '{}') as {
+            info?: { status?: string };
+          }
+        ).info?.status;
+      await expect.poll(status, { timeout: 60_000, interval: 200 }).toBe('pending-upgrade');
+      const doctor = async () => {
+        const r = await runScript('doctor', ['-n', ns, '--json'], se);
+        return (JSON.parse(r.stdout) as CheckReport).checks.find((c) => c.id === 'release.status');
+      };
+      // Renewed now, as its holder would every 10 s, however long the wait above took.
+      holdAs(se, ns, 'other-host', 4242, 0);
+      const held = await doctor();
+      expect(held).toMatchObject({
+        status: 'warn',
+        hint: `let it finish, then run npm run doctor -- -n ${ns} again`,
+      });
+      expect(held?.detail).toMatch(
+        /is pending-upgrade(: [^;]*)?; npm run deploy \(host other-host, pid 4242, since .*\) holds the release and is changing it now/,
+      );
+      expect(`${held?.detail} ${held?.hint}`).not.toMatch(/rollback/);
+
+      // The upgrade dies with its holder's machine; its lease is gone too: now the repair is advised.
+      helm.kill('SIGKILL');
+      await exited;
+      expect(se.kubectl(['delete', 'lease', 'taskflow-lock-taskflow', '-n', ns]).code).toBe(0);
+      const free = await doctor();
+      expect(free).toMatchObject({ status: 'fail' });
+      expect(free?.detail).toContain('no command of this suite holds the release (its lock checked)');
+      expect(free?.hint).toContain(`helm rollback taskflow -n ${ns}, then npm run deploy -- -n ${ns}`);
+    } finally {
+      helm.kill('SIGKILL');
+    }
   });
 
   it('a fresh lease of a dead process on this machine is taken over at once', async () => {

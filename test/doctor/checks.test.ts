@@ -118,6 +118,40 @@ describe('doctor checks', () => {
     expect(r?.hint).toMatch(hint);
   });
 
+  it('never advises a rollback while another command of the suite holds the release (its lease, checked)', async () => {
+    const holder = {
+      command: 'deploy',
+      host: 'laptop',
+      pid: 4242,
+      token: 't',
+      since: NOW - 40_000,
+      renewed: NOW - 5_000,
+      durationS: 30,
+    };
+    for (const status of ['pending-upgrade', 'pending-install', 'failed']) {
+      const r = byId(
+        await doctor(snap({ release: { ...deployed, info: { status } }, holder })),
+        'release.status',
+      );
+      expect(r?.status).toBe('warn');
+      expect(r?.detail).toContain(
+        `is ${status}; npm run deploy (host laptop, pid 4242, since 2025-06-01 11:59:20 UTC, 40 s ago) holds the release and is changing it now`,
+      );
+      expect(r?.hint).toBe('let it finish, then run npm run doctor again');
+      expect(`${r?.detail} ${r?.hint}`).not.toMatch(/rollback|uninstall/);
+    }
+    // Nobody holds it (checked): the interrupted run's repair, said as checked.
+    const free = byId(
+      await doctor(snap({ release: { ...deployed, info: { status: 'pending-upgrade' } }, holder: null })),
+      'release.status',
+    );
+    expect(free).toMatchObject({ status: 'fail' });
+    expect(free?.detail).toContain('no command of this suite holds the release (its lock checked)');
+    expect(free?.hint).toBe(
+      'unless a helm command run by hand is still at work on it: helm rollback taskflow -n taskflow, then npm run deploy',
+    );
+  });
+
   it('shows a crash with its previous logs; an auth failure with no login check made says what checks it, not a guess', async () => {
     const logs = 'INFO starting\nERROR password authentication failed for user "taskflow_user"\n';
     const rs = await doctor(
