@@ -5,8 +5,7 @@ import { checkObjects, splitManifest, validateSchemas } from '../../lib/chart.ts
 import { backupFile, confirmFresh, dumpArgs } from '../../lib/deploy/fresh.ts';
 import { DATABASES } from '../../lib/components.ts';
 import { parseSettings } from '../../lib/env.ts';
-import { Secret } from '../../lib/secrets.ts';
-import type { ResolvedSecrets } from '../../lib/secret-resolution.ts';
+import { RESOLVED_SECRETS } from '../support/secrets.ts';
 import { Readable, Writable } from 'node:stream';
 import { renderChart } from '../support/chart.ts';
 import { parseDuration } from '../../lib/time.ts';
@@ -24,17 +23,7 @@ const settings = parseSettings(
   { path: '.env', exists: false, entries: new Map(), duplicates: new Map() },
   {},
 ).settings;
-const secrets: ResolvedSecrets = {
-  ssoDbPassword: new Secret('sso-pass-0123456789abcdef'),
-  apiDbPassword: new Secret('api-pass-0123456789abcdef'),
-  authSecret: new Secret('auth-secret-0123456789abcdef0123456789'),
-  sources: {
-    POSTGRES_SSO_PASSWORD: 'env-file',
-    POSTGRES_API_PASSWORD: 'env-file',
-    BETTER_AUTH_SECRET: 'cluster',
-  },
-  written: [],
-};
+const secrets = RESOLVED_SECRETS;
 
 describe('options', () => {
   it.each([

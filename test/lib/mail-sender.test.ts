@@ -6,22 +6,11 @@ import { CHART_PATH } from '../../lib/context.ts';
 import { deployValues } from '../../lib/deploy/plan.ts';
 import { parseSettings } from '../../lib/env.ts';
 import { defaultSenderWarning } from '../../lib/mail-sender.ts';
-import type { ResolvedSecrets } from '../../lib/secret-resolution.ts';
-import { Secret } from '../../lib/secrets.ts';
+import { RESOLVED_SECRETS } from '../support/secrets.ts';
 import { type Values, chartValues, deepMerge } from '../../lib/values.ts';
 import { renderChart } from '../support/chart.ts';
 
-const secrets: ResolvedSecrets = {
-  ssoDbPassword: new Secret('sso-pass-0123456789abcdef'),
-  apiDbPassword: new Secret('api-pass-0123456789abcdef'),
-  authSecret: new Secret('auth-secret-0123456789abcdef0123456789'),
-  sources: {
-    POSTGRES_SSO_PASSWORD: 'env-file',
-    POSTGRES_API_PASSWORD: 'env-file',
-    BETTER_AUTH_SECRET: 'env-file',
-  },
-  written: [],
-};
+const secrets = RESOLVED_SECRETS;
 const SMTP = { SMTP_HOST: 'smtp.example.com', SMTP_USER: 'mailer', SMTP_PASS: 'smtp-pass-0123456789' };
 
 const CASES: { name: string; env: Record<string, string>; file?: Values; warns: boolean }[] = [
