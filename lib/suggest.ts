@@ -43,6 +43,11 @@ export function npmRun(script: Script, ...args: Arg[]): string {
   return runLine('npm run', script, args);
 }
 
+/** `-n NAMESPACE` for a suggested command; nothing for the default namespace, taskflow. */
+export function namespaceArgs(namespace: string): string[] {
+  return namespace === 'taskflow' ? [] : ['-n', namespace];
+}
+
 /** `npm run -s <script> -- <args>`: the same with npm silent, so that stdout holds only the command's output. */
 export function npmRunSilent(script: Script, ...args: Arg[]): string {
   return runLine('npm run -s', script, args);

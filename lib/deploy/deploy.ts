@@ -68,7 +68,7 @@ import type { Snapshot } from './snapshot.ts';
 import { type WatchResult, progressLine, watchRollout } from './watch.ts';
 import { chartValues, getPath } from '../values.ts';
 import { defaultSenderWarning } from '../mail-sender.ts';
-import { npmRun } from '../suggest.ts';
+import { namespaceArgs, npmRun } from '../suggest.ts';
 import { deployTargetArgs, readNodeImages } from '../images.ts';
 import { imagesGate } from './images-gate.ts';
 import { ReleaseLock, describeHolder, thisHolder } from '../release-lock.ts';
@@ -514,7 +514,7 @@ async function pendingError(s: ClusterSession, status: string, lock?: ReleaseLoc
     return new OperationError(
       `release "${release}" is ${status}: ${describeHolder(other, Date.now())} is changing it`,
       {
-        hint: `wait for it to finish, then: ${npmRun('deploy', ...(s.target.namespace === 'taskflow' ? [] : ['-n', namespace]))}`,
+        hint: `wait for it to finish, then: ${npmRun('deploy', ...namespaceArgs(namespace))}`,
       },
     );
   }

@@ -7,7 +7,7 @@ import type { Diagnosed, DoctorSnapshot } from './collect.ts';
 import { failureHint } from './hints.ts';
 import { notInstalled } from '../helm.ts';
 import type { DoctorFailureId } from './workloads.ts';
-import { npmRun } from '../suggest.ts';
+import { namespaceArgs, npmRun } from '../suggest.ts';
 import { type LoginFact, loginFact } from '../failure-hints.ts';
 import { describeHolder } from '../release-lock.ts';
 
@@ -24,25 +24,21 @@ const releaseStatus: Check<DoctorContext> = {
     const r = snap.release;
     const at = `release "${target.release}" in namespace "${target.namespace}"`;
     if (!r)
-      return fail(
-        notInstalled(target),
-        `deploy it: ${target.namespace === 'taskflow' ? npmRun('deploy') : npmRun('deploy', '-n', target.namespace)}`,
-      );
+      return fail(notInstalled(target), `deploy it: ${npmRun('deploy', ...namespaceArgs(target.namespace))}`);
     const st = r.info.status;
     const desc = r.info.description ? `: ${r.info.description}` : '';
     if (st === 'deployed')
       return pass(
         `${at}: revision ${r.version} deployed${r.info.last_deployed ? ` (${r.info.last_deployed})` : ''}`,
       );
-    const deploy =
-      target.namespace === 'taskflow' ? npmRun('deploy') : npmRun('deploy', '-n', target.namespace);
+    const deploy = npmRun('deploy', ...namespaceArgs(target.namespace));
     // Another command of the suite holds the release (its lease, checked): it is changing it now, so
     // no rollback or uninstall is advised.
     const holder = snap.holder;
     if (holder && (st === 'failed' || st.startsWith('pending-'))) {
       return warn(
         `${at}: revision ${r.version} is ${st}${desc}; ${describeHolder(holder, snap.now)} holds the release and is changing it now`,
-        `let it finish, then run ${npmRun('doctor', ...(target.namespace === 'taskflow' ? [] : ['-n', target.namespace]))} again`,
+        `let it finish, then run ${npmRun('doctor', ...namespaceArgs(target.namespace))} again`,
       );
     }
     const nobody = holder === null ? '; no command of this suite holds the release (its lock checked)' : '';
