@@ -255,14 +255,14 @@ export async function liveHolder(
   release: string,
   opts: { here?: Here; now?: number } = {},
 ): Promise<HeldBy | null | undefined> {
-  const lease = await kubectl
-    .getOptional<LeaseDoc>('lease', leaseName(release))
+  const me = thisHolder('doctor');
+  const lease = await new ReleaseLock(kubectl, release, me, { again: '' })
+    .read()
     .catch(() => 'unreadable' as const);
   if (lease === 'unreadable') return undefined;
   const h = holderOf(lease);
   if (!h) return null;
-  const here = opts.here ?? hereNow(thisHolder('doctor'));
-  return judge(h, opts.now ?? Date.now(), here).gone ? null : h;
+  return judge(h, opts.now ?? Date.now(), opts.here ?? hereNow(me)).gone ? null : h;
 }
 
 /** The kubectl arguments of a lease write: the Lease's JSON goes on stdin, the API's answer comes back. */
