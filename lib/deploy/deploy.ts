@@ -16,7 +16,6 @@ import { printChecks, runChecks } from '../checks.ts';
 import { SETTINGS_CHECKS } from '../settings-checks.ts';
 import { loadEnvLeniently } from '../settings-load.ts';
 import { printJson } from '../log.ts';
-import { addonCarryNotes, mailpitOn, smtpSetAside } from '../addon-release.ts';
 import { GENERATED_COMMENT, type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
 import { type Builder, type PlannedBuild, imageValues, pickBuilder, planBuilds, runBuilds } from './build.ts';
 import type { DbInfo } from '../components.ts';
@@ -67,7 +66,7 @@ import { type VerifyFailure, readDbSecrets, verifyAll } from './verify.ts';
 import type { Snapshot } from './snapshot.ts';
 import { type WatchResult, progressLine, watchRollout } from './watch.ts';
 import { chartValues, getPath } from '../values.ts';
-import { defaultSenderWarning } from '../mail-sender.ts';
+import { printValueWarnings } from './value-warnings.ts';
 import { namespaceArgs, npmRun } from '../suggest.ts';
 import { deployTargetArgs, readNodeImages } from '../images.ts';
 import { imagesGate } from './images-gate.ts';
@@ -365,9 +364,6 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   const installed = await (early?.installed ?? readInstalled(helm));
   if (installed && /^pending-/.test(installed.status)) throw await pendingError(s, installed.status, lock);
   const previous: Values | undefined = installed?.config;
-  // An add-on on in the release whose file is gone is kept as the release stored it: said, not silent.
-  for (const note of addonCarryNotes(previous, run.addons?.definitions ?? {}, run.addons?.dir ?? 'addons'))
-    log.warn(note);
 
   let builds: PlannedBuilds | undefined;
   if (opts.build || autoBuild) {
@@ -383,12 +379,15 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     ...(previous && { previous }),
     ...(builds && { images: imageValues(builds.builds) }),
   });
-  // The one SMTP rule (lib/addon-release.ts): Mailpit on in the release or asked for wins over SMTP_HOST.
-  const aside = mailpitOn(values) ? smtpSetAside(settings, s.envFile.path) : undefined;
-  if (aside) ctx.log.warn(aside);
-  // validate's smtp.sender warning, judged on the merged values this deploy sends.
-  const sender = defaultSenderWarning(chartValues(chart, values, userValues));
-  if (sender) printChecks([sender], log);
+  printValueWarnings(log, {
+    values,
+    chart,
+    userValues,
+    settings,
+    envFile: s.envFile.path,
+    previous,
+    addons: run.addons,
+  });
   const upgrade = upgradeOptions(opts, chart, s.valuesFiles);
   const dbs = managedDatabases(userValues);
   const checks: CheckInput = { s, userValues, values, dbs, storageClasses, sources: secrets.sources };

@@ -1,4 +1,3 @@
-import { addonCarryNotes, mailpitOn, smtpSetAside } from '../addon-release.ts';
 import path from 'node:path';
 import type { CommandContext } from '../cli.ts';
 import { APPS } from '../components.ts';
@@ -13,8 +12,7 @@ import { Kubectl } from '../kubectl.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
 import { detectTool, findTool } from '../tools.ts';
 import { chartValues } from '../values.ts';
-import { defaultSenderWarning } from '../mail-sender.ts';
-import { printChecks } from '../checks.ts';
+import { printValueWarnings } from './value-warnings.ts';
 import { deployTargetArgs, installedUserValues, keptImageValues, readNodeImages } from '../images.ts';
 import { imagesGate } from './images-gate.ts';
 import { type PlannedBuild, imageValues, planBuilds } from './build.ts';
@@ -119,13 +117,16 @@ export async function runDryRun(
       `a real deploy would be refused there: ${place.context} is ${place.reason}; name it with --context ${place.context} or TASKFLOW_CONTEXT=${place.context}`,
     );
   }
-  // The one SMTP rule (lib/addon-release.ts): said here too, so the plan does not look like SMTP is applied.
-  const aside = mailpitOn(values) ? smtpSetAside(s.settings, s.envFile.path) : undefined;
-  if (aside) log.warn(aside);
-  const sender = defaultSenderWarning(chartValues(chart, values, readValuesFiles(s.valuesFiles)));
-  if (sender) printChecks([sender], log);
-  for (const note of addonCarryNotes(installed, addons.definitions ?? {}, addons.dir ?? 'addons'))
-    log.warn(note);
+  // Said here too, so the plan does not look like the env file's SMTP is applied, or a kept add-on dropped.
+  printValueWarnings(log, {
+    values,
+    chart,
+    userValues: readValuesFiles(s.valuesFiles),
+    settings: s.settings,
+    envFile: s.envFile.path,
+    previous: installed,
+    addons,
+  });
   log.info('');
   log.info('Steps, with the commands each runs (values on stdin, never in argv):');
   const steps = deployPlan({
