@@ -100,9 +100,29 @@ export function managedDatabases(values: Values): DbInfo[] {
   });
 }
 
+/**
+ * The in-cluster databases the release runs, each with the Secret and key its password is in (the
+ * user's own for an existingSecret): what the verification after a deploy logs in with.
+ */
+export function inClusterDatabases(values: Values): DbInfo[] {
+  return Object.values(DATABASES).flatMap((db) => {
+    const prefix = db.db === 'sso' ? 'sso' : 'api';
+    if (getPath(values, `${prefix}.enabled`) === false) return [];
+    const host = getPath(values, `${prefix}.database.host`);
+    if (typeof host === 'string' && host !== '') return [];
+    const existing = getPath(values, `${prefix}.database.existingSecret`);
+    if (typeof existing !== 'string' || existing === '') return [db];
+    const key = getPath(values, `${prefix}.database.existingSecretKey`);
+    return [{ ...db, secret: existing, secretKey: typeof key === 'string' && key !== '' ? key : 'password' }];
+  });
+}
+
 /** The password deploy is about to give a database. */
 export function passwordFor(db: DbInfo, secrets: ResolvedSecrets): Secret {
-  return db.db === 'sso' ? secrets.ssoDbPassword : secrets.apiDbPassword;
+  const password = db.db === 'sso' ? secrets.ssoDbPassword : secrets.apiDbPassword;
+  // A managed database's password is never an existingSecret's, so it is always resolved.
+  if (password === undefined) throw new Error(`no password resolved for the ${db.db} database`);
+  return password;
 }
 
 /** Runs the password-drift guard for each managed database (in parallel). */

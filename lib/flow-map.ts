@@ -93,9 +93,9 @@ const smtpUnset =
  * Where it goes is the app contract's: every variable that names the setting.
  */
 const SETTING_RULES: Readonly<Record<string, Pick<FlowSetting, 'off' | 'expected'>>> = {
-  POSTGRES_SSO_PASSWORD: { expected: (_s, x) => x.ssoDbPassword.reveal() },
-  POSTGRES_API_PASSWORD: { expected: (_s, x) => x.apiDbPassword.reveal() },
-  BETTER_AUTH_SECRET: { expected: (_s, x) => x.authSecret.reveal() },
+  POSTGRES_SSO_PASSWORD: { expected: (_s, x) => x.ssoDbPassword?.reveal() },
+  POSTGRES_API_PASSWORD: { expected: (_s, x) => x.apiDbPassword?.reveal() },
+  BETTER_AUTH_SECRET: { expected: (_s, x) => x.authSecret?.reveal() },
   BETTER_AUTH_URL: { expected: (s) => s.sso.authUrl },
   ALLOWED_ORIGINS: { expected: (s) => s.sso.allowedOrigins.join(',') },
   NODE_ENV: { expected: (s) => s.sso.nodeEnv },

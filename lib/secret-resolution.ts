@@ -25,13 +25,20 @@ export const SECRET_LOCATIONS: Readonly<Record<SecretKey, { secret: string; key:
   BETTER_AUTH_SECRET: { secret: APP.sso.name, key: 'BETTER_AUTH_SECRET' },
 };
 
+/**
+ * The secrets of one deploy. A key whose value the release reads from the user's own Secret (an
+ * existingSecret) holds that Secret's value when it was read (for masking and checks; deploy sends it
+ * nowhere), undefined otherwise; it is never taken from the env file nor generated.
+ */
 export interface ResolvedSecrets {
-  ssoDbPassword: Secret;
-  apiDbPassword: Secret;
-  authSecret: Secret;
+  ssoDbPassword: Secret | undefined;
+  apiDbPassword: Secret | undefined;
+  authSecret: Secret | undefined;
   sources: Record<SecretKey, SettingSource>;
   /** keys generated now and written to the env file */
   written: SecretKey[];
+  /** keys whose value is in the user's own Secret (an existingSecret) */
+  existing: SecretKey[];
 }
 
 export const GENERATED_COMMENT =
@@ -56,11 +63,17 @@ export async function resolveSecrets(
     writeBack: boolean;
     generate?: () => Secret;
     writeEnvFile?: typeof upsertEnvFile;
+    /** keys the release reads from the user's own Secrets, with the value found there (if read) */
+    existing?: ReadonlyMap<SecretKey, Secret | undefined>;
   },
 ): Promise<ResolvedSecrets> {
   const generate = opts.generate ?? (() => generateSecret());
   const resolved = await Promise.all(
-    SECRET_KEYS.map(async (key): Promise<{ key: SecretKey; value: Secret; source: SettingSource }> => {
+    SECRET_KEYS.map(async (key): Promise<{ key: SecretKey; value?: Secret; source: SettingSource }> => {
+      if (opts.existing?.has(key)) {
+        const value = opts.existing.get(key);
+        return { key, ...(value !== undefined && { value }), source: 'cluster' };
+      }
       const own = fromSettings(settings, key);
       if (own) return { key, value: own, source: settings.sources[key] ?? 'env-file' };
       if (opts.readCluster) {
@@ -74,18 +87,19 @@ export async function resolveSecrets(
   const generated = resolved.filter((r) => r.source === 'generated');
   const written: SecretKey[] = [];
   if (opts.writeBack && generated.length > 0) {
-    const updates = Object.fromEntries(generated.map((r) => [r.key, r.value.reveal()]));
+    const updates = Object.fromEntries(generated.map((r) => [r.key, r.value!.reveal()]));
     (opts.writeEnvFile ?? upsertEnvFile)(opts.envFilePath, updates, { comment: GENERATED_COMMENT });
     written.push(...generated.map((r) => r.key));
   }
   const byKey = new Map(resolved.map((r) => [r.key, r]));
-  const value = (key: SecretKey): Secret => byKey.get(key)!.value;
+  const value = (key: SecretKey): Secret | undefined => byKey.get(key)!.value;
   return {
     ssoDbPassword: value('POSTGRES_SSO_PASSWORD'),
     apiDbPassword: value('POSTGRES_API_PASSWORD'),
     authSecret: value('BETTER_AUTH_SECRET'),
     sources: Object.fromEntries(resolved.map((r) => [r.key, r.source])) as Record<SecretKey, SettingSource>,
     written,
+    existing: SECRET_KEYS.filter((k) => opts.existing?.has(k)),
   };
 }
 

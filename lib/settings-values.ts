@@ -1,5 +1,6 @@
 import type { Settings } from './env.ts';
-import type { ResolvedSecrets } from './secret-resolution.ts';
+import type { ResolvedSecrets, SecretKey } from './secret-resolution.ts';
+import type { Secret } from './secrets.ts';
 
 /** env key -> the chart values it sets (empty: used by the scripts only). For `env-flow`. */
 export const CHART_VALUE_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -38,7 +39,9 @@ export function ingressWebOrigin(settings: Settings): string | undefined {
 /**
  * The chart values for these settings: a plain object whose secrets stay `Secret` leaves; they are
  * revealed only when the values are written to helm's stdin (valuesStdin).
- * Unset optional settings emit no key, so values from `-f` files or the chart defaults stay in force.
+ * Unset optional settings emit no key, so values from `-f` files or the chart defaults stay in force; so
+ * does a secret the release reads from the user's own Secret (an existingSecret: never sent, never
+ * generated), which the chart would otherwise refuse as set twice.
  */
 export function settingsToValues(
   settings: Settings,
@@ -46,10 +49,15 @@ export function settingsToValues(
   extra: { pgadmin?: boolean; mailpit?: boolean } = {},
 ): Record<string, unknown> {
   const { smtp } = settings.sso;
+  const own = (key: SecretKey, value: Secret | undefined) =>
+    value !== undefined && !secrets.existing.includes(key) ? value : undefined;
+  const ssoPassword = own('POSTGRES_SSO_PASSWORD', secrets.ssoDbPassword);
+  const authSecret = own('BETTER_AUTH_SECRET', secrets.authSecret);
+  const apiPassword = own('POSTGRES_API_PASSWORD', secrets.apiDbPassword);
   const sso: Record<string, unknown> = {
-    database: { password: secrets.ssoDbPassword },
+    ...(ssoPassword && { database: { password: ssoPassword } }),
     auth: {
-      secret: secrets.authSecret,
+      ...(authSecret && { secret: authSecret }),
       url: settings.sso.authUrl,
       allowedOrigins: [...settings.sso.allowedOrigins],
     },
@@ -68,7 +76,7 @@ export function settingsToValues(
   if (settings.sso.emailFrom !== undefined)
     sso.smtp = { ...(sso.smtp as object | undefined), from: settings.sso.emailFrom };
   const api: Record<string, unknown> = {
-    database: { password: secrets.apiDbPassword },
+    ...(apiPassword && { database: { password: apiPassword } }),
     allowedOrigins: [...settings.api.allowedOrigins],
   };
   if (settings.api.openaiApiKey) api.openaiApiKey = settings.api.openaiApiKey;

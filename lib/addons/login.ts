@@ -2,7 +2,6 @@ import { type AddonDefinition, type LoginLine, renderLogin } from '../addon-defs
 import { APP, DATABASES, type DbInfo } from '../components.ts';
 import type { ClusterSession } from '../context.ts';
 import { settingsToValues } from '../settings-values.ts';
-import { Secret } from '../secrets.ts';
 import { getPath } from '../values.ts';
 import { smtpSetAside } from '../addon-release.ts';
 
@@ -161,17 +160,17 @@ export async function definitionLogin(def: AddonDefinition, input: LoginInput): 
 export function mailpitValues(_on: boolean, session: ClusterSession): Record<string, unknown> {
   if (!session.settings.sso.smtp) return {};
   // Only the SMTP subtree is used: the database and auth secrets are not part of this upgrade.
-  const none = new Secret('');
   const all = settingsToValues(session.settings, {
-    ssoDbPassword: none,
-    apiDbPassword: none,
-    authSecret: none,
+    ssoDbPassword: undefined,
+    apiDbPassword: undefined,
+    authSecret: undefined,
     sources: {
       POSTGRES_SSO_PASSWORD: 'default',
       POSTGRES_API_PASSWORD: 'default',
       BETTER_AUTH_SECRET: 'default',
     },
     written: [],
+    existing: [],
   });
   return { sso: { smtp: getPath(all, 'sso.smtp') } };
 }

@@ -38,7 +38,8 @@ import { apiScaleUp } from './first-start.ts';
 import { runDryRun } from './dry-run.ts';
 import { type DeployStep, upgradeOptions } from './steps.ts';
 import { collectDetails } from './failure-details.ts';
-import { backupDatabases, confirmFresh, teardown } from './fresh.ts';
+import { backupDatabases, confirmFresh, freshDeletesTheirs, teardown } from './fresh.ts';
+import { existingSecretRefs, existingSecretsRefusal, readExistingSecrets } from '../existing-secrets.ts';
 import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
 import { type AddonPlan, type PlanInput, type Values, deployValues } from './plan.ts';
 import {
@@ -47,7 +48,7 @@ import {
   findAddonDefinitions,
   namedDefinitionError,
 } from '../addon-defs.ts';
-import { driftGuard, managedDatabases } from '../drift.ts';
+import { driftGuard, inClusterDatabases, managedDatabases } from '../drift.ts';
 import { assertStorage } from '../storage.ts';
 import { batchedSecretReader } from '../secret-resolution.ts';
 import {
@@ -289,11 +290,16 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   enter(run, 'settings');
   const userValues = readValuesFiles(s.valuesFiles);
   const wanted = getPath(userValues, 'global.storageClass');
-  const readSecrets = () =>
+  // The user's own Secrets the values name (existingSecret): read first, judged before any write.
+  const theirs = existingSecretRefs(userValues);
+  if (opts.fresh && theirs.length > 0) throw freshDeletesTheirs(theirs, s.target.namespace);
+  const theirsRead = theirs.length > 0 ? readExistingSecrets(kubectl, theirs) : undefined;
+  const readSecrets = async () =>
     resolveSecrets(settings, {
       readCluster: batchedSecretReader(kubectl),
       envFilePath: s.envFile.path,
       writeBack: false,
+      ...(theirsRead && { existing: (await theirsRead).values }),
     });
   // Reads that do not depend on one another start together, with the reachability check (after --fresh,
   // the secrets and the release are read anew); each is awaited in its step, so a failure is still
@@ -304,7 +310,8 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     : assertStorage(kubectl, typeof wanted === 'string' ? wanted : settings.storageClass);
   // The Nodes' image lists, when the images are to be judged (a local cluster, nothing built by --build).
   const nodesRead = !opts.build && !opts.diff && s.place.local ? readNodeImages(kubectl) : undefined;
-  for (const p of [early?.secrets, early?.installed, storageRead, nodesRead]) p?.catch(() => undefined);
+  for (const p of [theirsRead, early?.secrets, early?.installed, storageRead, nodesRead])
+    p?.catch(() => undefined);
   enter(run, 'cluster.reachable');
   report.context = s.place.context;
   await kubectl.assertReachable();
@@ -323,6 +330,15 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
       src: buildSource(opts, s.envFile),
       targetArgs: deployTargetArgs(ctx.args.values),
     });
+  }
+
+  if (theirsRead) {
+    enter(run, 'cluster.secrets');
+    const { problems } = await theirsRead;
+    if (problems.length > 0) throw existingSecretsRefusal(problems);
+    log.success(
+      `the release reads ${theirs.map((r) => `${r.replaces} from Secret ${r.secret} (key ${r.key})`).join(', ')}: found, values masked`,
+    );
   }
 
   // --diff only reads: it needs no permission to write to the context.
@@ -390,7 +406,14 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
   });
   const upgrade = upgradeOptions(opts, chart, s.valuesFiles);
   const dbs = managedDatabases(userValues);
-  const checks: CheckInput = { s, userValues, values, dbs, storageClasses, sources: secrets.sources };
+  const checks: CheckInput = {
+    s,
+    userValues,
+    values,
+    verified: inClusterDatabases(userValues),
+    storageClasses,
+    sources: secrets.sources,
+  };
   // What this deploy sends, digested, and recorded in the revision it makes (lib/deploy/inputs.ts).
   const digest = inputsDigest({
     chart,
@@ -533,7 +556,8 @@ interface CheckInput {
   s: ClusterSession;
   userValues: Values;
   values: Values;
-  dbs: DbInfo[];
+  /** the in-cluster databases the verification logs in to, with the Secret of each password */
+  verified: DbInfo[];
   storageClasses: string[];
   sources: ResolvedSecrets['sources'];
 }
@@ -607,7 +631,7 @@ function verifyRunning(
   const running = new Set(watch.snapshot.workloads.map((w) => w.name));
   return verifyAll(
     c.s.kubectl,
-    c.dbs.filter((d) => running.has(d.statefulSet)),
+    c.verified.filter((d) => running.has(d.statefulSet)),
     APPS.filter((a) => running.has(a.name)),
     { signal, ...(secrets && { secrets }) },
   );
@@ -628,7 +652,7 @@ function checkAhead(run: Run, c: CheckInput, since: number): CheckAhead {
   run.ctx.signal.addEventListener('abort', onAbort, { once: true });
   const watch = watchFrom(run, c, since, ctl.signal);
   // The databases' Secrets are read alongside the watch, not after it.
-  const secrets = readDbSecrets(c.s.kubectl, c.dbs);
+  const secrets = readDbSecrets(c.s.kubectl, c.verified);
   const verify = watch.then((w) => (w.ok ? verifyRunning(c, w, ctl.signal, secrets) : []));
   for (const p of [watch, verify, secrets]) p.catch(() => undefined);
   void verify.finally(() => run.ctx.signal.removeEventListener('abort', onAbort)).catch(() => undefined);
@@ -660,6 +684,7 @@ async function verifyAndSummarize(
     envFile: path.relative(process.cwd(), s.envFile.path) || s.envFile.path,
     access: s.settings.access,
     sources: c.sources,
+    existing: existingSecretRefs(c.userValues),
     pgadmin: getPath(c.values, 'pgadmin.enabled') === true,
     cli: targetArgs(ctx),
   });
@@ -713,8 +738,7 @@ function saveGenerated(run: Run, s: LoadedSettings, secrets: ResolvedSecrets): v
       ? secrets.ssoDbPassword
       : k === 'POSTGRES_API_PASSWORD'
         ? secrets.apiDbPassword
-        : secrets.authSecret
-    ).reveal();
+        : secrets.authSecret)!.reveal();
   upsertEnvFile(s.envFile.path, Object.fromEntries(generated.map((k) => [k, value(k)])), {
     comment: GENERATED_COMMENT,
   });

@@ -10,6 +10,7 @@ import { quoteForDisplay } from '../exec.ts';
 import { Helm, translateHelmError } from '../helm.ts';
 import { Kubectl } from '../kubectl.ts';
 import { resolveSecrets } from '../secret-resolution.ts';
+import { existingSecretRefs } from '../existing-secrets.ts';
 import { detectTool, findTool } from '../tools.ts';
 import { chartValues } from '../values.ts';
 import { printValueWarnings } from './value-warnings.ts';
@@ -39,8 +40,14 @@ export async function runDryRun(
   // Settings warnings were printed by deploy's settings checks, before this.
   const helmTool = await detectTool('helm', ctx.runner, ctx.env);
   const helm = new Helm(ctx.runner, helmTool.path, helmTool.major, s.target);
-  // Offline: a secret missing from the env file is shown as generated (on deploy it is first looked up in the cluster).
-  const secrets = await resolveSecrets(s.settings, { envFilePath: s.envFile.path, writeBack: false });
+  // Offline: a secret missing from the env file is shown as generated (on deploy it is first looked up in the
+  // cluster); one the -f values take from a Secret of the user's is neither sent nor generated.
+  const theirs = existingSecretRefs(readValuesFiles(s.valuesFiles));
+  const secrets = await resolveSecrets(s.settings, {
+    envFilePath: s.envFile.path,
+    writeBack: false,
+    existing: new Map(theirs.map((r) => [r.envKey, undefined])),
+  });
   ctx.redactor.add(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret);
 
   const chart = opts.chart ?? CHART_PATH;
@@ -135,6 +142,7 @@ export async function runDryRun(
     opts: autoBuild ? { ...opts, build: true } : opts,
     upgrade: upgradeOptions(opts, chart, s.valuesFiles),
     dbs: managedDatabases(readValuesFiles(s.valuesFiles)),
+    existing: theirs,
     ...(builds && { builds }),
     unset: Object.entries(secrets.sources)
       .filter(([, src]) => src === 'generated')
@@ -149,6 +157,13 @@ export async function runDryRun(
   log.info('');
   log.info('Secrets:');
   for (const [k, src] of Object.entries(secrets.sources)) {
+    const ref = theirs.find((r) => r.envKey === k);
+    if (ref) {
+      log.info(
+        `  ${k}: not sent; the release reads Secret ${ref.secret} (key ${ref.key}), named by ${ref.valuePath}`,
+      );
+      continue;
+    }
     log.info(
       `  ${k}: ${src === 'generated' ? 'not set: reused from the cluster if it has one, else generated and saved to the env file' : `from ${src}`}`,
     );

@@ -1,7 +1,8 @@
 import { DATABASES, type DbInfo, type DbName, releaseSelector } from '../components.ts';
 import { confirm } from '../confirm.ts';
 import { backupDatabase as backupOne, dbBackupFile } from '../db-backup.ts';
-import { OperationError } from '../errors.ts';
+import { OperationError, UsageError } from '../errors.ts';
+import type { ExistingSecretRef } from '../existing-secrets.ts';
 import type { Helm } from '../helm.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { abortableSleep } from '../time.ts';
@@ -13,6 +14,20 @@ export { dumpArgs, dumpCommand } from '../db-backup.ts';
  * Asks before deleting data: the namespace's name must be typed; `--yes` answers for scripts; without a
  * TTY and without `--yes` it is a usage error (exit 2), never a silent yes.
  */
+/**
+ * --fresh deletes the namespace, and with it the Secrets of the user's that the values name: the deploy
+ * after it could not start the pods that read them. Refused before anything happens (exit 2).
+ */
+export function freshDeletesTheirs(refs: readonly ExistingSecretRef[], namespace: string): UsageError {
+  const names = [...new Set(refs.map((r) => r.secret))];
+  return new UsageError(
+    `--fresh deletes namespace ${namespace}, and with it Secret ${names.join(', ')} (yours, named by ${refs.map((r) => r.valuePath).join(', ')}), which the new release needs`,
+    {
+      hint: `start over by hand instead: ${npmRun('db', 'backup', 'all')}, helm uninstall, delete the volumes, then ${npmRun('deploy')} (the Secrets stay)`,
+    },
+  );
+}
+
 export async function confirmFresh(opts: {
   namespace: string;
   yes: boolean;

@@ -18,6 +18,7 @@ import {
   secretsArgs,
 } from '../kubectl.ts';
 import { secretReadArgs } from '../secret-resolution.ts';
+import { type ExistingSecretRef, existingSecretReadArgs } from '../existing-secrets.ts';
 import { STORAGE_CLASS_ARGS } from '../storage.ts';
 import { NODE_IMAGES_ARGS } from '../images.ts';
 import { leaseName, lockPlan } from '../release-lock.ts';
@@ -38,6 +39,8 @@ export const DEPLOY_STEPS = {
   'cluster.reachable': 'the API server answers',
   'cluster.images':
     'on a local cluster, the TaskFlow images the release would run are on a node or name a registry; else they are built first when the TaskFlow source is known (--src, TASKFLOW_SRC), or the deploy stops here (exit 2)',
+  'cluster.secrets':
+    'the Secrets of yours the values name (existingSecret) exist and hold their key, with only URL-safe characters where a URL carries the value as it is (the SSO on Neon); their values are masked from here on, or the deploy stops here (exit 2)',
   'cluster.context':
     'the context may be written to: local, or named with --context / TASKFLOW_CONTEXT; then the release lock is taken (a Lease in the namespace), waiting while another writing command holds it (--no-wait: exit 2)',
   'cluster.storageclass': 'the storage class of the database volumes exists',
@@ -84,6 +87,8 @@ export function deployPlan(input: {
   builds?: readonly PlannedBuild[];
   /** the kept secrets the env file does not set: only then are the release's Secrets read */
   unset: readonly string[];
+  /** the user's own Secrets the values name (existingSecret) */
+  existing?: readonly ExistingSecretRef[];
 }): PlannedStep[] {
   const { kubectl: k, helm, opts, dbs } = input;
   const { namespace } = k.target;
@@ -102,6 +107,8 @@ export function deployPlan(input: {
     steps.push(
       step('cluster.images', [{ argv: k.args(NODE_IMAGES_ARGS, true), when: 'the context is local' }]),
     );
+  if (input.existing && input.existing.length > 0)
+    steps.push(step('cluster.secrets', [{ argv: k.args(existingSecretReadArgs(input.existing)) }]));
   steps.push(
     step(
       'cluster.context',

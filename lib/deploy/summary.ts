@@ -2,6 +2,7 @@ import { type Script, npmRun } from '../suggest.ts';
 import type { Logger } from '../log.ts';
 import type { SettingSource } from '../env.ts';
 import { SECRET_LOCATIONS, type SecretKey } from '../secret-resolution.ts';
+import type { ExistingSecretRef } from '../existing-secrets.ts';
 import { type DeployReport, type ReportFailure, failureImage, groupFailures } from './report.ts';
 
 /**
@@ -49,8 +50,12 @@ export function secretLocations(
   envFile: string,
   namespace: string,
   sources?: Record<SecretKey, SettingSource>,
+  existing: readonly ExistingSecretRef[] = [],
 ): string[] {
   return (Object.keys(SECRET_LOCATIONS) as SecretKey[]).map((k) => {
+    const theirs = existing.find((r) => r.envKey === k);
+    if (theirs)
+      return `${k}: Secret ${theirs.secret} key ${theirs.key} in namespace ${namespace} (yours, named by ${theirs.valuePath})`;
     const { secret, key } = SECRET_LOCATIONS[k];
     const inSecret = `Secret ${secret} key ${key} in namespace ${namespace}`;
     const source = sources?.[k];
@@ -78,6 +83,8 @@ export function printSummary(
     envFile: string;
     access: 'port-forward' | 'ingress';
     sources?: Record<SecretKey, SettingSource>;
+    /** the user's own Secrets the release reads (existingSecret) */
+    existing?: readonly ExistingSecretRef[];
     pgadmin: boolean;
     /** Target options to repeat in the next commands, e.g. `['-n', 'dev']`. */ cli: string[];
   },
@@ -93,7 +100,8 @@ export function printSummary(
     log.info(`  ${s.name.padEnd(width)}${s.url ?? '(no URL)'}${s.ready ? '' : '  (not ready)'}`);
   log.info('');
   log.info('Passwords (values are never printed):');
-  for (const l of secretLocations(opts.envFile, report.namespace, opts.sources)) log.info(`  ${l}`);
+  for (const l of secretLocations(opts.envFile, report.namespace, opts.sources, opts.existing))
+    log.info(`  ${l}`);
   if (opts.pgadmin) log.info(`  pgAdmin login: Secret pgadmin key password in namespace ${report.namespace}`);
   log.info('');
   log.info('Next:');

@@ -1,6 +1,8 @@
 import { addonCarryNotes, mailpitOn, smtpSetAside } from '../addon-release.ts';
 import { printChecks } from '../checks.ts';
 import type { Settings } from '../env.ts';
+import { type ExistingSecretRef, existingSecretRefs } from '../existing-secrets.ts';
+import type { SecretKey } from '../secret-resolution.ts';
 import type { Logger } from '../log.ts';
 import { defaultSenderWarning } from '../mail-sender.ts';
 import { type Values, chartValues } from '../values.ts';
@@ -32,4 +34,20 @@ export function printValueWarnings(
     log.warn(note);
   const sender = defaultSenderWarning(chartValues(w.chart, w.values, w.userValues));
   if (sender) printChecks([sender], log);
+  for (const note of unusedSecretSettings(w.settings, existingSecretRefs(w.userValues))) log.warn(note);
+}
+
+/** A secret set in the env file (or shell) while the -f values name the user's own Secret for it. */
+export function unusedSecretSettings(settings: Settings, refs: readonly ExistingSecretRef[]): string[] {
+  const own: Record<SecretKey, unknown> = {
+    POSTGRES_SSO_PASSWORD: settings.sso.dbPassword,
+    POSTGRES_API_PASSWORD: settings.api.dbPassword,
+    BETTER_AUTH_SECRET: settings.sso.authSecret,
+  };
+  return refs
+    .filter((r) => own[r.envKey] !== undefined)
+    .map(
+      (r) =>
+        `${r.envKey} is set (${settings.sources[r.envKey] === 'process-env' ? 'in the shell' : 'in the env file'}) but not used: ${r.valuePath} names Secret ${r.secret}, which the release reads instead`,
+    );
 }

@@ -2,7 +2,7 @@ import { type Check, type CheckOutcome, fail, pass, skip, warn, worst } from '..
 import type { DbInfo } from '../components.ts';
 import { managedDatabases } from '../drift.ts';
 import { batchedSecretReader } from '../secret-resolution.ts';
-import { checkPasswordDrift } from '../drift.ts';
+import { checkPasswordDrift, passwordFor } from '../drift.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { allowance } from '../kube-context.ts';
 import { registerSecrets } from '../redact.ts';
@@ -166,8 +166,10 @@ async function passwordToDeploy(
     registerSecrets(inCluster);
     return { password: inCluster, from: `Secret ${loc.secret} (${key} not set)` };
   }
-  const generated = key === 'POSTGRES_SSO_PASSWORD' ? ctx.secrets.ssoDbPassword : ctx.secrets.apiDbPassword;
-  return { password: generated, from: `a generated password (${key} not set, no Secret ${loc.secret})` };
+  return {
+    password: passwordFor(db, ctx.secrets),
+    from: `a generated password (${key} not set, no Secret ${loc.secret})`,
+  };
 }
 
 const passwordDrift = clusterCheck('db.password-drift', 'Database password drift', async (ctx, k) => {

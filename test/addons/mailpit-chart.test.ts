@@ -59,6 +59,7 @@ describe('mailpit switch, rendered by the chart', () => {
         BETTER_AUTH_SECRET: 'env-file',
       },
       written: [],
+      existing: [],
     });
   });
   afterAll(() => cleanup());

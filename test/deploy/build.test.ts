@@ -27,6 +27,7 @@ const secrets = {
   ssoDbPassword: new Secret('a'.repeat(32)),
   apiDbPassword: new Secret('b'.repeat(32)),
   authSecret: new Secret('c'.repeat(64)),
+  existing: [],
 } as unknown as Parameters<typeof settingsToValues>[1];
 
 describe('build argv', () => {

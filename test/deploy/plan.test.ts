@@ -171,7 +171,7 @@ describe('deploy values', () => {
   it('print with every secret masked', () => {
     const text = maskedValuesYaml(deployValues({ settings, secrets }));
     for (const s of [secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret])
-      expect(text).not.toContain(s.reveal());
+      expect(text).not.toContain(s!.reveal());
     expect(text).toMatch(/password: ••••••/);
     expect(text).toContain('url: http://localhost:3001');
   });

@@ -22,6 +22,7 @@ const secrets: ResolvedSecrets = {
     BETTER_AUTH_SECRET: 'env-file',
   },
   written: [],
+  existing: [],
 };
 
 const FULL = [

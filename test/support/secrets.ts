@@ -12,4 +12,5 @@ export const RESOLVED_SECRETS: ResolvedSecrets = {
     BETTER_AUTH_SECRET: 'cluster',
   },
   written: [],
+  existing: [],
 };

@@ -45,23 +45,42 @@ space as "+"; a literal "+" comes out as %2B, so any "+" left is a space, which 
 {{- end -}}
 
 {{/*
-postgresql:// URL with the percent-encoded credentials; "rawPassword" in the dict overrides the encoded one.
+postgresql:// URL with the percent-encoded credentials; "rawPassword" in the dict overrides the encoded one,
+"noPassword" true leaves the password out (the driver then takes PGPASSWORD).
 "chat" true: the URL of the API's chat store, which turns only sslmode=require/prefer/allow/disable into
 asyncpg's ssl= (chatkit_store/config.py, see app-contract.yaml); verify-ca/verify-full are written as
 ssl= directly, which it passes through unchanged, instead of an sslmode asyncpg would reject.
 */}}
 {{- define "taskflow.db.url" -}}
 {{- $cfg := (index .root.Values .db).database -}}
-{{- $pass := .rawPassword | default (include "taskflow.urlEncode" (include "taskflow.db.password" .)) -}}
+{{- $auth := include "taskflow.urlEncode" $cfg.user -}}
+{{- if not .noPassword -}}
+{{- $auth = printf "%s:%s" $auth (.rawPassword | default (include "taskflow.urlEncode" (include "taskflow.db.password" .))) -}}
+{{- end -}}
 {{- $mode := include "taskflow.db.sslmode" . -}}
 {{- $param := ternary "ssl" "sslmode" (and (eq (toString .chat) "true") (has $mode (list "verify-ca" "verify-full"))) -}}
-{{- printf "postgresql://%s:%s@%s:%d/%s?%s=%s" (include "taskflow.urlEncode" $cfg.user) $pass (include "taskflow.db.host" .) (int $cfg.port) (include "taskflow.urlEncode" $cfg.name) $param $mode -}}
+{{- printf "postgresql://%s@%s:%d/%s?%s=%s" $auth (include "taskflow.db.host" .) (int $cfg.port) (include "taskflow.urlEncode" $cfg.name) $param $mode -}}
+{{- end -}}
+
+{{/*
+"true" when a URL of this database must carry the password itself: only the SSO's Neon HTTP driver
+(chosen when the URL holds none of localhost, 127.0.0.1, sslmode=disable: src/lib/db/index.ts) sends the
+URL as it is. postgres.js (the SSO's plain driver, its seed and drizzle-kit push) and asyncpg (both URLs
+of the API) take PGPASSWORD when the URL has no password (see app-contract.yaml).
+*/}}
+{{- define "taskflow.db.passwordInUrl" -}}
+{{- if eq .db "sso" -}}
+{{- $probe := include "taskflow.db.url" (merge (dict "noPassword" true) .) -}}
+{{- if not (or (contains "localhost" $probe) (contains "127.0.0.1" $probe) (contains "sslmode=disable" $probe)) -}}true{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
 Container env for the URLs when the password lives in an existingSecret (unknown at render time):
-PGPASSWORD from that Secret (the drivers read it too), then each URL through Kubernetes' $(PGPASSWORD)
-expansion. Renders nothing without existingSecret: the URLs are then in the chart's Secret.
+PGPASSWORD from that Secret, then each URL without a password, so that any password works (Kubernetes'
+$(PGPASSWORD) expansion cannot percent-encode). Only the SSO on Neon's driver gets $(PGPASSWORD) in its URL,
+so its password must be URL-safe (deploy and validate check the Secret). Renders nothing without
+existingSecret: the URLs are then in the chart's Secret.
 Call with (dict "root" $ "db" "api" "names" (list "DATABASE_URL" ...)).
 */}}
 {{- define "taskflow.db.urlEnv" -}}
@@ -71,10 +90,11 @@ Call with (dict "root" $ "db" "api" "names" (list "DATABASE_URL" ...)).
     secretKeyRef:
       name: {{ include "taskflow.db.secretName" . | quote }}
       key: {{ include "taskflow.db.secretKey" . | quote }}
-{{- $ctx := . }}
+{{- $ctx := omit . "names" }}
+{{- $inUrl := eq (include "taskflow.db.passwordInUrl" $ctx) "true" }}
 {{- range .names }}
 - name: {{ . }}
-  value: {{ include "taskflow.db.url" (merge (dict "rawPassword" "$(PGPASSWORD)" "chat" (eq . "TASKFLOW_CHATKIT_DATABASE_URL")) (omit $ctx "names")) | quote }}
+  value: {{ include "taskflow.db.url" (merge (dict "rawPassword" "$(PGPASSWORD)" "noPassword" (not $inUrl) "chat" (eq . "TASKFLOW_CHATKIT_DATABASE_URL")) $ctx) | quote }}
 {{- end }}
 {{- end }}
 {{- end -}}
