@@ -5,6 +5,7 @@ import type { KubeObject } from '../kubectl.ts';
 import { type KubeEvent, eventTime, warningsByObject } from '../events.ts';
 import type { Diagnosed, DoctorSnapshot } from './collect.ts';
 import { failureHint } from './hints.ts';
+import { describeChars } from '../existing-secrets.ts';
 import { notInstalled } from '../helm.ts';
 import type { DoctorFailureId } from './workloads.ts';
 import { namespaceArgs, npmRun } from '../suggest.ts';
@@ -263,6 +264,27 @@ const dbAuth: Check<DoctorContext> = {
   },
 };
 
+const dbUrlPassword: Check<DoctorContext> = {
+  id: 'db.url-password',
+  title: 'Passwords in connection URLs',
+  run: ({ snap, target }) => {
+    const found = snap.rawUrlPasswords;
+    if (found.length === 0)
+      return pass('no connection URL takes a password it cannot carry ($(PGPASSWORD) expands unencoded)');
+    const lines = found.map(
+      (f) =>
+        `${f.where}: ${f.variable} holds the password of Secret ${f.secret} key ${f.key} as it is ($(PGPASSWORD)), and it has ${describeChars(f.chars)}: the URL does not parse (TypeError: Invalid URL) or logs in with a wrong password`,
+    );
+    const neon = found.some((f) => f.neon);
+    return fail(
+      lines.join('\n'),
+      neon
+        ? `the SSO on Neon's HTTP driver reads the password from its URL: give the role a password of letters, digits and - . _ ~ only (e.g. openssl rand -hex 16), put it in Secret ${found.find((f) => f.neon)!.secret}, then ${npmRun('deploy', ...namespaceArgs(target.namespace))}`
+        : `an older chart rendered these URLs; this one leaves the password out (the drivers read PGPASSWORD): ${npmRun('deploy', ...namespaceArgs(target.namespace))} with the same -f values`,
+    );
+  },
+};
+
 const secretsInConfigmap: Check<DoctorContext> = {
   id: 'secrets.in-configmap',
   title: 'No secrets in ConfigMaps',
@@ -291,4 +313,5 @@ export const DOCTOR_CHECKS: readonly Check<DoctorContext>[] = [
   secretsInConfigmap,
   podCheck('pods.not-ready', 'Readiness'),
   podCheck('jobs.failed', 'Migration Jobs'),
+  dbUrlPassword,
 ];

@@ -10,6 +10,7 @@ import { type Finding, failedJobs, notReady } from './workloads.ts';
 import { registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
 import { secretValues } from '../config-scan.ts';
+import { unsafeUrlChars } from '../existing-secrets.ts';
 import { type HeldBy, liveHolder } from '../release-lock.ts';
 
 /** The kinds of the one batched read. */
@@ -45,6 +46,8 @@ export interface DoctorSnapshot {
   events: KubeEvent[];
   failures: Diagnosed[];
   dbAuth: DbAuth[];
+  /** connection URLs that carry a Secret's password unencoded ($(PGPASSWORD)) while it holds URL breakers */
+  rawUrlPasswords: RawUrlPassword[];
   /** secret texts read from the release's Secrets (for the ConfigMap scan; never printed) */
   secretTexts: string[];
   now: number;
@@ -78,7 +81,8 @@ export async function collect(
   const all = [...objects, ...secrets];
   // Only values under secret-looking keys: a Secret may also hold plain words a ConfigMap rightly repeats.
   const secretTexts = secretValues(all);
-  registerSecrets(...secretTexts);
+  // And every value a container takes from a Secret (an existingSecret's key may be named anything).
+  registerSecrets(...secretTexts, ...referencedSecretValues(all));
   const pods = objects.filter((o): o is Pod => o.kind === 'Pod');
   const podFound: Finding[] = pods.flatMap((p) => [...podFailures(p), ...stuckInit(p, now)]);
   const found = [
@@ -112,10 +116,67 @@ export async function collect(
     events,
     failures,
     dbAuth,
+    rawUrlPasswords: rawUrlPasswords(all),
     secretTexts,
     now,
     ...(holder !== undefined && { holder }),
   };
+}
+
+/** A connection URL of a container that gets a Secret's password unencoded, which holds URL breakers. */
+export interface RawUrlPassword {
+  /** `Deployment/sso-platform container migrate` */
+  where: string;
+  variable: string;
+  secret: string;
+  key: string;
+  /** the characters outside A-Za-z0-9._~- (never the value) */
+  chars: string[];
+  /**
+   * The chart itself puts it there: the SSO's URL for Neon's HTTP driver (no localhost, 127.0.0.1 or
+   * sslmode=disable in it). Otherwise an older chart rendered it, and a deploy drops it from the URL.
+   */
+  neon: boolean;
+}
+
+/** Every value the containers read from a Secret by secretKeyRef (to mask them). */
+function referencedSecretValues(all: readonly KubeObject[]): string[] {
+  const out: string[] = [];
+  for (const o of all)
+    for (const c of [...containersOf(podSpecOf(o), false), ...containersOf(podSpecOf(o), true)])
+      for (const e of c.env ?? []) {
+        const v = e.valueFrom?.secretKeyRef ? resolveEnv(c, e.name, all).value : undefined;
+        if (v !== undefined) out.push(v);
+      }
+  return out;
+}
+
+/** The URLs that put $(PGPASSWORD) in their userinfo while the password it expands to is not URL-safe. */
+export function rawUrlPasswords(all: readonly KubeObject[]): RawUrlPassword[] {
+  const out: RawUrlPassword[] = [];
+  for (const o of all.filter((x) => ['Deployment', 'StatefulSet', 'CronJob', 'Job'].includes(x.kind))) {
+    for (const c of [...containersOf(podSpecOf(o), true), ...containersOf(podSpecOf(o), false)]) {
+      for (const e of c.env ?? []) {
+        if (!e.value?.includes(':$(PGPASSWORD)@')) continue;
+        const pg = resolveEnv(c, 'PGPASSWORD', all);
+        const ref = pg.refs[0];
+        if (pg.value === undefined || !ref) continue;
+        const chars = unsafeUrlChars(pg.value);
+        if (chars.length === 0) continue;
+        out.push({
+          where: `${o.kind}/${o.metadata.name} container ${c.name}`,
+          variable: e.name,
+          secret: ref.name,
+          key: ref.key ?? '',
+          chars,
+          neon:
+            e.name === 'DATABASE_URL' &&
+            !['localhost', '127.0.0.1', 'sslmode=disable'].some((s) => e.value!.includes(s)),
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** A node of the default minikube profile: `minikube`, or `minikube-m02`… in a multi-node one. */

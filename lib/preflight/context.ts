@@ -5,6 +5,7 @@ import type { Runner } from '../exec.ts';
 import type { HelmTarget } from '../helm.ts';
 import { registerSecrets } from '../redact.ts';
 import { type ResolvedSecrets, resolveSecrets } from '../secret-resolution.ts';
+import { existingSecretRefs } from '../existing-secrets.ts';
 import { settingsToValues } from '../settings-values.ts';
 import { findTool } from '../tools.ts';
 import { type LenientEnv, loadEnvLeniently } from '../settings-load.ts';
@@ -88,20 +89,26 @@ export async function createPreflight(opts: PreflightOptions): Promise<Preflight
     ...(opts.release !== undefined && { release: opts.release }),
   });
   const { settings } = env;
-  // Offline: no cluster is read and nothing is written; a missing secret becomes a random stand-in.
-  const secrets = await resolveSecrets(settings, { envFilePath: opts.envFile, writeBack: false });
-  const extra = [settings.sso.smtp?.password, settings.api.openaiApiKey];
-  registerSecrets(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret, ...extra);
-  const secretTexts = [secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret, ...extra]
-    .filter((s) => s !== undefined)
-    .map((s) => s.reveal());
-  const values = settingsToValues(settings, secrets);
   let userValues: Values | undefined;
   try {
     userValues = readValuesFiles(opts.valuesFiles.filter((f) => existsSync(f)));
   } catch {
     userValues = undefined;
   }
+  // Offline: no cluster is read and nothing is written; a missing secret becomes a random stand-in, and
+  // one the -f values take from a Secret of the user's (existingSecret) is not sent, as deploy does.
+  const theirs = userValues ? existingSecretRefs(userValues) : [];
+  const secrets = await resolveSecrets(settings, {
+    envFilePath: opts.envFile,
+    writeBack: false,
+    existing: new Map(theirs.map((r) => [r.envKey, undefined])),
+  });
+  const extra = [settings.sso.smtp?.password, settings.api.openaiApiKey];
+  registerSecrets(secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret, ...extra);
+  const secretTexts = [secrets.ssoDbPassword, secrets.apiDbPassword, secrets.authSecret, ...extra]
+    .filter((s) => s !== undefined)
+    .map((s) => s.reveal());
+  const values = settingsToValues(settings, secrets);
   const target: HelmTarget = {
     namespace: settings.namespace,
     release: settings.release,

@@ -99,7 +99,7 @@ export async function resetPassword(deps: ResetDeps, opts: ResetOptions): Promis
     throw new UsageError(
       `--rotate cannot change Secret ${t.secret}: the release reads the ${opts.db} password from your own Secret (${opts.db}.database.existingSecret)`,
       {
-        hint: `put a new password in Secret ${t.secret} yourself, then run: ${npmRun('reset-db-password', opts.db)}`,
+        hint: `put a new password in Secret ${t.secret} yourself (hex is safe everywhere: openssl rand -hex 16 > FILE; kubectl create secret generic ${t.secret} -n ${kubectl.target.namespace} --from-file=${t.secretKey}=FILE --dry-run=client -o yaml | kubectl apply -f -), then run: ${npmRun('reset-db-password', opts.db)} (the database takes it)`,
       },
     );
   }

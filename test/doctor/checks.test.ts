@@ -3,7 +3,13 @@ import { type CheckResult, runChecks } from '../../lib/checks.ts';
 import { DATABASES } from '../../lib/components.ts';
 import { DOCTOR_CHECKS } from '../../lib/doctor/checks.ts';
 import { withNothingToCheck } from '../../lib/doctor/doctor.ts';
-import { type Diagnosed, type DoctorSnapshot, isMinikubeNode, stuckInit } from '../../lib/doctor/collect.ts';
+import {
+  type Diagnosed,
+  type DoctorSnapshot,
+  isMinikubeNode,
+  rawUrlPasswords,
+  stuckInit,
+} from '../../lib/doctor/collect.ts';
 import type { ReleaseStatus } from '../../lib/helm.ts';
 import type { KubeObject } from '../../lib/kubectl.ts';
 import { type Pod, podFailures } from '../../lib/pod-status.ts';
@@ -44,6 +50,7 @@ function snap(over: Partial<DoctorSnapshot> = {}): DoctorSnapshot {
     events: [],
     failures: [],
     dbAuth: [],
+    rawUrlPasswords: [],
     secretTexts: [],
     now: NOW,
     ...over,
@@ -82,6 +89,7 @@ describe('doctor checks', () => {
       'secrets.in-configmap',
       'pods.not-ready',
       'jobs.failed',
+      'db.url-password',
     ]);
     expect(rs.every((r) => r.status === 'pass')).toBe(true);
     expect(byId(rs, 'release.status')?.detail).toBe(
@@ -529,5 +537,73 @@ describe('doctor without noise or contradictions', () => {
     expect(byId(again, 'pods.crashloop')?.hint).toBe(
       'the api database rejects the password in its Secret too (login checked): make them agree: npm run reset-db-password -- api',
     );
+  });
+});
+
+describe('db.url-password: a Secret’s password that a URL takes unencoded', () => {
+  const secret = (name: string, data: Record<string, string>): KubeObject =>
+    ({
+      kind: 'Secret',
+      metadata: { name },
+      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    }) as KubeObject;
+  /** A Deployment as an older chart rendered it: $(PGPASSWORD) inside the URL. */
+  const deployment = (name: string, url: string): KubeObject =>
+    ({
+      kind: 'Deployment',
+      metadata: { name },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name,
+                env: [
+                  { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'theirs', key: 'pw' } } },
+                  { name: 'DATABASE_URL', value: url },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    }) as KubeObject;
+  const inCluster = 'postgresql://sso_user:$(PGPASSWORD)@sso-postgres:5432/sso_db?sslmode=disable';
+  const neon = 'postgresql://sso_user:$(PGPASSWORD)@ep-a.neon.tech:5432/sso_db?sslmode=require';
+
+  it('finds the URL, names the Secret, the key and the characters, never the value', async () => {
+    const all = [deployment('sso-platform', inCluster), secret('theirs', { pw: 'xK+3/zA9=mQ2pL1w' })];
+    expect(rawUrlPasswords(all)).toEqual([
+      {
+        where: 'Deployment/sso-platform container sso-platform',
+        variable: 'DATABASE_URL',
+        secret: 'theirs',
+        key: 'pw',
+        chars: ['+', '/', '='],
+        neon: false,
+      },
+    ]);
+    const r = byId(await doctor(snap({ rawUrlPasswords: rawUrlPasswords(all) })), 'db.url-password');
+    expect(r).toMatchObject({ status: 'fail' });
+    expect(r?.detail).toContain(
+      'holds the password of Secret theirs key pw as it is ($(PGPASSWORD)), and it has "+", "/", "="',
+    );
+    expect(r?.detail).not.toContain('xK+3/zA9=mQ2pL1w');
+    expect(r?.hint).toContain('an older chart rendered these URLs');
+    expect(r?.hint).toContain('npm run deploy');
+  });
+
+  it('on Neon the repair is a URL-safe password; a safe one, or a URL without the password, passes', async () => {
+    const onNeon = rawUrlPasswords([deployment('sso-platform', neon), secret('theirs', { pw: 'a b' })]);
+    const r = byId(await doctor(snap({ rawUrlPasswords: onNeon })), 'db.url-password');
+    expect(r?.hint).toContain('give the role a password of letters, digits and - . _ ~ only');
+    expect(
+      rawUrlPasswords([deployment('sso-platform', neon), secret('theirs', { pw: 'npg_Safe-1.2~3' })]),
+    ).toEqual([]);
+    const current = 'postgresql://sso_user@sso-postgres:5432/sso_db?sslmode=disable';
+    expect(rawUrlPasswords([deployment('sso-platform', current), secret('theirs', { pw: 'a/b' })])).toEqual(
+      [],
+    );
+    expect(byId(await doctor(snap()), 'db.url-password')).toMatchObject({ status: 'pass' });
   });
 });

@@ -82,6 +82,26 @@ describe('npm run validate (real helm, no cluster)', () => {
     },
   );
 
+  it.concurrent(
+    'a values file naming existingSecrets renders: no value of the env file is sent for them',
+    async () => {
+      const se = scriptEnv({ envFile: CLEAN });
+      try {
+        writeFileSync(
+          path.join(se.cwd, 'theirs.yaml'),
+          'sso:\n  existingSecret: auth\n  database:\n    existingSecret: sso-db\napi:\n  database:\n    existingSecret: api-db\n',
+        );
+        const r = await runScript('preflight', ['--json', '-f', 'theirs.yaml'], se);
+        const doc = JSON.parse(r.stdout) as CheckReport;
+        // The chart refused both sources set before ("sso.database.password and ... are both set").
+        expect(status(doc)).toMatchObject({ 'chart.render': 'pass', 'env.flow': 'pass' });
+        expect(r.code, r.stdout).toBe(0);
+      } finally {
+        se.cleanup();
+      }
+    },
+  );
+
   it.concurrent('reports every failure at once, with hints, and never a secret', async () => {
     const env = [
       'POSTGRES_SSO_PASSWORD=Zm9vYmFyYmF6cXV4+/cXV4YmF6==',

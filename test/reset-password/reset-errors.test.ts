@@ -158,6 +158,9 @@ describe('reset-db-password: refusals', () => {
     const err = await failure(resetPassword(c.deps().deps, opts('rotate')));
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toMatch(/^--rotate cannot change Secret mine/);
+    // The way out it names leaves only URL-safe characters (any works with PGPASSWORD; Neon needs these).
+    expect(err.hint).toContain('openssl rand -hex 16 > FILE');
+    expect(err.hint).toContain('--from-file=password=FILE');
   });
 
   it('--rotate answered "n" on a terminal changes nothing', async () => {
