@@ -82,6 +82,24 @@ export function labelJob(job: KubeObject, target: DbName, release: string): Kube
   };
 }
 
+/** The Job with more variables in one of its containers (added after, so they win over the template's). */
+export function withContainerEnv(
+  job: KubeObject,
+  container: string,
+  env: Record<string, string>,
+): KubeObject {
+  const spec = job.spec as { template: { spec: { containers: { name: string; env?: object[] }[] } } };
+  const containers = spec.template.spec.containers.map((c) =>
+    c.name === container
+      ? { ...c, env: [...(c.env ?? []), ...Object.entries(env).map(([name, value]) => ({ name, value }))] }
+      : c,
+  );
+  return {
+    ...job,
+    spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers } } },
+  };
+}
+
 /** The pods a Job started (by owner reference, else by the job-name labels), oldest first. */
 export function podsOfJob(pods: Pod[], jobName: string): Pod[] {
   return pods

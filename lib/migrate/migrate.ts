@@ -1,7 +1,10 @@
 import type { CommandContext } from '../cli.ts';
-import { APP } from '../components.ts';
+import { APP, DATABASES } from '../components.ts';
 import { type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
-import { ExitCode, OperationError, TaskflowError } from '../errors.ts';
+import { ExitCode, OperationError, TaskflowError, UsageError } from '../errors.ts';
+import { type ConfirmIo, assertCanConfirm, confirm } from '../confirm.ts';
+import { BACKUP_DIR } from '../backups.ts';
+import { backupDatabase, dbBackupFile } from '../db-backup.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Logger, printJson } from '../log.ts';
@@ -28,15 +31,62 @@ export interface MigrateReport {
   durationMs: number;
   targets: TargetResult[];
   cleanup: CleanupResult;
+  /** --accept-data-loss: the SSO database's backup, made before the push */
+  backup?: string;
 }
 
 /** `npm run migrate -- <sso|api|all>`: checks the release, runs the targets concurrently, reports, cleans up. */
 export async function runMigrate(ctx: CommandContext): Promise<number> {
   const targets = parseTargets(ctx.args.positionals);
   const opts = parseMigrateOptions(ctx.args.values);
+  if (opts.acceptDataLoss && !targets.includes('sso')) {
+    throw new UsageError('--accept-data-loss applies to the SSO migrations only (drizzle-kit push)', {
+      hint: `run: ${npmRun('migrate', 'sso', '--accept-data-loss')}`,
+    });
+  }
+  const io: ConfirmIo = { yes: opts.yes, stdin: ctx.stdin, prompt: opts.json ? process.stderr : ctx.stdout };
+  const what =
+    '--accept-data-loss lets drizzle-kit drop columns or tables, or truncate tables, of the SSO database';
+  const retry = npmRun('migrate', ...ctx.args.positionals, '--accept-data-loss', '--yes');
+  // Before any cluster call: without a terminal the question needs --yes.
+  if (opts.acceptDataLoss) assertCanConfirm(io, what, retry);
   const session = await openSession(ctx);
-  await assertSessionMayWrite(ctx, session, { yes: false });
+  await assertSessionMayWrite(
+    ctx,
+    session,
+    { yes: opts.yes, prompt: io.prompt },
+    opts.acceptDataLoss ? { what } : undefined,
+  );
+  if (opts.acceptDataLoss) {
+    await confirm(
+      io,
+      'Apply the SSO schema even where drizzle-kit drops or truncates data? The SSO database is backed up first.',
+      what,
+      retry,
+    );
+  }
   return migrate(ctx, session, targets, opts);
+}
+
+/** Backs up the SSO database before a push that may lose data; the backup file. */
+async function backUpSso(log: Logger, s: Pick<ClusterSession, 'kubectl' | 'target'>): Promise<string> {
+  const db = DATABASES.sso;
+  log.step(`backing up the sso database (pg_dump in ${db.pod}) before a push that may lose data`);
+  const file = dbBackupFile(BACKUP_DIR, s.target.release, 'sso', new Date());
+  const done = await backupDatabase(s.kubectl, db, file, {
+    release: s.target.release,
+    hint: `nothing was pushed; see what is wrong: ${npmRun('doctor')}, then retry`,
+  });
+  if (!done) {
+    throw new OperationError(
+      `no volume ${db.pvc} in namespace ${s.target.namespace}: the SSO database is not in the cluster, so it cannot be backed up first`,
+      { hint: 'back it up on its server, then apply the change there yourself (drizzle-kit push --force)' },
+    );
+  }
+  log.success(
+    `sso database backed up: ${done.file} (${done.rows} rows; restore: ${npmRun('db', 'restore', done.file)})`,
+  );
+  return done.file;
 }
 
 /** The migrate run against an open session (tests inject kubectl and helm through it). */
@@ -51,6 +101,7 @@ export async function migrate(
   await s.kubectl.assertReachable();
   await s.helm.assertInstalled();
   const plans = planTargets(targets, await s.kubectl.list(['cronjobs', 'deployments']), s.target);
+  const backup = opts.acceptDataLoss ? await backUpSso(log, s) : undefined;
   const deadline = started + opts.timeoutMs;
   for (const p of plans) {
     log.step(
@@ -65,6 +116,7 @@ export async function migrate(
         deadline,
         timeoutText: opts.timeoutText,
         ...(opts.pollMs && { pollMs: opts.pollMs }),
+        ...(opts.acceptDataLoss && p.target === 'sso' && { env: { TASKFLOW_ACCEPT_DATA_LOSS: 'true' } }),
       }),
     ),
   );
@@ -77,6 +129,7 @@ export async function migrate(
     durationMs: Date.now() - started,
     targets: results,
     cleanup,
+    ...(backup && { backup }),
   };
   printOutcome(log, report, s.target);
   if (opts.json) printJson(report, ctx.stdout);
@@ -111,7 +164,7 @@ async function runTarget(
   ctx: Pick<CommandContext, 'log' | 'signal'>,
   s: Pick<ClusterSession, 'kubectl' | 'target'>,
   plan: MigrationPlan,
-  limits: { deadline: number; timeoutText: string; pollMs?: number },
+  limits: { deadline: number; timeoutText: string; pollMs?: number; env?: Record<string, string> },
 ): Promise<TargetResult> {
   const started = Date.now();
   const prefix = `[${plan.target}] `;

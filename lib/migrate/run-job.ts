@@ -12,6 +12,7 @@ import {
   manualJobName,
   podsOfJob,
   renderJobArgs,
+  withContainerEnv,
 } from '../jobs.ts';
 import type { MigrateTarget } from './targets.ts';
 import { type DefaultOrganization, SeedWatch } from './seed.ts';
@@ -55,6 +56,8 @@ export interface TargetDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Suffix making the Job name unique (random hex by default). */
   suffix?: () => string;
+  /** Variables added to the Job's migrate container (TASKFLOW_ACCEPT_DATA_LOSS). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -72,7 +75,8 @@ export async function runMigrationJob(deps: TargetDeps, target: MigrateTarget): 
   const rendered = JSON.parse(
     await kubectl.ok(renderJobArgs(name, cronJob), `render a Job from cronjob/${cronJob}`),
   ) as KubeObject;
-  const job = labelJob(rendered, target, deps.release);
+  const labelled = labelJob(rendered, target, deps.release);
+  const job = deps.env ? withContainerEnv(labelled, 'migrate', deps.env) : labelled;
   await kubectl.ok(['create', '-f', '-'], `create job/${name}`, { stdin: JSON.stringify(job) });
   deps.onLine(`started job/${name} from cronjob/${cronJob}`);
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
@@ -8,7 +8,7 @@ import {
   ruleProblem,
   type ContractApp,
 } from '../../lib/app-contract.ts';
-import { findObject, hasObject, type K8sObject } from '../support/chart.ts';
+import { chartDir, findObject, hasObject, type K8sObject } from '../support/chart.ts';
 import { PROFILE_NAMES, render, type ProfileName } from './profiles.ts';
 import { allContainers, container, resolveEnv, type EnvSource } from './workloads.ts';
 
@@ -155,7 +155,12 @@ describe('no container depends on a download at start-up', () => {
 
   test('the SSO migrations run the binaries the contract names, as in package.json', async () => {
     const sso = contract.apps.find((a) => a.id === 'sso')!;
-    const m = sso.facts?.migrations as { push: string; seed: string; seedProdFlag: string };
+    const m = sso.facts?.migrations as {
+      push: string;
+      pushGuard: string;
+      seed: string;
+      seedProdFlag: string;
+    };
     for (const [profile, seed] of [
       ['default', m.seed],
       ['prod', `${m.seed} ${m.seedProdFlag}`],
@@ -166,7 +171,17 @@ describe('no container depends on a download at start-up', () => {
         ['CronJob', 'sso-migrate'],
       ] as const) {
         const c = container(findObject(objects, kind, name), 'migrate');
-        expect(c.command, `${profile} ${kind}/${name}`).toEqual(['sh', '-c', `${m.push} && ${seed}`]);
+        // The push runs under the chart's guard (drizzle-kit exits 0 when it fails), then the seed.
+        expect(c.command, `${profile} ${kind}/${name}`).toEqual([
+          'sh',
+          '-c',
+          `node -e "$1" && ${seed}`,
+          'migrate',
+          readFileSync(path.join(chartDir, m.pushGuard), 'utf8'),
+        ]);
+        const [bin, ...args] = m.push.split(' ');
+        expect(c.command![4]).toContain(`spawn('${bin}', args`);
+        expect(c.command![4]).toContain(`const args = [${args.map((a) => `'${a}'`).join(', ')}];`);
       }
     }
   });

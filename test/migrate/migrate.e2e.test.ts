@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrateReport } from '../../lib/migrate/migrate.ts';
 import { type SimRelease, simRelease } from './sim-release.ts';
@@ -123,6 +125,31 @@ describe('npm run migrate on the simulated cluster', () => {
     expect(doc.targets[0]?.logs).toContain(CRASH_LOG);
     expect(doc.cleanup.deleted).toEqual(kept);
     expect(await manualJobs()).toEqual(doc.cleanup.kept);
+  });
+
+  it('--accept-data-loss asks first, backs up the SSO database, then gives drizzle-kit its --force', async () => {
+    const refused = await r.run('run-migrations', ['sso', '--accept-data-loss']);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout + refused.stderr).toContain('add --yes to confirm without a terminal');
+    const apiOnly = await r.run('run-migrations', ['api', '--accept-data-loss', '--yes']);
+    expect(apiOnly.code).toBe(2);
+    expect(apiOnly.stdout + apiOnly.stderr).toContain(
+      '--accept-data-loss applies to the SSO migrations only',
+    );
+    // The CronJob still runs the failing image (the test before): the Job is kept, to be read.
+    const res = await r.run('run-migrations', ['sso', '--accept-data-loss', '--yes', '--json']);
+    const doc = JSON.parse(res.stdout) as MigrateReport;
+    expect(doc.backup).toMatch(/^backups\/taskflow-sso-.*\.dump$/);
+    expect(existsSync(path.join(r.se.cwd, doc.backup!))).toBe(true);
+    const [job] = doc.cleanup.kept;
+    const env = await r.kubectl([
+      'get',
+      'job',
+      job!,
+      '-o',
+      'jsonpath={.spec.template.spec.containers[?(@.name=="migrate")].env[?(@.name=="TASKFLOW_ACCEPT_DATA_LOSS")].value}',
+    ]);
+    expect(env.stdout).toBe('true');
   });
 
   it('a release that is not deployed: exit 1, one line naming the next step', async () => {

@@ -165,7 +165,14 @@ async function run(
       { log, stdout: stdout.stream, signal: new AbortController().signal },
       { kubectl, helm, target },
       targets,
-      { timeoutMs: extra.timeoutMs ?? 10_000, timeoutText: '10s', json: extra.json ?? false, pollMs: 5 },
+      {
+        timeoutMs: extra.timeoutMs ?? 10_000,
+        timeoutText: '10s',
+        json: extra.json ?? false,
+        pollMs: 5,
+        acceptDataLoss: false,
+        yes: false,
+      },
     );
   } catch (err) {
     error = err;

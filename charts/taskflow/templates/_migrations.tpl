@@ -12,10 +12,13 @@ the suspended CronJob sso-migrate, so an on-demand run is exactly what a deploy 
   # The binaries the builder stage installed, not pnpm: its pnpm was activated by corepack as root, so as
   # this non-root user corepack would download pnpm again on every start (no internet: the pod fails).
   # They are what `pnpm exec drizzle-kit push` and `pnpm seed:setup` / `seed:prod` run (package.json).
+  # The push runs under files/schema-push.cjs ($1): drizzle-kit 0.28 exits 0 when the push fails.
   command:
     - sh
     - -c
-    - ./node_modules/.bin/drizzle-kit push --config=drizzle.config.ts && ./node_modules/.bin/tsx {{ $seed }}
+    - node -e "$1" && ./node_modules/.bin/tsx {{ $seed }}
+    - migrate
+    - {{ .Files.Get "files/schema-push.cjs" | quote }}
   env:
     # tsx keeps its cache under HOME and the temp dir: both on the writable emptyDir.
     - name: HOME
