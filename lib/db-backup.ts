@@ -14,7 +14,8 @@ import { isDbPodRunning } from './drift.ts';
 import { OperationError } from './errors.ts';
 import { type Kubectl, execArgs } from './kubectl.ts';
 import type { Pod } from './pod-status.ts';
-import { redact } from './redact.ts';
+import { redact, registerSecrets } from './redact.ts';
+import { AUTH_SECRET_LOCATION, authSecretFingerprint } from './auth-secret.ts';
 import { npmRun } from './suggest.ts';
 
 /** The extension of a database backup (pg_dump's custom format). */
@@ -121,6 +122,11 @@ export interface BackupMeta {
   rows: Record<string, number>;
   /** false when the counts read before and after the dump differ (the database was written meanwhile) */
   countsStable: boolean;
+  /**
+   * sso: a fingerprint (keyed hash, lib/auth-secret.ts) of the BETTER_AUTH_SECRET the release ran with,
+   * which encrypts the signing keys in this dump; absent when the Secret could not be read.
+   */
+  authSecret?: string;
 }
 
 /** Reads and checks a metadata document; undefined when it is not one of ours. */
@@ -146,6 +152,13 @@ export function parseMetadata(text: string): BackupMeta | undefined {
     doc.rows !== null &&
     Object.values(doc.rows).every((n) => typeof n === 'number');
   return ok ? (doc as BackupMeta) : undefined;
+}
+
+/** The fingerprint of the release's BETTER_AUTH_SECRET (Secret sso-platform), registered for masking. */
+export async function releaseAuthFingerprint(kubectl: Kubectl): Promise<string | undefined> {
+  const value = await kubectl.secretValue(AUTH_SECRET_LOCATION.secret, AUTH_SECRET_LOCATION.key);
+  registerSecrets(value);
+  return value === undefined ? undefined : authSecretFingerprint(value);
 }
 
 /** One database backed up: the dump, its metadata file and what it holds. */
@@ -185,6 +198,7 @@ export async function backupDatabase(
   const what = `backup of the ${db.db} database`;
   const hint = opts.hint ?? `see what is wrong: ${npmRun('doctor')}, then retry`;
   const before = await rowCounts(kubectl, db);
+  const authSecret = db.db === 'sso' ? await releaseAuthFingerprint(kubectl) : undefined;
   const time = (opts.now ?? new Date()).toISOString();
   const meta = metadataPath(file);
   let metaWritten = false;
@@ -207,6 +221,7 @@ export async function backupDatabase(
           tables: Object.keys(after).length,
           rows: after,
           countsStable: sameCounts(before, after),
+          ...(authSecret && { authSecret }),
         };
         writeNewFileAtomic(meta, `${JSON.stringify(doc, null, 2)}\n`);
         metaWritten = true;

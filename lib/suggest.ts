@@ -12,6 +12,7 @@ export type Script =
   | 'pgadmin'
   | 'addon'
   | 'reset-db-password'
+  | 'reset-auth-secret'
   | 'port-forward'
   | 'validate'
   | 'doctor'

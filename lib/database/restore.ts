@@ -11,6 +11,7 @@ import {
   checkBackupFile,
   countMismatches,
   dbBackupFile,
+  releaseAuthFingerprint,
   restoreCommand,
   rowCounts,
   totalRows,
@@ -156,6 +157,17 @@ export async function runRestore(
     log.warn(
       `${shown(file)} was taken from release ${meta.release} in namespace ${meta.namespace}; restoring into release ${deps.release} in namespace ${kubectl.target.namespace}`,
     );
+  }
+  if (db === 'sso' && meta.authSecret) {
+    const current = await releaseAuthFingerprint(kubectl);
+    if (current !== undefined && current !== meta.authSecret) {
+      log.warn(
+        `${shown(file)} was made under another BETTER_AUTH_SECRET than release ${deps.release} runs with: the SSO cannot decrypt its signing keys with this one, so after the restore every sign-in and token request answers 500 (Failed to decrypt private key)`,
+      );
+      log.hint(
+        `either restore it, then make new keys: ${npmRun('reset-auth-secret', '--rotate')} (users stay, everyone signs in again); or restore a backup of this release instead: ${npmRun('db', 'list', 'sso')}`,
+      );
+    }
   }
   const [question, what, retry] = restoreQuestion(db, file, meta, opts.backupFirst);
   await deps.mayWrite(what);

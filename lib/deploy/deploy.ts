@@ -40,6 +40,7 @@ import { type DeployStep, upgradeOptions } from './steps.ts';
 import { collectDetails } from './failure-details.ts';
 import { backupDatabases, confirmFresh, freshDeletesTheirs, teardown } from './fresh.ts';
 import { existingSecretRefs, existingSecretsRefusal, readExistingSecrets } from '../existing-secrets.ts';
+import { AUTH_SECRET_LOCATION, authSecretChangeProblem, countSigningKeys } from '../auth-secret.ts';
 import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
 import { type AddonPlan, type PlanInput, type Values, deployValues } from './plan.ts';
 import {
@@ -339,6 +340,30 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     log.success(
       `the release reads ${theirs.map((r) => `${r.replaces} from Secret ${r.secret} (key ${r.key})`).join(', ')}: found, values masked`,
     );
+  }
+
+  // Before any write: a new BETTER_AUTH_SECRET over signing keys made with the release's breaks sign-in.
+  const authSecret = settings.sso.authSecret;
+  if (
+    authSecret &&
+    !opts.fresh &&
+    getPath(userValues, 'sso.enabled') !== false &&
+    !theirs.some((r) => r.envKey === 'BETTER_AUTH_SECRET')
+  ) {
+    enter(run, 'auth.secret');
+    const released = await kubectl.secretValue(AUTH_SECRET_LOCATION.secret, AUTH_SECRET_LOCATION.key);
+    ctx.redactor.add(released);
+    if (released !== undefined && released.reveal() !== authSecret.reveal()) {
+      const problem = authSecretChangeProblem(authSecret, released, await countSigningKeys(kubectl), {
+        envFile: path.relative(process.cwd(), s.envFile.path) || s.envFile.path,
+        namespace: s.target.namespace,
+        release: s.target.release,
+      });
+      if (problem) throw new UsageError(problem.message, { hint: problem.hint });
+      log.warn(
+        `BETTER_AUTH_SECRET changes (the SSO database holds no signing key): every user signs in again`,
+      );
+    }
   }
 
   // --diff only reads: it needs no permission to write to the context.

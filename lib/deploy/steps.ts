@@ -1,5 +1,6 @@
 import { APPS, DATABASES, type DbInfo, releaseSelector } from '../components.ts';
-import { loginCheckCommand } from '../db.ts';
+import { loginCheckCommand, psqlCommand } from '../db.ts';
+import { AUTH_SECRET_LOCATION } from '../auth-secret.ts';
 import {
   type Helm,
   type UpgradeOptions,
@@ -41,6 +42,8 @@ export const DEPLOY_STEPS = {
     'on a local cluster, the TaskFlow images the release would run are on a node or name a registry; else they are built first when the TaskFlow source is known (--src, TASKFLOW_SRC), or the deploy stops here (exit 2)',
   'cluster.secrets':
     'the Secrets of yours the values name (existingSecret) exist and hold their key, with only URL-safe characters where a URL carries the value as it is (the SSO on Neon); their values are masked from here on, or the deploy stops here (exit 2)',
+  'auth.secret':
+    "a BETTER_AUTH_SECRET from the env file is the release's, unless the SSO database holds no signing key (they are encrypted with it); else the deploy stops here (exit 2) with the two ways out",
   'cluster.context':
     'the context may be written to: local, or named with --context / TASKFLOW_CONTEXT; then the release lock is taken (a Lease in the namespace), waiting while another writing command holds it (--no-wait: exit 2)',
   'cluster.storageclass': 'the storage class of the database volumes exists',
@@ -109,6 +112,22 @@ export function deployPlan(input: {
     );
   if (input.existing && input.existing.length > 0)
     steps.push(step('cluster.secrets', [{ argv: k.args(existingSecretReadArgs(input.existing)) }]));
+  if (!input.unset.includes('BETTER_AUTH_SECRET') && !opts.fresh) {
+    const sso = DATABASES.sso;
+    steps.push(
+      step('auth.secret', [
+        { argv: k.args(getOptionalArgs('secret', AUTH_SECRET_LOCATION.secret)) },
+        {
+          argv: k.args(getOptionalArgs('pod', sso.pod)),
+          when: "the release's BETTER_AUTH_SECRET is another",
+        },
+        {
+          argv: k.args(execArgs(sso.pod, sso.container, psqlCommand(['-tA']), true)),
+          when: `pod ${sso.pod} runs (counts the signing keys; SQL on stdin)`,
+        },
+      ]),
+    );
+  }
   steps.push(
     step(
       'cluster.context',
@@ -122,10 +141,17 @@ export function deployPlan(input: {
   );
   if (opts.fresh) {
     const backups = opts.backup
-      ? Object.values(DATABASES).map((db) => ({
-          argv: k.args(dumpArgs(db)),
-          when: `volume ${db.pvc} exists (to backups/)`,
-        }))
+      ? Object.values(DATABASES).flatMap((db) => [
+          ...(db.db === 'sso'
+            ? [
+                {
+                  argv: k.args(getOptionalArgs('secret', AUTH_SECRET_LOCATION.secret)),
+                  when: `volume ${db.pvc} exists (the fingerprint of BETTER_AUTH_SECRET for the backup's metadata)`,
+                },
+              ]
+            : []),
+          { argv: k.args(dumpArgs(db)), when: `volume ${db.pvc} exists (to backups/)` },
+        ])
       : [];
     steps.push(
       step(

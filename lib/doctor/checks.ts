@@ -264,6 +264,20 @@ const dbAuth: Check<DoctorContext> = {
   },
 };
 
+const authSecret: Check<DoctorContext> = {
+  id: 'auth.secret',
+  title: 'SSO signing keys',
+  run: ({ snap, target }) => {
+    const found = snap.authDecrypt;
+    if (found.length === 0) return pass('no SSO pod logs a signing key it cannot decrypt');
+    return fail(
+      `${found.map((f) => `pod/${f.pod} logged "Failed to decrypt private key" ${f.count} time${f.count === 1 ? '' : 's'}`).join('; ')}: ` +
+        'the signing keys in the SSO database were encrypted with another BETTER_AUTH_SECRET than the one it runs with (an edited env file, a second machine, a restored backup of another environment, a helm upgrade by hand); sign-in and tokens answer 500 while the pod stays Ready',
+      `make new keys under the running secret: ${npmRun('reset-auth-secret', '--rotate', ...namespaceArgs(target.namespace))} (backs up first; users stay, everyone signs in again)`,
+    );
+  },
+};
+
 const dbUrlPassword: Check<DoctorContext> = {
   id: 'db.url-password',
   title: 'Passwords in connection URLs',
@@ -314,4 +328,5 @@ export const DOCTOR_CHECKS: readonly Check<DoctorContext>[] = [
   podCheck('pods.not-ready', 'Readiness'),
   podCheck('jobs.failed', 'Migration Jobs'),
   dbUrlPassword,
+  authSecret,
 ];

@@ -1,4 +1,4 @@
-import { DATABASES, type DbInfo, releaseSelector } from '../components.ts';
+import { APP, DATABASES, type DbInfo, releaseSelector } from '../components.ts';
 import { type LoginResult, checkDbLogin, urlPassword } from '../db.ts';
 import { isDbPodRunning } from '../drift.ts';
 import { findWorkload, podSpecOf, containersOf, resolveEnv } from '../workload-env.ts';
@@ -46,6 +46,8 @@ export interface DoctorSnapshot {
   events: KubeEvent[];
   failures: Diagnosed[];
   dbAuth: DbAuth[];
+  /** running SSO pods whose log says Better Auth cannot decrypt its signing keys (another secret) */
+  authDecrypt: AuthDecryptFailure[];
   /** connection URLs that carry a Secret's password unencoded ($(PGPASSWORD)) while it holds URL breakers */
   rawUrlPasswords: RawUrlPassword[];
   /** secret texts read from the release's Secrets (for the ConfigMap scan; never printed) */
@@ -109,6 +111,7 @@ export async function collect(
     ),
     checkLogins(kubectl, all, pods),
   ]);
+  const authDecrypt = await decryptFailures(kubectl, pods);
   const holder = await holderRead;
   return {
     ...(release && { release }),
@@ -116,11 +119,48 @@ export async function collect(
     events,
     failures,
     dbAuth,
+    authDecrypt,
     rawUrlPasswords: rawUrlPasswords(all),
     secretTexts,
     now,
     ...(holder !== undefined && { holder }),
   };
+}
+
+/** An SSO pod that logged Better Auth's decrypt failure. */
+export interface AuthDecryptFailure {
+  pod: string;
+  /** how many of its last log lines say it */
+  count: number;
+}
+
+/** Better Auth's message when a signing key was encrypted with another secret (plugins/jwt sign.ts). */
+export const DECRYPT_FAILURE = 'Failed to decrypt private key';
+const AUTH_LOG_TAIL = 500;
+
+/** How many lines of a log say Better Auth could not decrypt a signing key. */
+export function decryptFailureCount(log: string): number {
+  return log.split('\n').filter((l) => l.includes(DECRYPT_FAILURE)).length;
+}
+
+/** Reads the recent log of every running SSO pod for the decrypt failure (it stays Ready meanwhile). */
+async function decryptFailures(kubectl: Kubectl, pods: Pod[]): Promise<AuthDecryptFailure[]> {
+  const sso = APP.sso.name;
+  const running = pods.filter(
+    (p) =>
+      p.metadata.name.startsWith(`${sso}-`) &&
+      p.status?.phase === 'Running' &&
+      (p.spec?.containers as { name: string }[] | undefined)?.some((c) => c.name === sso),
+  );
+  const found = await Promise.all(
+    running.map(async (p) => ({
+      pod: p.metadata.name,
+      count: decryptFailureCount(
+        await kubectl.logs(p.metadata.name, { container: sso, tail: AUTH_LOG_TAIL }).catch(() => ''),
+      ),
+    })),
+  );
+  return found.filter((f) => f.count > 0);
 }
 
 /** A connection URL of a container that gets a Secret's password unencoded, which holds URL breakers. */

@@ -7,6 +7,7 @@ import {
   type Diagnosed,
   type DoctorSnapshot,
   isMinikubeNode,
+  decryptFailureCount,
   rawUrlPasswords,
   stuckInit,
 } from '../../lib/doctor/collect.ts';
@@ -51,6 +52,7 @@ function snap(over: Partial<DoctorSnapshot> = {}): DoctorSnapshot {
     failures: [],
     dbAuth: [],
     rawUrlPasswords: [],
+    authDecrypt: [],
     secretTexts: [],
     now: NOW,
     ...over,
@@ -90,6 +92,7 @@ describe('doctor checks', () => {
       'pods.not-ready',
       'jobs.failed',
       'db.url-password',
+      'auth.secret',
     ]);
     expect(rs.every((r) => r.status === 'pass')).toBe(true);
     expect(byId(rs, 'release.status')?.detail).toBe(
@@ -605,5 +608,32 @@ describe('db.url-password: a Secret’s password that a URL takes unencoded', ()
       [],
     );
     expect(byId(await doctor(snap()), 'db.url-password')).toMatchObject({ status: 'pass' });
+  });
+});
+
+describe('auth.secret: the SSO logs a signing key it cannot decrypt', () => {
+  it('counts Better Auth’s message in a log', () => {
+    const log = [
+      'GET /api/auth/get-session 500',
+      '# SERVER_ERROR:  [BetterAuthError: Failed to decrypt private key. Make sure the secret currently in use is the same as the one used to encrypt the private key.]',
+      'ok',
+      'BetterAuthError: Failed to decrypt private key.',
+    ].join('\n');
+    expect(decryptFailureCount(log)).toBe(2);
+    expect(decryptFailureCount('GET /api/health 200')).toBe(0);
+  });
+
+  it('names the cause and the repair; passes without such lines', async () => {
+    const r = byId(
+      await doctor(snap({ authDecrypt: [{ pod: 'sso-platform-7d9f8-abcde', count: 3 }] })),
+      'auth.secret',
+    );
+    expect(r).toMatchObject({ status: 'fail' });
+    expect(r?.detail).toContain(
+      'pod/sso-platform-7d9f8-abcde logged "Failed to decrypt private key" 3 times',
+    );
+    expect(r?.detail).toContain('encrypted with another BETTER_AUTH_SECRET than the one it runs with');
+    expect(r?.hint).toContain('npm run reset-auth-secret -- --rotate');
+    expect(byId(await doctor(snap()), 'auth.secret')).toMatchObject({ status: 'pass' });
   });
 });

@@ -15,6 +15,7 @@ const healthy: DoctorSnapshot = {
   failures: [],
   dbAuth: [],
   rawUrlPasswords: [],
+  authDecrypt: [],
   secretTexts: [],
   now: 0,
 };
@@ -49,10 +50,10 @@ describe('doctor --watch', () => {
     expect(code).toBe(0);
     expect(waits).toEqual([2000, 2000]);
     expect(o.text()).toContain(
-      '! round 1: 11 passed, 1 failed, 1 skipped; checking again in 2s (Ctrl+C to stop)',
+      '! round 1: 12 passed, 1 failed, 1 skipped; checking again in 2s (Ctrl+C to stop)',
     );
-    expect(o.text()).toContain('! round 2: 11 passed, 1 failed, 1 skipped');
-    expect(o.text().trimEnd().split('\n').at(-1)).toBe('✓ 12 passed, 1 skipped');
+    expect(o.text()).toContain('! round 2: 12 passed, 1 failed, 1 skipped');
+    expect(o.text().trimEnd().split('\n').at(-1)).toBe('✓ 13 passed, 1 skipped');
   });
 
   it('stops with the interrupt when Ctrl+C aborts the pause', async () => {

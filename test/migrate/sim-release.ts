@@ -18,6 +18,8 @@ export interface SimRelease {
   /** The decoded value of a Secret key. */
   secret(name: string, key: string): Promise<string>;
   envFile(): string;
+  /** Changes the simulated cluster's injected behaviour from now on. */
+  setScenario(scenario: Scenario): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function simRelease(opts: {
       return Buffer.from(r.stdout, 'base64').toString('utf8');
     },
     envFile: () => readFileSync(path.join(se.cwd, '.env'), 'utf8'),
+    setScenario: (scenario) => sim.setScenario(scenario),
     stop: async () => {
       se.cleanup();
       await sim.stop();

@@ -1,0 +1,206 @@
+import path from 'node:path';
+import {
+  AUTH_SECRET_LOCATION,
+  authSecretChangeProblem,
+  countSigningKeys,
+  removeSigningKeys,
+} from '../auth-secret.ts';
+import { BACKUP_DIR } from '../backups.ts';
+import type { CommandContext } from '../cli.ts';
+import { APP, DATABASES } from '../components.ts';
+import { type ConfirmIo, assertCanConfirm, confirm } from '../confirm.ts';
+import { CHART_PATH, type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
+import { backupDatabase, dbBackupFile } from '../db-backup.ts';
+import { upsertEnvFile } from '../envfile.ts';
+import { ExitCode, OperationError, UsageError } from '../errors.ts';
+import { printJson } from '../log.ts';
+import { registerSecrets } from '../redact.ts';
+import { restartDeployment } from '../rollout.ts';
+import { type Secret, generateSecret } from '../secrets.ts';
+import { namespaceArgs, npmRun } from '../suggest.ts';
+import { getPath } from '../values.ts';
+import { type ResetAuthOptions, parseResetAuthOptions } from './spec.ts';
+
+const KEY = 'BETTER_AUTH_SECRET';
+
+/** `npm run reset-auth-secret -- [--keep|--rotate]`. */
+export async function runResetAuthSecret(ctx: CommandContext): Promise<number> {
+  const opts = parseResetAuthOptions(ctx.args.values);
+  const io: ConfirmIo = { yes: opts.yes, stdin: ctx.stdin, prompt: opts.json ? process.stderr : ctx.stdout };
+  const what =
+    '--rotate changes BETTER_AUTH_SECRET: every user signs in again, every token issued before stops verifying';
+  const retry = npmRun('reset-auth-secret', '--rotate', '--yes');
+  // Before any cluster call: a rotation without a terminal needs --yes.
+  if (opts.mode === 'rotate') assertCanConfirm(io, what, retry);
+  const s = await openSession(ctx);
+  if (opts.mode !== 'check')
+    await assertSessionMayWrite(
+      ctx,
+      s,
+      { yes: opts.yes, prompt: io.prompt },
+      opts.mode === 'rotate' ? { what } : undefined,
+    );
+  const { kubectl, helm, log } = { ...s, log: ctx.log };
+  await kubectl.assertReachable();
+  await helm.assertInstalled();
+  const values = await helm.getValues(true);
+  const theirs = getPath(values, 'sso.existingSecret');
+  if (typeof theirs === 'string' && theirs !== '') {
+    throw new UsageError(
+      `release ${s.target.release} reads BETTER_AUTH_SECRET from your own Secret ${theirs} (sso.existingSecret): this command does not change it`,
+      {
+        hint: `to rotate, put a new value in Secret ${theirs}, remove the signing keys and sessions of the SSO database, and restart the SSO: kubectl rollout restart deployment/${APP.sso.name} -n ${s.target.namespace}`,
+      },
+    );
+  }
+  const released = await kubectl.secretValue(AUTH_SECRET_LOCATION.secret, AUTH_SECRET_LOCATION.key);
+  registerSecrets(released);
+  if (released === undefined) {
+    throw new OperationError(
+      `Secret ${AUTH_SECRET_LOCATION.secret} (key ${KEY}) not found in namespace ${s.target.namespace}`,
+      { hint: `deploy the release first: ${npmRun('deploy', ...namespaceArgs(s.target.namespace))}` },
+    );
+  }
+  const own = s.settings.sso.authSecret;
+  const envFile = path.relative(process.cwd(), s.envFile.path) || s.envFile.path;
+  const inShell = s.settings.sources[KEY] === 'process-env';
+  if (opts.mode === 'keep') return keep(ctx, s, opts, released, envFile, inShell);
+  if (opts.mode === 'rotate') {
+    await confirm(
+      io,
+      `Rotate BETTER_AUTH_SECRET of release ${s.target.release}? Every user signs in again and every token issued before stops verifying.`,
+      what,
+      retry,
+    );
+    return rotate(ctx, s, opts, { released, own, envFile, inShell });
+  }
+  // check
+  const keys = await countSigningKeys(kubectl);
+  const same = own === undefined || own.reveal() === released.reveal();
+  const problem = own && authSecretChangeProblem(own, released, keys, { envFile, ...s.target });
+  if (own === undefined)
+    log.success(
+      `${envFile} sets no ${KEY}: deploy keeps the release's (Secret ${AUTH_SECRET_LOCATION.secret})`,
+    );
+  else if (same) log.success(`${KEY} in ${envFile} is the release's`);
+  else if (problem) {
+    log.error(problem.message);
+    log.hint(problem.hint);
+  } else
+    log.warn(
+      `${KEY} in ${envFile} is not the release's; the SSO database holds no signing key, so a deploy only makes every user sign in again`,
+    );
+  if (opts.json)
+    printJson(
+      {
+        ok: same || !problem,
+        release: s.target.release,
+        namespace: s.target.namespace,
+        mode: 'check',
+        status: own === undefined ? 'not-set' : same ? 'same' : 'differs',
+        signingKeys: 'count' in keys ? keys.count : null,
+      },
+      ctx.stdout,
+    );
+  return same || !problem ? ExitCode.Ok : ExitCode.Failed;
+}
+
+function keep(
+  ctx: CommandContext,
+  s: ClusterSession,
+  opts: ResetAuthOptions,
+  released: Secret,
+  envFile: string,
+  inShell: boolean,
+): number {
+  upsertEnvFile(s.envFile.path, { [KEY]: released.reveal() });
+  ctx.log.success(
+    `${KEY} in ${envFile} is now the release's (Secret ${AUTH_SECRET_LOCATION.secret}); the cluster was not changed`,
+  );
+  if (inShell)
+    ctx.log.warn(
+      `${KEY} is also set in your shell, which wins over ${envFile}: unset it before the next deploy`,
+    );
+  if (opts.json)
+    printJson(
+      { ok: true, release: s.target.release, namespace: s.target.namespace, mode: 'keep', envFile },
+      ctx.stdout,
+    );
+  return ExitCode.Ok;
+}
+
+async function rotate(
+  ctx: CommandContext,
+  s: ClusterSession,
+  opts: ResetAuthOptions,
+  x: { released: Secret; own: Secret | undefined; envFile: string; inShell: boolean },
+): Promise<number> {
+  const { kubectl, helm } = s;
+  const { log } = ctx;
+  const db = DATABASES.sso;
+  // The env file's when it is a new one (the change the user meant), else a new random one.
+  const fresh = x.own && x.own.reveal() !== x.released.reveal() ? x.own : generateSecret(32);
+  registerSecrets(fresh);
+  log.step(`backing up the sso database (pg_dump in ${db.pod})`);
+  const backup = await backupDatabase(
+    kubectl,
+    db,
+    dbBackupFile(BACKUP_DIR, s.target.release, 'sso', new Date()),
+    {
+      release: s.target.release,
+      hint: `nothing was changed; see what is wrong: ${npmRun('doctor')}`,
+    },
+  );
+  if (!backup) {
+    throw new OperationError(
+      `no volume ${db.pvc} in namespace ${s.target.namespace}: the SSO database is not in the cluster, so its keys cannot be removed from here`,
+      {
+        hint: `set the new secret with npm run deploy, then on the database server: DELETE FROM jwks; DELETE FROM session;`,
+      },
+    );
+  }
+  log.success(`sso database backed up: ${backup.file}`);
+  log.step(`storing the new ${KEY} in release ${s.target.release} (sso.auth.secret, other values kept)`);
+  await helm.upgrade({ sso: { auth: { secret: fresh } } }, { chart: CHART_PATH, reuseValues: true });
+  if (!x.inShell) upsertEnvFile(s.envFile.path, { [KEY]: fresh.reveal() });
+  log.step(`restarting deployment/${APP.sso.name} with it`);
+  const deadline = Date.now() + opts.timeoutMs;
+  const restart = await restartDeployment(kubectl, APP.sso.name, {
+    deadline,
+    timeoutText: opts.timeoutText,
+    signal: ctx.signal,
+    onLine: (l) => log.info(l),
+  });
+  if (!restart.ok) {
+    throw new OperationError(
+      `the SSO did not become ready with the new secret: ${restart.reason ?? 'see its logs'}; the old signing keys are still there`,
+      {
+        hint: `see why: ${npmRun('doctor')}; then finish with: ${npmRun('reset-auth-secret', '--rotate', '--yes')}`,
+      },
+    );
+  }
+  // Only now: every SSO pod runs the new secret, so no key can be made under the old one any more.
+  log.step('removing the signing keys and sessions the new secret cannot use (table jwks, session)');
+  await removeSigningKeys(kubectl);
+  log.success(
+    `BETTER_AUTH_SECRET rotated: release ${s.target.release}${x.inShell ? '' : ` and ${x.envFile}`} hold the new one; the SSO makes a new signing key on its next token`,
+  );
+  log.warn('every user signs in again, and every token issued before stops verifying');
+  if (x.inShell) log.warn(`${KEY} is set in your shell with the old value: unset it before the next deploy`);
+  log.hint(
+    `restore the database of before with: ${npmRun('db', 'restore', backup.file)} (it needs the old secret)`,
+  );
+  if (opts.json)
+    printJson(
+      {
+        ok: true,
+        release: s.target.release,
+        namespace: s.target.namespace,
+        mode: 'rotate',
+        backup: backup.file,
+        envFile: x.inShell ? 'process-env' : 'updated',
+      },
+      ctx.stdout,
+    );
+  return ExitCode.Ok;
+}
