@@ -123,7 +123,7 @@ export function deployPlan(input: {
         },
         {
           argv: k.args(execArgs(sso.pod, sso.container, psqlCommand(['-tA']), true)),
-          when: `pod ${sso.pod} runs (counts the signing keys; SQL on stdin)`,
+          when: `the release's BETTER_AUTH_SECRET is another and pod ${sso.pod} runs (counts the signing keys; SQL on stdin)`,
         },
       ]),
     );

@@ -5,7 +5,7 @@ import { formatHelp, parseCommandLine } from '../../lib/cli.ts';
 
 const SPECS = ALL_SPECS;
 /** The commands that ask before destroying something (--fresh, --rotate, --remove). */
-const ASKING = ['deploy', 'reset-db-password', 'addon', 'pgadmin', 'db'];
+const ASKING = ['deploy', 'migrate', 'reset-db-password', 'reset-auth-secret', 'addon', 'pgadmin', 'db'];
 
 describe.each(SPECS.map((s) => [s.name, s] as const))('npm run %s -- --help', (name, spec) => {
   const help = formatHelp(spec);

@@ -10,6 +10,7 @@ import { MIGRATE_SPEC } from '../../lib/migrate/spec.ts';
 import { PORT_FORWARD_SPEC } from '../../lib/port-forward/options.ts';
 import { VALIDATE_SPEC } from '../../lib/preflight/spec.ts';
 import { RESET_SPEC } from '../../lib/reset-password/spec.ts';
+import { RESET_AUTH_SPEC } from '../../lib/reset-auth-secret/spec.ts';
 
 export const ALL_SPECS: readonly CommandSpec[] = [
   DEPLOY_SPEC,
@@ -17,6 +18,7 @@ export const ALL_SPECS: readonly CommandSpec[] = [
   PGADMIN_SPEC,
   ADDON_SPEC,
   RESET_SPEC,
+  RESET_AUTH_SPEC,
   PORT_FORWARD_SPEC,
   VALIDATE_SPEC,
   DOCTOR_SPEC,
