@@ -38,7 +38,7 @@ export function printValueWarnings(
 }
 
 /** A secret set in the env file (or shell) while the -f values name the user's own Secret for it. */
-export function unusedSecretSettings(settings: Settings, refs: readonly ExistingSecretRef[]): string[] {
+function unusedSecretSettings(settings: Settings, refs: readonly ExistingSecretRef[]): string[] {
   const own: Record<SecretKey, unknown> = {
     POSTGRES_SSO_PASSWORD: settings.sso.dbPassword,
     POSTGRES_API_PASSWORD: settings.api.dbPassword,

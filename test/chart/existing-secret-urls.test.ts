@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { sqlLiteral } from '../../lib/db.ts';
 import { type Container, containersOf, podSpecOf, resolveEnv } from '../../lib/workload-env.ts';
 import type { KubeObject } from '../../lib/kubectl.ts';
 import { renderChart } from '../support/chart.ts';
-import { asSuperuser, startPg, type PgServer } from '../support/embedded-pg.ts';
+import { createOwnedDatabases, startPg, type PgServer } from '../support/embedded-pg.ts';
 import { type SsoApp, ssoApp } from '../support/sso-app.ts';
 
 // Every printable ASCII character, so every character a PostgreSQL role's password can be made of
@@ -26,18 +25,10 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'tf-existing-secret-'));
 beforeAll(async () => {
   server = await startPg();
   sso = ssoApp();
-  await asSuperuser(
-    server,
-    (
-      [
-        ['sso_user', 'sso_db', SSO_PASSWORD],
-        ['taskflow_user', 'taskflow_db', API_PASSWORD],
-      ] as const
-    ).flatMap(([user, db, password]) => [
-      `CREATE ROLE ${user} LOGIN PASSWORD ${sqlLiteral(password)}`,
-      `CREATE DATABASE ${db} OWNER ${user}`,
-    ]),
-  );
+  await createOwnedDatabases(server, [
+    ['sso_user', 'sso_db', SSO_PASSWORD],
+    ['taskflow_user', 'taskflow_db', API_PASSWORD],
+  ]);
 });
 
 afterAll(async () => {

@@ -6,8 +6,7 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findObject, renderChart, secretData, type K8sObject } from '../support/chart.ts';
-import { asSuperuser, freePort, startPg, type PgServer } from '../support/embedded-pg.ts';
-import { sqlLiteral } from '../../lib/db.ts';
+import { createOwnedDatabases, freePort, startPg, type PgServer } from '../support/embedded-pg.ts';
 import type { ToolsetName } from '../support/tools.ts';
 import { SERVER_DRY_RUN, startLookupCluster, type LookupCluster } from './lookup-cluster.ts';
 import { mountOf, pgadminPassFile, pgadminPod, pgadminServers } from './pgadmin.ts';
@@ -28,18 +27,10 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'tf-chart-enc-'));
 
 beforeAll(async () => {
   server = await startPg();
-  await asSuperuser(
-    server,
-    (
-      [
-        ['sso_user', 'sso_db', SSO_PASSWORD],
-        ['taskflow_user', 'taskflow_db', API_PASSWORD],
-      ] as const
-    ).flatMap(([user, db, password]) => [
-      `CREATE ROLE ${user} LOGIN PASSWORD ${sqlLiteral(password)}`,
-      `CREATE DATABASE ${db} OWNER ${user}`,
-    ]),
-  );
+  await createOwnedDatabases(server, [
+    ['sso_user', 'sso_db', SSO_PASSWORD],
+    ['taskflow_user', 'taskflow_db', API_PASSWORD],
+  ]);
   // The passwords are what a previous release left in the cluster's Secrets.
   cluster = await startLookupCluster({
     namespace: NS,

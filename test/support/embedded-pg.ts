@@ -3,6 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { sqlLiteral } from '../../lib/db.ts';
 import { initdb, pgPrograms, serverRunAs } from '../kube-sim/postgres/binaries.ts';
 import { startPostmaster } from '../kube-sim/postgres/postmaster.ts';
 
@@ -107,4 +108,18 @@ export async function asSuperuser(
   } finally {
     await client.end();
   }
+}
+
+/** Creates each role (LOGIN, with its password) and a database it owns, as the server's superuser. */
+export function createOwnedDatabases(
+  server: PgServer,
+  roles: readonly (readonly [user: string, database: string, password: string])[],
+): Promise<pg.QueryResult[]> {
+  return asSuperuser(
+    server,
+    roles.flatMap(([user, db, password]) => [
+      `CREATE ROLE ${user} LOGIN PASSWORD ${sqlLiteral(password)}`,
+      `CREATE DATABASE ${db} OWNER ${user}`,
+    ]),
+  );
 }
