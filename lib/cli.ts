@@ -244,6 +244,9 @@ async function runWith(
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
+  // The command's stdout goes quiet after a crash: the crash printed the one --json document, and the
+  // command may still finish meanwhile (its children stopped) and print its own (migrate's report).
+  const commandStdout = silencedAfter(world.stdout, () => crashed);
   let markSettled = (): void => undefined;
   const settled = new Promise<void>((resolve) => (markSettled = resolve));
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -301,7 +304,7 @@ async function runWith(
           log,
           runner,
           env: world.env,
-          stdout: world.stdout,
+          stdout: commandStdout,
           stdin: world.stdin,
           signal: ac.signal,
           invocation: { name: spec.name, argv: world.argv },
@@ -328,6 +331,24 @@ async function runWith(
   }
   // A crash's exit code is 1, whichever path ends the process first (this one, or the crash's own).
   return crashed ? ExitCode.Failed : code;
+}
+
+/** The stream, whose writes are dropped once `quiet()` is true (everything else is the stream's own). */
+function silencedAfter(stream: NodeJS.WritableStream, quiet: () => boolean): NodeJS.WritableStream {
+  return new Proxy(stream, {
+    get(target, prop) {
+      if (prop === 'write') {
+        return (...args: Parameters<NodeJS.WritableStream['write']>): boolean => {
+          if (!quiet()) return target.write(...args);
+          const done = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+          done?.();
+          return true;
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**

@@ -181,6 +181,38 @@ describe('runCommand', () => {
     }
   });
 
+  it('after a crash, what the command still prints on stdout is dropped: one --json document', async () => {
+    const others = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    try {
+      const t = world(['--json']);
+      let aborted!: () => void;
+      const abortSeen = new Promise<void>((r) => (aborted = r));
+      const code = runCommand(
+        spec,
+        async (ctx) => {
+          await new Promise((r) => ctx.signal.addEventListener('abort', r));
+          aborted();
+          // As migrate does when its stopped children let it finish: its own report, then a normal end.
+          ctx.stdout.write(`${JSON.stringify({ ok: false, targets: [] })}\n`);
+          return 1;
+        },
+        t.w,
+      );
+      await new Promise((r) => setImmediate(r));
+      process.emit('uncaughtException', new Error('boom in a callback'));
+      await abortSeen;
+      expect(await code).toBe(1);
+      await vi.waitFor(() => expect(t.exitCode()).toBe(1));
+      expect(JSON.parse(t.out())).toEqual({
+        ok: false,
+        error: { message: 'boom in a callback', exitCode: 1 },
+      });
+    } finally {
+      for (const l of others) process.on('uncaughtException', l);
+    }
+  });
+
   it('an unknown option close to a known one gets a did-you-mean', async () => {
     for (const [typed, meant] of [
       ['--fsat', '--fast'],
