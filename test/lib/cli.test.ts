@@ -5,6 +5,7 @@ import {
   formatHelp,
   parseCommandLine,
   runCommand,
+  type CommandContext,
   type CommandSpec,
 } from '../../lib/cli.ts';
 import { InterruptedError, NotReadyError, OperationError, UsageError } from '../../lib/errors.ts';
@@ -147,7 +148,13 @@ describe('runCommand', () => {
     }
   });
 
-  it('a crash is reported once and exits 1, though the command then throws the abort it caused', async () => {
+  /**
+   * Runs a --json command that waits for the abort a crash causes, then does `after` (throw, or print
+   * and return), with an uncaught exception injected; resolves to its world once it has exited.
+   */
+  async function crashing(
+    after: (ctx: CommandContext) => Promise<number>,
+  ): Promise<ReturnType<typeof world>> {
     // Vitest's own handler would count the injected exception as an error of this test run.
     const others = process.listeners('uncaughtException');
     process.removeAllListeners('uncaughtException');
@@ -160,7 +167,7 @@ describe('runCommand', () => {
         async (ctx) => {
           await new Promise((r) => ctx.signal.addEventListener('abort', r));
           aborted();
-          throw new InterruptedError('interrupted');
+          return after(ctx);
         },
         t.w,
       );
@@ -169,48 +176,28 @@ describe('runCommand', () => {
       await abortSeen;
       expect(await code).toBe(1);
       await vi.waitFor(() => expect(t.exitCode()).toBe(1));
-      // One document: a second one (the abort, exit 130) would make stdout unparsable.
-      expect(JSON.parse(t.out())).toEqual({
-        ok: false,
-        error: { message: 'boom in a callback', exitCode: 1 },
-      });
-      expect(t.err()).not.toContain('✗ interrupted');
-      expect(t.err()).toContain('this is a bug in the suite');
+      return t;
     } finally {
       for (const l of others) process.on('uncaughtException', l);
     }
+  }
+  const CRASH_DOC = { ok: false, error: { message: 'boom in a callback', exitCode: 1 } };
+
+  it('a crash is reported once and exits 1, though the command then throws the abort it caused', async () => {
+    const t = await crashing(() => Promise.reject(new InterruptedError('interrupted')));
+    // One document: a second one (the abort, exit 130) would make stdout unparsable.
+    expect(JSON.parse(t.out())).toEqual(CRASH_DOC);
+    expect(t.err()).not.toContain('✗ interrupted');
+    expect(t.err()).toContain('this is a bug in the suite');
   });
 
   it('after a crash, what the command still prints on stdout is dropped: one --json document', async () => {
-    const others = process.listeners('uncaughtException');
-    process.removeAllListeners('uncaughtException');
-    try {
-      const t = world(['--json']);
-      let aborted!: () => void;
-      const abortSeen = new Promise<void>((r) => (aborted = r));
-      const code = runCommand(
-        spec,
-        async (ctx) => {
-          await new Promise((r) => ctx.signal.addEventListener('abort', r));
-          aborted();
-          // As migrate does when its stopped children let it finish: its own report, then a normal end.
-          ctx.stdout.write(`${JSON.stringify({ ok: false, targets: [] })}\n`);
-          return 1;
-        },
-        t.w,
-      );
-      await new Promise((r) => setImmediate(r));
-      process.emit('uncaughtException', new Error('boom in a callback'));
-      await abortSeen;
-      expect(await code).toBe(1);
-      await vi.waitFor(() => expect(t.exitCode()).toBe(1));
-      expect(JSON.parse(t.out())).toEqual({
-        ok: false,
-        error: { message: 'boom in a callback', exitCode: 1 },
-      });
-    } finally {
-      for (const l of others) process.on('uncaughtException', l);
-    }
+    // As migrate does when its stopped children let it finish: its own report, then a normal end.
+    const t = await crashing(async (ctx) => {
+      ctx.stdout.write(`${JSON.stringify({ ok: false, targets: [] })}\n`);
+      return 1;
+    });
+    expect(JSON.parse(t.out())).toEqual(CRASH_DOC);
   });
 
   it('an unknown option close to a known one gets a did-you-mean', async () => {
