@@ -39,8 +39,8 @@ import { runDryRun } from './dry-run.ts';
 import { type DeployStep, upgradeOptions } from './steps.ts';
 import { collectDetails } from './failure-details.ts';
 import { backupDatabases, confirmFresh, freshDeletesTheirs, teardown } from './fresh.ts';
-import { existingSecretRefs, existingSecretsRefusal, readExistingSecrets } from '../existing-secrets.ts';
-import { AUTH_SECRET_LOCATION, authSecretChangeProblem, countSigningKeys } from '../auth-secret.ts';
+import { existingSecretRefs, readExistingSecrets } from '../existing-secrets.ts';
+import { checkAuthSecret, checkTheirSecrets } from './secret-gates.ts';
 import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
 import { type AddonPlan, type PlanInput, type Values, deployValues } from './plan.ts';
 import {
@@ -335,35 +335,17 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
 
   if (theirsRead) {
     enter(run, 'cluster.secrets');
-    const { problems } = await theirsRead;
-    if (problems.length > 0) throw existingSecretsRefusal(problems);
-    log.success(
-      `the release reads ${theirs.map((r) => `${r.replaces} from Secret ${r.secret} (key ${r.key})`).join(', ')}: found, values masked`,
-    );
+    await checkTheirSecrets(log, theirs, theirsRead);
   }
 
   // Before any write: a new BETTER_AUTH_SECRET over signing keys made with the release's breaks sign-in.
-  const authSecret = settings.sso.authSecret;
   if (
-    authSecret &&
     !opts.fresh &&
     getPath(userValues, 'sso.enabled') !== false &&
     !theirs.some((r) => r.envKey === 'BETTER_AUTH_SECRET')
   ) {
     enter(run, 'auth.secret');
-    const released = await kubectl.secretValue(AUTH_SECRET_LOCATION.secret, AUTH_SECRET_LOCATION.key);
-    ctx.redactor.add(released);
-    if (released !== undefined && released.reveal() !== authSecret.reveal()) {
-      const problem = authSecretChangeProblem(authSecret, released, await countSigningKeys(kubectl), {
-        envFile: path.relative(process.cwd(), s.envFile.path) || s.envFile.path,
-        namespace: s.target.namespace,
-        release: s.target.release,
-      });
-      if (problem) throw new UsageError(problem.message, { hint: problem.hint });
-      log.warn(
-        `BETTER_AUTH_SECRET changes (the SSO database holds no signing key): every user signs in again`,
-      );
-    }
+    await checkAuthSecret(log, ctx.redactor, s);
   }
 
   // --diff only reads: it needs no permission to write to the context.
