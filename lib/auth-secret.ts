@@ -7,6 +7,8 @@ import type { Kubectl } from './kubectl.ts';
 import type { Pod } from './pod-status.ts';
 import type { Secret } from './secrets.ts';
 import { npmRun } from './suggest.ts';
+import { registerSecrets } from './redact.ts';
+import { SECRET_LOCATIONS } from './secret-resolution.ts';
 
 /**
  * BETTER_AUTH_SECRET and the SSO database. Better Auth's JWT plugin keeps the SSO's signing keys in
@@ -45,8 +47,15 @@ export function authSecretFingerprint(secret: Secret): string {
   return `hmac-sha256:${createHmac('sha256', secret.reveal()).update(FINGERPRINT_MESSAGE).digest('hex').slice(0, 32)}`;
 }
 
-/** Where the release keeps BETTER_AUTH_SECRET (chart contract: the SSO's Secret). */
-export const AUTH_SECRET_LOCATION = { secret: 'sso-platform', key: 'BETTER_AUTH_SECRET' } as const;
+/** Where the release keeps BETTER_AUTH_SECRET: the one record of it, lib/secret-resolution.ts. */
+export const AUTH_SECRET_LOCATION = SECRET_LOCATIONS.BETTER_AUTH_SECRET;
+
+/** The release's BETTER_AUTH_SECRET (undefined without the Secret), masked from now on. */
+export async function readReleaseAuthSecret(kubectl: Kubectl): Promise<Secret | undefined> {
+  const value = await kubectl.secretValue(AUTH_SECRET_LOCATION.secret, AUTH_SECRET_LOCATION.key);
+  registerSecrets(value);
+  return value;
+}
 
 /** How many signing keys the SSO database holds: a number, or why it could not be read. */
 export type KeyCount = { count: number } | { unknown: string };

@@ -14,8 +14,8 @@ import { isDbPodRunning } from './drift.ts';
 import { OperationError } from './errors.ts';
 import { type Kubectl, execArgs } from './kubectl.ts';
 import type { Pod } from './pod-status.ts';
-import { redact, registerSecrets } from './redact.ts';
-import { AUTH_SECRET_LOCATION, authSecretFingerprint } from './auth-secret.ts';
+import { redact } from './redact.ts';
+import { authSecretFingerprint, readReleaseAuthSecret } from './auth-secret.ts';
 import { npmRun } from './suggest.ts';
 
 /** The extension of a database backup (pg_dump's custom format). */
@@ -156,8 +156,7 @@ export function parseMetadata(text: string): BackupMeta | undefined {
 
 /** The fingerprint of the release's BETTER_AUTH_SECRET (Secret sso-platform), registered for masking. */
 export async function releaseAuthFingerprint(kubectl: Kubectl): Promise<string | undefined> {
-  const value = await kubectl.secretValue(AUTH_SECRET_LOCATION.secret, AUTH_SECRET_LOCATION.key);
-  registerSecrets(value);
+  const value = await readReleaseAuthSecret(kubectl);
   return value === undefined ? undefined : authSecretFingerprint(value);
 }
 

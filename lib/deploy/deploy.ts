@@ -345,7 +345,7 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     !theirs.some((r) => r.envKey === 'BETTER_AUTH_SECRET')
   ) {
     enter(run, 'auth.secret');
-    await checkAuthSecret(log, ctx.redactor, s);
+    await checkAuthSecret(log, s);
   }
 
   // --diff only reads: it needs no permission to write to the context.

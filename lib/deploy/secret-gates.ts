@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AUTH_SECRET_LOCATION, authSecretChangeProblem, countSigningKeys } from '../auth-secret.ts';
+import { authSecretChangeProblem, countSigningKeys, readReleaseAuthSecret } from '../auth-secret.ts';
 import type { ClusterSession } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import {
@@ -8,7 +8,6 @@ import {
   existingSecretsRefusal,
 } from '../existing-secrets.ts';
 import type { Logger } from '../log.ts';
-import type { Redactor } from '../redact.ts';
 
 /**
  * The checks of deploy's secrets that must pass before its first write (steps cluster.secrets and
@@ -34,13 +33,11 @@ export async function checkTheirSecrets(
  */
 export async function checkAuthSecret(
   log: Logger,
-  redactor: Redactor,
   s: Pick<ClusterSession, 'kubectl' | 'settings' | 'envFile' | 'target'>,
 ): Promise<void> {
   const wanted = s.settings.sso.authSecret;
   if (!wanted) return;
-  const released = await s.kubectl.secretValue(AUTH_SECRET_LOCATION.secret, AUTH_SECRET_LOCATION.key);
-  redactor.add(released);
+  const released = await readReleaseAuthSecret(s.kubectl);
   if (released === undefined || released.reveal() === wanted.reveal()) return;
   const problem = authSecretChangeProblem(wanted, released, await countSigningKeys(s.kubectl), {
     envFile: path.relative(process.cwd(), s.envFile.path) || s.envFile.path,

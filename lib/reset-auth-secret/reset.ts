@@ -3,6 +3,7 @@ import {
   AUTH_SECRET_LOCATION,
   authSecretChangeProblem,
   countSigningKeys,
+  readReleaseAuthSecret,
   removeSigningKeys,
 } from '../auth-secret.ts';
 import { BACKUP_DIR } from '../backups.ts';
@@ -53,8 +54,7 @@ export async function runResetAuthSecret(ctx: CommandContext): Promise<number> {
       },
     );
   }
-  const released = await kubectl.secretValue(AUTH_SECRET_LOCATION.secret, AUTH_SECRET_LOCATION.key);
-  registerSecrets(released);
+  const released = await readReleaseAuthSecret(kubectl);
   if (released === undefined) {
     throw new OperationError(
       `Secret ${AUTH_SECRET_LOCATION.secret} (key ${KEY}) not found in namespace ${s.target.namespace}`,
