@@ -8,8 +8,8 @@
 import { psqlCommand } from './db.ts';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { backupPath, backupWithSum, fileSum, writeNewFileAtomic } from './backups.ts';
-import { type DbInfo, type DbName, isDbName } from './components.ts';
+import { BACKUP_DIR, backupPath, backupWithSum, fileSum, writeNewFileAtomic } from './backups.ts';
+import { DATABASES, type DbInfo, type DbName, isDbName } from './components.ts';
 import { isDbPodRunning } from './drift.ts';
 import { OperationError } from './errors.ts';
 import { type Kubectl, execArgs } from './kubectl.ts';
@@ -158,6 +158,35 @@ export function parseMetadata(text: string): BackupMeta | undefined {
 export async function releaseAuthFingerprint(kubectl: Kubectl): Promise<string | undefined> {
   const value = await readReleaseAuthSecret(kubectl);
   return value === undefined ? undefined : authSecretFingerprint(value);
+}
+
+/**
+ * The backup a change that may lose data of the SSO database makes first (into backups/), or the error
+ * that stops it when the database has no volume in the cluster (`noVolume` says what to do instead).
+ * `failedHint` is the hint of a backup that fails.
+ */
+export async function backupSsoFirst(
+  kubectl: Kubectl,
+  release: string,
+  say: { step: (line: string) => void; success: (line: string) => void },
+  why: { failedHint: string; noVolume: { reason: string; hint: string } },
+): Promise<DbBackup> {
+  const db = DATABASES.sso;
+  say.step(`backing up the sso database (pg_dump in ${db.pod})`);
+  const done = await backupDatabase(kubectl, db, dbBackupFile(BACKUP_DIR, release, 'sso', new Date()), {
+    release,
+    hint: why.failedHint,
+  });
+  if (!done) {
+    throw new OperationError(
+      `no volume ${db.pvc} in namespace ${kubectl.target.namespace}: the SSO database is not in the cluster, so ${why.noVolume.reason}`,
+      { hint: why.noVolume.hint },
+    );
+  }
+  say.success(
+    `sso database backed up: ${done.file} (${done.rows} rows; restore: ${npmRun('db', 'restore', done.file)})`,
+  );
+  return done;
 }
 
 /** One database backed up: the dump, its metadata file and what it holds. */

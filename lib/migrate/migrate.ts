@@ -1,10 +1,9 @@
 import type { CommandContext } from '../cli.ts';
-import { APP, DATABASES } from '../components.ts';
+import { APP } from '../components.ts';
 import { type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
 import { ExitCode, OperationError, TaskflowError, UsageError } from '../errors.ts';
 import { type ConfirmIo, assertCanConfirm, confirm } from '../confirm.ts';
-import { BACKUP_DIR } from '../backups.ts';
-import { backupDatabase, dbBackupFile } from '../db-backup.ts';
+import { backupSsoFirst } from '../db-backup.ts';
 import type { HelmTarget } from '../helm.ts';
 import type { KubeObject, Kubectl } from '../kubectl.ts';
 import { type Logger, printJson } from '../log.ts';
@@ -68,27 +67,6 @@ export async function runMigrate(ctx: CommandContext): Promise<number> {
   return migrate(ctx, session, targets, opts);
 }
 
-/** Backs up the SSO database before a push that may lose data; the backup file. */
-async function backUpSso(log: Logger, s: Pick<ClusterSession, 'kubectl' | 'target'>): Promise<string> {
-  const db = DATABASES.sso;
-  log.step(`backing up the sso database (pg_dump in ${db.pod}) before a push that may lose data`);
-  const file = dbBackupFile(BACKUP_DIR, s.target.release, 'sso', new Date());
-  const done = await backupDatabase(s.kubectl, db, file, {
-    release: s.target.release,
-    hint: `nothing was pushed; see what is wrong: ${npmRun('doctor')}, then retry`,
-  });
-  if (!done) {
-    throw new OperationError(
-      `no volume ${db.pvc} in namespace ${s.target.namespace}: the SSO database is not in the cluster, so it cannot be backed up first`,
-      { hint: 'back it up on its server, then apply the change there yourself (drizzle-kit push --force)' },
-    );
-  }
-  log.success(
-    `sso database backed up: ${done.file} (${done.rows} rows; restore: ${npmRun('db', 'restore', done.file)})`,
-  );
-  return done.file;
-}
-
 /** The migrate run against an open session (tests inject kubectl and helm through it). */
 export async function migrate(
   ctx: Pick<CommandContext, 'log' | 'stdout' | 'signal'>,
@@ -101,7 +79,17 @@ export async function migrate(
   await s.kubectl.assertReachable();
   await s.helm.assertInstalled();
   const plans = planTargets(targets, await s.kubectl.list(['cronjobs', 'deployments']), s.target);
-  const backup = opts.acceptDataLoss ? await backUpSso(log, s) : undefined;
+  const backup = opts.acceptDataLoss
+    ? (
+        await backupSsoFirst(s.kubectl, s.target.release, log, {
+          failedHint: `nothing was pushed; see what is wrong: ${npmRun('doctor')}, then retry`,
+          noVolume: {
+            reason: 'it cannot be backed up first',
+            hint: 'back it up on its server, then apply the change there yourself (drizzle-kit push --force)',
+          },
+        })
+      ).file
+    : undefined;
   const deadline = started + opts.timeoutMs;
   for (const p of plans) {
     log.step(

@@ -6,12 +6,11 @@ import {
   readReleaseAuthSecret,
   removeSigningKeys,
 } from '../auth-secret.ts';
-import { BACKUP_DIR } from '../backups.ts';
 import type { CommandContext } from '../cli.ts';
-import { APP, DATABASES } from '../components.ts';
+import { APP } from '../components.ts';
 import { type ConfirmIo, assertCanConfirm, confirm } from '../confirm.ts';
 import { CHART_PATH, type ClusterSession, assertSessionMayWrite, openSession } from '../context.ts';
-import { backupDatabase, dbBackupFile } from '../db-backup.ts';
+import { backupSsoFirst } from '../db-backup.ts';
 import { upsertEnvFile } from '../envfile.ts';
 import { ExitCode, OperationError, UsageError } from '../errors.ts';
 import { printJson } from '../log.ts';
@@ -137,29 +136,16 @@ async function rotate(
 ): Promise<number> {
   const { kubectl, helm } = s;
   const { log } = ctx;
-  const db = DATABASES.sso;
   // The env file's when it is a new one (the change the user meant), else a new random one.
   const fresh = x.own && x.own.reveal() !== x.released.reveal() ? x.own : generateSecret(32);
   registerSecrets(fresh);
-  log.step(`backing up the sso database (pg_dump in ${db.pod})`);
-  const backup = await backupDatabase(
-    kubectl,
-    db,
-    dbBackupFile(BACKUP_DIR, s.target.release, 'sso', new Date()),
-    {
-      release: s.target.release,
-      hint: `nothing was changed; see what is wrong: ${npmRun('doctor')}`,
+  const backup = await backupSsoFirst(kubectl, s.target.release, log, {
+    failedHint: `nothing was changed; see what is wrong: ${npmRun('doctor')}`,
+    noVolume: {
+      reason: 'its keys cannot be removed from here',
+      hint: 'set the new secret with npm run deploy, then on the database server: DELETE FROM jwks; DELETE FROM session;',
     },
-  );
-  if (!backup) {
-    throw new OperationError(
-      `no volume ${db.pvc} in namespace ${s.target.namespace}: the SSO database is not in the cluster, so its keys cannot be removed from here`,
-      {
-        hint: `set the new secret with npm run deploy, then on the database server: DELETE FROM jwks; DELETE FROM session;`,
-      },
-    );
-  }
-  log.success(`sso database backed up: ${backup.file}`);
+  });
   log.step(`storing the new ${KEY} in release ${s.target.release} (sso.auth.secret, other values kept)`);
   await helm.upgrade({ sso: { auth: { secret: fresh } } }, { chart: CHART_PATH, reuseValues: true });
   if (!x.inShell) upsertEnvFile(s.envFile.path, { [KEY]: fresh.reveal() });
