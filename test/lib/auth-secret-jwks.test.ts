@@ -2,10 +2,10 @@ import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db';
 import { jwt } from 'better-auth/plugins';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AUTH_KEY_TABLES, authSecretRotationSql } from '../../lib/auth-secret.ts';
-import { asSuperuser, startPg, type PgServer } from '../support/embedded-pg.ts';
+import { asSuperuser, openPool, startPg, type OwnedPool, type PgServer } from '../support/embedded-pg.ts';
 
 // Better Auth at the SSO's lockfile version (1.4.4) with its JWT plugin configured as the SSO's
 // src/lib/auth.ts:548 does it (RS256, 90-day rotation, 30-day grace, private keys encrypted with the
@@ -15,6 +15,7 @@ const OLD = 'a'.repeat(32) + 'old-secret-of-the-first-machine';
 const NEW = 'b'.repeat(32) + 'new-secret-of-an-edited-env-file';
 
 let server: PgServer;
+let owned: OwnedPool;
 let pool: pg.Pool;
 
 function auth(secret: string) {
@@ -61,19 +62,14 @@ beforeAll(async () => {
     `CREATE ROLE sso_user LOGIN PASSWORD 'sso0123456789abcdef'`,
     'CREATE DATABASE sso_db OWNER sso_user',
   ]);
-  pool = new pg.Pool({
-    host: '127.0.0.1',
-    port: server.port,
-    user: 'sso_user',
-    password: 'sso0123456789abcdef',
-    database: 'sso_db',
-  });
+  owned = openPool(server, { user: 'sso_user', password: 'sso0123456789abcdef', database: 'sso_db' });
+  pool = owned.pool;
   const { runMigrations } = await getMigrations(auth(OLD).options);
   await runMigrations();
 });
 
 afterAll(async () => {
-  await pool?.end();
+  await owned?.close();
   await server?.stop();
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { reachableByOthers } from '../kube-sim/postgres/binaries.ts';
-import { startPg, type PgServer } from './embedded-pg.ts';
+import { openPool, startPg, type PgServer } from './embedded-pg.ts';
 
 describe('embedded PostgreSQL', () => {
   let server: PgServer;
@@ -32,6 +32,33 @@ describe('embedded PostgreSQL', () => {
       database: 'postgres',
     });
     await expect(bad.connect()).rejects.toThrow(/password authentication failed/);
+  });
+
+  // Regression: an SSO test's pool.end() resolved with a connection still open, and stopping the server
+  // then reached that connection: an uncaught "terminating connection" failed a green CI run.
+  it('pg-pool end() resolves before its connections close; openPool().close() waits for them', async () => {
+    const login = { user: server.superuser, password: server.superPassword, database: 'postgres' };
+    const watch = (pool: pg.Pool) => {
+      const ended: boolean[] = [];
+      pool.on('connect', (client) => {
+        const i = ended.push(false) - 1;
+        client.once('end', () => (ended[i] = true));
+      });
+      return ended;
+    };
+    const plain = new pg.Pool({ host: server.host, port: server.port, ...login });
+    const plainEnded = watch(plain);
+    await Promise.all([plain.query('select 1'), plain.query('select 2')]);
+    await plain.end();
+    expect(plainEnded.length).toBeGreaterThan(0);
+    expect(plainEnded.every(Boolean)).toBe(false);
+
+    const owned = openPool(server, login);
+    const ownedEnded = watch(owned.pool);
+    await Promise.all([owned.pool.query('select 1'), owned.pool.query('select 2')]);
+    await owned.close();
+    expect(ownedEnded.length).toBeGreaterThan(0);
+    expect(ownedEnded.every(Boolean)).toBe(true);
   });
 });
 

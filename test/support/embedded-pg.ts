@@ -123,3 +123,35 @@ export function createOwnedDatabases(
     ]),
   );
 }
+
+export interface OwnedPool {
+  pool: pg.Pool;
+  /** Ends the pool and resolves once every connection it opened has closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * A pg.Pool on the server, as one role, whose close waits for its connections. pg-pool's own end()
+ * resolves as soon as it has asked its idle clients to end, before their sockets close: a server stopped
+ * right after can still reach them with "terminating connection due to administrator command", which the
+ * pool re-emits as an 'error' nobody listens to (an uncaught exception in the test run).
+ */
+export function openPool(
+  server: PgServer,
+  login: { user: string; password: string; database: string },
+): OwnedPool {
+  const pool = new pg.Pool({ host: server.host, port: server.port, ...login });
+  const open = new Set<Promise<void>>();
+  pool.on('connect', (client) => {
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+    open.add(ended);
+    void ended.then(() => open.delete(ended));
+  });
+  return {
+    pool,
+    async close() {
+      await pool.end();
+      await Promise.all([...open]);
+    },
+  };
+}
