@@ -16,7 +16,7 @@ import {
   rowCounts,
   totalRows,
 } from '../db-backup.ts';
-import { npmRun } from '../suggest.ts';
+import { namespaceArgs, npmRun } from '../suggest.ts';
 import { ExitCode, InterruptedError, OperationError, UsageError } from '../errors.ts';
 import type { Kubectl } from '../kubectl.ts';
 import { type Logger, printJson } from '../log.ts';
@@ -165,7 +165,7 @@ export async function runRestore(
         `${shown(file)} was made under another BETTER_AUTH_SECRET than release ${deps.release} runs with: the SSO cannot decrypt its signing keys with this one, so after the restore every sign-in and token request answers 500 (Failed to decrypt private key)`,
       );
       log.hint(
-        `either restore it, then make new keys: ${npmRun('reset-auth-secret', '--rotate')} (users stay, everyone signs in again); or restore a backup of this release instead: ${npmRun('db', 'list', 'sso')}`,
+        `after restoring it, either deploy the secret it was made under (BETTER_AUTH_SECRET of the environment it comes from, in the env file, then ${npmRun('deploy', ...namespaceArgs(kubectl.target.namespace))}: sign-in and its tokens keep working), or make new keys: ${npmRun('reset-auth-secret', '--rotate', ...namespaceArgs(kubectl.target.namespace))} (users stay, everyone signs in again); or restore a backup of this release instead: ${npmRun('db', 'list', 'sso')}`,
       );
     }
   }

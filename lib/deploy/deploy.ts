@@ -338,16 +338,6 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     await checkTheirSecrets(log, theirs, theirsRead);
   }
 
-  // Before any write: a new BETTER_AUTH_SECRET over signing keys made with the release's breaks sign-in.
-  if (
-    !opts.fresh &&
-    getPath(userValues, 'sso.enabled') !== false &&
-    !theirs.some((r) => r.envKey === 'BETTER_AUTH_SECRET')
-  ) {
-    enter(run, 'auth.secret');
-    await checkAuthSecret(log, s);
-  }
-
   // --diff only reads: it needs no permission to write to the context.
   let lock: ReleaseLock | undefined;
   if (!opts.diff) {
@@ -362,6 +352,19 @@ async function deployTo(run: Run, s: ClusterSession): Promise<number> {
     );
     // Another deploy ran meanwhile: the release and its secrets are read again, as they are now.
     if (lock.waited && early) early = { secrets: readSecrets(), installed: readInstalled(helm) };
+  }
+
+  // Before any write to the release: a BETTER_AUTH_SECRET that cannot decrypt the SSO's signing key
+  // breaks sign-in. After the context check, as its exec into the database pod acts on the cluster
+  // (--diff, which has no such check, tries it on a local context only); --fresh deletes the keys.
+  if (
+    early &&
+    (!opts.diff || s.place.local) &&
+    getPath(userValues, 'sso.enabled') !== false &&
+    !theirs.some((r) => r.envKey === 'BETTER_AUTH_SECRET')
+  ) {
+    enter(run, 'auth.secret');
+    await checkAuthSecret(log, s, early.secrets);
   }
 
   let storageClasses: string[] = [];

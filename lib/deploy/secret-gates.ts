@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { authSecretChangeProblem, countSigningKeys, readReleaseAuthSecret } from '../auth-secret.ts';
+import { authSecretProblem, readReleaseAuthSecret, readSigningKeys } from '../auth-secret.ts';
 import type { ClusterSession } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import {
@@ -8,6 +8,7 @@ import {
   existingSecretsRefusal,
 } from '../existing-secrets.ts';
 import type { Logger } from '../log.ts';
+import type { ResolvedSecrets } from '../secret-resolution.ts';
 
 /**
  * The checks of deploy's secrets that must pass before its first write (steps cluster.secrets and
@@ -28,22 +29,37 @@ export async function checkTheirSecrets(
 }
 
 /**
- * auth.secret: the env file's BETTER_AUTH_SECRET against the release's. Another one over signing keys
- * made with the release's is refused (exit 2) with the two ways out; without keys it is only said.
+ * auth.secret: the BETTER_AUTH_SECRET this deploy sends against the signing key in the SSO database. One
+ * that cannot decrypt the key the SSO signs with is refused (exit 2) with the ways out, whether it is a
+ * new one (an edited env file, a second machine) or the release's own over keys of another environment (a
+ * restored backup); a change the keys allow is only said.
  */
 export async function checkAuthSecret(
   log: Logger,
-  s: Pick<ClusterSession, 'kubectl' | 'settings' | 'envFile' | 'target'>,
+  s: Pick<ClusterSession, 'kubectl' | 'envFile' | 'target'>,
+  secrets: Promise<Pick<ResolvedSecrets, 'authSecret' | 'sources'>>,
 ): Promise<void> {
-  const wanted = s.settings.sso.authSecret;
-  if (!wanted) return;
-  const released = await readReleaseAuthSecret(s.kubectl);
-  if (released === undefined || released.reveal() === wanted.reveal()) return;
-  const problem = authSecretChangeProblem(wanted, released, await countSigningKeys(s.kubectl), {
-    envFile: path.relative(process.cwd(), s.envFile.path) || s.envFile.path,
-    namespace: s.target.namespace,
-    release: s.target.release,
-  });
+  // A failed read is the secrets step's to report, under its own id.
+  const resolved = await secrets.catch(() => undefined);
+  const wanted = resolved?.authSecret;
+  if (!resolved || !wanted) return;
+  // Not from the env file: the secret resolution read the release's already (found, or none there).
+  const source = resolved.sources.BETTER_AUTH_SECRET;
+  const [released, keys] = await Promise.all([
+    source === 'cluster' ? wanted : source === 'generated' ? undefined : readReleaseAuthSecret(s.kubectl),
+    readSigningKeys(s.kubectl),
+  ]);
+  const envFile = path.relative(process.cwd(), s.envFile.path) || s.envFile.path;
+  const problem = authSecretProblem(
+    { wanted, released, envFile, namespace: s.target.namespace, release: s.target.release },
+    keys,
+  );
   if (problem) throw new UsageError(problem.message, { hint: problem.hint });
-  log.warn('BETTER_AUTH_SECRET changes (the SSO database holds no signing key): every user signs in again');
+  if (released === undefined || released.equals(wanted)) return;
+  if ('count' in keys && keys.current !== undefined)
+    log.success(
+      `BETTER_AUTH_SECRET (${envFile}) changes to the one the SSO database's signing key was made under (a restored backup?): users signed in under the release's sign in again`,
+    );
+  else
+    log.warn('BETTER_AUTH_SECRET changes (the SSO database holds no signing key): every user signs in again');
 }

@@ -42,10 +42,10 @@ export const DEPLOY_STEPS = {
     'on a local cluster, the TaskFlow images the release would run are on a node or name a registry; else they are built first when the TaskFlow source is known (--src, TASKFLOW_SRC), or the deploy stops here (exit 2)',
   'cluster.secrets':
     'the Secrets of yours the values name (existingSecret) exist and hold their key, with only URL-safe characters where a URL carries the value as it is (the SSO on Neon); their values are masked from here on, or the deploy stops here (exit 2)',
-  'auth.secret':
-    "a BETTER_AUTH_SECRET from the env file is the release's, unless the SSO database holds no signing key (they are encrypted with it); else the deploy stops here (exit 2) with the two ways out",
   'cluster.context':
     'the context may be written to: local, or named with --context / TASKFLOW_CONTEXT; then the release lock is taken (a Lease in the namespace), waiting while another writing command holds it (--no-wait: exit 2)',
+  'auth.secret':
+    'the BETTER_AUTH_SECRET to deploy decrypts the signing key the SSO signs with (kept in its database, encrypted with the secret it was made under), or there is none; else the deploy stops here (exit 2) with the ways out',
   'cluster.storageclass': 'the storage class of the database volumes exists',
   fresh: '--fresh: back up the databases, uninstall, delete the volumes and the namespace',
   secrets:
@@ -112,22 +112,6 @@ export function deployPlan(input: {
     );
   if (input.existing && input.existing.length > 0)
     steps.push(step('cluster.secrets', [{ argv: k.args(existingSecretReadArgs(input.existing)) }]));
-  if (!input.unset.includes('BETTER_AUTH_SECRET') && !opts.fresh) {
-    const sso = DATABASES.sso;
-    steps.push(
-      step('auth.secret', [
-        { argv: k.args(getOptionalArgs('secret', AUTH_SECRET_LOCATION.secret)) },
-        {
-          argv: k.args(getOptionalArgs('pod', sso.pod)),
-          when: "the release's BETTER_AUTH_SECRET is another",
-        },
-        {
-          argv: k.args(execArgs(sso.pod, sso.container, psqlCommand(['-tA']), true)),
-          when: `the release's BETTER_AUTH_SECRET is another and pod ${sso.pod} runs (counts the signing keys; SQL on stdin)`,
-        },
-      ]),
-    );
-  }
   steps.push(
     step(
       'cluster.context',
@@ -137,8 +121,24 @@ export function deployPlan(input: {
       })),
       `the lease's JSON on stdin; it names this command, host and pid (kubectl get lease ${leaseName(rel)} -n ${namespace})`,
     ),
-    step('cluster.storageclass', [{ argv: k.args(STORAGE_CLASS_ARGS, true) }]),
   );
+  if (!opts.fresh && !input.existing?.some((r) => r.envKey === 'BETTER_AUTH_SECRET')) {
+    const sso = DATABASES.sso;
+    steps.push(
+      step(
+        'auth.secret',
+        [
+          {
+            argv: k.args(getOptionalArgs('secret', AUTH_SECRET_LOCATION.secret)),
+            when: 'the env file sets BETTER_AUTH_SECRET (else the secrets step reads the release’s)',
+          },
+          { argv: k.args(execArgs(sso.pod, sso.container, psqlCommand(['-tA']), true)) },
+        ],
+        'the exec reads the signing key the SSO signs with (SQL on stdin); the secret is tried on it here, not in the cluster',
+      ),
+    );
+  }
+  steps.push(step('cluster.storageclass', [{ argv: k.args(STORAGE_CLASS_ARGS, true) }]));
   if (opts.fresh) {
     const backups = opts.backup
       ? Object.values(DATABASES).flatMap((db) => [

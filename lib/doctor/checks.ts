@@ -269,11 +269,28 @@ const authSecret: Check<DoctorContext> = {
   title: 'SSO signing keys',
   run: ({ snap, target }) => {
     const found = snap.authDecrypt;
-    if (found.length === 0) return pass('no SSO pod logs a signing key it cannot decrypt');
+    const key = snap.authKey;
+    if (found.length === 0 && key?.opens !== false)
+      return pass(
+        key
+          ? 'the BETTER_AUTH_SECRET the SSO runs with decrypts its signing key, and no SSO pod logs a decrypt failure'
+          : 'no SSO pod logs a signing key it cannot decrypt',
+      );
+    const seen = [
+      ...(key?.opens === false
+        ? [
+            `the signing key the SSO signs with (the newest of ${key.count} in the SSO database) does not decrypt with the BETTER_AUTH_SECRET its Deployment gives it`,
+          ]
+        : []),
+      ...found.map(
+        (f) =>
+          `pod/${f.pod} logged "Failed to decrypt private key" ${f.count} time${f.count === 1 ? '' : 's'}`,
+      ),
+    ];
     return fail(
-      `${found.map((f) => `pod/${f.pod} logged "Failed to decrypt private key" ${f.count} time${f.count === 1 ? '' : 's'}`).join('; ')}: ` +
+      `${seen.join('; ')}: ` +
         'the signing keys in the SSO database were encrypted with another BETTER_AUTH_SECRET than the one it runs with (an edited env file, a second machine, a restored backup of another environment, a helm upgrade by hand); sign-in and tokens answer 500 while the pod stays Ready',
-      `make new keys under the running secret: ${npmRun('reset-auth-secret', '--rotate', ...namespaceArgs(target.namespace))} (backs up first; users stay, everyone signs in again)`,
+      `deploy the secret the keys were made under (BETTER_AUTH_SECRET in the env file, then ${npmRun('deploy', ...namespaceArgs(target.namespace))}), or make new keys under the running one: ${npmRun('reset-auth-secret', '--rotate', ...namespaceArgs(target.namespace))} (backs up first; users stay, everyone signs in again)`,
     );
   },
 };

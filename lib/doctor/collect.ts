@@ -12,6 +12,7 @@ import { Secret } from '../secrets.ts';
 import { secretValues } from '../config-scan.ts';
 import { unsafeUrlChars } from '../existing-secrets.ts';
 import { type HeldBy, liveHolder } from '../release-lock.ts';
+import { AUTH_SECRET_LOCATION, readSigningKeys, secretOpensKey } from '../auth-secret.ts';
 
 /** The kinds of the one batched read. */
 export const DOCTOR_KINDS = ['pods', 'deployments', 'statefulsets', 'jobs', 'pvc', 'configmaps'];
@@ -48,6 +49,8 @@ export interface DoctorSnapshot {
   dbAuth: DbAuth[];
   /** running SSO pods whose log says Better Auth cannot decrypt its signing keys (another secret) */
   authDecrypt: AuthDecryptFailure[];
+  /** whether the secret the SSO runs with decrypts the key it signs with; undefined: nothing to check */
+  authKey?: AuthKeyState;
   /** connection URLs that carry a Secret's password unencoded ($(PGPASSWORD)) while it holds URL breakers */
   rawUrlPasswords: RawUrlPassword[];
   /** secret texts read from the release's Secrets (for the ConfigMap scan; never printed) */
@@ -111,7 +114,10 @@ export async function collect(
     ),
     checkLogins(kubectl, all, pods),
   ]);
-  const authDecrypt = await decryptFailures(kubectl, pods);
+  const [authDecrypt, authKey] = await Promise.all([
+    decryptFailures(kubectl, pods),
+    signingKeyState(kubectl, all, pods),
+  ]);
   const holder = await holderRead;
   return {
     ...(release && { release }),
@@ -120,6 +126,7 @@ export async function collect(
     failures,
     dbAuth,
     authDecrypt,
+    ...(authKey && { authKey }),
     rawUrlPasswords: rawUrlPasswords(all),
     secretTexts,
     now,
@@ -161,6 +168,44 @@ async function decryptFailures(kubectl: Kubectl, pods: Pod[]): Promise<AuthDecry
     })),
   );
   return found.filter((f) => f.count > 0);
+}
+
+/** The SSO's signing key in use against the BETTER_AUTH_SECRET its Deployment gives it. */
+export interface AuthKeyState {
+  /** signing keys in the SSO database */
+  count: number;
+  /** the secret decrypts the newest (the one the SSO signs with) */
+  opens: boolean;
+}
+
+/**
+ * Reads the SSO database's signing keys (in its pod, when it runs) and tries the secret the SSO's
+ * Deployment takes (its Secret, the release's or the user's own) on the one in use. Undefined when there
+ * is nothing to try: no SSO or database pod, no key in use, or a secret that could not be resolved.
+ */
+async function signingKeyState(
+  kubectl: Kubectl,
+  all: readonly KubeObject[],
+  pods: readonly Pod[],
+): Promise<AuthKeyState | undefined> {
+  const db = DATABASES.sso;
+  if (
+    !isDbPodRunning(
+      pods.find((p) => p.metadata.name === db.pod),
+      db.container,
+    )
+  )
+    return undefined;
+  const sso = findWorkload(all, { kind: 'Deployment', name: APP.sso.name });
+  const container = containersOf(
+    podSpecOf(sso ?? { kind: 'Deployment', metadata: { name: '' } }),
+    false,
+  ).find((c) => c.name === APP.sso.name);
+  const running = container && resolveEnv(container, AUTH_SECRET_LOCATION.key, all).value;
+  if (running === undefined || running === '') return undefined;
+  const keys = await readSigningKeys(kubectl);
+  if (!('count' in keys) || keys.current === undefined) return undefined;
+  return { count: keys.count, opens: secretOpensKey(keys.current, new Secret(running)) };
 }
 
 /** A connection URL of a container that gets a Secret's password unencoded, which holds URL breakers. */

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import {
   AUTH_SECRET_LOCATION,
-  authSecretChangeProblem,
-  countSigningKeys,
+  authSecretProblem,
   readReleaseAuthSecret,
+  readSigningKeys,
   removeSigningKeys,
+  secretOpensKey,
 } from '../auth-secret.ts';
 import type { CommandContext } from '../cli.ts';
 import { APP } from '../components.ts';
@@ -40,7 +41,7 @@ export async function runResetAuthSecret(ctx: CommandContext): Promise<number> {
       { yes: opts.yes, prompt: io.prompt },
       opts.mode === 'rotate' ? { what } : undefined,
     );
-  const { kubectl, helm, log } = { ...s, log: ctx.log };
+  const { kubectl, helm } = s;
   await kubectl.assertReachable();
   await helm.assertInstalled();
   const values = await helm.getValues(true);
@@ -73,49 +74,86 @@ export async function runResetAuthSecret(ctx: CommandContext): Promise<number> {
     );
     return rotate(ctx, s, opts, { released, own, envFile, inShell });
   }
-  // check
-  const keys = await countSigningKeys(kubectl);
-  const same = own === undefined || own.reveal() === released.reveal();
-  const problem = own && authSecretChangeProblem(own, released, keys, { envFile, ...s.target });
-  if (own === undefined)
-    log.success(
-      `${envFile} sets no ${KEY}: deploy keeps the release's (Secret ${AUTH_SECRET_LOCATION.secret})`,
-    );
-  else if (same) log.success(`${KEY} in ${envFile} is the release's`);
-  else if (problem) {
+  return check(ctx, s, opts, { released, own, envFile });
+}
+
+/** Where the env file, the release and the SSO's signing key stand; exit 1 when a deploy would refuse. */
+async function check(
+  ctx: CommandContext,
+  s: ClusterSession,
+  opts: ResetAuthOptions,
+  x: { released: Secret; own: Secret | undefined; envFile: string },
+): Promise<number> {
+  const { log } = ctx;
+  const keys = await readSigningKeys(s.kubectl);
+  const wanted = x.own ?? x.released;
+  const same = wanted.equals(x.released);
+  const problem = authSecretProblem({ wanted, released: x.released, envFile: x.envFile, ...s.target }, keys);
+  const current = 'count' in keys ? keys.current : undefined;
+  const opens =
+    current === undefined
+      ? undefined
+      : {
+          release: secretOpensKey(current, x.released),
+          envFile: x.own ? secretOpensKey(current, x.own) : null,
+        };
+  // Said only when nothing is refused: then the release's secret decrypts the key in use, if any.
+  const keyState =
+    'unknown' in keys
+      ? `the SSO's signing keys could not be read (${keys.unknown})`
+      : current === undefined
+        ? 'the SSO database holds no signing key in use (the SSO makes one under the secret it runs with)'
+        : "it decrypts the SSO's signing key";
+  if (problem) {
     log.error(problem.message);
     log.hint(problem.hint);
-  } else
+  } else if (x.own === undefined)
+    log.success(
+      `${x.envFile} sets no ${KEY}: deploy keeps the release's (Secret ${AUTH_SECRET_LOCATION.secret}); ${keyState}`,
+    );
+  else if (same) log.success(`${KEY} in ${x.envFile} is the release's; ${keyState}`);
+  else if (current !== undefined)
+    log.success(
+      `${KEY} in ${x.envFile} is not the release's, but the SSO's signing key was made under it (a restored backup?): a deploy gives it to the release; users signed in under the release's sign in again`,
+    );
+  else
     log.warn(
-      `${KEY} in ${envFile} is not the release's; the SSO database holds no signing key, so a deploy only makes every user sign in again`,
+      `${KEY} in ${x.envFile} is not the release's; the SSO database holds no signing key, so a deploy only makes every user sign in again`,
     );
   if (opts.json)
     printJson(
       {
-        ok: same || !problem,
+        ok: !problem,
         release: s.target.release,
         namespace: s.target.namespace,
         mode: 'check',
-        status: own === undefined ? 'not-set' : same ? 'same' : 'differs',
+        status: x.own === undefined ? 'not-set' : same ? 'same' : 'differs',
         signingKeys: 'count' in keys ? keys.count : null,
+        currentKeyDecrypts: opens ?? null,
       },
       ctx.stdout,
     );
-  return same || !problem ? ExitCode.Ok : ExitCode.Failed;
+  return problem ? ExitCode.Failed : ExitCode.Ok;
 }
 
-function keep(
+async function keep(
   ctx: CommandContext,
   s: ClusterSession,
   opts: ResetAuthOptions,
   released: Secret,
   envFile: string,
   inShell: boolean,
-): number {
+): Promise<number> {
+  const keys = await readSigningKeys(s.kubectl);
   upsertEnvFile(s.envFile.path, { [KEY]: released.reveal() });
   ctx.log.success(
     `${KEY} in ${envFile} is now the release's (Secret ${AUTH_SECRET_LOCATION.secret}); the cluster was not changed`,
   );
+  const problem = authSecretProblem({ wanted: released, released, envFile, ...s.target }, keys);
+  if (problem) {
+    ctx.log.warn(problem.message);
+    ctx.log.hint(problem.hint);
+  }
   if (inShell)
     ctx.log.warn(
       `${KEY} is also set in your shell, which wins over ${envFile}: unset it before the next deploy`,

@@ -97,12 +97,11 @@ describe('deploy --dry-run prints the commands the real deploy runs', () => {
       expect(real.code, `${round}: ${real.stderr}`).toBe(0);
       const ran = new Set(se.calls().slice(before).map(shown));
       // Unconditional ones always; on the redeploy the volumes exist and the pods run, so all of them
-      // but the lock's (the namespace exists then, and nobody else holds the release) and the signing
-      // key count (the env file keeps its BETTER_AUTH_SECRET). On the first install the lease needs the
-      // namespace, which the lock creates.
+      // but the lock's (the namespace exists then, and nobody else holds the release). On the first
+      // install the lease needs the namespace, which the lock creates.
       const holds = (when: string): boolean =>
         round === 'redeploy'
-          ? !/does not exist yet|another command holds|BETTER_AUTH_SECRET is another/.test(when)
+          ? !/does not exist yet|another command holds/.test(when)
           : /does not exist yet/.test(when);
       for (const p of planned.filter((x) => x.when === undefined || holds(x.when)))
         expect(ran.has(p.line), `${round}: planned but not run: ${p.line}`).toBe(true);
@@ -113,7 +112,8 @@ describe('deploy --dry-run prints the commands the real deploy runs', () => {
     }
     // Nothing to change, and the release was made by the deploy before with these same inputs: no
     // helm upgrade at all (not even the dry run that compares), and nothing else writes but the
-    // verification's database logins (kubectl exec) and the release lock: its lease taken (created)
+    // verification's database logins and the read of the SSO's signing key (kubectl exec, psql on
+    // stdin) and the release lock: its lease taken (created)
     // (a create, AlreadyExists: the lease of the deploy before is there, released; so replaced) and
     // left released (replaced), all from stdin.
     const before = se.calls().length;
@@ -123,6 +123,6 @@ describe('deploy --dry-run prints the commands the real deploy runs', () => {
     const lease = ran.filter((l) => / (create|replace) -f - -o json$/.test(l));
     expect(lease.map((l) => l.split(' ').at(-5))).toEqual(['create', 'replace', 'replace']);
     expect(ran.filter((l) => WRITES.test(l) && !/ exec /.test(l) && !lease.includes(l))).toEqual([]);
-    expect(ran.filter((l) => / exec /.test(l))).toHaveLength(2);
+    expect(ran.filter((l) => / exec /.test(l))).toHaveLength(3);
   });
 });

@@ -637,3 +637,20 @@ describe('auth.secret: the SSO logs a signing key it cannot decrypt', () => {
     expect(byId(await doctor(snap()), 'auth.secret')).toMatchObject({ status: 'pass' });
   });
 });
+
+describe('auth.secret: the secret the SSO runs with against its signing key in use', () => {
+  it('fails when the key does not decrypt with it, even before the SSO logs anything; passes when it does', async () => {
+    const r = byId(await doctor(snap({ authKey: { count: 2, opens: false } })), 'auth.secret');
+    expect(r).toMatchObject({ status: 'fail' });
+    expect(r?.detail).toContain(
+      'the signing key the SSO signs with (the newest of 2 in the SSO database) does not decrypt with the BETTER_AUTH_SECRET its Deployment gives it',
+    );
+    expect(r?.hint).toContain('deploy the secret the keys were made under');
+    expect(r?.hint).toContain('npm run reset-auth-secret -- --rotate');
+    expect(byId(await doctor(snap({ authKey: { count: 1, opens: true } })), 'auth.secret')).toMatchObject({
+      status: 'pass',
+      detail:
+        'the BETTER_AUTH_SECRET the SSO runs with decrypts its signing key, and no SSO pod logs a decrypt failure',
+    });
+  });
+});

@@ -69,8 +69,12 @@ describe('collect', () => {
     ]);
     // Per database one exec: the stored verifier read over the socket and the TCP login, together.
     expect(lines.filter((l) => l.includes(' exec ') && l.includes('login-check'))).toHaveLength(2);
-    expect(lines.filter((l) => l.includes(' exec ') && !l.includes('login-check'))).toHaveLength(0);
-    expect(runner.recorded).toHaveLength(8);
+    // And one in the SSO database for its signing keys (none here), tried with the SSO's running secret.
+    expect(lines.filter((l) => l.includes(' exec ') && !l.includes('login-check'))).toEqual([
+      expect.stringContaining('exec -i sso-postgres-0 -c postgres -- sh -c'),
+    ]);
+    expect(snap.authKey).toBeUndefined();
+    expect(runner.recorded).toHaveLength(9);
     // Passwords only on stdin.
     expect(lines.join('\n')).not.toContain(FIX.ssoPw);
     expect(snap.failures.map((f) => [f.id, f.container, f.logs.trim(), f.events])).toEqual([

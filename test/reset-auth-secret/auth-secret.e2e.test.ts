@@ -1,10 +1,16 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { symmetricEncrypt } from 'better-auth/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimRelease, simRelease } from '../migrate/sim-release.ts';
 import { envValues } from '../deploy/e2e-support.ts';
 
 const NEW_SECRET = 'f'.repeat(40) + '-the-second-machine';
+
+/** A private key as the SSO's jwt plugin stores it: better-auth 1.4.4's symmetricEncrypt, as a JSON string. */
+async function storedKey(secret: string): Promise<string> {
+  return JSON.stringify(await symmetricEncrypt({ key: secret, data: '{"kty":"RSA","d":"private half"}' }));
+}
 
 describe('a changed BETTER_AUTH_SECRET over signing keys (simulated cluster, real PostgreSQL)', () => {
   let r: SimRelease;
@@ -45,11 +51,13 @@ describe('a changed BETTER_AUTH_SECRET over signing keys (simulated cluster, rea
   beforeAll(async () => {
     r = await simRelease({ ns: 'tf-auth', scenario: { readyAfterMs: 150 } });
     expect(r.deployed.code, r.deployed.stderr).toBe(0);
-    // What the SSO leaves after its first token and sign-in (the tables of its schema, auth-schema.ts).
+    // What the SSO leaves after its first token and sign-in (the tables of its schema, auth-schema.ts):
+    // a signing key encrypted with the release's secret.
+    const key = await storedKey(envValues(r.envFile()).BETTER_AUTH_SECRET!);
     await psql(
       [
         'create table jwks (id text primary key, public_key text not null, private_key text not null, created_at timestamp not null, expires_at timestamp);',
-        "insert into jwks values ('k1', '{}', '{\"encrypted\":true}', now(), now() + interval '90 days');",
+        `insert into jwks values ('k1', '{}', '${key}', now(), now() + interval '90 days');`,
         'create table session (id text primary key, token text not null, user_id text not null);',
         "insert into session values ('s1', 't1', 'u1');",
       ].join('\n'),
@@ -125,7 +133,42 @@ describe('a changed BETTER_AUTH_SECRET over signing keys (simulated cluster, rea
     expect(said.indexOf('was made under another BETTER_AUTH_SECRET')).toBeLessThan(
       said.indexOf('backing up the current content of the sso database first'),
     );
-    expect(said).toContain('npm run reset-auth-secret -- --rotate');
+    expect(said).toContain('npm run reset-auth-secret -- --rotate -n tf-auth');
+    expect(said).toContain('deploy the secret it was made under');
+
+    // Now the release runs the new secret over the old one's key: deploy refuses, though .env and the
+    // release agree, and doctor sees it before the SSO has logged anything.
+    const refusedDeploy = await r.run('deploy-one-command', ['--json']);
+    expect(refusedDeploy.code, refusedDeploy.stderr).toBe(2);
+    const failure = (JSON.parse(refusedDeploy.stdout) as { failures: { id: string; detail: string }[] })
+      .failures[0];
+    expect(failure?.id).toBe('auth.secret');
+    expect(failure?.detail).toContain(
+      'the signing key the SSO signs with (the newest of 1 in the SSO database) was not encrypted with the BETTER_AUTH_SECRET release taskflow runs with',
+    );
+    const doctor = await r.run('doctor', ['--json']);
+    const authCheck = (
+      JSON.parse(doctor.stdout) as { checks: { id: string; status: string; detail: string }[] }
+    ).checks.find((c) => c.id === 'auth.secret');
+    expect(authCheck?.status).toBe('fail');
+    expect(authCheck?.detail).toContain(
+      'does not decrypt with the BETTER_AUTH_SECRET its Deployment gives it',
+    );
+
+    // Way out: deploy the secret the restored keys were made under; the keys stay and keep signing.
+    setEnvSecret(released);
+    const adopt = await r.run('deploy-one-command', ['--json']);
+    expect(adopt.code, adopt.stderr).toBe(0);
+    expect(adopt.stderr).toContain("changes to the one the SSO database's signing key was made under");
+    expect(await r.secret('sso-platform', 'BETTER_AUTH_SECRET')).toBe(released);
+    expect(await psql('select count(*) from jwks')).toBe('1');
+    const check = await r.run('reset-auth-secret', ['--json']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout)).toMatchObject({
+      status: 'same',
+      signingKeys: 1,
+      currentKeyDecrypts: { release: true, envFile: true },
+    });
   });
 
   it('doctor recognises the SSO’s decrypt failure in its log, names the cause and the repair', async () => {
