@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { reachableByOthers } from '../kube-sim/postgres/binaries.ts';
-import { openPool, startPg, type PgServer } from './embedded-pg.ts';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { freePort, openPool, startPg, type PgServer } from './embedded-pg.ts';
 
 describe('embedded PostgreSQL', () => {
   let server: PgServer;
@@ -76,5 +78,22 @@ describe('reaching the server programs as the postgres user', () => {
     const mode = (p: string) => modes[p] ?? 0o755;
     expect(reachableByOthers('/root/repo/bin/postgres', mode)).toBe(false);
     expect(reachableByOthers('/srv/repo/bin/postgres', mode)).toBe(true);
+  });
+});
+
+describe('freePort', () => {
+  // Regression: a port the kernel picked (port 0) was handed to another process before kubectl
+  // port-forward bound it ("address already in use"): the ports come from below its ephemeral range.
+  it('is below the kernel’s ephemeral range, and free', async () => {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    const port = await freePort();
+    expect(port).toBeLessThan(low);
+    expect(port).toBeGreaterThanOrEqual(1024);
+    const srv = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
   });
 });

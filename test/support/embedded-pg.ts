@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,17 +16,40 @@ export interface PgServer {
   stop(): Promise<void>;
 }
 
-/** Asks the kernel for a free TCP port on loopback (a listener opened and closed at once, not a server). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether a TCP listener can open on 127.0.0.1:port now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/** The first port of the kernel's ephemeral range (what it hands out for port 0 and for connections). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A free TCP port on loopback for a program to listen on later, picked below the kernel's ephemeral
+ * range: a port the kernel picked (port 0) could be handed to any other process's connection or
+ * listener before ours binds it, which failed a CI run ("address already in use" in a port-forward).
+ * Below that range only another such pick can take it, at random among some ten thousand ports.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  const low = Math.max(1024, high - 12_000);
+  for (let i = 0; i < 100 && high > low; i++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free TCP port on 127.0.0.1 between ${low} and ${high}`);
 }
 
 export interface StartPgOptions {
