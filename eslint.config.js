@@ -63,4 +63,17 @@ export default tseslint.config(
     files: ['scripts/*.mjs'],
     languageOptions: { globals: { process: 'readonly' } },
   },
+  {
+    // Programs the simulated cluster runs as containers: plain Node scripts.
+    files: ['test/kube-sim/fixtures/programs/*.mjs'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+      },
+    },
+  },
 );

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { applyDefaults } from './defaults.ts';
 import { deleteObject, type DeleteOptions } from './deletion.ts';
 import { EventRecorder } from './events.ts';
+import { type AddressBlock, unclaimedBlock } from './network/addresses.ts';
 import { typeByKind, type ResourceType } from './resources.ts';
 import type { Scenario } from './scenario.ts';
 import { Store, type WriteOptions } from './store.ts';
@@ -18,10 +19,13 @@ export class Cluster {
   readonly events = new EventRecorder(this.store);
   /** Images pods pulled onto the node (its status.images lists them with the scenario's nodeImages). */
   readonly pulledImages = new Set<string>();
-  private nextIp = 10;
   private nextNodePort = 30000;
 
-  constructor(public scenario: Scenario) {}
+  constructor(
+    public scenario: Scenario,
+    /** pod and Service IPs (network/addresses.ts) */
+    readonly addresses: AddressBlock = unclaimedBlock(),
+  ) {}
 
   /** The name of the default StorageClass, if one exists. */
   defaultStorageClass(): string | undefined {
@@ -97,7 +101,7 @@ export class Cluster {
       case 'Service': {
         const spec = ensurePath(o, ['spec']);
         if (spec.clusterIP === undefined || spec.clusterIP === '')
-          spec.clusterIP = `10.96.${Math.floor(this.nextIp / 250)}.${(this.nextIp++ % 250) + 1}`;
+          spec.clusterIP = this.addresses.serviceIp();
         spec.clusterIPs = [spec.clusterIP];
         if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
           for (const p of Array.isArray(spec.ports) ? (spec.ports as JsonObject[]) : [])

@@ -10,6 +10,7 @@ import { serveProxy } from './api/proxy.ts';
 import { bootstrap, syncNodeImages, syncStorageClasses } from './bootstrap.ts';
 import { Cluster } from './cluster.ts';
 import { startControllers } from './controllers/index.ts';
+import { claimAddressBlock } from './network/addresses.ts';
 import { Kubelet } from './kubelet/index.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { loadScenario, type Scenario } from './scenario.ts';
@@ -145,8 +146,9 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
 
 async function startInProcess(opts: KubeSimOptions): Promise<KubeSim> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-'));
-  const cluster = new Cluster(loadScenario(opts.scenario));
-  const kubelet = new Kubelet(cluster, path.join(dir, 'pg'));
+  const addresses = await claimAddressBlock();
+  const cluster = new Cluster(loadScenario(opts.scenario), addresses);
+  const kubelet = new Kubelet(cluster, path.join(dir, 'pg'), dir);
   const stopControllers = startControllers(cluster, {
     onClaimDeleted: (ns, name) => kubelet.dropClaim(ns, name),
     onEvent: (e) => kubelet.onEvent(e),
@@ -165,6 +167,7 @@ async function startInProcess(opts: KubeSimOptions): Promise<KubeSim> {
   } catch (err) {
     stopControllers();
     await kubelet.stop();
+    await addresses.release();
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -195,6 +198,7 @@ async function startInProcess(opts: KubeSimOptions): Promise<KubeSim> {
         stopControllers();
         await srv.close();
         await kubelet.stop();
+        await addresses.release();
         rmSync(dir, { recursive: true, force: true });
       })();
       return stopped;

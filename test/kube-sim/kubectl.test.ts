@@ -95,7 +95,7 @@ describe.each<ToolsetName>(['v35', 'v33'])('kubectl (%s)', (ts) => {
     expect(table.stdout).toMatch(/web-\w+-\w{5}\s+1\/1\s+Running\s+0\s+\d+s/);
     const wide = await k(['get', 'pods', '-n', ns, '-o', 'wide']);
     expect(wide.stdout.split('\n')[0]).toMatch(/IP\s+NODE/);
-    expect(wide.stdout).toMatch(/10\.244\.\d+\.\d+\s+kube-sim/);
+    expect(wide.stdout).toMatch(/127\.\d+\.\d+\.\d+\s+kube-sim/);
     const list = json<{ kind: string; items: { metadata: { labels: Record<string, string> } }[] }>(
       await k(['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'json']),
     );

@@ -2,6 +2,7 @@
 // classes exist, and how fast pods get ready.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { ProgramSpec } from './kubelet/program.ts';
 
 export type ImageState = 'ready' | 'crash' | 'pull-error' | 'never-ready' | 'oom' | 'complete' | 'hang';
 
@@ -22,6 +23,12 @@ export interface ImageBehaviour {
    * runs, its client tools are there and a connection is refused.
    */
   serverStartMs?: number;
+  /**
+   * Run this program of the machine as the container (kubelet/program.ts), with the pod's env: its
+   * output is the log, its exit the container's, its readiness the container's readinessProbe
+   * (httpGet, tcpSocket) against the pod IP. `state` other than `ready` still wins (a pull error).
+   */
+  program?: ProgramSpec;
 }
 
 /** The scenario file's shape (testing.md). */
@@ -48,6 +55,12 @@ export function loadScenario(input: Scenario | string | undefined): Scenario {
   const s: Scenario =
     typeof input === 'string' ? (JSON.parse(readFileSync(input, 'utf8')) as Scenario) : (input ?? {});
   for (const [image, b] of Object.entries(s.images ?? {})) {
+    const cmd = b.program?.command as unknown;
+    if (
+      b.program !== undefined &&
+      !(Array.isArray(cmd) && cmd.length > 0 && cmd.every((w) => typeof w === 'string'))
+    )
+      throw new Error(`scenario: image ${image}: program.command must be a non-empty list of words`);
     if (b.state !== undefined && !STATES.includes(b.state)) {
       throw new Error(
         `scenario: image ${image}: unknown state "${String(b.state)}" (one of ${STATES.join(', ')})`,

@@ -6,6 +6,8 @@ import { typeByKind } from '../resources.ts';
 import { isPostgresImage, type ImageBehaviour } from '../scenario.ts';
 import { startupLines } from './app-logs.ts';
 import type { Container } from './container.ts';
+import { ProgramProcess, type ProgramSpec } from './program.ts';
+import { probeOnce } from './probe.ts';
 import { backoff, NODE_NAME } from './node.ts';
 import type { PodWorker } from './pod-worker.ts';
 
@@ -45,6 +47,7 @@ export function runAs(w: PodWorker, c: Container, b: ImageBehaviour, env: Record
   const write = (lines: string[]): void => {
     for (const l of b.logs ? [b.logs] : lines) out?.write(l);
   };
+  if (b.program && state === 'ready') return runProgram(w, c, b.program, env, toCompletion);
   if (state === 'crash' || state === 'oom') {
     if (b.logs) out?.write(b.logs);
     w.later(b.runMs ?? 100, () => (state === 'oom' ? oomKill(w, c) : w.exited(c, b.exitCode ?? 1, 'Error')));
@@ -128,4 +131,44 @@ export function failPull(w: PodWorker, c: Container, attempt: number): void {
     w.sync();
     w.later(backoff(attempt + 1), () => failPull(w, c, attempt + 1));
   });
+}
+
+/**
+ * Runs the scenario's program as the container: its exit ends the run (restarted as the pod's policy
+ * says), and a long-running one is Ready while its readinessProbe passes (no probe: once started).
+ */
+function runProgram(
+  w: PodWorker,
+  c: Container,
+  spec: ProgramSpec,
+  env: Record<string, string>,
+  toCompletion: boolean,
+): void {
+  const run = c.containerID;
+  const out = c.log.current();
+  const p = new ProgramProcess(spec, {
+    env,
+    podIp: w.podIP,
+    podName: w.name,
+    hostsFile: w.host.hostsFile(w.namespace),
+    onLine: (line) => out?.write(line),
+  });
+  c.program = p;
+  void p.exited.then(({ code }) => {
+    if (c.containerID !== run) return;
+    c.program = undefined;
+    w.exited(c, code, code === 0 ? 'Completed' : 'Error');
+  });
+  if (toCompletion) return;
+  const tick = async (): Promise<void> => {
+    if (c.containerID !== run || !c.running()) return;
+    const ok = await probeOnce(w.podIP, c.spec);
+    if (c.containerID !== run || !c.running()) return;
+    if (ok !== c.ready) {
+      c.ready = ok;
+      w.sync();
+    }
+    w.later(ok ? 500 : 100, () => void tick());
+  };
+  void tick();
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { imageRepository } from '../scenario.ts';
 import { nowTimestamp, type JsonObject } from '../types.ts';
 import { ContainerLog } from './logs.ts';
+import type { ProgramProcess } from './program.ts';
 
 export interface Terminated {
   exitCode: number;
@@ -30,6 +31,8 @@ export class Container {
   /** The environment this run started with: fixed for its lifetime, as a real container's is. */
   env: Record<string, string> | undefined;
   readonly log = new ContainerLog();
+  /** The program of this run, while it runs (a scenario `program`). */
+  program: ProgramProcess | undefined;
 
   constructor(
     readonly spec: JsonObject,

@@ -23,6 +23,8 @@ import type { Container } from './container.ts';
 import { resolveEnv } from './env.ts';
 import { serveLogs } from './log-handler.ts';
 import { PodWorker, type WorkerHost } from './pod-worker.ts';
+import { ClusterDns } from '../network/dns.ts';
+import { KubeProxy } from '../network/proxy.ts';
 
 const POD = typeByKind('Pod');
 const POKE_KINDS = new Set(['PersistentVolumeClaim', 'Secret', 'ConfigMap']);
@@ -44,13 +46,18 @@ export class Kubelet implements PodRuntime, WorkerHost {
   private readonly pgEndpoints = new Map<string, PgEndpoint>();
   private readonly pgLogs = new Map<string, Container>();
   private readonly backing: PostgresBacking;
-  private nextIp = 10;
+  private readonly dns: ClusterDns;
+  private readonly proxy: KubeProxy;
   private stopping = false;
 
   constructor(
     readonly cluster: Cluster,
     pgRoot: string,
+    /** where the namespaces' hosts files live */
+    netDir: string = pgRoot,
   ) {
+    this.dns = new ClusterDns(cluster, netDir);
+    this.proxy = new KubeProxy(cluster);
     this.backing = new PostgresBacking({
       rootDir: pgRoot,
       onLog: (key, line) => this.pgLogs.get(key)?.log.current()?.write(line),
@@ -59,6 +66,8 @@ export class Kubelet implements PodRuntime, WorkerHost {
 
   /** Reacts to pods (start, terminate) and to what pods wait for. */
   onEvent(e: StoreEvent): void {
+    this.dns.onEvent(e);
+    this.proxy.onEvent(e);
     if (e.rt === POD) return this.onPod(e);
     if (POKE_KINDS.has(e.rt.kind)) {
       for (const w of this.workers.values()) if (w.namespace === e.object.metadata.namespace) w.poke();
@@ -108,10 +117,20 @@ export class Kubelet implements PodRuntime, WorkerHost {
     if (finalize) setTimeout(() => this.finalize(w.object), 30);
   }
 
-  /** A fresh pod IP. */
-  podIp(): string {
-    const n = this.nextIp++;
-    return `10.244.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+  /** A pod's IP on loopback (the same for a pod of the same name). */
+  podIp(w: PodWorker): string {
+    return this.cluster.addresses.podIp(w.namespace, w.name);
+  }
+
+  hostsFile(namespace: string): string | undefined {
+    return this.dns.hostsFile(namespace);
+  }
+
+  /** The pod's stand-in ports listen on its IP (a program listens there itself). */
+  exposePod(w: PodWorker): void {
+    w.network.open(w.podIP, w.standInPorts(), (port) =>
+      this.connectPort({ namespace: w.namespace, name: w.name }, port),
+    );
   }
 
   private pgKeyOf(w: PodWorker, c: Container): string {
@@ -222,6 +241,14 @@ export class Kubelet implements PodRuntime, WorkerHost {
         `pod ${pod.name} is not running. Current status=${String((w.object.status as JsonObject | undefined)?.phase ?? 'Pending')}`,
       );
     }
+    // A program listens on the pod IP itself, on whatever ports it opens.
+    if (w.containers.some((c) => c.program) && !w.standInPorts().has(port)) {
+      return new Promise((resolve, reject) => {
+        const s = net.connect(port, w.podIP);
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      });
+    }
     const pgContainer = w.containers.find((c) => isPostgresImage(c.image) && c.running());
     const pg = pgContainer && w.pgKey ? this.pgEndpoints.get(w.pgKey) : undefined;
     const target =
@@ -238,6 +265,8 @@ export class Kubelet implements PodRuntime, WorkerHost {
   /** Stops every pod, server and database. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.proxy.stop();
+    this.dns.stop();
     await Promise.all([...this.workers.values()].map((w) => w.terminate()));
     this.workers.clear();
     this.byName.clear();

@@ -4,12 +4,13 @@
 // hang), with the status fields and Events a real kubelet reports.
 import type { Cluster } from '../cluster.ts';
 import { typeByKind } from '../resources.ts';
-import { behaviourOf, type ImageBehaviour } from '../scenario.ts';
+import { behaviourOf, type ImageBehaviour, isPostgresImage } from '../scenario.ts';
 import { getPath, nowTimestamp, type JsonObject, type KObject } from '../types.ts';
 import { failPull, runAs } from './behaviour.ts';
 import { backoff, NODE_NAME } from './node.ts';
 import { Container } from './container.ts';
 import { ConfigError, missingVolumes, resolveEnv } from './env.ts';
+import { PodNetwork } from './pod-network.ts';
 import { PodPorts } from './ports.ts';
 import { podStatus } from './status.ts';
 
@@ -19,18 +20,23 @@ const PVC = typeByKind('PersistentVolumeClaim');
 /** What a pod worker needs from the kubelet. */
 export interface WorkerHost {
   cluster: Cluster;
-  podIp(): string;
+  podIp(w: PodWorker): string;
   /** Starts the database of a postgres container; resolves when it accepts connections. */
   startPostgres(worker: PodWorker, c: Container, env: Record<string, string>): Promise<void>;
   stopPostgres(worker: PodWorker): Promise<void>;
   /** A container's image was pulled: the node now holds it (its status.images). */
   imagePulled(image: string): void;
+  /** The hosts file a program container of the namespace sees as /etc/hosts. */
+  hostsFile(namespace: string): string | undefined;
+  /** The pod has its IP: its stand-in ports listen there. */
+  exposePod(worker: PodWorker): void;
 }
 
 /** Runs one pod. */
 export class PodWorker {
   readonly containers: Container[];
   readonly ports: PodPorts;
+  readonly network = new PodNetwork();
   scheduled = false;
   sandboxReady = false;
   initialized = false;
@@ -96,6 +102,23 @@ export class PodWorker {
 
   behaviour(c: Container): ImageBehaviour {
     return behaviourOf(this.host.cluster.scenario, c.image);
+  }
+
+  /** Whether a container runs a program (its image's scenario names one). */
+  runsProgram(c: Container): boolean {
+    const b = this.behaviour(c);
+    return b.program !== undefined && (b.state ?? 'ready') === 'ready';
+  }
+
+  /** The container ports the simulator answers for (of the containers that run no program). */
+  standInPorts(): Set<number> {
+    const ports = new Set<number>();
+    for (const c of this.containers) {
+      if (this.runsProgram(c)) continue;
+      for (const p of (c.spec.ports ?? []) as JsonObject[]) ports.add(Number(p.containerPort));
+      if (isPostgresImage(c.image)) ports.add(5432);
+    }
+    return ports;
   }
 
   /** Records an Event about the pod (or one of its containers). */
@@ -201,7 +224,8 @@ export class PodWorker {
     }
     this.stage = 'init';
     this.sandboxReady = true;
-    this.podIP = this.host.podIp();
+    this.podIP = this.host.podIp(this);
+    this.host.exposePod(this);
     this.runInit();
   }
 
@@ -323,6 +347,8 @@ export class PodWorker {
       }
       c.log.current()?.end();
     }
+    await Promise.all(this.containers.map((c) => c.program?.stop()));
+    this.network.close();
     await this.ports.close();
     await this.host.stopPostgres(this);
     this.stage = 'done';
