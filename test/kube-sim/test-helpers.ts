@@ -35,7 +35,7 @@ export interface Running {
 }
 
 /** Starts a long-running kubectl of a toolset against the simulated cluster. */
-export function startKubectl(sim: KubeSim, args: string[], ts: ToolsetName = 'v35'): Running {
+export function startKubectl(sim: Pick<KubeSim, 'env'>, args: string[], ts: ToolsetName = 'v35'): Running {
   const child = spawn(toolset(ts).kubectl, args, { env: sim.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
