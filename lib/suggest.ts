@@ -18,7 +18,8 @@ export type Script =
   | 'doctor'
   | 'env-flow'
   | 'logs'
-  | 'db';
+  | 'db'
+  | 'verify';
 
 /** One argument; `false`, `undefined` and `null` are left out (so `cond && '--flag'` reads well). */
 export type Arg = string | number | false | undefined | null;

@@ -11,6 +11,7 @@ import { PORT_FORWARD_SPEC } from '../../lib/port-forward/options.ts';
 import { VALIDATE_SPEC } from '../../lib/preflight/spec.ts';
 import { RESET_SPEC } from '../../lib/reset-password/spec.ts';
 import { RESET_AUTH_SPEC } from '../../lib/reset-auth-secret/spec.ts';
+import { VERIFY_SPEC } from '../../lib/verify/spec.ts';
 
 export const ALL_SPECS: readonly CommandSpec[] = [
   DEPLOY_SPEC,
@@ -25,4 +26,5 @@ export const ALL_SPECS: readonly CommandSpec[] = [
   ENV_FLOW_SPEC,
   LOGS_SPEC,
   DB_SPEC,
+  VERIFY_SPEC,
 ];
