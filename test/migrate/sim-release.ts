@@ -17,11 +17,15 @@ export interface SimRelease {
   helm(args: string[]): Promise<CommandResult>;
   /** The decoded value of a Secret key. */
   secret(name: string, key: string): Promise<string>;
+  /** psql in the SSO database's pod as its superuser over the local socket, tuples only; throws on an error. */
+  psql(sql: string): Promise<string>;
   envFile(): string;
   /** Changes the simulated cluster's injected behaviour from now on. */
   setScenario(scenario: Scenario): Promise<void>;
   stop(): Promise<void>;
 }
+
+const SSO_PSQL = 'psql -X -tA -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"';
 
 /** Starts a sim, deploys the release into `ns` with the bundled chart, and fails loudly if that fails. */
 export async function simRelease(opts: {
@@ -54,6 +58,14 @@ export async function simRelease(opts: {
     secret: async (name, key) => {
       const r = await release.kubectl(['get', 'secret', name, '-o', `jsonpath={.data.${key}}`]);
       return Buffer.from(r.stdout, 'base64').toString('utf8');
+    },
+    psql: async (sql) => {
+      const r = await release.kubectl(
+        ['exec', '-i', 'sso-postgres-0', '-c', 'postgres', '--', 'sh', '-c', SSO_PSQL],
+        sql,
+      );
+      if (r.code !== 0) throw new Error(`psql in sso-postgres-0 failed (exit ${r.code}): ${r.stderr}`);
+      return r.stdout.trim();
     },
     envFile: () => readFileSync(path.join(se.cwd, '.env'), 'utf8'),
     setScenario: (scenario) => sim.setScenario(scenario),

@@ -15,24 +15,8 @@ async function storedKey(secret: string): Promise<string> {
 describe('a changed BETTER_AUTH_SECRET over signing keys (simulated cluster, real PostgreSQL)', () => {
   let r: SimRelease;
   /** psql in the SSO database's pod, as its superuser over the local socket. */
-  const psql = async (sql: string): Promise<string> => {
-    const res = await r.kubectl(
-      [
-        'exec',
-        '-i',
-        'sso-postgres-0',
-        '-c',
-        'postgres',
-        '--',
-        'sh',
-        '-c',
-        'psql -X -tA -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"',
-      ],
-      sql,
-    );
-    expect(res.code, res.stderr).toBe(0);
-    return res.stdout.trim();
-  };
+  const psql = (sql: string): Promise<string> => r.psql(sql);
+
   const setEnvSecret = (value: string): void => {
     const v = envValues(r.envFile());
     v.BETTER_AUTH_SECRET = value;

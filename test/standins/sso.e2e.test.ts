@@ -3,18 +3,10 @@
 // gives the SSO is what the library gets. A person's journey, by hand here (npm run verify walks it):
 // sign-up from the web origin, the verification mail in Mailpit by Service name, the link, sign-in, the
 // JWKS. And the failure the seed lost hours to: an origin missing from ALLOWED_ORIGINS.
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STAND_INS } from './programs.ts';
 import { type SimRelease, simRelease } from '../migrate/sim-release.ts';
 import { startKubectl, waitFor } from '../kube-sim/test-helpers.ts';
-import { repoRoot } from '../support/tools.ts';
-
-const program = (file: string) => ({
-  program: {
-    command: [process.execPath, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))],
-    cwd: repoRoot,
-  },
-});
 
 let r: SimRelease;
 const forwards: (() => Promise<unknown>)[] = [];
@@ -38,7 +30,7 @@ beforeAll(async () => {
     ns: 'tf-journey',
     scenario: {
       readyAfterMs: 100,
-      images: { 'taskflow/sso-platform': program('./sso.ts'), 'axllent/mailpit': program('./mailpit.ts') },
+      images: STAND_INS,
     },
   });
   expect(r.deployed.code, r.deployed.stderr).toBe(0);

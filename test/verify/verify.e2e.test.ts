@@ -2,18 +2,10 @@
 // program and Mailpit its stand-in (test/standins): the journey passes on a healthy release and leaves
 // nothing behind; a broken mail path and an origin ALLOWED_ORIGINS lacks fail at their step, named,
 // and the throwaway account still goes.
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STAND_INS } from '../standins/programs.ts';
 import { type SimRelease, simRelease } from '../migrate/sim-release.ts';
 import { runScript } from '../support/e2e.ts';
-import { repoRoot } from '../support/tools.ts';
-
-const program = (file: string) => ({
-  program: {
-    command: [process.execPath, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))],
-    cwd: repoRoot,
-  },
-});
 
 interface Report {
   ok: boolean;
@@ -22,24 +14,7 @@ interface Report {
 }
 
 let r: SimRelease;
-const psql = async (sql: string): Promise<string> => {
-  const res = await r.kubectl(
-    [
-      'exec',
-      '-i',
-      'sso-postgres-0',
-      '-c',
-      'postgres',
-      '--',
-      'sh',
-      '-c',
-      'psql -X -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB"',
-    ],
-    sql,
-  );
-  expect(res.code, res.stderr).toBe(0);
-  return res.stdout.trim();
-};
+const psql = (sql: string): Promise<string> => r.psql(sql);
 const verify = async (args: string[] = []) => {
   const res = await r.run('verify', ['--json', ...args], { timeoutMs: 120_000 });
   return { ...res, doc: JSON.parse(res.stdout) as Report };
@@ -70,10 +45,7 @@ beforeAll(async () => {
     ns: 'tf-verify',
     scenario: {
       readyAfterMs: 100,
-      images: {
-        'taskflow/sso-platform': program('../standins/sso.ts'),
-        'axllent/mailpit': program('../standins/mailpit.ts'),
-      },
+      images: STAND_INS,
     },
   });
   expect(r.deployed.code, r.deployed.stderr).toBe(0);
