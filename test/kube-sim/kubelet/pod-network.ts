@@ -4,6 +4,7 @@
 // IP or through a Service (network/proxy.ts). A program container listens on the pod IP itself.
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { splice } from '../network/splice.ts';
 
 /** The listeners of one pod. */
 export class PodNetwork {
@@ -20,15 +21,7 @@ export class PodNetwork {
           (upstream) => {
             if (this.closed) return void upstream.destroy();
             if (upstream instanceof net.Socket) this.track(upstream);
-            client.pipe(upstream).pipe(client);
-            const cut = (): void => {
-              client.destroy();
-              upstream.destroy();
-            };
-            client.once('error', cut);
-            upstream.once('error', cut);
-            client.once('close', () => upstream.destroy());
-            upstream.once('close', () => client.destroy());
+            splice(client, upstream);
           },
           () => client.destroy(),
         );

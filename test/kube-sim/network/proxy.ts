@@ -8,6 +8,7 @@ import type { Cluster } from '../cluster.ts';
 import { typeByKind } from '../resources.ts';
 import type { StoreEvent } from '../store.ts';
 import type { JsonObject, KObject } from '../types.ts';
+import { splice } from './splice.ts';
 
 const SVC = typeByKind('Service');
 const EP = typeByKind('Endpoints');
@@ -84,13 +85,7 @@ export class KubeProxy {
       const upstream = net.connect(target.port, target.ip);
       sockets.add(upstream);
       upstream.once('close', () => sockets.delete(upstream));
-      client.pipe(upstream).pipe(client);
-      const cut = (): void => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.once('error', cut);
-      upstream.once('error', cut);
+      splice(client, upstream);
     });
     // A port another process holds on this address cannot be: the Service is then not reachable by
     // its IP (port-forward and the proxy subresource still are).
