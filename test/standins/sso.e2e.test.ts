@@ -4,8 +4,8 @@
 // sign-up from the web origin, the verification mail in Mailpit by Service name, the link, sign-in, the
 // JWKS. And the failure the seed lost hours to: an origin missing from ALLOWED_ORIGINS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STAND_INS } from './programs.ts';
-import { type SimRelease, simRelease } from '../migrate/sim-release.ts';
+import { journeyRelease } from './programs.ts';
+import type { SimRelease } from '../migrate/sim-release.ts';
 import { startKubectl, waitFor } from '../kube-sim/test-helpers.ts';
 
 let r: SimRelease;
@@ -26,16 +26,8 @@ async function forward(service: string, port: number): Promise<string> {
 }
 
 beforeAll(async () => {
-  r = await simRelease({
-    ns: 'tf-journey',
-    scenario: {
-      readyAfterMs: 100,
-      images: STAND_INS,
-    },
-  });
+  r = await journeyRelease('tf-journey');
   expect(r.deployed.code, r.deployed.stderr).toBe(0);
-  const on = await r.run('addon', ['mailpit', '--no-forward'], { timeoutMs: 150_000 });
-  expect(on.code, on.stderr).toBe(0);
   sso = await forward('sso-platform', 3001);
   mailpit = await forward('mailpit', 8025);
 }, 300_000);

@@ -3,8 +3,8 @@
 // nothing behind; a broken mail path and an origin ALLOWED_ORIGINS lacks fail at their step, named,
 // and the throwaway account still goes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STAND_INS } from '../standins/programs.ts';
-import { type SimRelease, simRelease } from '../migrate/sim-release.ts';
+import { journeyRelease } from '../standins/programs.ts';
+import type { SimRelease } from '../migrate/sim-release.ts';
 import { runScript } from '../support/e2e.ts';
 
 interface Report {
@@ -41,16 +41,8 @@ const nothingLeft = async () => {
 };
 
 beforeAll(async () => {
-  r = await simRelease({
-    ns: 'tf-verify',
-    scenario: {
-      readyAfterMs: 100,
-      images: STAND_INS,
-    },
-  });
+  r = await journeyRelease('tf-verify');
   expect(r.deployed.code, r.deployed.stderr).toBe(0);
-  const on = await r.run('addon', ['mailpit', '--no-forward'], { timeoutMs: 150_000 });
-  expect(on.code, on.stderr).toBe(0);
 }, 300_000);
 afterAll(async () => r?.stop());
 
