@@ -16,6 +16,7 @@ import {
 } from '../../lib/auth-secret.ts';
 import { Secret } from '../../lib/secrets.ts';
 import { asSuperuser, openPool, startPg, type OwnedPool, type PgServer } from '../support/embedded-pg.ts';
+import { SSO_JWKS } from '../standins/sso-jwks.ts';
 
 // Better Auth at the SSO's lockfile version (1.4.4) with its JWT plugin configured as the SSO's
 // src/lib/auth.ts:548 does it (RS256, 90-day rotation, 30-day grace, private keys encrypted with the
@@ -38,12 +39,7 @@ function auth(secret: string) {
     telemetry: { enabled: false },
     plugins: [
       jwt({
-        jwks: {
-          keyPairConfig: { alg: 'RS256' },
-          rotationInterval: 60 * 60 * 24 * 90,
-          gracePeriod: 60 * 60 * 24 * 30,
-          disablePrivateKeyEncryption: false,
-        },
+        jwks: SSO_JWKS,
         schema: {
           jwks: {
             fields: {

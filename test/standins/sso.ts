@@ -30,6 +30,7 @@ import type * as DrizzleKitApi from 'drizzle-kit/api';
 import nodemailer from 'nodemailer';
 import postgres from 'postgres';
 import * as schema from './sso-schema.ts';
+import { SSO_JWKS } from './sso-jwks.ts';
 
 const env = process.env;
 // drizzle-kit 0.28's ESM build of its API fails on a dynamic require of "fs"; its CommonJS build works.
@@ -113,12 +114,7 @@ const auth = betterAuth({
     (env.NODE_ENV === 'development' ? ['http://localhost:3000', 'http://localhost:3001'] : []),
   plugins: [
     jwt({
-      jwks: {
-        keyPairConfig: { alg: 'RS256' },
-        rotationInterval: 60 * 60 * 24 * 90,
-        gracePeriod: 60 * 60 * 24 * 30,
-        disablePrivateKeyEncryption: false,
-      },
+      jwks: SSO_JWKS,
     }),
     oidcProvider({
       loginPage: '/auth/sign-in',
