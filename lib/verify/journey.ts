@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { type CheckOutcome, type CheckResult, fail, pass, skip } from '../checks.ts';
+import { type CheckOutcome, type CheckResult, fail, pass, skip, warn } from '../checks.ts';
 import { APP, DATABASES } from '../components.ts';
 import { psqlCommand, sqlLiteral } from '../db.ts';
-import type { Kubectl } from '../kubectl.ts';
+import type { KubeObject, Kubectl } from '../kubectl.ts';
+import { type Pod, podFailures } from '../pod-status.ts';
+import { describe } from '../rollout.ts';
 import { redact, registerSecrets } from '../redact.ts';
 import { Secret } from '../secrets.ts';
 import { namespaceArgs, npmRun } from '../suggest.ts';
+import { DASHBOARD_CLIENT, authorizeUrl, pkce, tokenRequest, verifyIdToken } from './oauth.ts';
 
 /**
  * A person's journey through the release, step by step, as the dashboard's browser walks it: the SSO
@@ -25,6 +28,10 @@ export interface ReleaseSettings {
   smtpPort?: string;
   emailFrom?: string;
   verificationOff: boolean;
+  /** the API's SSO_URL (where it reads the JWKS); undefined when the release has no API */
+  apiSsoUrl?: string;
+  /** the API accepts every caller as a fixed admin (DEV_MODE) */
+  apiDevMode: boolean;
 }
 
 /** What the journey needs from the command: the cluster, and forwards to Service ports. */
@@ -43,6 +50,8 @@ export const JOURNEY_STEPS = {
   'journey.signup': 'Sign-up from the dashboard',
   'journey.mail': 'The verification mail',
   'journey.signin': 'Verification and sign-in',
+  'journey.oauth': 'OAuth sign-in as the dashboard',
+  'journey.api': 'The API accepts the token',
   'journey.apps': 'The MCP server and the dashboard answer',
   'journey.cleanup': 'The throwaway account removed',
 } as const;
@@ -50,10 +59,11 @@ export type JourneyStep = keyof typeof JOURNEY_STEPS;
 
 /** Reads BETTER_AUTH_URL, ALLOWED_ORIGINS, SMTP and the dashboard's URL from the release's ConfigMaps. */
 export async function readReleaseSettings(kubectl: Kubectl): Promise<ReleaseSettings | undefined> {
-  const [sso, web] = await Promise.all([
-    kubectl.getOptional<{ data?: Record<string, string> }>('configmap', APP.sso.name),
-    kubectl.getOptional<{ data?: Record<string, string> }>('configmap', APP.web.name),
-  ]);
+  const [sso, web, api] = await Promise.all(
+    [APP.sso, APP.web, APP.api].map((a) =>
+      kubectl.getOptional<{ data?: Record<string, string> }>('configmap', a.name),
+    ),
+  );
   const d = sso?.data;
   if (!d?.BETTER_AUTH_URL) return undefined;
   return {
@@ -64,8 +74,15 @@ export async function readReleaseSettings(kubectl: Kubectl): Promise<ReleaseSett
     ...(d.SMTP_PORT && { smtpPort: d.SMTP_PORT }),
     ...(d.EMAIL_FROM && { emailFrom: d.EMAIL_FROM }),
     verificationOff: d.DISABLE_EMAIL_VERIFICATION === 'true',
+    ...(api?.data?.SSO_URL && { apiSsoUrl: api.data.SSO_URL }),
+    apiDevMode: api?.data?.DEV_MODE === 'true',
   };
 }
+
+type Deployment = KubeObject & {
+  spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+  status?: { readyReplicas?: number };
+};
 
 /** A browser's cookies for one site: what Set-Cookie gave, sent back on every request. */
 class CookieJar {
@@ -106,6 +123,9 @@ export class Journey {
   private userId: string | undefined;
   private mailIds: string[] = [];
   private link: string | undefined;
+  /** OAuth codes the SSO issued (verification rows until exchanged) */
+  private codes: string[] = [];
+  private idToken: string | undefined;
   /** a sign-up was sent: the SSO may have made the account */
   private signedUp = false;
   private cleaned = false;
@@ -149,7 +169,7 @@ export class Journey {
   /** Steps in order; a failed one ends the walk (the rest would only repeat it), the clean-up always runs. */
   async walk(): Promise<CheckResult[]> {
     try {
-      const steps = [this.ssoAnswers, this.signUp, this.mail, this.signIn, this.apps];
+      const steps = [this.ssoAnswers, this.signUp, this.mail, this.signIn, this.oauth, this.api, this.apps];
       for (const step of steps) if (!(await step.call(this))) break;
     } finally {
       await this.cleanup();
@@ -159,6 +179,8 @@ export class Journey {
 
   private async ssoAnswers(): Promise<boolean> {
     const { authUrl } = this.release;
+    const notReady = await this.ssoNotReady();
+    if (notReady) return this.record('journey.sso', notReady);
     this.sso = await this.deps.forward(APP.sso.name, APP.sso.port);
     const health = await fetch(`${this.sso}${APP.sso.healthPath}`, { signal: this.deps.signal });
     if (health.status !== 200) {
@@ -188,6 +210,28 @@ export class Journey {
         ),
       );
     return this.record('journey.sso', pass(`health 200, OpenID issuer ${issuer}`));
+  }
+
+  /** A failure when the SSO's Deployment has no Ready pod (with the first pod's reason), else undefined. */
+  private async ssoNotReady(): Promise<CheckOutcome | undefined> {
+    const { kubectl } = this.deps;
+    const d = await kubectl.getOptional<Deployment>('deployment', APP.sso.name);
+    if ((d?.status?.readyReplicas ?? 0) > 0) return undefined;
+    const labels = d?.spec?.selector?.matchLabels ?? {};
+    const selector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const pods = selector ? await kubectl.list<Pod>(['pod'], selector) : [];
+    const failure = pods.flatMap(podFailures)[0];
+    const why = failure
+      ? describe(failure)
+      : pods.length === 0
+        ? `no pod (${d ? `${d.spec?.replicas ?? 1} replicas wanted` : 'no Deployment'})`
+        : `${pods.length} pod(s), none Ready`;
+    return fail(
+      `deployment/${APP.sso.name} has no Ready pod: ${why}`,
+      `see why: ${npmRun('doctor', ...namespaceArgs(this.deps.namespace))}`,
+    );
   }
 
   private async signUp(): Promise<boolean> {
@@ -298,20 +342,11 @@ export class Journey {
     });
     this.jar.take(res);
     const doc = (await jsonOf<{ message?: string }>(res)) ?? {};
-    if (res.status !== 200) {
-      if (res.status === 500) {
-        const decrypt = await this.ssoLog(/Failed to decrypt private key/, 1);
-        if (decrypt)
-          return this.record(
-            'journey.signin',
-            fail(
-              'the SSO answered 500: its signing keys were encrypted with another BETTER_AUTH_SECRET',
-              `see: ${npmRun('reset-auth-secret', ...namespaceArgs(this.deps.namespace))}`,
-            ),
-          );
-      }
-      return this.record('journey.signin', this.refusal(res.status, doc.message, 'sign-in'));
-    }
+    if (res.status !== 200)
+      return this.record(
+        'journey.signin',
+        (await this.secretMismatch(res.status)) ?? this.refusal(res.status, doc.message, 'sign-in'),
+      );
     const session = await fetch(`${this.sso}/api/auth/get-session`, {
       headers: { Origin: this.web, ...this.jar.header() },
       signal: this.deps.signal,
@@ -320,11 +355,151 @@ export class Journey {
     if (who?.user?.email !== this.email)
       return this.record(
         'journey.signin',
-        fail(`signed in, but get-session answered ${session.status} without the user`),
+        (await this.secretMismatch(session.status)) ??
+          fail(`signed in, but get-session answered ${session.status} without the user`),
       );
     return this.record(
       'journey.signin',
       pass(`${this.link ? 'verified, ' : ''}signed in: a session for ${this.email}`),
+    );
+  }
+
+  /**
+   * A 500 the SSO logged as "Failed to decrypt private key": its signing key was encrypted under another
+   * BETTER_AUTH_SECRET (a changed secret over a kept database). Undefined for any other answer.
+   */
+  private async secretMismatch(status: number): Promise<CheckOutcome | undefined> {
+    if (status !== 500 || !(await this.ssoLog(/Failed to decrypt private key/, 1))) return undefined;
+    return fail(
+      'the SSO answered 500 "Failed to decrypt private key": its signing keys were encrypted with another BETTER_AUTH_SECRET than the one it runs with',
+      `see which secret opens them and the ways out: ${npmRun('reset-auth-secret', ...namespaceArgs(this.deps.namespace))}`,
+    );
+  }
+
+  /** The dashboard's sign-in: authorize with PKCE for its public client, the code, the token, the id_token. */
+  private async oauth(): Promise<boolean> {
+    const { webUrl, authUrl } = this.release;
+    const p = pkce();
+    const state = randomBytes(8).toString('hex');
+    const redirect = DASHBOARD_CLIENT.redirectUri(webUrl);
+    const res = await fetch(authorizeUrl(this.sso, webUrl, p, state), {
+      headers: this.jar.header(),
+      redirect: 'manual',
+      signal: this.deps.signal,
+    });
+    // A browser's navigation gets a 302; a fetch gets {"redirect": true, "url": ...} from Better Auth.
+    const doc = (await jsonOf<{ url?: string; code?: string; message?: string }>(res)) ?? {};
+    const location = res.headers.get('location') ?? doc.url;
+    if (res.status >= 400 || !location) {
+      if (doc.code === 'INVALID_REDIRECT_URI')
+        return this.record(
+          'journey.oauth',
+          fail(
+            `the SSO refused the dashboard's callback ${redirect} for client ${DASHBOARD_CLIENT.clientId} (${doc.message ?? doc.code})`,
+            `the SSO accepts only the redirect URIs of its source's trusted clients list for this client: ${npmRun('validate')} names them (check auth.redirect); set the web URL to one of them, or add ${redirect} to that list and rebuild the SSO`,
+          ),
+        );
+      return this.record(
+        'journey.oauth',
+        fail(
+          `/api/auth/oauth2/authorize answered ${res.status}${doc.message ? `: ${doc.message}` : ''}`,
+          `see its logs: ${npmRun('logs', 'sso')}`,
+        ),
+      );
+    }
+    const back = new URL(location, this.sso);
+    const code = back.searchParams.get('code');
+    if (!location.startsWith(`${redirect}?`) || !code || back.searchParams.get('state') !== state)
+      return this.record(
+        'journey.oauth',
+        fail(
+          `authorize sent the browser to ${back.origin}${back.pathname}${back.searchParams.get('error') ? ` (${back.searchParams.get('error_description') ?? back.searchParams.get('error')})` : ''}, not back to ${redirect} with a code`,
+          `see its logs: ${npmRun('logs', 'sso')}`,
+        ),
+      );
+    this.codes.push(code);
+    const tokenRes = await fetch(`${this.sso}/api/auth/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: tokenRequest(code, webUrl, p),
+      signal: this.deps.signal,
+    });
+    const tokens =
+      (await jsonOf<{ id_token?: string; error?: string; error_description?: string }>(tokenRes)) ?? {};
+    if (!tokenRes.ok || !tokens.id_token)
+      return this.record(
+        'journey.oauth',
+        (await this.secretMismatch(tokenRes.status)) ??
+          fail(
+            `the token exchange answered ${tokenRes.status}${tokens.error ? `: ${tokens.error}${tokens.error_description ? ` (${tokens.error_description})` : ''}` : ' without an id_token'}`,
+            `see its logs: ${npmRun('logs', 'sso')}`,
+          ),
+      );
+    const jwks = await fetch(`${this.sso}/api/auth/jwks`, { signal: this.deps.signal });
+    const keys = jwks.ok ? ((await jsonOf<Parameters<typeof verifyIdToken>[1]>(jwks)) ?? {}) : {};
+    const verdict = verifyIdToken(tokens.id_token, keys, {
+      issuer: originOf(authUrl),
+      audience: DASHBOARD_CLIENT.clientId,
+    });
+    if (!verdict.ok)
+      return this.record(
+        'journey.oauth',
+        fail(`the SSO issued an id_token, but ${verdict.reason} (JWKS answered ${jwks.status})`),
+      );
+    this.idToken = tokens.id_token;
+    return this.record(
+      'journey.oauth',
+      pass(`code for ${redirect}, token exchanged; the id_token verifies with the SSO's key ${verdict.kid}`),
+    );
+  }
+
+  /**
+   * The API with the dashboard's token, on GET /api/members/search?limit=0: FastAPI resolves the signed-in
+   * user (the JWKS, the signature) before it validates the query, so a 422 proves the token was accepted,
+   * and the handler, whose first act writes a worker and a project for a new user, never runs.
+   */
+  private async api(): Promise<boolean> {
+    const { apiSsoUrl, apiDevMode } = this.release;
+    if (!apiSsoUrl)
+      return this.record('journey.api', skip('the release has no API (ConfigMap taskflow-api)'));
+    const base = await this.deps.forward(APP.api.name, APP.api.port);
+    const res = await fetch(`${base}/api/members/search?limit=0`, {
+      headers: { Authorization: `Bearer ${this.idToken ?? ''}`, Origin: this.web },
+      signal: this.deps.signal,
+    });
+    const detail = (await jsonOf<{ detail?: unknown }>(res))?.detail;
+    const said = typeof detail === 'string' ? detail : JSON.stringify(detail ?? '');
+    if (res.status === 422)
+      return this.record(
+        'journey.api',
+        apiDevMode
+          ? warn(
+              'the API answered, but DEV_MODE is on: it takes every caller for a fixed admin and checked no token',
+              'turn api.devMode off outside development, then deploy',
+            )
+          : pass(`the API verified the id_token with the SSO's keys from ${apiSsoUrl} (nothing written)`),
+      );
+    const ssoHost = URL.canParse(apiSsoUrl) ? new URL(apiSsoUrl).hostname.split('.')[0] : apiSsoUrl;
+    const where = ssoHost === APP.sso.name ? '' : `, not the SSO's Service ${APP.sso.name}:${APP.sso.port}`;
+    const logs = `see what it logged: ${npmRun('logs', 'api')}`;
+    if (res.status === 503 && said.startsWith('Authentication service unavailable'))
+      return this.record(
+        'journey.api',
+        fail(`the API cannot fetch the JWKS from its SSO_URL ${apiSsoUrl}${where}: ${said}`, logs),
+      );
+    if (res.status === 401)
+      return this.record(
+        'journey.api',
+        fail(
+          `the API refused a token the SSO's own JWKS verifies (${said}): it reads its keys from SSO_URL ${apiSsoUrl}${where}`,
+          where
+            ? `the chart sets SSO_URL to the SSO's Service: deploy again to put it back (${npmRun('env-flow', 'SSO_URL')} shows where it goes)`
+            : logs,
+        ),
+      );
+    return this.record(
+      'journey.api',
+      fail(`GET /api/members/search answered ${res.status}: ${said.slice(0, 200)}`, logs),
     );
   }
 
@@ -376,9 +551,11 @@ export class Journey {
     const sql = [
       'BEGIN;',
       `CREATE TEMP TABLE verify_users ON COMMIT DROP AS SELECT id FROM "user" WHERE email = ${sqlLiteral(this.email)}${ids.map((i) => ` OR id = ${sqlLiteral(i)}`).join('')};`,
+      'DELETE FROM oauth_access_token WHERE user_id IN (SELECT id FROM verify_users);',
+      'DELETE FROM oauth_consent WHERE user_id IN (SELECT id FROM verify_users);',
       'DELETE FROM session WHERE user_id IN (SELECT id FROM verify_users);',
       'DELETE FROM account WHERE user_id IN (SELECT id FROM verify_users);',
-      `DELETE FROM verification WHERE identifier = ${sqlLiteral(this.email)};`,
+      `DELETE FROM verification WHERE identifier IN (${[this.email, ...this.codes].map(sqlLiteral).join(', ')});`,
       'DELETE FROM "user" WHERE id IN (SELECT id FROM verify_users);',
       'SELECT count(*) FROM verify_users;',
       'COMMIT;',

@@ -14,10 +14,11 @@ export function standIn(file: string): NonNullable<Scenario['images']>[string] {
   };
 }
 
-/** The SSO on Better Auth and Mailpit, by their images. */
+/** The SSO on Better Auth, the API and Mailpit, by their images. */
 const STAND_INS = {
   'taskflow/sso-platform': standIn('./sso.ts'),
   'axllent/mailpit': standIn('./mailpit.ts'),
+  'taskflow/api': standIn('./api.ts'),
 };
 
 /**

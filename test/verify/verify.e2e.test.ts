@@ -1,7 +1,9 @@
 // `npm run verify` against the chart's release in the simulated cluster, the SSO a real Better Auth
-// program and Mailpit its stand-in (test/standins): the journey passes on a healthy release and leaves
-// nothing behind; a broken mail path and an origin ALLOWED_ORIGINS lacks fail at their step, named,
-// and the throwaway account still goes.
+// program, the API and Mailpit their stand-ins (test/standins): the journey passes on a healthy release
+// and leaves nothing behind; each broken setting fails at its step, named (mail that never arrives, an
+// origin ALLOWED_ORIGINS lacks, a BETTER_AUTH_SECRET changed under the kept database, the API's SSO_URL
+// pointing elsewhere, the SSO not Ready), Mailpit off skips the mail, and the throwaway account still goes.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { journeyRelease } from '../standins/programs.ts';
 import type { SimRelease } from '../migrate/sim-release.ts';
@@ -19,26 +21,27 @@ const verify = async (args: string[] = []) => {
   const res = await r.run('verify', ['--json', ...args], { timeoutMs: 120_000 });
   return { ...res, doc: JSON.parse(res.stdout) as Report };
 };
-/** Changes the SSO's ConfigMap by hand (as a helm upgrade outside the suite would) and restarts it. */
-const setSso = async (data: Record<string, string>) => {
-  const p = await r.kubectl([
-    'patch',
-    'configmap',
-    'sso-platform',
-    '--type',
-    'merge',
-    '-p',
-    JSON.stringify({ data }),
-  ]);
-  expect(p.code, p.stderr).toBe(0);
-  expect((await r.kubectl(['rollout', 'restart', 'deployment/sso-platform'])).code).toBe(0);
-  const s = await r.kubectl(['rollout', 'status', 'deployment/sso-platform', '--timeout=90s']);
+/** Restarts a Deployment and waits for it. */
+const restart = async (deployment: string) => {
+  expect((await r.kubectl(['rollout', 'restart', `deployment/${deployment}`])).code).toBe(0);
+  const s = await r.kubectl(['rollout', 'status', `deployment/${deployment}`, '--timeout=90s']);
   expect(s.code, s.stderr).toBe(0);
 };
+/** Changes an app's ConfigMap or Secret by hand (as a helm upgrade outside the suite would), restarts it. */
+const patch = async (kind: 'configmap' | 'secret', name: string, data: Record<string, string>) => {
+  const body = kind === 'secret' ? { stringData: data } : { data };
+  const p = await r.kubectl(['patch', kind, name, '--type', 'merge', '-p', JSON.stringify(body)]);
+  expect(p.code, p.stderr).toBe(0);
+  await restart(name);
+};
+const setSso = (data: Record<string, string>) => patch('configmap', 'sso-platform', data);
 const nothingLeft = async () => {
   expect(await psql(`select count(*) from "user" where email like 'taskflow-verify-%'`)).toBe('0');
   expect(await psql('select count(*) from session')).toBe('0');
+  expect(await psql('select count(*) from oauth_access_token')).toBe('0');
+  expect(await psql('select count(*) from verification')).toBe('0');
 };
+const step = (doc: Report, id: string) => doc.checks.find((c) => c.id === id);
 
 beforeAll(async () => {
   r = await journeyRelease('tf-verify');
@@ -55,11 +58,16 @@ describe('npm run verify', () => {
       ['journey.signup', 'pass'],
       ['journey.mail', 'pass'],
       ['journey.signin', 'pass'],
+      ['journey.oauth', 'pass'],
+      ['journey.api', 'pass'],
       ['journey.apps', 'pass'],
       ['journey.cleanup', 'pass'],
     ]);
     expect(doc.checks.find((c) => c.id === 'journey.mail')?.detail).toBe(
       'reached Mailpit; the link points at http://localhost:3001',
+    );
+    expect(step(doc, 'journey.api')?.detail).toBe(
+      "the API verified the id_token with the SSO's keys from http://sso-platform:3001 (nothing written)",
     );
     await nothingLeft();
     // Mailpit's inbox: the journey's mail was deleted (read through the API server's service proxy).
@@ -105,6 +113,9 @@ describe('npm run verify', () => {
   });
 
   it('an origin ALLOWED_ORIGINS lacks fails sign-up, naming the setting and the origin', async () => {
+    const before = (
+      await r.kubectl(['get', 'configmap', 'sso-platform', '-o', 'jsonpath={.data.ALLOWED_ORIGINS}'])
+    ).stdout;
     await setSso({ ALLOWED_ORIGINS: 'http://localhost:3001' });
     const { code, doc } = await verify();
     expect(code).toBe(1);
@@ -115,6 +126,78 @@ describe('npm run verify', () => {
     );
     expect(signup?.hint).toContain('add http://localhost:3000 to ALLOWED_ORIGINS');
     expect(doc.checks.map((c) => c.id)).toEqual(['journey.sso', 'journey.signup', 'journey.cleanup']);
+    await nothingLeft();
+    await setSso({ ALLOWED_ORIGINS: before });
+  });
+
+  it('a BETTER_AUTH_SECRET changed under the kept database fails where the SSO signs, naming the secret', async () => {
+    const old = (
+      await r.kubectl(['get', 'secret', 'sso-platform', '-o', 'jsonpath={.data.BETTER_AUTH_SECRET}'])
+    ).stdout;
+    expect(old).not.toBe('');
+    await patch('secret', 'sso-platform', { BETTER_AUTH_SECRET: randomBytes(32).toString('hex') });
+    const { code, doc } = await verify();
+    expect(code).toBe(1);
+    // Better Auth's JWT plugin signs a token on get-session: sign-in is where the old keys are used first.
+    const failed = step(doc, 'journey.signin');
+    expect(failed?.status).toBe('fail');
+    expect(failed?.detail).toContain('Failed to decrypt private key');
+    expect(failed?.detail).toContain('another BETTER_AUTH_SECRET');
+    expect(failed?.hint).toContain('npm run reset-auth-secret');
+    expect(doc.checks.at(-1)).toMatchObject({ id: 'journey.cleanup', status: 'pass' });
+    await nothingLeft();
+    const back = await r.kubectl([
+      'patch',
+      'secret',
+      'sso-platform',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ data: { BETTER_AUTH_SECRET: old } }),
+    ]);
+    expect(back.code, back.stderr).toBe(0);
+    await restart('sso-platform');
+  });
+
+  it('the API pointed at a wrong SSO URL fails the API step, naming SSO_URL and the SSO’s Service', async () => {
+    await patch('configmap', 'taskflow-api', { SSO_URL: 'http://sso-gone:3001' });
+    const { code, doc } = await verify();
+    expect(code).toBe(1);
+    const api = step(doc, 'journey.api');
+    expect(api?.status).toBe('fail');
+    expect(api?.detail).toContain(
+      "the API cannot fetch the JWKS from its SSO_URL http://sso-gone:3001, not the SSO's Service sso-platform:3001",
+    );
+    expect(step(doc, 'journey.oauth')?.status).toBe('pass');
+    await nothingLeft();
+    await patch('configmap', 'taskflow-api', { SSO_URL: 'http://sso-platform:3001' });
+  });
+
+  it('the SSO not Ready fails the first step at once, naming the Deployment, and creates nothing', async () => {
+    expect((await r.kubectl(['scale', 'deployment/sso-platform', '--replicas=0'])).code).toBe(0);
+    const { code, doc } = await verify();
+    expect(code).toBe(1);
+    expect(doc.checks.map((c) => [c.id, c.status])).toEqual([
+      ['journey.sso', 'fail'],
+      ['journey.cleanup', 'pass'],
+    ]);
+    expect(step(doc, 'journey.sso')?.detail).toContain('deployment/sso-platform has no Ready pod');
+    expect((await r.kubectl(['scale', 'deployment/sso-platform', '--replicas=1'])).code).toBe(0);
+    const s = await r.kubectl(['rollout', 'status', 'deployment/sso-platform', '--timeout=90s']);
+    expect(s.code, s.stderr).toBe(0);
+  });
+
+  // Last: it leaves the release without Mailpit.
+  it('Mailpit off: the mail step is skipped with the reason, and the rest passes', async () => {
+    const off = await r.run('addon', ['mailpit', '--remove', '--yes'], { timeoutMs: 150_000 });
+    expect(off.code, off.stderr).toBe(0);
+    const { code, doc, stderr } = await verify();
+    expect(code, stderr).toBe(0);
+    expect(step(doc, 'journey.mail')?.status).toBe('skip');
+    expect(step(doc, 'journey.mail')?.detail).toBe(
+      'email verification is off (DISABLE_EMAIL_VERIFICATION, no SMTP)',
+    );
+    expect(doc.checks.filter((c) => c.status === 'fail')).toEqual([]);
     await nothingLeft();
   });
 });
