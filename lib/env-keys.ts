@@ -30,7 +30,7 @@ export const KNOWN_KEYS = [
 export type KnownKey = (typeof KNOWN_KEYS)[number];
 
 /** Keys the tools read that are not platform settings (no chart value): never reported as unknown. */
-export const TOOL_KEYS = ['TASKFLOW_SRC', 'TASKFLOW_ADDONS_DIR'] as const;
+export const TOOL_KEYS = ['TASKFLOW_SRC', 'TASKFLOW_ADDONS_DIR', 'TASKFLOW_VERIFY'] as const;
 
 const RECOGNISED: ReadonlySet<string> = new Set<string>([...KNOWN_KEYS, ...TOOL_KEYS]);
 

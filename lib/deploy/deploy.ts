@@ -41,7 +41,7 @@ import { collectDetails } from './failure-details.ts';
 import { backupDatabases, confirmFresh, freshDeletesTheirs, teardown } from './fresh.ts';
 import { existingSecretRefs, readExistingSecrets } from '../existing-secrets.ts';
 import { checkAuthSecret, checkTheirSecrets } from './secret-gates.ts';
-import { type DeployOptions, buildSource, parseDeployOptions } from './options.ts';
+import { type DeployOptions, buildSource, journeySetting, parseDeployOptions } from './options.ts';
 import { type AddonPlan, type PlanInput, type Values, deployValues } from './plan.ts';
 import {
   addonSwitches,
@@ -62,6 +62,7 @@ import {
   dataAddonPorts,
 } from './report.ts';
 import { handOver, rollBack } from './after.ts';
+import { deployJourney } from './journey.ts';
 import { printFailures, printSummary } from './summary.ts';
 import { readValuesFiles } from '../chart.ts';
 import { type VerifyFailure, readDbSecrets, verifyAll } from './verify.ts';
@@ -98,6 +99,7 @@ const STEP_REASONS: Record<string, string> = {
   'helm.upgrade': 'UpgradeFailed',
   rollout: 'WatchFailed',
   verify: 'VerifyFailed',
+  journey: 'JourneyFailed',
 };
 
 /** The deploy is now in this step (of DEPLOY_STEPS, the list --dry-run prints). */
@@ -156,6 +158,8 @@ export async function runDeploy(ctx: CommandContext): Promise<number> {
     run.report.release = loaded.target.release;
     run.report.namespace = loaded.target.namespace;
     await settingsGate(run, loaded);
+    // --verify / --no-verify, else TASKFLOW_VERIFY: settled here, so a bad value stops before any change.
+    opts.journey = journeySetting(opts, ctx.env, loaded.envFile);
     run.addons = addonPlan(ctx, loaded, opts);
     if (opts.dryRun) return finish(run, await runDryRun(ctx, loaded, opts, run.report, run.addons));
     enter(run, 'tools');
@@ -237,6 +241,7 @@ const WRITING_STEPS: Record<string, string> = {
   'helm.upgrade': 'the helm upgrade',
   rollout: 'the rollout watch',
   verify: 'the verification',
+  journey: "a person's journey",
 };
 
 /**
@@ -688,6 +693,16 @@ async function verifyAndSummarize(
     return ExitCode.Failed;
   }
   log.success('databases accept their passwords; health endpoints answer');
+
+  enter(run, 'journey');
+  const journey = await deployJourney(ctx, s, opts.journey ?? 'auto');
+  if (journey.checks) report.journey = journey.checks;
+  if (journey.failures.length > 0) {
+    report.failures.push(...journey.failures);
+    log.error('the platform is up, but a person cannot use it:');
+    printFailures(log, report.failures);
+    return ExitCode.Failed;
+  }
 
   report.durationMs = Date.now() - run.started;
   printSummary(log, report, {

@@ -34,6 +34,11 @@ export interface DeployOptions {
   fresh: boolean;
   backup: boolean;
   rollbackOnFailure: boolean;
+  /**
+   * The journey as the last step: --verify (always), --no-verify (never), else TASKFLOW_VERIFY from the
+   * environment or the env file (journeySetting), else on a local cluster only (auto).
+   */
+  journey?: JourneyMode;
   json: boolean;
   yes: boolean;
   /** The chart to install (default: the bundled charts/taskflow). */
@@ -94,6 +99,15 @@ export const DEPLOY_OPTIONS: Record<string, OptionSpec> = {
     type: 'boolean',
     description: 'roll the release back when the rollout fails (default: leave it for npm run doctor)',
   },
+  verify: {
+    type: 'boolean',
+    description:
+      "walk a person's journey (npm run verify) as the last step on any context; a remote one gets a throwaway account, removed after",
+  },
+  'no-verify': {
+    type: 'boolean',
+    description: 'skip the journey that ends a deploy to a local cluster',
+  },
   chart: {
     type: 'string',
     arg: 'PATH',
@@ -135,6 +149,8 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
       });
     }
   }
+  if (flag(v, 'verify') && flag(v, 'no-verify'))
+    throw new UsageError('--verify and --no-verify contradict each other', { hint: 'pick one' });
   // The environment's TASKFLOW_SRC is read here, the env file's by buildSource: one reading (platformSource).
   const src = platformSource(str(v, 'src'), env, undefined);
   const chart = str(v, 'chart');
@@ -162,6 +178,8 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
     fresh: flag(v, 'fresh'),
     backup: !flag(v, 'no-backup'),
     rollbackOnFailure: flag(v, 'rollback-on-failure'),
+    ...(flag(v, 'verify') && { journey: 'always' as const }),
+    ...(flag(v, 'no-verify') && { journey: 'never' as const }),
     json: flag(v, 'json'),
     yes: flag(v, 'yes'),
     ...(chart !== undefined && { chart: path.resolve(chart) }),
@@ -171,4 +189,28 @@ export function parseDeployOptions(v: ParsedValues, env: NodeJS.ProcessEnv): Dep
 /** The platform source folder for --build: --src, else TASKFLOW_SRC from the environment, else from the env file. */
 export function buildSource(opts: DeployOptions, envFile: EnvFile): string | undefined {
   return platformSource(opts.src, {}, envFile);
+}
+
+export const JOURNEY_MODES = ['auto', 'always', 'never'] as const;
+export type JourneyMode = (typeof JOURNEY_MODES)[number];
+export const JOURNEY_KEY = 'TASKFLOW_VERIFY';
+
+/**
+ * Whether deploy walks the journey: the flag, else TASKFLOW_VERIFY (the environment wins over the env
+ * file), else auto. A value outside auto/always/never is a configuration error (exit 2).
+ */
+export function journeySetting(
+  opts: Pick<DeployOptions, 'journey'>,
+  env: NodeJS.ProcessEnv,
+  envFile: Pick<EnvFile, 'entries'>,
+): JourneyMode {
+  if (opts.journey) return opts.journey;
+  const e = envFile.entries.get(JOURNEY_KEY);
+  const fromFile = e === undefined ? undefined : typeof e.value === 'string' ? e.value : e.value.reveal();
+  const text = (env[JOURNEY_KEY] ?? fromFile ?? '').trim();
+  if (text === '') return 'auto';
+  if ((JOURNEY_MODES as readonly string[]).includes(text)) return text as JourneyMode;
+  throw new UsageError(`${JOURNEY_KEY}: "${text}" is not one of ${JOURNEY_MODES.join(', ')}`, {
+    hint: `set ${JOURNEY_KEY}=never to skip the journey after deploy, always to walk it on any context`,
+  });
 }

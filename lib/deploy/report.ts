@@ -1,3 +1,4 @@
+import type { CheckResult } from '../checks.ts';
 import { isObject } from '../values.ts';
 import { APP, APPS, DATABASES } from '../components.ts';
 import { ADDON_CATALOG } from '../addon-catalog.ts';
@@ -40,6 +41,8 @@ export interface DeployReport {
   durationMs: number;
   services: ServiceEntry[];
   failures: ReportFailure[];
+  /** the steps of a person's journey, when deploy walked it last (npm run verify's checks) */
+  journey?: CheckResult[];
 }
 
 /** The next step for each kind of failure (also documented in KUBERNETES-QUICKSTART.md). */

@@ -57,6 +57,8 @@ export const DEPLOY_STEPS = {
   'helm.upgrade': 'install or upgrade the release, the values on stdin',
   rollout: 'watch the rollout, failing at the first crash loop, pull error or unschedulable pod',
   verify: 'every database accepts its Secret password; every health endpoint answers',
+  journey:
+    "a person's journey as npm run verify walks it (sign-up, mail, sign-in, OAuth, the API, the apps; the throwaway account removed after): on a local cluster unless --no-verify, elsewhere only with --verify",
 } as const;
 
 export type DeployStep = keyof typeof DEPLOY_STEPS;
@@ -211,5 +213,14 @@ export function deployPlan(input: {
       `the health endpoints through one kubectl proxy on a unix socket in a private folder (else kubectl get --raw each): ${APPS.map((a) => `GET ${healthPath(namespace, a)}`).join(', ')}`,
     ),
   );
+  const journey = opts.journey ?? 'auto';
+  if (journey !== 'never')
+    steps.push(
+      step(
+        'journey',
+        [],
+        `${journey === 'always' ? 'asked for (--verify or TASKFLOW_VERIFY=always)' : 'on a local cluster only'}: npm run verify's steps through port-forwards on free local ports, a throwaway account removed after`,
+      ),
+    );
   return steps;
 }

@@ -33,12 +33,15 @@ export async function simRelease(opts: {
   scenario?: Scenario;
   envFile?: string;
   toolset?: ToolsetName;
+  /** the scripts' environment, over scriptEnv's */
+  env?: NodeJS.ProcessEnv;
 }): Promise<SimRelease> {
   const sim = await startKubeSim({ ...(opts.scenario && { scenario: opts.scenario }) });
   const se = scriptEnv({
     kubeconfig: sim.kubeconfigPath,
     ...(opts.toolset && { toolset: opts.toolset }),
     envFile: `TASKFLOW_NAMESPACE=${opts.ns}\n${opts.envFile ?? ''}`,
+    ...(opts.env && { env: opts.env }),
   });
   const deployed = await runScript('deploy-one-command', ['--json', '--timeout', '2m'], se, {
     timeoutMs: 150_000,

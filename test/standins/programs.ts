@@ -22,11 +22,17 @@ const STAND_INS = {
 };
 
 /**
- * The chart deployed by `npm run deploy` in namespace `ns` with the stand-ins, then Mailpit turned on with
+ * The chart deployed by `npm run deploy` in namespace `ns` with the stand-ins (its journey walked last),
+ * then Mailpit turned on with
  * `npm run addon -- mailpit`: the release a person's journey runs against. Throws when either fails.
  */
 export async function journeyRelease(ns: string): Promise<SimRelease> {
-  const r = await simRelease({ ns, scenario: { readyAfterMs: 100, images: STAND_INS } });
+  // The first deploy ends with the journey (a local cluster), Mailpit not on yet: verification off.
+  const r = await simRelease({
+    ns,
+    scenario: { readyAfterMs: 100, images: STAND_INS },
+    env: { TASKFLOW_VERIFY: 'auto' },
+  });
   const on = await r.run('addon', ['mailpit', '--no-forward'], { timeoutMs: 150_000 });
   if (on.code !== 0) {
     await r.stop();

@@ -49,6 +49,31 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(async () => r?.stop());
 
+describe('deploy walks the journey last on a local cluster', () => {
+  it('the first deploy (Mailpit not on yet: verification off) walked every step, and reports them', () => {
+    const doc = JSON.parse(r.deployed.stdout) as { ok: boolean; journey?: Report['checks'] };
+    expect(doc.ok).toBe(true);
+    expect(doc.journey?.map((c) => [c.id, c.status])).toEqual([
+      ['journey.sso', 'pass'],
+      ['journey.signup', 'pass'],
+      ['journey.mail', 'skip'],
+      ['journey.signin', 'pass'],
+      ['journey.oauth', 'pass'],
+      ['journey.api', 'pass'],
+      ['journey.apps', 'pass'],
+      ['journey.cleanup', 'pass'],
+    ]);
+    expect(r.deployed.stderr).toContain("walking a person's journey (npm run verify)");
+  });
+
+  it('--no-verify skips it, saying so', async () => {
+    const res = await r.run('deploy-one-command', ['--no-verify', '--json'], { timeoutMs: 150_000 });
+    expect(res.code, res.stderr).toBe(0);
+    expect((JSON.parse(res.stdout) as { journey?: unknown }).journey).toBeUndefined();
+    expect(res.stderr).toContain("a person's journey not walked (--no-verify or TASKFLOW_VERIFY=never)");
+  });
+});
+
 describe('npm run verify', () => {
   it('a healthy release: every step passes, and the account and its mail are gone afterwards', async () => {
     const { code, doc, stderr } = await verify();
@@ -169,6 +194,16 @@ describe('npm run verify', () => {
       "the API cannot fetch the JWKS from its SSO_URL http://sso-gone:3001, not the SSO's Service sso-platform:3001",
     );
     expect(step(doc, 'journey.oauth')?.status).toBe('pass');
+    await nothingLeft();
+    // deploy finds nothing to change in the chart's inputs, and its journey catches the drift.
+    const dep = await r.run('deploy-one-command', ['--json'], { timeoutMs: 150_000 });
+    expect(dep.code, dep.stderr).toBe(1);
+    const failures = (
+      JSON.parse(dep.stdout) as { failures: { id: string; reason: string; detail: string }[] }
+    ).failures;
+    expect(failures.map((f) => [f.id, f.reason])).toEqual([['journey.api', 'JourneyFailed']]);
+    expect(failures[0]?.detail).toContain('SSO_URL http://sso-gone:3001');
+    expect(dep.stderr).toContain('the platform is up, but a person cannot use it');
     await nothingLeft();
     await patch('configmap', 'taskflow-api', { SSO_URL: 'http://sso-platform:3001' });
   });

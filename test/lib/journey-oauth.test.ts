@@ -3,7 +3,13 @@
 // against a JWKS, on RS256 tokens signed here with node:crypto.
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DASHBOARD_CLIENT, authorizeUrl, pkce, tokenRequest, verifyIdToken } from '../../lib/verify/oauth.ts';
+import {
+  DASHBOARD_CLIENT,
+  authorizeUrl,
+  pkce,
+  tokenRequest,
+  verifyIdToken,
+} from '../../lib/journey-oauth.ts';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const pair = () => generateKeyPairSync('rsa', { modulusLength: 2048 });

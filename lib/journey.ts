@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { type CheckOutcome, type CheckResult, fail, pass, skip, warn } from '../checks.ts';
-import { APP, DATABASES } from '../components.ts';
-import { psqlCommand, sqlLiteral } from '../db.ts';
-import type { KubeObject, Kubectl } from '../kubectl.ts';
-import { type Pod, podFailures } from '../pod-status.ts';
-import { describe } from '../rollout.ts';
-import { redact, registerSecrets } from '../redact.ts';
-import { Secret } from '../secrets.ts';
-import { namespaceArgs, npmRun } from '../suggest.ts';
-import { DASHBOARD_CLIENT, authorizeUrl, pkce, tokenRequest, verifyIdToken } from './oauth.ts';
+import { type CheckOutcome, type CheckResult, fail, pass, skip } from './checks.ts';
+import { APP, DATABASES } from './components.ts';
+import { psqlCommand, sqlLiteral } from './db.ts';
+import type { KubeObject, Kubectl } from './kubectl.ts';
+import { type Pod, podFailures } from './pod-status.ts';
+import { describe } from './rollout.ts';
+import { redact, registerSecrets } from './redact.ts';
+import { Secret } from './secrets.ts';
+import { namespaceArgs, npmRun } from './suggest.ts';
+import { CookieJar, jsonOf, originOf } from './journey-http.ts';
+import { JOURNEY_STEPS, type JourneyStep, type ReleaseSettings } from './journey-settings.ts';
+import { apiAccepts, dashboardSignIn } from './journey-oauth.ts';
 
 /**
  * A person's journey through the release, step by step, as the dashboard's browser walks it: the SSO
@@ -17,22 +19,6 @@ import { DASHBOARD_CLIENT, authorizeUrl, pkce, tokenRequest, verifyIdToken } fro
  * ALLOWED_ORIGINS when it carries a cookie, a callbackURL always; the verification link is built from
  * BETTER_AUTH_URL.
  */
-
-/** The settings of the release the journey depends on, read from its ConfigMaps. */
-export interface ReleaseSettings {
-  authUrl: string;
-  allowedOrigins: string[];
-  /** the dashboard's URL (NEXT_PUBLIC_APP_URL): where the browser is */
-  webUrl: string;
-  smtpHost?: string;
-  smtpPort?: string;
-  emailFrom?: string;
-  verificationOff: boolean;
-  /** the API's SSO_URL (where it reads the JWKS); undefined when the release has no API */
-  apiSsoUrl?: string;
-  /** the API accepts every caller as a fixed admin (DEV_MODE) */
-  apiDevMode: boolean;
-}
 
 /** What the journey needs from the command: the cluster, and forwards to Service ports. */
 export interface JourneyDeps {
@@ -45,73 +31,10 @@ export interface JourneyDeps {
   pollMs?: number;
 }
 
-export const JOURNEY_STEPS = {
-  'journey.sso': 'The SSO answers',
-  'journey.signup': 'Sign-up from the dashboard',
-  'journey.mail': 'The verification mail',
-  'journey.signin': 'Verification and sign-in',
-  'journey.oauth': 'OAuth sign-in as the dashboard',
-  'journey.api': 'The API accepts the token',
-  'journey.apps': 'The MCP server and the dashboard answer',
-  'journey.cleanup': 'The throwaway account removed',
-} as const;
-export type JourneyStep = keyof typeof JOURNEY_STEPS;
-
-/** Reads BETTER_AUTH_URL, ALLOWED_ORIGINS, SMTP and the dashboard's URL from the release's ConfigMaps. */
-export async function readReleaseSettings(kubectl: Kubectl): Promise<ReleaseSettings | undefined> {
-  const [sso, web, api] = await Promise.all(
-    [APP.sso, APP.web, APP.api].map((a) =>
-      kubectl.getOptional<{ data?: Record<string, string> }>('configmap', a.name),
-    ),
-  );
-  const d = sso?.data;
-  if (!d?.BETTER_AUTH_URL) return undefined;
-  return {
-    authUrl: d.BETTER_AUTH_URL,
-    allowedOrigins: (d.ALLOWED_ORIGINS ?? '').split(','),
-    webUrl: web?.data?.NEXT_PUBLIC_APP_URL ?? 'http://localhost:3000',
-    ...(d.SMTP_HOST && { smtpHost: d.SMTP_HOST }),
-    ...(d.SMTP_PORT && { smtpPort: d.SMTP_PORT }),
-    ...(d.EMAIL_FROM && { emailFrom: d.EMAIL_FROM }),
-    verificationOff: d.DISABLE_EMAIL_VERIFICATION === 'true',
-    ...(api?.data?.SSO_URL && { apiSsoUrl: api.data.SSO_URL }),
-    apiDevMode: api?.data?.DEV_MODE === 'true',
-  };
-}
-
 type Deployment = KubeObject & {
   spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
   status?: { readyReplicas?: number };
 };
-
-/** A browser's cookies for one site: what Set-Cookie gave, sent back on every request. */
-class CookieJar {
-  private readonly cookies = new Map<string, string>();
-  take(res: Response): void {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair = ''] = c.split(';');
-      const eq = pair.indexOf('=');
-      if (eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-  }
-  header(): Record<string, string> {
-    return this.cookies.size === 0
-      ? {}
-      : { Cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
-  }
-}
-
-/** A response's JSON document; undefined when it is none (a pod that answers something else). */
-async function jsonOf<T>(res: Response): Promise<T | undefined> {
-  const text = await res.text().catch(() => '');
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-const originOf = (url: string): string => (URL.canParse(url) ? new URL(url).origin : url);
 
 /** The state of one journey: what it created (for the clean-up) and what each step found. */
 export class Journey {
@@ -276,7 +199,9 @@ export class Journey {
     if (smtpHost !== 'mailpit')
       return this.record(
         'journey.mail',
-        skip(`mail goes to ${smtpHost ?? '(no SMTP host)'}: its inbox cannot be read from here`),
+        skip(
+          `mail goes to ${smtpHost ?? '(no SMTP host)'}: its inbox cannot be read from here, so the account is marked verified in the SSO database, as its link would`,
+        ),
       );
     this.mailpit = await this.deps.forward('mailpit', 8025);
     const deadline = Date.now() + this.deps.mailTimeoutMs;
@@ -323,6 +248,17 @@ export class Journey {
   }
 
   private async signIn(): Promise<boolean> {
+    if (!this.link && !this.release.verificationOff) {
+      // The mail could not be read (a real SMTP server): what its link does, done in the SSO's database.
+      const res = await this.ssoSql(
+        `UPDATE "user" SET email_verified = true WHERE email = ${sqlLiteral(this.email)};\n`,
+      );
+      if (res.exitCode !== 0)
+        return this.record(
+          'journey.signin',
+          fail(`could not mark ${this.email} verified: ${res.stderr.trim().split('\n')[0] ?? 'psql failed'}`),
+        );
+    }
     if (this.link) {
       // The link is the browser's (BETTER_AUTH_URL); it goes through the forward here.
       const url = this.link.replace(originOf(this.release.authUrl), this.sso);
@@ -376,130 +312,36 @@ export class Journey {
     );
   }
 
-  /** The dashboard's sign-in: authorize with PKCE for its public client, the code, the token, the id_token. */
+  /** The dashboard's sign-in (journey-oauth.ts); its code is kept for the clean-up, its id_token for the API. */
   private async oauth(): Promise<boolean> {
-    const { webUrl, authUrl } = this.release;
-    const p = pkce();
-    const state = randomBytes(8).toString('hex');
-    const redirect = DASHBOARD_CLIENT.redirectUri(webUrl);
-    const res = await fetch(authorizeUrl(this.sso, webUrl, p, state), {
-      headers: this.jar.header(),
-      redirect: 'manual',
+    const r = await dashboardSignIn({
+      sso: this.sso,
+      cookies: this.jar.header(),
+      webUrl: this.release.webUrl,
+      authUrl: this.release.authUrl,
       signal: this.deps.signal,
+      secretMismatch: (status) => this.secretMismatch(status),
     });
-    // A browser's navigation gets a 302; a fetch gets {"redirect": true, "url": ...} from Better Auth.
-    const doc = (await jsonOf<{ url?: string; code?: string; message?: string }>(res)) ?? {};
-    const location = res.headers.get('location') ?? doc.url;
-    if (res.status >= 400 || !location) {
-      if (doc.code === 'INVALID_REDIRECT_URI')
-        return this.record(
-          'journey.oauth',
-          fail(
-            `the SSO refused the dashboard's callback ${redirect} for client ${DASHBOARD_CLIENT.clientId} (${doc.message ?? doc.code})`,
-            `the SSO accepts only the redirect URIs of its source's trusted clients list for this client: ${npmRun('validate')} names them (check auth.redirect); set the web URL to one of them, or add ${redirect} to that list and rebuild the SSO`,
-          ),
-        );
-      return this.record(
-        'journey.oauth',
-        fail(
-          `/api/auth/oauth2/authorize answered ${res.status}${doc.message ? `: ${doc.message}` : ''}`,
-          `see its logs: ${npmRun('logs', 'sso')}`,
-        ),
-      );
-    }
-    const back = new URL(location, this.sso);
-    const code = back.searchParams.get('code');
-    if (!location.startsWith(`${redirect}?`) || !code || back.searchParams.get('state') !== state)
-      return this.record(
-        'journey.oauth',
-        fail(
-          `authorize sent the browser to ${back.origin}${back.pathname}${back.searchParams.get('error') ? ` (${back.searchParams.get('error_description') ?? back.searchParams.get('error')})` : ''}, not back to ${redirect} with a code`,
-          `see its logs: ${npmRun('logs', 'sso')}`,
-        ),
-      );
-    this.codes.push(code);
-    const tokenRes = await fetch(`${this.sso}/api/auth/oauth2/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: tokenRequest(code, webUrl, p),
-      signal: this.deps.signal,
-    });
-    const tokens =
-      (await jsonOf<{ id_token?: string; error?: string; error_description?: string }>(tokenRes)) ?? {};
-    if (!tokenRes.ok || !tokens.id_token)
-      return this.record(
-        'journey.oauth',
-        (await this.secretMismatch(tokenRes.status)) ??
-          fail(
-            `the token exchange answered ${tokenRes.status}${tokens.error ? `: ${tokens.error}${tokens.error_description ? ` (${tokens.error_description})` : ''}` : ' without an id_token'}`,
-            `see its logs: ${npmRun('logs', 'sso')}`,
-          ),
-      );
-    const jwks = await fetch(`${this.sso}/api/auth/jwks`, { signal: this.deps.signal });
-    const keys = jwks.ok ? ((await jsonOf<Parameters<typeof verifyIdToken>[1]>(jwks)) ?? {}) : {};
-    const verdict = verifyIdToken(tokens.id_token, keys, {
-      issuer: originOf(authUrl),
-      audience: DASHBOARD_CLIENT.clientId,
-    });
-    if (!verdict.ok)
-      return this.record(
-        'journey.oauth',
-        fail(`the SSO issued an id_token, but ${verdict.reason} (JWKS answered ${jwks.status})`),
-      );
-    this.idToken = tokens.id_token;
-    return this.record(
-      'journey.oauth',
-      pass(`code for ${redirect}, token exchanged; the id_token verifies with the SSO's key ${verdict.kid}`),
-    );
+    if (r.code) this.codes.push(r.code);
+    this.idToken = r.idToken;
+    return this.record('journey.oauth', r.outcome);
   }
 
-  /**
-   * The API with the dashboard's token, on GET /api/members/search?limit=0: FastAPI resolves the signed-in
-   * user (the JWKS, the signature) before it validates the query, so a 422 proves the token was accepted,
-   * and the handler, whose first act writes a worker and a project for a new user, never runs.
-   */
   private async api(): Promise<boolean> {
-    const { apiSsoUrl, apiDevMode } = this.release;
-    if (!apiSsoUrl)
+    const { apiSsoUrl } = this.release;
+    if (!apiSsoUrl || !this.idToken)
       return this.record('journey.api', skip('the release has no API (ConfigMap taskflow-api)'));
     const base = await this.deps.forward(APP.api.name, APP.api.port);
-    const res = await fetch(`${base}/api/members/search?limit=0`, {
-      headers: { Authorization: `Bearer ${this.idToken ?? ''}`, Origin: this.web },
-      signal: this.deps.signal,
-    });
-    const detail = (await jsonOf<{ detail?: unknown }>(res))?.detail;
-    const said = typeof detail === 'string' ? detail : JSON.stringify(detail ?? '');
-    if (res.status === 422)
-      return this.record(
-        'journey.api',
-        apiDevMode
-          ? warn(
-              'the API answered, but DEV_MODE is on: it takes every caller for a fixed admin and checked no token',
-              'turn api.devMode off outside development, then deploy',
-            )
-          : pass(`the API verified the id_token with the SSO's keys from ${apiSsoUrl} (nothing written)`),
-      );
-    const ssoHost = URL.canParse(apiSsoUrl) ? new URL(apiSsoUrl).hostname.split('.')[0] : apiSsoUrl;
-    const where = ssoHost === APP.sso.name ? '' : `, not the SSO's Service ${APP.sso.name}:${APP.sso.port}`;
-    const logs = `see what it logged: ${npmRun('logs', 'api')}`;
-    if (res.status === 503 && said.startsWith('Authentication service unavailable'))
-      return this.record(
-        'journey.api',
-        fail(`the API cannot fetch the JWKS from its SSO_URL ${apiSsoUrl}${where}: ${said}`, logs),
-      );
-    if (res.status === 401)
-      return this.record(
-        'journey.api',
-        fail(
-          `the API refused a token the SSO's own JWKS verifies (${said}): it reads its keys from SSO_URL ${apiSsoUrl}${where}`,
-          where
-            ? `the chart sets SSO_URL to the SSO's Service: deploy again to put it back (${npmRun('env-flow', 'SSO_URL')} shows where it goes)`
-            : logs,
-        ),
-      );
     return this.record(
       'journey.api',
-      fail(`GET /api/members/search answered ${res.status}: ${said.slice(0, 200)}`, logs),
+      await apiAccepts({
+        base,
+        idToken: this.idToken,
+        origin: this.web,
+        apiSsoUrl,
+        apiDevMode: this.release.apiDevMode,
+        signal: this.deps.signal,
+      }),
     );
   }
 
@@ -526,6 +368,17 @@ export class Journey {
       'journey.apps',
       pass(answers.map((x) => `${x.a.name} ${x.a.healthPath} 200`).join(', ')),
     );
+  }
+
+  /** psql in the SSO database's pod, the script on stdin; a failed exec as a failed result. */
+  private ssoSql(sql: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const db = DATABASES.sso;
+    return this.deps.kubectl
+      .exec(db.pod, db.container, psqlCommand(['-tA', '-v', 'ON_ERROR_STOP=1']), {
+        stdin: sql,
+        timeoutMs: 30_000,
+      })
+      .catch((e: unknown) => ({ exitCode: 1, stdout: '', stderr: (e as Error).message }));
   }
 
   /** Removes what the journey made: its mail in Mailpit, its user with its sessions and accounts. */
@@ -561,9 +414,7 @@ export class Journey {
       'COMMIT;',
       '',
     ].join('\n');
-    const res = await this.deps.kubectl
-      .exec(db.pod, db.container, psqlCommand(['-tA']), { stdin: sql, timeoutMs: 30_000 })
-      .catch((e: unknown) => ({ exitCode: 1, stdout: '', stderr: (e as Error).message }));
+    const res = await this.ssoSql(sql);
     if (res.exitCode !== 0)
       left.push(`the account ${this.email} (${res.stderr.trim().split('\n')[0] ?? 'psql failed'})`);
     const removed = res.exitCode === 0 ? Number(res.stdout.trim().split('\n').pop()) : 0;
