@@ -8,6 +8,12 @@ import { namespaceArgs, npmRun } from './suggest.ts';
 const FORWARD_START_MS = 20_000;
 
 /**
+ * How long a journey waits for its verification mail by default: Mailpit in the cluster has it within a
+ * second or two, and a mail that does not come is named well within 15 s.
+ */
+export const MAIL_TIMEOUT_MS = 10_000;
+
+/**
  * A port-forward to a Service port on a free local port, through the runner (stopped by pid when the
  * command ends, however it ends); resolves to its base URL once kubectl says it forwards.
  */
@@ -51,7 +57,8 @@ export interface WalkInput {
   kubectl: Kubectl;
   namespace: string;
   signal: AbortSignal;
-  mailTimeoutMs: number;
+  /** default MAIL_TIMEOUT_MS */
+  mailTimeoutMs?: number;
   /** registers the clean-up for Ctrl+C and stop signals (the command's atExit) */
   atExit?: (fn: () => Promise<void>) => void;
 }
@@ -70,7 +77,7 @@ export async function walkJourney(input: WalkInput): Promise<CheckResult[] | und
       kubectl,
       namespace: input.namespace,
       signal: input.signal,
-      mailTimeoutMs: input.mailTimeoutMs,
+      mailTimeoutMs: input.mailTimeoutMs ?? MAIL_TIMEOUT_MS,
       forward: (service, port) => openForward(kubectl, service, port, stops),
     },
     release,

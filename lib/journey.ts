@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { type CheckOutcome, type CheckResult, fail, pass, skip } from './checks.ts';
 import { APP, DATABASES } from './components.ts';
 import { psqlCommand, sqlLiteral } from './db.ts';
-import type { KubeObject, Kubectl } from './kubectl.ts';
-import { type Pod, podFailures } from './pod-status.ts';
-import { describe } from './rollout.ts';
+import type { Kubectl } from './kubectl.ts';
 import { redact, registerSecrets } from './redact.ts';
 import { Secret } from './secrets.ts';
 import { namespaceArgs, npmRun } from './suggest.ts';
 import { CookieJar, jsonOf, originOf } from './journey-http.ts';
 import { JOURNEY_STEPS, type JourneyStep, type ReleaseSettings } from './journey-settings.ts';
+import { cleanupSql, ssoNotReady, ssoRefusal } from './journey-sso.ts';
 import { apiAccepts, dashboardSignIn } from './journey-oauth.ts';
 
 /**
@@ -30,11 +29,6 @@ export interface JourneyDeps {
   forward(service: string, port: number): Promise<string>;
   pollMs?: number;
 }
-
-type Deployment = KubeObject & {
-  spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
-  status?: { readyReplicas?: number };
-};
 
 /** The state of one journey: what it created (for the clean-up) and what each step found. */
 export class Journey {
@@ -102,7 +96,7 @@ export class Journey {
 
   private async ssoAnswers(): Promise<boolean> {
     const { authUrl } = this.release;
-    const notReady = await this.ssoNotReady();
+    const notReady = await ssoNotReady(this.deps.kubectl, this.deps.namespace);
     if (notReady) return this.record('journey.sso', notReady);
     this.sso = await this.deps.forward(APP.sso.name, APP.sso.port);
     const health = await fetch(`${this.sso}${APP.sso.healthPath}`, { signal: this.deps.signal });
@@ -135,28 +129,6 @@ export class Journey {
     return this.record('journey.sso', pass(`health 200, OpenID issuer ${issuer}`));
   }
 
-  /** A failure when the SSO's Deployment has no Ready pod (with the first pod's reason), else undefined. */
-  private async ssoNotReady(): Promise<CheckOutcome | undefined> {
-    const { kubectl } = this.deps;
-    const d = await kubectl.getOptional<Deployment>('deployment', APP.sso.name);
-    if ((d?.status?.readyReplicas ?? 0) > 0) return undefined;
-    const labels = d?.spec?.selector?.matchLabels ?? {};
-    const selector = Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    const pods = selector ? await kubectl.list<Pod>(['pod'], selector) : [];
-    const failure = pods.flatMap(podFailures)[0];
-    const why = failure
-      ? describe(failure)
-      : pods.length === 0
-        ? `no pod (${d ? `${d.spec?.replicas ?? 1} replicas wanted` : 'no Deployment'})`
-        : `${pods.length} pod(s), none Ready`;
-    return fail(
-      `deployment/${APP.sso.name} has no Ready pod: ${why}`,
-      `see why: ${npmRun('doctor', ...namespaceArgs(this.deps.namespace))}`,
-    );
-  }
-
   private async signUp(): Promise<boolean> {
     this.signedUp = true;
     const res = await this.post('/api/auth/sign-up/email', {
@@ -175,18 +147,7 @@ export class Journey {
 
   /** What a refused request means, in the release's settings. */
   private refusal(status: number, message: string | undefined, what: string): CheckOutcome {
-    const { allowedOrigins } = this.release;
-    if (status === 403 && /Invalid (origin|callbackURL)/.test(message ?? '')) {
-      const missing = allowedOrigins.includes(this.web) ? [] : [this.web];
-      return fail(
-        `the SSO refused the ${what} from ${this.web} (${message}): ALLOWED_ORIGINS is ${allowedOrigins.join(',') || '(empty)'}${missing.length ? `, without ${this.web}` : ''}`,
-        `add ${this.web} to ALLOWED_ORIGINS in the env file, then ${npmRun('deploy')}`,
-      );
-    }
-    return fail(
-      `the SSO answered ${status} to the ${what}${message ? `: ${message}` : ''}`,
-      `see its logs: ${npmRun('logs', 'sso')}`,
-    );
+    return ssoRefusal({ status, message, what, web: this.web, allowedOrigins: this.release.allowedOrigins });
   }
 
   private async mail(): Promise<boolean> {
@@ -401,19 +362,7 @@ export class Journey {
     const db = DATABASES.sso;
     const ids = this.userId ? [this.userId] : [];
     // Also by address: a sign-up that failed after creating the user returned no id.
-    const sql = [
-      'BEGIN;',
-      `CREATE TEMP TABLE verify_users ON COMMIT DROP AS SELECT id FROM "user" WHERE email = ${sqlLiteral(this.email)}${ids.map((i) => ` OR id = ${sqlLiteral(i)}`).join('')};`,
-      'DELETE FROM oauth_access_token WHERE user_id IN (SELECT id FROM verify_users);',
-      'DELETE FROM oauth_consent WHERE user_id IN (SELECT id FROM verify_users);',
-      'DELETE FROM session WHERE user_id IN (SELECT id FROM verify_users);',
-      'DELETE FROM account WHERE user_id IN (SELECT id FROM verify_users);',
-      `DELETE FROM verification WHERE identifier IN (${[this.email, ...this.codes].map(sqlLiteral).join(', ')});`,
-      'DELETE FROM "user" WHERE id IN (SELECT id FROM verify_users);',
-      'SELECT count(*) FROM verify_users;',
-      'COMMIT;',
-      '',
-    ].join('\n');
+    const sql = cleanupSql(this.email, ids, this.codes);
     const res = await this.ssoSql(sql);
     if (res.exitCode !== 0)
       left.push(`the account ${this.email} (${res.stderr.trim().split('\n')[0] ?? 'psql failed'})`);

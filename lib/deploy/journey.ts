@@ -5,9 +5,6 @@ import { walkJourney } from '../journey-walk.ts';
 import { JOURNEY_KEY, type JourneyMode } from './options.ts';
 import { type ReportFailure, fromError } from './report.ts';
 
-/** The journey's mail wait in a deploy: what `npm run verify` waits by default. */
-const MAIL_TIMEOUT_MS = 30_000;
-
 /**
  * Whether deploy walks the journey last: it creates an account (removed after), so on a local cluster
  * unless --no-verify, elsewhere only with --verify. The reason is printed when it is not walked.
@@ -46,7 +43,6 @@ export async function deployJourney(
     kubectl: s.kubectl,
     namespace: s.target.namespace,
     signal: ctx.signal,
-    mailTimeoutMs: MAIL_TIMEOUT_MS,
     ...(ctx.atExit && { atExit: ctx.atExit }),
   });
   if (!checks) {

@@ -15,6 +15,8 @@ import { DOCTOR_CHECKS } from './checks.ts';
 import { type DoctorSnapshot, collect } from './collect.ts';
 import { type HelmTarget, notInstalled } from '../helm.ts';
 import type { Logger } from '../log.ts';
+import { walkJourney } from '../journey-walk.ts';
+import { npmRun } from '../suggest.ts';
 
 /** The --interval option in milliseconds (default 5 s). */
 export function watchInterval(text: string | undefined): number {
@@ -42,6 +44,8 @@ export interface DoctorLoop {
   intervalMs: number;
   signal: AbortSignal;
   wait?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** --journey: a person's journey, walked once when the checks are reported; its steps join them */
+  journey?: () => Promise<CheckResult[] | undefined>;
 }
 
 /**
@@ -74,7 +78,14 @@ export async function doctorLoop(d: DoctorLoop): Promise<number> {
     );
     const failed = results.some((r) => r.status === 'fail');
     if (!d.watch || !failed) {
-      return reportChecks(results, {
+      // The journey is evidence beside the checks: a failed step fails the doctor too.
+      const released = snap.release !== undefined || snap.objects.length > 0;
+      const journey = d.journey && released ? await d.journey() : undefined;
+      if (!d.journey && !failed && !d.json)
+        d.log.hint(
+          `the checks read the cluster; whether a person can sign in is another question: ${npmRun('doctor', '--journey')} (or ${npmRun('verify')}) walks it`,
+        );
+      return reportChecks([...results, ...(journey ?? [])], {
         log: d.log,
         stdout: d.stdout,
         json: d.json,
@@ -127,5 +138,14 @@ export async function runDoctor(ctx: CommandContext): Promise<number> {
     watch: flag(v, 'watch'),
     intervalMs,
     signal: ctx.signal,
+    ...(flag(v, 'journey') && {
+      journey: () =>
+        walkJourney({
+          kubectl: s.kubectl,
+          namespace: s.target.namespace,
+          signal: ctx.signal,
+          ...(ctx.atExit && { atExit: ctx.atExit }),
+        }),
+    }),
   });
 }

@@ -10,14 +10,21 @@ export const DOCTOR_SPEC: CommandSpec = {
     ...CLUSTER_OPTIONS,
     watch: { type: 'boolean', short: 'w', description: 're-run until no check fails (Ctrl+C stops)' },
     interval: { type: 'string', arg: 'SECONDS', description: 'pause between --watch rounds (default 5)' },
+    journey: {
+      type: 'boolean',
+      description:
+        "also walk a person's journey (npm run verify's steps, a throwaway account removed after); its steps join the checks",
+    },
   },
   examples: [
     'npm run doctor',
     'npm run doctor -- -n staging --release tf',
     'npm run doctor -- --watch',
+    'npm run doctor -- --journey',
     'npm run -s doctor -- --json > doctor.json',
   ],
   notes: [
-    'Reads only: one batched kubectl get of the release, its Warning events, helm status, the database Secrets, then the logs of each failing container and a login inside each database pod (password on stdin).',
+    'With --journey it also signs a throwaway account up and in (npm run verify), and removes it after.',
+    'Without --journey it reads only: one batched kubectl get of the release, its Warning events, helm status, the database Secrets, then the logs of each failing container and a login inside each database pod (password on stdin).',
   ],
 };

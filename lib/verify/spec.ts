@@ -1,5 +1,6 @@
 import { CLUSTER_OPTIONS, type CommandSpec, type ParsedValues, flag, str } from '../cli.ts';
 import { UsageError } from '../errors.ts';
+import { MAIL_TIMEOUT_MS } from '../journey-walk.ts';
 import { parseDuration } from '../time.ts';
 
 /** `npm run verify`: options, help text and examples. */
@@ -13,7 +14,7 @@ export const VERIFY_SPEC: CommandSpec = {
     'mail-timeout': {
       type: 'string',
       arg: 'DURATION',
-      description: 'how long to wait for the verification mail in Mailpit (default: 30s)',
+      description: 'how long to wait for the verification mail in Mailpit (default: 10s)',
     },
     ...CLUSTER_OPTIONS,
   },
@@ -32,7 +33,8 @@ export interface VerifyOptions {
 
 /** Reads the options; a bad duration is a usage error (exit 2). */
 export function parseVerifyOptions(v: ParsedValues): VerifyOptions {
-  const text = str(v, 'mail-timeout') ?? '30s';
+  const text = str(v, 'mail-timeout');
+  if (text === undefined) return { json: flag(v, 'json'), mailTimeoutMs: MAIL_TIMEOUT_MS };
   const mailTimeoutMs = parseDuration(text);
   if (mailTimeoutMs === undefined)
     throw new UsageError(`--mail-timeout: "${text}" is not a duration`, { hint: 'use e.g. 20s or 2m' });

@@ -104,6 +104,29 @@ describe('npm run verify', () => {
     expect((JSON.parse(inbox.stdout) as { total: number }).total).toBe(0);
   });
 
+  it('doctor --journey: the journey’s steps join the checks, as evidence beside them', async () => {
+    const res = await r.run('doctor', ['--journey', '--json'], { timeoutMs: 120_000 });
+    expect(res.code, res.stderr).toBe(0);
+    const doc = JSON.parse(res.stdout) as Report;
+    const ids = doc.checks.map((c) => c.id);
+    expect(ids).toContain('release.status');
+    expect(ids.filter((id) => id.startsWith('journey.'))).toEqual([
+      'journey.sso',
+      'journey.signup',
+      'journey.mail',
+      'journey.signin',
+      'journey.oauth',
+      'journey.api',
+      'journey.apps',
+      'journey.cleanup',
+    ]);
+    expect(doc.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    await nothingLeft();
+    // Without --journey it says how to walk it.
+    const plain = await r.run('doctor', [], { timeoutMs: 120_000 });
+    expect(plain.stdout + plain.stderr).toContain('npm run doctor -- --journey');
+  });
+
   it('mail that never reaches Mailpit fails the mail step with the SMTP settings and the SSO’s log', async () => {
     await setSso({ SMTP_PORT: '2525' });
     const { code, doc } = await verify(['--mail-timeout', '3s']);
