@@ -4,6 +4,8 @@
 // origin ALLOWED_ORIGINS lacks, a BETTER_AUTH_SECRET changed under the kept database, the API's SSO_URL
 // pointing elsewhere, the SSO not Ready), Mailpit off skips the mail, and the throwaway account still goes.
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { journeyRelease } from '../standins/programs.ts';
 import type { SimRelease } from '../migrate/sim-release.ts';
@@ -71,6 +73,31 @@ describe('deploy walks the journey last on a local cluster', () => {
     expect(res.code, res.stderr).toBe(0);
     expect((JSON.parse(res.stdout) as { journey?: unknown }).journey).toBeUndefined();
     expect(res.stderr).toContain("a person's journey not walked (--no-verify or TASKFLOW_VERIFY=never)");
+  });
+});
+
+describe('deploy on a remote context', () => {
+  it('walks the journey only when asked with --verify, since it creates an account there', async () => {
+    const kubeconfig = path.join(r.se.cwd, 'remote-kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      readFileSync(r.se.env.KUBECONFIG ?? '', 'utf8').replaceAll('kube-sim', 'shared-dev'),
+    );
+    const remote = { cwd: r.se.cwd, env: { ...r.se.env, KUBECONFIG: kubeconfig } };
+    const deploy = (args: string[]) =>
+      runScript('deploy-one-command', ['--json', '--context', 'shared-dev', ...args], remote, {
+        timeoutMs: 150_000,
+      });
+    const plain = await deploy([]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect((JSON.parse(plain.stdout) as { journey?: unknown }).journey).toBeUndefined();
+    expect(plain.stderr).toContain('a remote context gets no throwaway account unless asked: add --verify');
+    const asked = await deploy(['--verify']);
+    expect(asked.code, asked.stderr).toBe(0);
+    const journey = (JSON.parse(asked.stdout) as { journey?: Report['checks'] }).journey ?? [];
+    expect(journey.map((c) => c.id)).toContain('journey.api');
+    expect(journey.filter((c) => c.status === 'fail')).toEqual([]);
+    await nothingLeft();
   });
 });
 
@@ -243,6 +270,21 @@ describe('npm run verify', () => {
     expect((await r.kubectl(['scale', 'deployment/sso-platform', '--replicas=1'])).code).toBe(0);
     const s = await r.kubectl(['rollout', 'status', 'deployment/sso-platform', '--timeout=90s']);
     expect(s.code, s.stderr).toBe(0);
+  });
+
+  it('a real SMTP server: the inbox cannot be read, so the account is marked verified and the rest is walked', async () => {
+    await setSso({ SMTP_HOST: 'smtp.example.invalid' });
+    const { code, doc, stderr } = await verify();
+    expect(code, stderr).toBe(0);
+    expect(step(doc, 'journey.mail')).toMatchObject({
+      status: 'skip',
+      detail:
+        'mail goes to smtp.example.invalid: its inbox cannot be read from here, so the account is marked verified in the SSO database, as its link would',
+    });
+    expect(doc.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(step(doc, 'journey.api')?.status).toBe('pass');
+    await nothingLeft();
+    await setSso({ SMTP_HOST: 'mailpit' });
   });
 
   // Last: it leaves the release without Mailpit.
