@@ -10,6 +10,7 @@ import {
   str,
 } from '../cli.ts';
 import type { EnvFile } from '../env.ts';
+import { textOf } from '../envfile.ts';
 import { UsageError } from '../errors.ts';
 import { platformSource } from '../images.ts';
 import { parseDuration } from '../time.ts';
@@ -206,7 +207,7 @@ export function journeySetting(
 ): JourneyMode {
   if (opts.journey) return opts.journey;
   const e = envFile.entries.get(JOURNEY_KEY);
-  const fromFile = e === undefined ? undefined : typeof e.value === 'string' ? e.value : e.value.reveal();
+  const fromFile = e === undefined ? undefined : textOf(e.value);
   const text = (env[JOURNEY_KEY] ?? fromFile ?? '').trim();
   if (text === '') return 'auto';
   if ((JOURNEY_MODES as readonly string[]).includes(text)) return text as JourneyMode;
