@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ExitCode, InterruptedError, TaskflowError, UsageError, exitCodeOf } from './errors.ts';
-import { Runner, type RunnerOptions } from './exec.ts';
+import { DETACHED_ENV, Runner, type RunnerOptions } from './exec.ts';
 import { Logger, printJson } from './log.ts';
 import { closest } from './did-you-mean.ts';
 import { npmBannerNote, swallowedOptions, withSeparator } from './npm-flags.ts';
+import { watchParent } from './parent-watch.ts';
 import { Redactor, withRedactor } from './redact.ts';
 import { sleep } from './time.ts';
 
@@ -36,8 +37,14 @@ export interface CommandSpec {
   messagesOnStderr?: boolean;
 }
 
-/** How long a command may take after Ctrl+C (its children already stopped) to say what state it left. */
-const INTERRUPT_GRACE_MS = 15_000;
+/**
+ * How long a command may take after Ctrl+C (its children already stopped, which takes up to 3 s) to say
+ * what state it left: a stop asked for ends within 10 s, as a process manager's grace period expects.
+ */
+const INTERRUPT_GRACE_MS = 5_000;
+
+/** The signals that stop a command as Ctrl+C does (Windows: Ctrl+C, Ctrl+Break, the console closed). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
 
 /** `-y, --yes`: only for the commands that ask before they destroy something. */
 export const YES_OPTION: Record<string, OptionSpec> = {
@@ -161,7 +168,7 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   stdout: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  /** Aborted on Ctrl+C / SIGTERM: long waits should listen to it. */
+  /** Aborted on Ctrl+C, SIGTERM, SIGHUP or the parent's death: long waits should listen to it. */
   signal: AbortSignal;
   /** The command as typed (npm script name and its arguments), for hints that repeat it. */
   invocation?: { name: string; argv: readonly string[] };
@@ -181,6 +188,11 @@ export interface World {
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   exit: (code: number) => void;
+  /**
+   * Stop, as on SIGHUP, when the process that started this one goes away (npm killed, the terminal
+   * closed): set by `main` for a command run from the command line, unless it was started detached.
+   */
+  watchParent?: boolean;
 }
 
 function defaultWorld(): World {
@@ -249,10 +261,15 @@ async function runWith(
   const commandStdout = silencedAfter(world.stdout, () => crashed);
   let markSettled = (): void => undefined;
   const settled = new Promise<void>((resolve) => (markSettled = resolve));
-  const onSignal = (sig: NodeJS.Signals): void => {
+  // Ctrl+C, and the same from outside: a SIGTERM or SIGINT to this process (npm passes both on), a
+  // SIGHUP (the terminal closed), or the parent gone. Each ends the command the one way: its clean-up,
+  // every child stopped by pid, exit 130.
+  const onStop = (why: string): void => {
     if (interrupted) return;
     interrupted = true;
-    ac.abort(new InterruptedError(`interrupted (${sig})`));
+    ac.abort(new InterruptedError(`interrupted (${why})`));
+    // After a hang-up the terminal may be gone: a write that fails then must not become a crash.
+    for (const s of [world.stdout, world.stderr]) s.on('error', () => undefined);
     log.done();
     log.warn(`interrupted: stopping ${runner.running} child process(es)`);
     // The command may still say what state it left (deploy reads the release's status): give it a moment
@@ -267,8 +284,11 @@ async function runWith(
             .finally(() => world.exit(ExitCode.Interrupted)),
       );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onSignal = (sig: NodeJS.Signals): void => onStop(sig);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  const unwatchParent = world.watchParent
+    ? watchParent((pid) => onStop(`its parent process ${pid} went away`))
+    : () => undefined;
   let code: number;
   try {
     const swallowed = swallowedOptions(spec.name, spec.options, world.env, world.argv);
@@ -324,8 +344,8 @@ async function runWith(
     await runExitTasks();
     await runner.stopAll();
     markSettled();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    unwatchParent();
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
   }
@@ -389,7 +409,7 @@ export async function main(
   spec: CommandSpec,
   handler: (ctx: CommandContext) => Promise<number | void>,
 ): Promise<void> {
-  const code = await runCommand(spec, handler);
+  const code = await runCommand(spec, handler, { watchParent: process.env[DETACHED_ENV] !== '1' });
   process.exit(code);
 }
 

@@ -37,6 +37,12 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+/**
+ * Set in the environment of a process started with `spawnDetached`: it outlives its parent on purpose,
+ * so it does not stop when that parent ends (see lib/parent-watch.ts).
+ */
+export const DETACHED_ENV = 'TASKFLOW_DETACHED';
+
 /** A recorded call, for --verbose echo and for tests that count processes. */
 export interface CallRecord {
   argv: string[];
@@ -154,7 +160,7 @@ export class Runner {
     if (cmd === undefined) throw new Error('empty command');
     this.calls.push({ argv, startedAt: Date.now() });
     this.#opts.onCommand?.(this.#mask(argv.map(quoteForDisplay).join(' ')));
-    const env = { ...(this.#opts.env ?? process.env), ...opts.env };
+    const env: NodeJS.ProcessEnv = { ...(this.#opts.env ?? process.env), ...opts.env, [DETACHED_ENV]: '1' };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
     const fd = openSync(opts.logFile, 'a', 0o600);
     try {
