@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { applyDefaults } from './defaults.ts';
 import { deleteObject, type DeleteOptions } from './deletion.ts';
 import { EventRecorder } from './events.ts';
+import { FaultInjector } from './faults.ts';
 import { type AddressBlock, unclaimedBlock } from './network/addresses.ts';
 import { typeByKind, type ResourceType } from './resources.ts';
 import type { Scenario } from './scenario.ts';
@@ -19,6 +20,8 @@ export class Cluster {
   readonly events = new EventRecorder(this.store);
   /** Images pods pulled onto the node (its status.images lists them with the scenario's nodeImages). */
   readonly pulledImages = new Set<string>();
+  /** The API server's injected faults, from the scenario's `api` section as it is now. */
+  readonly faults = new FaultInjector(() => this.scenario.api);
   private nextNodePort = 30000;
 
   constructor(

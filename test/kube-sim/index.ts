@@ -13,6 +13,7 @@ import { startControllers } from './controllers/index.ts';
 import { claimAddressBlock } from './network/addresses.ts';
 import { Kubelet } from './kubelet/index.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import type { FaultCounts } from './faults.ts';
 import { loadScenario, type Scenario } from './scenario.ts';
 import { startApiServer, type RequestObserver } from './server.ts';
 import type { Store } from './store.ts';
@@ -20,6 +21,7 @@ import { handleStreamUpgrade } from './streams/index.ts';
 import { startThreaded } from './thread.ts';
 
 export type { ImageBehaviour, ImageState, Scenario } from './scenario.ts';
+export type { ApiFaults, FaultCounts } from './faults.ts';
 export type { Cluster } from './cluster.ts';
 
 export interface KubeSimOptions {
@@ -58,8 +60,17 @@ export interface KubeSim {
   /** The cluster state (store, watches, events) for assertions: in-process instances only. */
   cluster: Cluster | undefined;
   store: Store | undefined;
-  /** Changes the injected failures from now on (new containers and restarts see it). */
+  /** Changes the injected failures from now on (new containers and restarts see it; `api` faults the next request). */
   setScenario(scenario: Scenario | string): Promise<void>;
+  /**
+   * An API server outage (true) or its end (false): open connections dropped, new ones refused; every
+   * object and pod is kept.
+   */
+  setApiDown(down: boolean): Promise<void>;
+  /** A control-plane restart: down for `downMs`, then serving again on the same port. */
+  restartApiServer(downMs: number): Promise<void>;
+  /** What the API server's faults injected so far. */
+  faultCounts(): Promise<FaultCounts>;
   /** Runs the real kubectl of a toolset (default v35) against this cluster. */
   kubectl(
     args: string[],
@@ -134,6 +145,13 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
       cluster: undefined,
       store: undefined,
       setScenario: (s) => t.setScenario(s),
+      setApiDown: (down) => t.setApiDown(down),
+      restartApiServer: async (downMs) => {
+        await t.setApiDown(true);
+        await new Promise((r) => setTimeout(r, downMs));
+        await t.setApiDown(false);
+      },
+      faultCounts: () => t.faultCounts(),
       kubectl: (args, o = {}) =>
         run(toolset(o.toolset ?? 'v35').kubectl, args, env, o.input, o.timeoutMs ?? 60_000),
       helm: (args, o = {}) =>
@@ -190,6 +208,13 @@ async function startInProcess(opts: KubeSimOptions): Promise<KubeSim> {
       syncNodeImages(cluster);
       return Promise.resolve();
     },
+    setApiDown: (down) => srv.setDown(down),
+    async restartApiServer(downMs) {
+      await srv.setDown(true);
+      await new Promise((r) => setTimeout(r, downMs));
+      await srv.setDown(false);
+    },
+    faultCounts: () => Promise.resolve(cluster.faults.snapshot()),
     kubectl: (args, o = {}) =>
       run(toolset(o.toolset ?? 'v35').kubectl, args, env, o.input, o.timeoutMs ?? 60_000),
     helm: (args, o = {}) => run(toolset(o.toolset ?? 'v35').helm, args, env, o.input, o.timeoutMs ?? 120_000),

@@ -8,6 +8,11 @@ const USAGE = `Usage: npm run sim -- [--port N] [--scenario FILE] [--kubeconfig 
 Starts a simulated Kubernetes API server (real kubectl and helm accept it) and writes a
 kubeconfig for it (context "kube-sim"). Stops on Ctrl+C.
 
+The scenario file is read again whenever it changes, so faults can be turned on and off
+while commands run (its "api" section: errors, resets, latency, watches closed early,
+410 Gone). SIGUSR1 prints what was injected so far; SIGUSR2 takes the API server down
+for 3 s (a control-plane restart: connections dropped, objects and pods kept).
+
 Options:
   --port N           listen on 127.0.0.1:N (default: a free port)
   --scenario FILE    failure injection scenario (JSON, see test/kube-sim/README.md)
@@ -90,6 +95,27 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop(130));
   process.on('SIGTERM', stop(0));
+  const counts = (): void => {
+    void sim.faultCounts().then((c) => console.log(`faults: ${JSON.stringify(c)}`));
+  };
+  process.on('SIGUSR1', counts);
+  process.on('SIGUSR2', () => {
+    console.log('API server down for 3 s');
+    void sim.restartApiServer(3_000).then(() => console.log('API server serving again'));
+  });
+  const file = args.scenario;
+  if (file !== undefined) {
+    const { watchFile } = await import('node:fs');
+    watchFile(file, { interval: 500 }, () => {
+      sim.setScenario(file).then(
+        () => console.log(`scenario ${file} read again`),
+        (err: unknown) =>
+          console.error(
+            `sim: scenario ${file} not taken: ${err instanceof Error ? err.message : String(err)}`,
+          ),
+      );
+    });
+  }
 }
 
 void main();

@@ -2,6 +2,7 @@
 // classes exist, and how fast pods get ready.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type ApiFaults, checkApiFaults } from './faults.ts';
 import type { ProgramSpec } from './kubelet/program.ts';
 
 export type ImageState = 'ready' | 'crash' | 'pull-error' | 'never-ready' | 'oom' | 'complete' | 'hang';
@@ -46,6 +47,8 @@ export interface Scenario {
    * image list at all, so a client cannot tell which images it has.
    */
   nodeImages?: string[];
+  /** A flaky API server: errors, resets, latency, watches closed early, 410 Gone (see faults.ts). */
+  api?: ApiFaults;
 }
 
 const STATES: ImageState[] = ['ready', 'crash', 'pull-error', 'never-ready', 'oom', 'complete', 'hang'];
@@ -74,6 +77,7 @@ export function loadScenario(input: Scenario | string | undefined): Scenario {
     !(Array.isArray(s.nodeImages) && s.nodeImages.every((i) => typeof i === 'string'))
   )
     throw new Error('scenario: nodeImages must be a list of image references');
+  checkApiFaults(s.api);
   return s;
 }
 

@@ -20,6 +20,7 @@ import {
   versionInfo,
   wantsAggregated,
 } from './discovery.ts';
+import { faultStatus } from './faults.ts';
 import { KubeSimError } from './runtime.ts';
 
 /** Serves pod logs: GET .../pods/{name}/log. */
@@ -45,6 +46,12 @@ export type RequestObserver = (method: string, path: string) => void;
 export interface ApiServer {
   url: string;
   port: number;
+  /**
+   * An outage (true): every open connection (watches, exec, port-forward streams) is dropped and new
+   * ones are refused, as while a control plane restarts; false serves again on the same port. Objects
+   * and pods are kept: they live in the cluster, not here.
+   */
+  setDown(down: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -107,6 +114,17 @@ export async function startApiServer(
       process.stderr.write(
         `[kube-sim] ${req.method ?? ''} ${req.url ?? ''} ${req.headers['content-type'] ?? ''}\n`,
       );
+    const fault = cluster.faults.decide(req, url.pathname);
+    if (fault.delayMs > 0) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault.kind === 'error') {
+      if (fault.retryAfter !== undefined) res.setHeader('Retry-After', String(fault.retryAfter));
+      sendJson(res, fault.status, faultStatus(fault.status));
+      return;
+    }
     if (req.method === 'GET' && discovery(req, res, url.pathname)) return;
     const log = LOG_PATH.exec(url.pathname);
     if (log && req.method === 'GET') {
@@ -145,19 +163,54 @@ export async function startApiServer(
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(opts.port ?? 0);
   const port = (server.address() as AddressInfo).port;
+  const dropAll = (): void => {
+    for (const s of sockets) {
+      cluster.faults.counts.dropped++;
+      s.destroy();
+    }
+    server.closeAllConnections();
+  };
+  let down = false;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    async setDown(wanted) {
+      if (wanted === down) return;
+      down = wanted;
+      if (wanted) {
+        cluster.faults.counts.outages++;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        dropAll();
+        await closed;
+      } else {
+        // The port was ours a moment ago; on a busy machine another listener may take it meanwhile.
+        for (let i = 0; ; i++) {
+          try {
+            await listen(port);
+            return;
+          } catch (err) {
+            if (i >= 50) throw err;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.closeAllConnections();
-        server.close(() => resolve());
+        if (down) resolve();
+        else server.close(() => resolve());
       }),
   };
 }

@@ -4,15 +4,20 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { FaultCounts } from './faults.ts';
 import type { Scenario } from './scenario.ts';
 
 /** Messages from the owner to the worker. */
-export type ThreadMessage = { type: 'scenario'; id: number; scenario: Scenario | string } | { type: 'stop' };
+export type ThreadMessage =
+  | { type: 'scenario'; id: number; scenario: Scenario | string }
+  | { type: 'api'; id: number; down: boolean }
+  | { type: 'counts'; id: number }
+  | { type: 'stop' };
 
 type Reply =
   | { type: 'ready'; url: string; port: number; kubeconfigPath: string; dir: string }
   | { type: 'error'; message: string }
-  | { type: 'ack'; id: number; error?: string }
+  | { type: 'ack'; id: number; error?: string; counts?: FaultCounts }
   | { type: 'stopped' };
 
 /** A running threaded instance. */
@@ -22,6 +27,8 @@ export interface ThreadedSim {
   kubeconfigPath: string;
   dir: string;
   setScenario(s: Scenario | string): Promise<void>;
+  setApiDown(down: boolean): Promise<void>;
+  faultCounts(): Promise<FaultCounts>;
   stop(): Promise<void>;
 }
 
@@ -37,7 +44,17 @@ function bootstrapCode(): string {
 export function startThreaded(options: object): Promise<ThreadedSim> {
   const worker = new Worker(bootstrapCode(), { eval: true, workerData: options });
   let nextId = 0;
-  const acks = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  const acks = new Map<number, { resolve: (counts?: FaultCounts) => void; reject: (e: Error) => void }>();
+  /** Sends a message and waits for its ack. */
+  const ask = (
+    m:
+      { type: 'scenario'; scenario: Scenario | string } | { type: 'api'; down: boolean } | { type: 'counts' },
+  ) =>
+    new Promise<FaultCounts | undefined>((res, rej) => {
+      const id = nextId++;
+      acks.set(id, { resolve: res, reject: rej });
+      worker.postMessage({ ...m, id } satisfies ThreadMessage);
+    });
   let stopped: Promise<void> | undefined;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
@@ -51,19 +68,20 @@ export function startThreaded(options: object): Promise<ThreadedSim> {
         const a = acks.get(m.id);
         acks.delete(m.id);
         if (m.error) a?.reject(new Error(m.error));
-        else a?.resolve();
+        else a?.resolve(m.counts);
       } else if (m.type === 'ready') {
         resolve({
           url: m.url,
           port: m.port,
           kubeconfigPath: m.kubeconfigPath,
           dir: m.dir,
-          setScenario: (scenario) =>
-            new Promise<void>((res, rej) => {
-              const id = nextId++;
-              acks.set(id, { resolve: res, reject: rej });
-              worker.postMessage({ type: 'scenario', id, scenario } satisfies ThreadMessage);
-            }),
+          setScenario: async (scenario) => void (await ask({ type: 'scenario', scenario })),
+          setApiDown: async (down) => void (await ask({ type: 'api', down })),
+          faultCounts: async () => {
+            const counts = await ask({ type: 'counts' });
+            if (!counts) throw new Error('the simulated cluster sent no fault counts');
+            return counts;
+          },
           stop: () => {
             stopped ??= (async () => {
               worker.postMessage({ type: 'stop' } satisfies ThreadMessage);

@@ -17,6 +17,18 @@ try {
       } catch (err) {
         port.postMessage({ type: 'ack', id: m.id, error: err instanceof Error ? err.message : String(err) });
       }
+    } else if (m.type === 'api') {
+      sim.setApiDown(m.down).then(
+        () => port.postMessage({ type: 'ack', id: m.id }),
+        (err: unknown) =>
+          port.postMessage({
+            type: 'ack',
+            id: m.id,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+      );
+    } else if (m.type === 'counts') {
+      void sim.faultCounts().then((counts) => port.postMessage({ type: 'ack', id: m.id, counts }));
     } else if (m.type === 'stop') {
       void sim.stop().then(() => {
         port.postMessage({ type: 'stopped' });

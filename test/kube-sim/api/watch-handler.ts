@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cluster } from '../cluster.ts';
 import type { WatchEvent } from '../watch.ts';
+import { KubeSimError } from '../runtime.ts';
 import { sendError } from './http.ts';
 import type { ListQuery, ResourcePath } from './request.ts';
 import { contentTypeOf, partial, toTable, wantedForm } from './table.ts';
@@ -39,6 +40,10 @@ export function serveWatch(
   };
   let stop: () => void;
   try {
+    const rv = lq.resourceVersion;
+    if (rv !== undefined && rv !== '' && rv !== '0' && cluster.faults.rewatchGone()) {
+      throw new KubeSimError(410, `too old resource version: ${rv} (injected fault)`, 'Expired');
+    }
     stop = cluster.hub.watch(
       p.rt,
       {
@@ -69,6 +74,16 @@ export function serveWatch(
     if (!res.writableEnded) res.end();
   };
   if (lq.timeoutSeconds && lq.timeoutSeconds > 0) timer = setTimeout(end, lq.timeoutSeconds * 1000);
+  const lifetime = cluster.faults.watchLifetimeMs();
+  let early: NodeJS.Timeout | undefined;
+  if (lifetime !== undefined) {
+    early = setTimeout(() => {
+      if (res.writableEnded) return;
+      cluster.faults.watchClosed();
+      end();
+    }, lifetime);
+    res.once('close', () => clearTimeout(early));
+  }
   req.socket.once('close', end);
   res.once('close', end);
 }
